@@ -1,0 +1,96 @@
+// Every environment variable xline reads, validated once at start (DESIGN §3).
+// Nothing else in src/ reads process.env.
+import { z } from 'zod';
+
+const hostPort = /^[^\s:]+:\d{1,5}$/;
+
+const bool = z
+  .enum(['1', '0', 'true', 'false', 'yes', 'no'])
+  .transform((v) => v === '1' || v === 'true' || v === 'yes');
+
+const schema = z
+  .object({
+    REDIS_URL: z.string().url().optional(),
+    REDIS_CLUSTER_NODES: z
+      .string()
+      .optional()
+      .transform((v) => (v ? v.split(',').map((s) => s.trim()).filter(Boolean) : undefined))
+      .refine((v) => !v || v.every((n) => hostPort.test(n)), 'must be host:port,host:port'),
+    REDIS_DATA_DIR: z.string().default('./var/redis'),
+    ADMIN_HOST: z.string().default('127.0.0.1'),
+    ADMIN_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+    ACCESS_KEYS: z
+      .string()
+      .optional()
+      .transform((v, ctx) => {
+        const keys = new Map<string, string>();
+        for (const pair of (v ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+          const i = pair.indexOf(':');
+          if (i <= 0 || i === pair.length - 1) {
+            ctx.addIssue({ code: 'custom', message: 'must be id:secret[,id:secret]' });
+            return z.NEVER;
+          }
+          keys.set(pair.slice(0, i), pair.slice(i + 1));
+        }
+        return keys;
+      }),
+    OPS_TOKEN: z.string().min(1).optional(),
+    /** Per-AccessKeyId request rate for the dypls API (Alibaba caps a user at 5,000 QPS). */
+    API_RATE_LIMIT: z.coerce.number().int().min(0).default(5000),
+    DRACHTIO_HOST: z.string().default('127.0.0.1'),
+    DRACHTIO_PORT: z.coerce.number().int().min(1).max(65535).default(9022),
+    DRACHTIO_SECRET: z.string().default('cymru'),
+    FREESWITCH_HOST: z.string().default('127.0.0.1'),
+    FREESWITCH_PORT: z.coerce.number().int().min(1).max(65535).default(8021),
+    FREESWITCH_SECRET: z.string().default('ClueCon'),
+    SIP_TRUNK_CIDRS: z.string().default('127.0.0.0/8'),
+    /** Trunks whose P-Asserted-Identity is believed (default: every allowed trunk). */
+    SIP_TRUSTED_PAI_CIDRS: z.string().optional(),
+    SIP_OUTBOUND_URI: z
+      .string()
+      .default('sip:127.0.0.1:5090')
+      .refine((v) => /^sips?:[^@\s;]+(:\d+)?(;.*)?$/.test(v), 'must be sip:host[:port]'),
+    SIP_RING_TIMEOUT: z.coerce.number().int().min(1).max(600).default(60),
+    SIP_MAX_CALL_SECONDS: z.coerce.number().int().min(10).default(4 * 3600),
+    WEBHOOK_URL: z.string().url().optional(),
+    WEBHOOK_SECRET: z.string().optional(),
+    CDR_RETENTION_DAYS: z.coerce.number().int().min(1).default(30),
+    RECORDING_DIR: z.string().default('./var/recordings'),
+    RING_TONE_DIR: z.string().default('./var/ring-tones'),
+    /** Base URL written into signed recording download links. */
+    PUBLIC_BASE_URL: z.string().url().optional(),
+    TIMEZONE: z.string().default('Asia/Shanghai'),
+    DEFAULT_COUNTRY: z.string().length(2).default('CN'),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** all: admin API + SIP app in one process; api or sip: one of them (scale-out). */
+    XLINE_ROLE: z.enum(['all', 'api', 'sip']).default('all'),
+    SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).default(1000),
+    XLINE_INSTANCE_ID: z.string().optional(),
+    EMBEDDED_REDIS_PORT: z.coerce.number().int().min(0).max(65535).default(6390),
+    DISABLE_SIGNATURE_NONCE_CHECK: bool.default(false),
+  })
+  .superRefine((c, ctx) => {
+    if (c.REDIS_URL && c.REDIS_CLUSTER_NODES) {
+      ctx.addIssue({ code: 'custom', path: ['REDIS_CLUSTER_NODES'], message: 'set REDIS_URL or REDIS_CLUSTER_NODES, not both' });
+    }
+    try {
+      new Intl.DateTimeFormat('en', { timeZone: c.TIMEZONE });
+    } catch {
+      ctx.addIssue({ code: 'custom', path: ['TIMEZONE'], message: 'unknown IANA time zone' });
+    }
+  });
+
+export type Config = z.output<typeof schema>;
+
+export class ConfigError extends Error {}
+
+/** Parses an environment (process.env by default) into a typed Config or throws listing every bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const r = schema.safeParse(cleaned);
+  if (!r.success) {
+    const lines = r.error.issues.map((i) => `  ${i.path.join('.') || '(env)'}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  return r.data;
+}

@@ -1,0 +1,22 @@
+// What main.ts hands to each adapter's factory: dependencies, not globals.
+import type { Registry } from 'prom-client';
+import type { Config } from './config.js';
+import type { Logger } from './log.js';
+import type { BindingStore } from './store/types.js';
+import type { CallEventSink } from './events/types.js';
+
+export interface Health {
+  /** Connected to drachtio-server (SIP role). */
+  sip: boolean;
+  /** Connected to FreeSWITCH. */
+  media: boolean;
+}
+
+export interface AppContext {
+  config: Config;
+  log: Logger;
+  store: BindingStore;
+  events: CallEventSink;
+  metrics: Registry;
+  health: Health;
+}

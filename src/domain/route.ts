@@ -1,0 +1,108 @@
+// The routing decision: given who called which X and what the store found, bridge, collect an
+// extension, or refuse. Pure; the SIP adapter calls it, never the other way round (STYLE §2).
+import type { Binding, RingKey } from './binding.js';
+import { CALL_TYPE } from './binding.js';
+
+/** What the one-round-trip store lookup answers for (caller, X, extension?). */
+export type Lookup =
+  /** X unknown, or no live binding on X (or extension not bound). */
+  | { kind: 'none' }
+  /** X has live AXB bindings but the caller is party to none of them. */
+  | { kind: 'stranger' }
+  /** AXN extension X, caller not an A there, no extension given yet: prompt for one. */
+  | { kind: 'need-extension'; poolKey: string }
+  /** The binding that applies; role = who the caller is in it. */
+  | { kind: 'match'; binding: Binding; role: 'A' | 'B' | 'N' };
+
+export interface CallFacts {
+  caller: string;
+  x: string;
+  /** Digits the caller entered (AXN extension), when already collected. */
+  extension?: string;
+}
+
+export type Decision =
+  | {
+      kind: 'bridge';
+      binding: Binding;
+      /** Real number to ring, in the binding's stored form. */
+      target: string;
+      /** Alibaba call_type of the CDR: 0 when the binding's A/phone_no side called. */
+      callType: number;
+      ringKey?: RingKey;
+      record: boolean;
+    }
+  | { kind: 'collect'; poolKey: string }
+  | { kind: 'refuse'; status: 403 | 404; cause: number; reason: RefuseReason; binding?: Binding };
+
+export type RefuseReason = 'no-binding' | 'not-a-party' | 'call-restricted' | 'no-default-b' | 'self-call';
+
+/** Q.850 causes used when refusing (DESIGN §5). */
+export const Q850 = {
+  UNALLOCATED: 1,
+  NORMAL_CLEARING: 16,
+  USER_BUSY: 17,
+  NO_USER_RESPONSE: 18,
+  NO_ANSWER: 19,
+  CALL_REJECTED: 21,
+  NORMAL_UNSPECIFIED: 31,
+  TEMPORARY_FAILURE: 41,
+  RECOVERY_ON_TIMER_EXPIRE: 102,
+} as const;
+
+const refuse = (status: 403 | 404, reason: RefuseReason, binding?: Binding): Decision => ({
+  kind: 'refuse',
+  status,
+  cause: status === 404 ? Q850.UNALLOCATED : Q850.CALL_REJECTED,
+  reason,
+  ...(binding ? { binding } : {}),
+});
+
+export function decide(call: CallFacts, found: Lookup): Decision {
+  switch (found.kind) {
+    case 'none':
+      return refuse(404, 'no-binding');
+    case 'stranger':
+      return refuse(403, 'not-a-party');
+    case 'need-extension':
+      return { kind: 'collect', poolKey: found.poolKey };
+    case 'match':
+      return decideMatch(call, found.binding, found.role);
+  }
+}
+
+function decideMatch(call: CallFacts, b: Binding, role: 'A' | 'B' | 'N'): Decision {
+  const bridge = (target: string, callType: number, ringKey?: RingKey): Decision => ({
+    kind: 'bridge',
+    binding: b,
+    target,
+    callType,
+    record: b.recording,
+    ...(ringKey ? { ringKey } : {}),
+  });
+  // CONTROL_AX_DISABLE stops the binding's A from calling out through X;
+  // CONTROL_BX_DISABLE stops the other side (B, or any N) from calling in.
+  if (role === 'A' && b.callRestrict === 'CONTROL_AX_DISABLE') return refuse(403, 'call-restricted', b);
+  if (role !== 'A' && b.callRestrict === 'CONTROL_BX_DISABLE') return refuse(403, 'call-restricted', b);
+
+  switch (b.mode) {
+    case 'AXB':
+      if (role === 'A') return bridge(need(b.b), CALL_TYPE.CALLER, 'AXBRing_A');
+      if (role === 'B') return bridge(b.a, CALL_TYPE.CALLEE, 'AXBRing_B');
+      return refuse(403, 'not-a-party', b);
+    case 'AXN':
+    case 'AXE':
+      if (role === 'A') {
+        return b.b ? bridge(b.b, CALL_TYPE.CALLER, 'AXNRing_AB') : refuse(404, 'no-default-b', b);
+      }
+      return bridge(b.a, CALL_TYPE.CALLEE, 'AXNRing_N');
+    case 'AX':
+      if (call.caller === b.a) return refuse(403, 'self-call', b);
+      return bridge(b.a, CALL_TYPE.CALLEE);
+  }
+}
+
+function need(v: string | undefined): string {
+  if (!v) throw new Error('AXB binding without B');
+  return v;
+}

@@ -1,0 +1,83 @@
+// The binding store's contract, shared by the admin API and the SIP app so that writes and
+// lookups cannot drift (STYLE "What we take" §5). Implemented over Redis with Lua scripts.
+import type { Binding, BindingPatch, CallRestrict, Mode, RingConfig } from '../domain/binding.js';
+import type { Lookup } from '../domain/route.js';
+
+export interface PoolSettings {
+  name: string;
+  /** ExpectCity strict: no number of that city → isv.NO_AVAILABLE_NUMBER; relaxed: any city. */
+  strictCity: boolean;
+  /** Pool-level default ring tones (RingConfig fallback). */
+  ringConfig?: RingConfig;
+}
+
+export interface PoolInfo extends PoolSettings {
+  poolKey: string;
+  /** Exact counts. */
+  numbers: number;
+  /** Numbers with at least one live binding. */
+  numbersInUse: number;
+  bindings: number;
+  byCity: Record<string, number>;
+}
+
+export interface NumberEntry {
+  number: string;
+  city: string;
+}
+
+export interface BindRequest {
+  mode: Mode;
+  poolKey: string;
+  a: string;
+  b?: string;
+  /** Requested X (PhoneNoX); required for AXE with an Extension. */
+  x?: string;
+  extension?: string;
+  expiresAt: number;
+  expectCity?: string;
+  recording: boolean;
+  callDisplayType: number;
+  outId?: string;
+  outOrderId?: string;
+  ringConfig?: RingConfig;
+  callRestrict?: CallRestrict;
+  asrStatus?: boolean;
+  asrModelId?: string;
+}
+
+export interface BindingStore {
+  // pools and number inventory
+  upsertPool(poolKey: string, settings: PoolSettings): Promise<void>;
+  getPool(poolKey: string): Promise<PoolInfo | undefined>;
+  listPools(): Promise<string[]>;
+  /** Adds X numbers to a pool; a number already in another pool is reported as a conflict. */
+  addNumbers(poolKey: string, numbers: NumberEntry[]): Promise<{ added: number; existing: number; conflicts: string[] }>;
+  /** Operator inventory not yet in any pool (BuySecretNo draws from it). */
+  addInventory(numbers: NumberEntry[]): Promise<{ added: number; existing: number; conflicts: string[] }>;
+  /** BuySecretNo: move one inventory number of `city` (optional number prefix) into the pool. */
+  buyNumber(poolKey: string, city: string, prefix?: string): Promise<NumberEntry>;
+  /** ReleaseSecretNo: back to inventory; refused while X has live bindings. */
+  releaseNumber(poolKey: string, x: string): Promise<void>;
+  /** QuerySecretNoRemain: inventory numbers available in a city (optionally with a prefix). */
+  countInventory(city: string, prefix?: string): Promise<number>;
+
+  // bindings
+  bind(req: BindRequest): Promise<Binding>;
+  unbind(poolKey: string, x: string, subsId: string): Promise<void>;
+  update(poolKey: string, x: string, subsId: string, patch: BindingPatch): Promise<Binding>;
+  get(poolKey: string, x: string, subsId: string): Promise<Binding | undefined>;
+  /** QuerySubsId: the live binding on X where `number` is A or B. */
+  findSubsId(poolKey: string, x: string, number: string): Promise<string | undefined>;
+  /**
+   * The SIP side's question, in one Redis round trip: caller C dialled X (with extension E) —
+   * which binding, if any? Expired bindings are never returned.
+   */
+  lookup(caller: string, x: string, extension?: string): Promise<Lookup>;
+  /** Reclaims expired bindings in bounded batches; returns how many were removed. */
+  sweep(): Promise<number>;
+
+  /** true when Redis answers a PING within the timeout. */
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
