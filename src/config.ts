@@ -59,7 +59,17 @@ const schema = z
     RING_TONE_DIR: z.string().default('./var/ring-tones'),
     /** Base URL written into signed recording download links. */
     PUBLIC_BASE_URL: z.string().url().optional(),
-    TIMEZONE: z.string().default('Asia/Shanghai'),
+    TIMEZONE: z
+      .string()
+      .default('Asia/Shanghai')
+      .refine((tz) => {
+        try {
+          new Intl.DateTimeFormat('en', { timeZone: tz });
+          return true;
+        } catch {
+          return false;
+        }
+      }, 'unknown IANA time zone'),
     DEFAULT_COUNTRY: z.string().length(2).default('CN'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** all: admin API + SIP app in one process; api or sip: one of them (scale-out). */
@@ -72,11 +82,6 @@ const schema = z
   .superRefine((c, ctx) => {
     if (c.REDIS_URL && c.REDIS_CLUSTER_NODES) {
       ctx.addIssue({ code: 'custom', path: ['REDIS_CLUSTER_NODES'], message: 'set REDIS_URL or REDIS_CLUSTER_NODES, not both' });
-    }
-    try {
-      new Intl.DateTimeFormat('en', { timeZone: c.TIMEZONE });
-    } catch {
-      ctx.addIssue({ code: 'custom', path: ['TIMEZONE'], message: 'unknown IANA time zone' });
     }
   });
 

@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config.js';
+
+describe('loadConfig', () => {
+  it('gives the documented defaults', () => {
+    const c = loadConfig({});
+    expect(c).toMatchObject({
+      ADMIN_HOST: '127.0.0.1',
+      ADMIN_PORT: 8080,
+      DRACHTIO_HOST: '127.0.0.1',
+      DRACHTIO_PORT: 9022,
+      DRACHTIO_SECRET: 'cymru',
+      FREESWITCH_PORT: 8021,
+      FREESWITCH_SECRET: 'ClueCon',
+      SIP_TRUNK_CIDRS: '127.0.0.0/8',
+      SIP_OUTBOUND_URI: 'sip:127.0.0.1:5090',
+      TIMEZONE: 'Asia/Shanghai',
+    });
+    expect(c.REDIS_URL).toBeUndefined();
+    expect(c.ACCESS_KEYS.size).toBe(0);
+  });
+
+  it('parses access keys and cluster nodes', () => {
+    const c = loadConfig({ ACCESS_KEYS: 'id1:s1, id2:s:2', REDIS_CLUSTER_NODES: '127.0.0.1:7000,127.0.0.1:7001' });
+    expect([...c.ACCESS_KEYS]).toEqual([
+      ['id1', 's1'],
+      ['id2', 's:2'],
+    ]);
+    expect(c.REDIS_CLUSTER_NODES).toEqual(['127.0.0.1:7000', '127.0.0.1:7001']);
+  });
+
+  it('refuses REDIS_URL together with REDIS_CLUSTER_NODES', () => {
+    expect(() => loadConfig({ REDIS_URL: 'redis://x:1', REDIS_CLUSTER_NODES: 'a:1' })).toThrow(/REDIS_CLUSTER_NODES/);
+  });
+
+  it('lists every bad variable at once', () => {
+    try {
+      loadConfig({ ADMIN_PORT: 'eighty', ACCESS_KEYS: 'nosecret', TIMEZONE: 'Mars/Olympus', REDIS_CLUSTER_NODES: 'a' });
+      expect.unreachable();
+    } catch (e) {
+      expect(e).toBeInstanceOf(ConfigError);
+      const m = (e as Error).message;
+      for (const v of ['ADMIN_PORT', 'ACCESS_KEYS', 'TIMEZONE', 'REDIS_CLUSTER_NODES']) expect(m).toContain(v);
+    }
+  });
+});

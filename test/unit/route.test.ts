@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import type { Binding } from '../../src/domain/binding.js';
+import { decide, type Decision, type Lookup } from '../../src/domain/route.js';
+
+const base: Binding = {
+  subsId: '170000000010000001',
+  mode: 'AXB',
+  poolKey: 'FC100000001',
+  x: '17000000001',
+  a: '13800000001',
+  b: '13900000002',
+  expiresAt: 2_000_000_000,
+  createdAt: 1_700_000_000,
+  recording: false,
+  callDisplayType: 1,
+};
+const bind = (p: Partial<Binding>): Binding => ({ ...base, ...p });
+const match = (binding: Binding, role: 'A' | 'B' | 'N'): Lookup => ({ kind: 'match', binding, role });
+const call = (caller: string) => ({ caller, x: base.x });
+
+type Row = [name: string, caller: string, lookup: Lookup, expected: Partial<Decision> & Record<string, unknown>];
+
+const rows: Row[] = [
+  ['no binding → 404 cause 1', '13700000000', { kind: 'none' }, { kind: 'refuse', status: 404, cause: 1, reason: 'no-binding' }],
+  ['AXB stranger → 403 cause 21', '13700000000', { kind: 'stranger' }, { kind: 'refuse', status: 403, cause: 21, reason: 'not-a-party' }],
+  ['AXB A→X rings B', base.a, match(base, 'A'), { kind: 'bridge', target: base.b, callType: 0, ringKey: 'AXBRing_A' }],
+  ['AXB B→X rings A', base.b!, match(base, 'B'), { kind: 'bridge', target: base.a, callType: 1, ringKey: 'AXBRing_B' }],
+  ['AXB A restricted', base.a, match(bind({ callRestrict: 'CONTROL_AX_DISABLE' }), 'A'), { kind: 'refuse', status: 403, cause: 21, reason: 'call-restricted' }],
+  ['AXB A allowed when only BX restricted', base.a, match(bind({ callRestrict: 'CONTROL_BX_DISABLE' }), 'A'), { kind: 'bridge', target: base.b }],
+  ['AXB B restricted', base.b!, match(bind({ callRestrict: 'CONTROL_BX_DISABLE' }), 'B'), { kind: 'refuse', status: 403, reason: 'call-restricted' }],
+  ['AXB B allowed when only AX restricted', base.b!, match(bind({ callRestrict: 'CONTROL_AX_DISABLE' }), 'B'), { kind: 'bridge', target: base.a }],
+  ['AXB role N is refused', '13700000000', match(base, 'N'), { kind: 'refuse', status: 403, reason: 'not-a-party' }],
+  ['AXN A→X rings default B', base.a, match(bind({ mode: 'AXN' }), 'A'), { kind: 'bridge', target: base.b, callType: 0, ringKey: 'AXNRing_AB' }],
+  ['AXN A→X without default B → 404', base.a, match(bind({ mode: 'AXN', b: undefined }), 'A'), { kind: 'refuse', status: 404, reason: 'no-default-b' }],
+  ['AXN N→X rings A', '13700000000', match(bind({ mode: 'AXN' }), 'N'), { kind: 'bridge', target: base.a, callType: 1, ringKey: 'AXNRing_N' }],
+  ['AXN N restricted by BX', '13700000000', match(bind({ mode: 'AXN', callRestrict: 'CONTROL_BX_DISABLE' }), 'N'), { kind: 'refuse', status: 403 }],
+  ['AXN A restricted by AX', base.a, match(bind({ mode: 'AXN', callRestrict: 'CONTROL_AX_DISABLE' }), 'A'), { kind: 'refuse', status: 403 }],
+  ['AXE needs an extension', '13700000000', { kind: 'need-extension', poolKey: 'FC1' }, { kind: 'collect', poolKey: 'FC1' }],
+  ['AXE extension matched rings A', '13700000000', match(bind({ mode: 'AXE', extension: '12', b: undefined }), 'N'), { kind: 'bridge', target: base.a, callType: 1 }],
+  ['AXE A of X goes to default B', base.a, match(bind({ mode: 'AXE', extension: '12' }), 'A'), { kind: 'bridge', target: base.b, callType: 0 }],
+  ['AXE A of X without default B → 404', base.a, match(bind({ mode: 'AXE', extension: '12', b: undefined }), 'A'), { kind: 'refuse', status: 404 }],
+  ['AX anyone rings A', '13700000000', match(bind({ mode: 'AX', b: undefined }), 'N'), { kind: 'bridge', target: base.a, callType: 1 }],
+  ['AX A calling its own X is refused', base.a, match(bind({ mode: 'AX', b: undefined }), 'N'), { kind: 'refuse', status: 403, reason: 'self-call' }],
+];
+
+describe('decide', () => {
+  it.each(rows)('%s', (_name, caller, lookup, expected) => {
+    expect(decide(call(caller), lookup)).toMatchObject(expected);
+  });
+
+  it('records when the binding says so', () => {
+    const d = decide(call(base.a), match(bind({ recording: true }), 'A'));
+    expect(d).toMatchObject({ kind: 'bridge', record: true });
+  });
+
+  it('refusals of a known binding carry it for the CDR', () => {
+    const b = bind({ callRestrict: 'CONTROL_AX_DISABLE' });
+    const d = decide(call(base.a), match(b, 'A'));
+    expect(d.kind === 'refuse' && d.binding?.subsId).toBe(b.subsId);
+  });
+});
