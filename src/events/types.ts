@@ -14,6 +14,15 @@ export interface CallEvent {
   at: number;
   /** Type-specific extras (e.g. record_url for 'recording'). */
   data?: Record<string, unknown>;
+  // Optional Alibaba intermediate-report fields (SecretStartReport / SecretRingReport /
+  // SecretPickUpReport carry them): delivered to receivers, and used by QueryCallStatus's CallNo.
+  /** The binding's own side in this call (Alibaba phone_no). */
+  phone_no?: string;
+  /** The other party. */
+  peer_no?: string;
+  /** 0 caller, 1 callee, 4 intercepted (as CallRecord.call_type). */
+  call_type?: number;
+  out_id?: string;
 }
 
 /** Alibaba SecretReport (the CDR). Times are 'YYYY-MM-DD HH:mm:ss' in TIMEZONE, as Alibaba. */
