@@ -4,6 +4,8 @@ import { z } from 'zod';
 
 const hostPort = /^[^\s:]+:\d{1,5}$/;
 
+const DURATION_UNITS_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
+
 const bool = z
   .enum(['1', '0', 'true', 'false', 'yes', 'no'])
   .transform((v) => v === '1' || v === 'true' || v === 'yes');
@@ -55,6 +57,31 @@ const schema = z
     WEBHOOK_URL: z.string().url().optional(),
     WEBHOOK_SECRET: z.string().optional(),
     CDR_RETENTION_DAYS: z.coerce.number().int().min(1).default(30),
+    /**
+     * Waits after each failed webhook attempt, comma-separated durations (ms, s, m, h); one retry
+     * per entry, then the event is dead-lettered. Default: Huawei's 1, 4, 9, 106, 203, 300 minutes.
+     */
+    WEBHOOK_RETRY_SCHEDULE: z
+      .string()
+      .default('1m,4m,9m,106m,203m,300m')
+      .transform((v, ctx) => {
+        const out: number[] = [];
+        for (const part of v.split(',').map((s) => s.trim()).filter(Boolean)) {
+          const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(part);
+          if (!m) {
+            ctx.addIssue({ code: 'custom', message: `'${part}' is not a duration like 500ms, 30s, 4m, 1h` });
+            return z.NEVER;
+          }
+          out.push(Math.round(Number(m[1]) * DURATION_UNITS_MS[m[2] as keyof typeof DURATION_UNITS_MS]));
+        }
+        return out;
+      }),
+    /** One webhook POST may take this long before it counts as failed. */
+    WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(10_000),
+    /** Webhook POSTs in flight per xline instance. */
+    WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(1024).default(16),
+    /** An event held this long by a consumer that stopped answering is taken over by another. */
+    WEBHOOK_CLAIM_IDLE_MS: z.coerce.number().int().min(1000).default(60_000),
     RECORDING_DIR: z.string().default('./var/recordings'),
     RING_TONE_DIR: z.string().default('./var/ring-tones'),
     /** Base URL written into signed recording download links. */
@@ -82,6 +109,10 @@ const schema = z
   .superRefine((c, ctx) => {
     if (c.REDIS_URL && c.REDIS_CLUSTER_NODES) {
       ctx.addIssue({ code: 'custom', path: ['REDIS_CLUSTER_NODES'], message: 'set REDIS_URL or REDIS_CLUSTER_NODES, not both' });
+    }
+    if (c.WEBHOOK_CLAIM_IDLE_MS <= c.WEBHOOK_TIMEOUT_MS + 1000) {
+      // A delivery still in flight must never look abandoned, or two instances would send it.
+      ctx.addIssue({ code: 'custom', path: ['WEBHOOK_CLAIM_IDLE_MS'], message: 'must exceed WEBHOOK_TIMEOUT_MS by more than 1000' });
     }
   });
 
