@@ -41,7 +41,10 @@ export interface Binding {
 
 /** Fields of a binding that UpdateSubscription may change, one OperateType at a time. */
 export type BindingPatch = Partial<
-  Pick<Binding, 'a' | 'b' | 'expiresAt' | 'callRestrict' | 'callDisplayType' | 'outId' | 'recording' | 'ringConfig'>
+  Pick<
+    Binding,
+    'a' | 'b' | 'expiresAt' | 'callRestrict' | 'callDisplayType' | 'outId' | 'recording' | 'ringConfig' | 'asrStatus' | 'asrModelId'
+  >
 > & { clearCallRestrict?: boolean };
 
 /** Alibaba SecretReport call_type. */

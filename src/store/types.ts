@@ -67,8 +67,12 @@ export interface BindingStore {
   unbind(poolKey: string, x: string, subsId: string): Promise<void>;
   update(poolKey: string, x: string, subsId: string, patch: BindingPatch): Promise<Binding>;
   get(poolKey: string, x: string, subsId: string): Promise<Binding | undefined>;
-  /** QuerySubsId: the live binding on X where `number` is A or B. */
-  findSubsId(poolKey: string, x: string, number: string): Promise<string | undefined>;
+  /**
+   * QuerySubsId: the live binding on X where `number` is A or B. Without `number` (Alibaba's
+   * QuerySubsId sends only PoolKey + PhoneNoX): X's live binding when X has exactly one (AXN, AX),
+   * else undefined.
+   */
+  findSubsId(poolKey: string, x: string, number?: string): Promise<string | undefined>;
   /**
    * The SIP side's question, in one Redis round trip: caller C dialled X (with extension E) —
    * which binding, if any? Expired bindings are never returned.
@@ -76,6 +80,14 @@ export interface BindingStore {
   lookup(caller: string, x: string, extension?: string): Promise<Lookup>;
   /** Reclaims expired bindings in bounded batches; returns how many were removed. */
   sweep(): Promise<number>;
+
+  /**
+   * dypls replay protection: SET key NX EX ttlSeconds; true when the nonce was unused (now
+   * claimed), false when already used. Optional so that stores written before it still type-check;
+   * the API falls back to an in-process (single-instance) nonce set when absent. Runs on every
+   * API request, so it should go through the autopipelined connection.
+   */
+  claimNonce?(key: string, ttlSeconds: number): Promise<boolean>;
 
   /** true when Redis answers a PING within the timeout. */
   ping(): Promise<boolean>;
