@@ -2,6 +2,7 @@
 // sees — routed, refused, cancelled or failed — and delivered by the events worker (DESIGN §5).
 
 export type CallEventType = 'start' | 'ring' | 'answer' | 'hangup' | 'recording';
+export const CALL_EVENT_TYPES: readonly CallEventType[] = ['start', 'ring', 'answer', 'hangup', 'recording'];
 
 export interface CallEvent {
   type: CallEventType;
