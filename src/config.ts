@@ -86,6 +86,16 @@ const schema = z
     RING_TONE_DIR: z.string().default('./var/ring-tones'),
     /** Base URL written into signed recording download links. */
     PUBLIC_BASE_URL: z.string().url().optional(),
+    /** HMAC key of recording download links; unset: a random key per process (links die on restart). */
+    RECORDING_URL_SECRET: z.string().min(16).optional(),
+    /** Lifetime of a recording download link. */
+    RECORDING_URL_TTL_SECONDS: z.coerce.number().int().min(10).max(7 * 86400).default(3600),
+    /** Where xline listens for FreeSWITCH's per-call outbound event-socket connections (drachtio-fsmrf). */
+    MEDIA_LISTEN_ADDRESS: z.string().default('127.0.0.1'),
+    /** 0: any free port. */
+    MEDIA_LISTEN_PORT: z.coerce.number().int().min(0).max(65535).default(0),
+    /** host[:port] FreeSWITCH must dial back when it cannot reach the listen address (containers, NAT). */
+    MEDIA_ADVERTISED_ADDRESS: z.string().optional(),
     TIMEZONE: z
       .string()
       .default('Asia/Shanghai')
