@@ -88,8 +88,8 @@ const schema = z
     PUBLIC_BASE_URL: z.string().url().optional(),
     /** HMAC key of recording download links; unset: a random key per process (links die on restart). */
     RECORDING_URL_SECRET: z.string().min(16).optional(),
-    /** Lifetime of a recording download link. */
-    RECORDING_URL_TTL_SECONDS: z.coerce.number().int().min(10).max(7 * 86400).default(3600),
+    /** Lifetime of a recording download link (Alibaba: 2 hours). */
+    RECORDING_URL_TTL_SECONDS: z.coerce.number().int().min(10).max(7 * 86400).default(7200),
     /** Where xline listens for FreeSWITCH's per-call outbound event-socket connections (drachtio-fsmrf). */
     MEDIA_LISTEN_ADDRESS: z.string().default('127.0.0.1'),
     /** 0: any free port. */
