@@ -1,0 +1,145 @@
+// The dypls-compatible RPC endpoint: `GET /?Action=…` and `POST /` (form-encoded; parameters in
+// the query are accepted too, as POP does). Does what Alibaba's POP gateway does before an action
+// runs — common parameters, Timestamp window, AccessKeyId, HMAC-SHA1 signature, Version, Action,
+// per-key throttling, SignatureNonce replay — then runs the action and answers in Alibaba's shape.
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { AppContext } from '../../context.js';
+import { ERROR_CODES, XlineError } from '../../domain/errors.js';
+import type { ApiMetrics } from '../api-metrics.js';
+import type { ActionFactory, DyplsAction } from './action.js';
+import { makeFields, parseParams } from './fields.js';
+import { GatewayError, gw } from './gateway-errors.js';
+import { nonceClaimer } from './nonce.js';
+import { RateLimiter } from './rate-limit.js';
+import { canonicalQuery, percentEncode, sign, signatureMatches } from './signature.js';
+import { parsePopTimestamp } from './wall-clock.js';
+
+export const API_VERSION = '2017-05-25';
+/** POP refuses Timestamps more than 15 minutes away from its clock, either way. */
+export const TIMESTAMP_WINDOW_MS = 15 * 60 * 1000;
+/** A request that waits on Redis longer than this answers isp.SYSTEM_ERROR (the brief: within 1 s). */
+export const STORE_DEADLINE_MS = 800;
+const HOST_ID = 'xline';
+const COMMON_REQUIRED = ['AccessKeyId', 'Signature', 'SignatureNonce', 'Timestamp', 'SignatureMethod', 'SignatureVersion', 'Version', 'Action'];
+const COMMON = new Set([...COMMON_REQUIRED, 'Format', 'SecurityToken', 'RegionId']);
+const MAX_NONCE = 128;
+
+export interface DyplsGatewayOptions {
+  actions: ActionFactory[];
+  metrics: ApiMetrics;
+}
+
+type Params = Record<string, string>;
+
+class Deadline extends Error {}
+
+function withDeadline<T>(p: Promise<T>, ms: number): Promise<T> {
+  let t: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, rej) => {
+    t = setTimeout(() => rej(new Deadline()), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(t));
+}
+
+/** Query and form body merged into one flat string map; repeated parameters are refused. */
+function collectParams(req: FastifyRequest): Params {
+  const out: Params = Object.create(null) as Params;
+  const add = (src: unknown) => {
+    if (!src || typeof src !== 'object') return;
+    for (const [k, v] of Object.entries(src as Record<string, unknown>)) {
+      if (typeof v !== 'string') throw gw.badRequest(`parameter ${k} must appear once`);
+      if (k in out && out[k] !== v) throw gw.badRequest(`parameter ${k} must appear once`);
+      out[k] = v;
+    }
+  };
+  add(req.query);
+  if (req.method === 'POST') add(req.body);
+  return out;
+}
+
+export async function dyplsGateway(app: FastifyInstance, ctx: AppContext, opts: DyplsGatewayOptions): Promise<void> {
+  const fields = makeFields({ country: ctx.config.DEFAULT_COUNTRY, timezone: ctx.config.TIMEZONE });
+  const actions = new Map<string, DyplsAction<any>>();
+  for (const make of opts.actions) {
+    const a = make(fields);
+    actions.set(a.name, a);
+  }
+  const keys = ctx.config.ACCESS_KEYS;
+  const limiter = new RateLimiter(ctx.config.API_RATE_LIMIT);
+  const claimNonce = nonceClaimer(ctx.store);
+  const checkNonce = !ctx.config.DISABLE_SIGNATURE_NONCE_CHECK;
+  const { dypls: counter, dyplsLatency: latency } = opts.metrics;
+  const log = ctx.log.child({ component: 'dypls' });
+
+  /** Everything before the action; returns the action and its raw parameters. */
+  function authenticate(method: string, params: Params): { action: DyplsAction<any>; accessKeyId: string } {
+    const format = params.Format;
+    if (format !== undefined && format.toUpperCase() !== 'JSON') throw gw.unsupportedFormat(format);
+    for (const name of COMMON_REQUIRED) if (!params[name]) throw gw.missing(name);
+    if (params.SignatureMethod !== 'HMAC-SHA1' || params.SignatureVersion !== '1.0') {
+      throw gw.incompleteSignature('SignatureMethod must be HMAC-SHA1 and SignatureVersion 1.0.');
+    }
+    const ts = parsePopTimestamp(params.Timestamp!);
+    if (ts === undefined) throw gw.timestampFormat();
+    if (Math.abs(Date.now() - ts) > TIMESTAMP_WINDOW_MS) throw gw.timestampExpired();
+    const accessKeyId = params.AccessKeyId!;
+    const secret = keys.get(accessKeyId);
+    if (secret === undefined) throw gw.accessKeyNotFound();
+    if (!signatureMatches(sign(method, params, secret), params.Signature!)) {
+      throw gw.signatureMismatch(method + '&%2F&' + percentEncode(canonicalQuery(params)));
+    }
+    if (params.Version !== API_VERSION) throw gw.invalidVersion();
+    const action = actions.get(params.Action!);
+    if (!action) throw gw.actionNotFound(params.Action!);
+    if (params.SignatureNonce!.length > MAX_NONCE) throw gw.badRequest(`SignatureNonce is longer than ${MAX_NONCE} characters`);
+    if (!limiter.take(accessKeyId)) throw gw.throttled();
+    return { action, accessKeyId };
+  }
+
+  async function handle(req: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const started = performance.now();
+    const requestId = randomUUID().toUpperCase();
+    let actionName = 'unknown';
+    let code = 'OK';
+    let status = 200;
+    let body: Record<string, unknown>;
+    try {
+      const params = collectParams(req);
+      const { action, accessKeyId } = authenticate(req.method, params);
+      actionName = action.name;
+      // Empty values were signed and count for the signature, but mean "absent" to an action.
+      const own: Params = Object.create(null) as Params;
+      for (const k in params) if (!COMMON.has(k) && params[k] !== '') own[k] = params[k]!;
+      const parsed = parseParams(action.schema, own);
+      const run = async () => {
+        if (checkNonce && !(await claimNonce(`dypls:nonce:${accessKeyId}:${params.SignatureNonce}`))) throw gw.nonceUsed();
+        return action.run(parsed, { ...ctx, now: Math.floor(Date.now() / 1000), requestId, accessKeyId });
+      };
+      const payload = await withDeadline(run(), STORE_DEADLINE_MS);
+      body = { Code: 'OK', Message: 'OK', RequestId: requestId, ...payload };
+    } catch (err) {
+      if (err instanceof GatewayError) {
+        status = err.status;
+        code = err.code;
+        body = { RequestId: requestId, HostId: HOST_ID, Code: err.code, Message: err.message };
+      } else if (err instanceof XlineError) {
+        code = err.code;
+        body = { Code: err.code, Message: err.message, RequestId: requestId };
+        if (err.code === ERROR_CODES.SYSTEM_ERROR) log.warn({ requestId, action: actionName, err: err.message }, 'dypls: system error');
+      } else {
+        // Redis down or slow, a bug: never fastify's 500, always Alibaba's isp.SYSTEM_ERROR.
+        code = ERROR_CODES.SYSTEM_ERROR;
+        const message = err instanceof Deadline ? 'the binding store did not answer in time, try again' : 'internal error, try again';
+        body = { Code: code, Message: message, RequestId: requestId };
+        log.error({ requestId, action: actionName, err }, 'dypls: system error');
+      }
+    }
+    counter.inc({ action: actionName, code });
+    latency.observe({ action: actionName }, (performance.now() - started) / 1000);
+    reply.code(status).header('x-acs-request-id', requestId).send(body);
+  }
+
+  app.get('/', { schema: { hide: true } }, handle);
+  app.post('/', { schema: { hide: true } }, handle);
+}

@@ -1,0 +1,44 @@
+// Alibaba POP RPC signature, version 1.0 (HMAC-SHA1), exactly as the official SDKs compute it:
+// StringToSign = METHOD + "&" + enc("/") + "&" + enc(canonicalized query), key = secret + "&".
+// Pure: no I/O.
+import { createHmac, timingSafeEqual } from 'node:crypto';
+
+const NEEDS_EXTRA = /[!'()*]/;
+
+/**
+ * POP percent-encoding: RFC 3986 unreserved characters (A–Z a–z 0–9 - _ . ~) stay, everything
+ * else is %XX of its UTF-8 bytes; so space is %20 (never +), * is %2A and ~ stays ~.
+ */
+export function percentEncode(s: string): string {
+  // encodeURIComponent already leaves ~ alone and writes %20 for space; it only spares !'()*.
+  const e = encodeURIComponent(s);
+  return NEEDS_EXTRA.test(e) ? e.replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase()) : e;
+}
+
+/** The canonicalized query string: every parameter but Signature, sorted by name, encoded. */
+export function canonicalQuery(params: Readonly<Record<string, string>>): string {
+  const keys = Object.keys(params).filter((k) => k !== 'Signature');
+  // Parameter names are ASCII, where code-unit order (JS sort) equals byte order (POP's rule).
+  keys.sort();
+  let out = '';
+  for (const k of keys) {
+    if (out) out += '&';
+    out += percentEncode(k) + '=' + percentEncode(params[k]!);
+  }
+  return out;
+}
+
+export function stringToSign(method: string, params: Readonly<Record<string, string>>): string {
+  return method.toUpperCase() + '&%2F&' + percentEncode(canonicalQuery(params));
+}
+
+export function sign(method: string, params: Readonly<Record<string, string>>, secret: string): string {
+  return createHmac('sha1', secret + '&').update(stringToSign(method, params), 'utf8').digest('base64');
+}
+
+/** Constant-time comparison of the request's Signature with ours. */
+export function signatureMatches(expected: string, given: string): boolean {
+  const a = Buffer.from(expected);
+  const b = Buffer.from(given);
+  return a.length === b.length && timingSafeEqual(a, b);
+}

@@ -1,0 +1,78 @@
+// Alibaba's wall-clock times ('YYYY-MM-DD HH:mm:ss' in the API's zone, e.g. Expiration,
+// ExpireDate, GmtCreate) and POP's ISO 8601 UTC Timestamp. Pure; zone offsets are cached per hour
+// because Intl is slow and bind requests parse one Expiration each.
+
+const WALL = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})$/;
+const ISO = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.\d{1,9})?Z$/;
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+const offsetCache = new Map<string, number>();
+
+function formatter(zone: string): Intl.DateTimeFormat {
+  let f = formatters.get(zone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone: zone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    });
+    formatters.set(zone, f);
+  }
+  return f;
+}
+
+/** Offset of `zone` from UTC, in seconds, at unix second `t`. */
+export function zoneOffset(zone: string, t: number): number {
+  // Offsets change on hour boundaries in every real zone; cache per (zone, hour).
+  const key = zone + '|' + Math.floor(t / 3600);
+  const hit = offsetCache.get(key);
+  if (hit !== undefined) return hit;
+  const parts = formatter(zone).formatToParts(new Date(t * 1000));
+  const n = (type: string) => Number(parts.find((p) => p.type === type)?.value);
+  const asUtc = Date.UTC(n('year'), n('month') - 1, n('day'), n('hour'), n('minute'), n('second')) / 1000;
+  const off = asUtc - t;
+  if (offsetCache.size > 10_000) offsetCache.clear();
+  offsetCache.set(key, off);
+  return off;
+}
+
+/**
+ * 'YYYY-MM-DD HH:mm:ss' in `zone` → unix seconds, or undefined when it is not that format or not
+ * a real date (2024-02-30, 25:00:00).
+ */
+export function parseWallClock(s: string, zone: string): number | undefined {
+  const m = WALL.exec(s);
+  if (!m) return undefined;
+  const [y, mo, d, h, mi, se] = m.slice(1).map(Number) as [number, number, number, number, number, number];
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 59) return undefined;
+  const asUtc = Date.UTC(y, mo - 1, d, h, mi, se) / 1000;
+  if (new Date(asUtc * 1000).getUTCDate() !== d) return undefined; // 31 April and friends
+  // Two passes settle the offset across a DST change.
+  let t = asUtc - zoneOffset(zone, asUtc);
+  t = asUtc - zoneOffset(zone, t);
+  return t;
+}
+
+/** unix seconds → 'YYYY-MM-DD HH:mm:ss' in `zone`. */
+export function formatWallClock(t: number, zone: string): string {
+  const d = new Date((t + zoneOffset(zone, t)) * 1000);
+  const p = (v: number) => (v < 10 ? '0' + v : String(v));
+  return (
+    `${d.getUTCFullYear()}-${p(d.getUTCMonth() + 1)}-${p(d.getUTCDate())} ` +
+    `${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())}`
+  );
+}
+
+/** POP Timestamp 'YYYY-MM-DDTHH:mm:ssZ' (fraction allowed) → unix ms, or undefined. */
+export function parsePopTimestamp(s: string): number | undefined {
+  const m = ISO.exec(s);
+  if (!m) return undefined;
+  const [y, mo, d, h, mi, se] = m.slice(1).map(Number) as [number, number, number, number, number, number];
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60) return undefined;
+  return Date.UTC(y, mo - 1, d, h, mi, se);
+}

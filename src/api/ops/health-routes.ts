@@ -1,0 +1,47 @@
+// GET /v1/health (no token): 200 while Redis answers, 503 otherwise; body exactly as DESIGN §4.
+import type { FastifyInstance } from 'fastify';
+import type { AppContext } from '../../context.js';
+
+const PING_DEADLINE_MS = 800;
+
+async function redisUp(ctx: AppContext): Promise<boolean> {
+  let t: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      ctx.store.ping(),
+      new Promise<boolean>((res) => {
+        t = setTimeout(() => res(false), PING_DEADLINE_MS);
+      }),
+    ]);
+  } catch {
+    return false;
+  } finally {
+    clearTimeout(t);
+  }
+}
+
+export async function healthRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  const updown = { type: 'string', enum: ['up', 'down'] } as const;
+  const body = {
+    type: 'object',
+    properties: { status: { type: 'string', enum: ['ok', 'degraded'] }, redis: updown, sip: updown, media: updown },
+    required: ['status', 'redis', 'sip', 'media'],
+  } as const;
+  app.get(
+    '/v1/health',
+    {
+      schema: {
+        summary: 'Liveness of Redis, the SIP connection (drachtio-server) and media (FreeSWITCH)',
+        tags: ['health'],
+        response: { 200: body, 503: body },
+      },
+    },
+    async (_req, reply) => {
+      const redis = await redisUp(ctx);
+      const { sip, media } = ctx.health;
+      const ud = (b: boolean) => (b ? 'up' : 'down');
+      reply.code(redis ? 200 : 503);
+      return { status: redis && sip && media ? 'ok' : 'degraded', redis: ud(redis), sip: ud(sip), media: ud(media) };
+    },
+  );
+}

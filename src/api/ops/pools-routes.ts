@@ -1,0 +1,168 @@
+// Pools and number inventory (DESIGN §4): create/update a pool, add X numbers to it, read its
+// counts, list pools, import inventory for BuySecretNo. Bearer token required (see auth.ts).
+import type { FastifyInstance } from 'fastify';
+import type { CountryCode } from 'libphonenumber-js';
+import type { AppContext } from '../../context.js';
+import { RING_KEYS } from '../../domain/binding.js';
+import { canonicalNumber } from '../../domain/numbers.js';
+import type { NumberEntry } from '../../store/types.js';
+import { errorSchema, OpsError, opsError } from './errors.js';
+
+const MAX_NUMBERS_PER_REQUEST = 10_000;
+
+const poolKeyParam = {
+  type: 'object',
+  properties: { poolKey: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$' } },
+  required: ['poolKey'],
+} as const;
+
+const numbersBody = {
+  type: 'object',
+  properties: {
+    numbers: {
+      type: 'array',
+      minItems: 1,
+      maxItems: MAX_NUMBERS_PER_REQUEST,
+      items: {
+        type: 'object',
+        properties: {
+          number: { type: 'string', minLength: 1, maxLength: 32 },
+          city: { type: 'string', minLength: 1, maxLength: 32 },
+        },
+        required: ['number', 'city'],
+        additionalProperties: false,
+      },
+    },
+  },
+  required: ['numbers'],
+  additionalProperties: false,
+} as const;
+
+const addResult = {
+  type: 'object',
+  properties: {
+    added: { type: 'integer' },
+    existing: { type: 'integer' },
+    conflicts: { type: 'array', items: { type: 'string' }, description: 'numbers already in another pool (or in a pool, for inventory); not added' },
+  },
+  required: ['added', 'existing', 'conflicts'],
+} as const;
+
+const ringConfigSchema = {
+  type: 'object',
+  properties: Object.fromEntries(RING_KEYS.map((k) => [k, { type: 'string', pattern: '^[\\w.-]{1,64}$' }])),
+  additionalProperties: false,
+} as const;
+
+const poolInfo = {
+  type: 'object',
+  properties: {
+    poolKey: { type: 'string' },
+    name: { type: 'string' },
+    strictCity: { type: 'boolean' },
+    ringConfig: ringConfigSchema,
+    numbers: { type: 'integer' },
+    numbersInUse: { type: 'integer' },
+    bindings: { type: 'integer' },
+    byCity: { type: 'object', additionalProperties: { type: 'integer' } },
+  },
+  required: ['poolKey', 'name', 'strictCity', 'numbers', 'numbersInUse', 'bindings', 'byCity'],
+} as const;
+
+const errors = { 400: errorSchema, 401: errorSchema, 403: errorSchema, 404: errorSchema, 503: errorSchema };
+
+export async function poolsRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  const country = ctx.config.DEFAULT_COUNTRY as CountryCode;
+
+  /** Canonical numbers, or a 400 naming every number that is not one (nothing is written). */
+  function canonicalEntries(entries: NumberEntry[]): NumberEntry[] {
+    const bad: string[] = [];
+    const out = entries.map((e) => {
+      const c = canonicalNumber(e.number, country);
+      if (!c) bad.push(e.number);
+      return { number: c ?? '', city: e.city };
+    });
+    if (bad.length) {
+      throw new OpsError(400, 'isv.MOBILE_NUMBER_ILLEGAL', `not valid phone numbers: ${bad.slice(0, 20).join(', ')}${bad.length > 20 ? ', …' : ''}`);
+    }
+    return out;
+  }
+
+  app.put<{ Params: { poolKey: string }; Body: { name: string; strictCity?: boolean; ringConfig?: Record<string, string> } }>(
+    '/pools/:poolKey',
+    {
+      schema: {
+        summary: 'Create or update a number pool',
+        tags: ['pools'],
+        params: poolKeyParam,
+        body: {
+          type: 'object',
+          properties: {
+            name: { type: 'string', minLength: 1, maxLength: 64 },
+            strictCity: { type: 'boolean', default: false, description: 'ExpectCity strict: no number of that city → isv.NO_AVAILABLE_NUMBER' },
+            ringConfig: { ...ringConfigSchema, description: 'pool-level default ring tones' },
+          },
+          required: ['name'],
+          additionalProperties: false,
+        },
+        response: { 200: poolInfo, ...errors },
+      },
+    },
+    async (req) => {
+      const { name, strictCity = false, ringConfig } = req.body;
+      await ctx.store.upsertPool(req.params.poolKey, { name, strictCity, ...(ringConfig ? { ringConfig } : {}) });
+      const info = await ctx.store.getPool(req.params.poolKey);
+      if (!info) throw opsError.notFound(`pool ${req.params.poolKey}`);
+      return info;
+    },
+  );
+
+  app.get<{ Params: { poolKey: string } }>(
+    '/pools/:poolKey',
+    { schema: { summary: 'A pool with exact counts of numbers and bindings', tags: ['pools'], params: poolKeyParam, response: { 200: poolInfo, ...errors } } },
+    async (req) => {
+      const info = await ctx.store.getPool(req.params.poolKey);
+      if (!info) throw opsError.notFound(`pool ${req.params.poolKey}`);
+      return info;
+    },
+  );
+
+  app.get(
+    '/pools',
+    {
+      schema: {
+        summary: 'Pool keys',
+        tags: ['pools'],
+        response: { 200: { type: 'object', properties: { pools: { type: 'array', items: { type: 'string' } } }, required: ['pools'] }, ...errors },
+      },
+    },
+    async () => ({ pools: await ctx.store.listPools() }),
+  );
+
+  app.post<{ Params: { poolKey: string }; Body: { numbers: NumberEntry[] } }>(
+    '/pools/:poolKey/numbers',
+    {
+      schema: {
+        summary: 'Add X numbers the operator owns on its trunks to a pool',
+        tags: ['pools'],
+        params: poolKeyParam,
+        body: numbersBody,
+        response: { 200: addResult, ...errors },
+      },
+    },
+    async (req) => ctx.store.addNumbers(req.params.poolKey, canonicalEntries(req.body.numbers)),
+  );
+
+  app.post<{ Body: { numbers: NumberEntry[] } }>(
+    '/numbers',
+    {
+      schema: {
+        summary: 'Import inventory numbers (not in any pool yet) that BuySecretNo draws from',
+        tags: ['numbers'],
+        body: numbersBody,
+        response: { 200: addResult, ...errors },
+      },
+    },
+    async (req) => ctx.store.addInventory(canonicalEntries(req.body.numbers)),
+  );
+}

@@ -1,0 +1,132 @@
+// The admin HTTP server: the dypls-compatible RPC at `/`, the ops REST API under /v1 (bearer
+// token), /v1/health, /metrics and the OpenAPI document. Every error, fastify's own included,
+// answers in the documented format of the API it hit: never fastify's default 500.
+import fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyPluginAsync, type FastifyRequest } from 'fastify';
+import formbody from '@fastify/formbody';
+import swagger from '@fastify/swagger';
+import type { AppContext } from '../context.js';
+import { ERROR_CODES, XlineError } from '../domain/errors.js';
+import { apiMetrics } from './api-metrics.js';
+import type { ActionFactory } from './dypls/action.js';
+import { ACTIONS } from './dypls/actions/index.js';
+import { dyplsGateway } from './dypls/gateway.js';
+import { GatewayError, gw } from './dypls/gateway-errors.js';
+import { bearerCheck } from './ops/auth.js';
+import { errorBody, OpsError, statusOf } from './ops/errors.js';
+import { healthRoutes } from './ops/health-routes.js';
+import { poolsRoutes } from './ops/pools-routes.js';
+
+/**
+ * Ops plugins mounted under /v1 behind the bearer token. Other areas add theirs here (one line),
+ * e.g. the events helper's CDR / dead-letter routes from './ops/events-routes.js'.
+ */
+export type OpsPlugin = (app: FastifyInstance, ctx: AppContext) => Promise<void>;
+export const OPS_PLUGINS: OpsPlugin[] = [poolsRoutes];
+
+export interface AdminAppExtras {
+  /** Extra dypls actions (by Action name; a later entry replaces an earlier one). */
+  actions?: ActionFactory[];
+  /** Extra ops plugins under /v1 behind the bearer token. */
+  opsPlugins?: OpsPlugin[];
+}
+
+/** Request bodies larger than this are refused (an inventory import of 10,000 numbers fits). */
+const BODY_LIMIT = 2 * 1024 * 1024;
+
+const isOps = (url: string) => url.startsWith('/v1') || url.startsWith('/metrics');
+
+export async function buildAdminApp(ctx: AppContext, extras: AdminAppExtras = {}): Promise<FastifyInstance> {
+  const app = fastify({
+    // pino's Logger is wider than FastifyBaseLogger; the app is used through the base type.
+    loggerInstance: ctx.log.child({ component: 'admin-http' }) as FastifyBaseLogger,
+    // One log line per request would cost more than a bind; outcomes are counted in /metrics.
+    disableRequestLogging: true,
+    bodyLimit: BODY_LIMIT,
+    return503OnClosing: true,
+  });
+  const metrics = apiMetrics(ctx.metrics);
+
+  await app.register(formbody);
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'xline ops API',
+        version: '1',
+        description:
+          'Ops REST API of xline. The dypls-compatible RPC API (Alibaba 号码隐私保护 2017-05-25) is served at / and documented by Alibaba.',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+
+  app.setErrorHandler((err: FastifyError | Error, req, reply) => {
+    if (isOps(req.url)) {
+      const [status, code, message] = opsErrorOf(err);
+      if (status >= 500) req.log.error({ err }, 'ops: error');
+      return reply.code(status).send(errorBody(code, message));
+    }
+    const g = gatewayErrorOf(err, req);
+    return reply.code(g.status).send({ RequestId: 'xline', HostId: 'xline', Code: g.code, Message: g.message });
+  });
+
+  app.setNotFoundHandler((req, reply) => {
+    if (isOps(req.url)) return reply.code(404).send(errorBody('NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`));
+    return reply.code(404).send({ RequestId: 'xline', HostId: 'xline', Code: 'InvalidAction.NotFound', Message: 'Specified api is not found, please check your url and method.' });
+  });
+
+  // dypls RPC at /
+  await app.register(async (scope) => {
+    await dyplsGateway(scope, ctx, { actions: [...ACTIONS, ...(extras.actions ?? [])], metrics });
+  });
+
+  // open ops routes: health, metrics, the OpenAPI document
+  await app.register(async (scope) => {
+    await healthRoutes(scope, ctx);
+    scope.get('/metrics', { schema: { summary: 'Prometheus metrics', tags: ['health'] } }, async (_req, reply) => {
+      reply.header('content-type', ctx.metrics.contentType);
+      return ctx.metrics.metrics();
+    });
+    scope.get('/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  });
+
+  // token-protected ops routes
+  await app.register(
+    async (scope) => {
+      scope.addHook('onRequest', bearerCheck(ctx.config.OPS_TOKEN));
+      scope.addHook('onResponse', async (req, reply) => {
+        metrics.ops.inc({ route: req.routeOptions.url ?? 'unknown', status: String(reply.statusCode) });
+      });
+      for (const plugin of [...OPS_PLUGINS, ...(extras.opsPlugins ?? [])]) {
+        await scope.register(async (s) => plugin(s, ctx));
+      }
+    },
+    { prefix: '/v1' },
+  );
+
+  return app;
+}
+
+function opsErrorOf(err: FastifyError | Error): [number, string, string] {
+  if (err instanceof OpsError) return [err.status, err.code, err.message];
+  if (err instanceof XlineError) return [statusOf(err.code), err.code, err.message];
+  const fe = err as FastifyError;
+  if (fe.validation) return [400, 'INVALID_REQUEST', fe.message];
+  if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
+    return [fe.statusCode, 'INVALID_REQUEST', fe.message];
+  }
+  // Redis down, a bug: say so plainly, with a 503 the caller may retry.
+  return [503, ERROR_CODES.SYSTEM_ERROR, 'internal error or the binding store is unavailable; try again'];
+}
+
+function gatewayErrorOf(err: FastifyError | Error, req: FastifyRequest): GatewayError {
+  if (err instanceof GatewayError) return err;
+  const fe = err as FastifyError;
+  if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return gw.bodyTooLarge();
+  if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
+    return new GatewayError(fe.statusCode, 'InvalidParameter', fe.message);
+  }
+  req.log.error({ err }, 'dypls: unexpected error');
+  return new GatewayError(503, 'ServiceUnavailable', 'The request has failed due to a temporary failure of the server.');
+}
