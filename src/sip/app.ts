@@ -1,0 +1,174 @@
+// The SIP application: a drachtio-srf client of drachtio-server that routes INVITEs for X
+// numbers. Startup order (jambonz app.js): config → logger → dependencies → INVITE middleware
+// → INVITE handler → connection. The connection is retried forever; ctx.health.sip follows it.
+import Srf from 'drachtio-srf';
+import type { CountryCode } from 'libphonenumber-js';
+import type { AppContext } from '../context.js';
+import { decide } from '../domain/route.js';
+import { Q850 } from '../domain/route.js';
+import { CallSession, parseOutboundUri, type SessionEnv } from './call-session.js';
+import { parseCidrList } from './cidr.js';
+import type { MediaHandler } from './media-seam.js';
+import { sipMetrics } from './metrics.js';
+import { identifyCaller, identifyX, locals, openSession, routeCall, trunkAllowList } from './middleware.js';
+import { SessionRegistry } from './session-registry.js';
+
+export type { MediaHandler, MediaCall } from './media-seam.js';
+
+export interface SipApp {
+  /** Stop taking calls (503), wait up to drainMs for live calls, then end the rest; disconnect. */
+  stop(drainMs?: number): Promise<void>;
+  /** Calls being routed, ringing or connected right now. */
+  liveCalls(): number;
+}
+
+/** The store fails fast by itself (~1 s); this only bounds a store that hangs. */
+const LOOKUP_TIMEOUT_MS = 1500;
+/** Longest pause between reconnection attempts to drachtio-server. */
+const RECONNECT_MAX_DELAY_MS = 2000;
+
+export async function startSipApp(ctx: AppContext & { media?: MediaHandler }): Promise<SipApp> {
+  const { config } = ctx;
+  const log = ctx.log.child({ component: 'sip' });
+  const home = config.DEFAULT_COUNTRY as CountryCode;
+  const trunks = parseCidrList(config.SIP_TRUNK_CIDRS);
+  const trustedPai = parseCidrList(config.SIP_TRUSTED_PAI_CIDRS ?? config.SIP_TRUNK_CIDRS);
+  const metrics = sipMetrics(ctx.metrics);
+  const registry = new SessionRegistry<CallSession>();
+  const srf = new Srf() as Srf & Srf.SrfExtras;
+  let draining = false;
+  let stopped = false;
+
+  const env: SessionEnv = {
+    srf,
+    config,
+    log,
+    events: ctx.events,
+    metrics,
+    registry,
+    outbound: parseOutboundUri(config.SIP_OUTBOUND_URI),
+    async route(caller, x, extension) {
+      const found = await withTimeout(ctx.store.lookup(caller, x, extension), LOOKUP_TIMEOUT_MS);
+      return decide({ caller, x, ...(extension ? { extension } : {}) }, found);
+    },
+  };
+
+  srf.use('invite', trunkAllowList(trunks, metrics, log));
+  srf.use('invite', openSession(env, () => draining));
+  srf.use('invite', identifyCaller(trustedPai, home));
+  srf.use('invite', identifyX(home));
+  srf.use('invite', routeCall(env.route));
+  srf.invite((req) => {
+    const { session, decision } = locals(req);
+    if (!session || !decision) return;
+    dispatch(session, decision, ctx.media).catch((err: unknown) => {
+      session.log.error({ err }, 'call handling failed');
+      void session.end({ dir: 0, cause: Q850.TEMPORARY_FAILURE, status: 503, outcome: 'error' });
+    });
+  });
+
+  srf.on('connect', (err: Error | null, hostport: string, version?: string) => {
+    if (err) {
+      log.error({ err: String(err) }, 'drachtio-server refused the connection (DRACHTIO_SECRET?)');
+      return;
+    }
+    if (stopped) {
+      srf.disconnect();
+      return;
+    }
+    ctx.health.sip = true;
+    log.info({ hostport, version }, 'connected to drachtio-server');
+  });
+  srf.on('error', (err) => {
+    // Connection errors are followed by a reconnection attempt (wire-protocol.js).
+    if (!stopped) log.warn({ err: String(err) }, 'drachtio-server connection error');
+  });
+  srf.on('close', () => {
+    const wasUp = ctx.health.sip;
+    ctx.health.sip = false;
+    if (stopped) return;
+    if (wasUp) log.warn({ liveCalls: registry.size }, 'lost drachtio-server; its calls are gone, reconnecting');
+    for (const s of registry.all()) void s.lost();
+  });
+  srf.on('reconnecting', (info) => log.debug(info, 'reconnecting to drachtio-server'));
+  srf.connect({
+    host: config.DRACHTIO_HOST,
+    port: config.DRACHTIO_PORT,
+    secret: config.DRACHTIO_SECRET,
+    reconnect: { retryMaxDelay: RECONNECT_MAX_DELAY_MS },
+  });
+
+  return {
+    liveCalls: () => registry.size,
+    async stop(drainMs = 30_000) {
+      if (stopped) return;
+      draining = true;
+      log.info({ liveCalls: registry.size, drainMs }, 'draining SIP calls');
+      if (!(await registry.waitEmpty(drainMs))) {
+        log.warn({ liveCalls: registry.size }, 'drain time over: ending remaining calls');
+        await Promise.race([Promise.allSettled(registry.all().map((s) => s.shutdown())), sleep(5000)]);
+      }
+      stopped = true;
+      stopReconnecting(srf);
+      try {
+        srf.disconnect();
+      } catch {
+        // not connected at the moment: nothing to close
+      }
+      ctx.health.sip = false;
+      log.info('SIP app stopped');
+    },
+  };
+}
+
+async function dispatch(session: CallSession, d: NonNullable<ReturnType<typeof locals>['decision']>, media?: MediaHandler): Promise<void> {
+  switch (d.kind) {
+    case 'refuse':
+      await session.refuse(d.status, d.cause, d.reason, refuseText[d.reason] + (d.binding?.callRestrict ? ` (${d.binding.callRestrict})` : ''), d.binding);
+      return;
+    case 'collect':
+      if (!media?.available()) {
+        await session.refuse(503, Q850.TEMPORARY_FAILURE, 'unavailable', 'media server unavailable for extension prompt');
+        return;
+      }
+      await media.collect(session, d);
+      return;
+    case 'bridge':
+      // Media decides whether this bridge needs it (tone, recording) and whether it can serve it.
+      if (media?.wantsBridge(d)) await media.bridge(session, d);
+      else await session.bridge(d);
+      return;
+  }
+}
+
+const refuseText: Record<string, string> = {
+  'no-binding': 'no live binding on X',
+  'not-a-party': 'caller is not a party of the binding',
+  'call-restricted': 'call restricted',
+  'no-default-b': 'binding has no default B',
+  'self-call': 'caller is the bound number',
+};
+
+/** wire-protocol.js schedules reconnection timers it never cancels; stop them on shutdown. */
+function stopReconnecting(srf: Srf): void {
+  const wp = (srf as unknown as { _app?: { client?: { wp?: { closing?: boolean; reconnectVars?: { retryTimer?: NodeJS.Timeout | null } } } } })
+    ._app?.client?.wp;
+  if (!wp) return;
+  wp.closing = true;
+  if (wp.reconnectVars?.retryTimer) {
+    clearTimeout(wp.reconnectVars.retryTimer);
+    wp.reconnectVars.retryTimer = null;
+  }
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const t = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms).unref());
+}

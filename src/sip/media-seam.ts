@@ -1,0 +1,67 @@
+// The seam between the SIP app and media (FreeSWITCH through drachtio-fsmrf, src/media/**).
+// The SIP app routes every call; a call that needs media — an AXN-extension prompt, a ring tone
+// from RingConfig, recording — is handed to the MediaHandler with a MediaCall: the call
+// session's view of what media needs. Without a handler (or with FreeSWITCH down) extension
+// calls are refused 503 cause 41 and bridges go out as plain B2BUA calls.
+import type Srf from 'drachtio-srf';
+import type { Logger } from '../log.js';
+import type { Decision } from '../domain/route.js';
+import type { CallOutcome } from './metrics.js';
+
+export type BridgeDecision = Extract<Decision, { kind: 'bridge' }>;
+export type CollectDecision = Extract<Decision, { kind: 'collect' }>;
+
+/** 0 platform released, 1 caller hung up, 2 callee hung up (Alibaba release_dir). */
+export type ReleaseDir = 0 | 1 | 2;
+
+export interface CallEnding {
+  dir: ReleaseDir;
+  /** Q.850 cause for the CDR and the Reason header. */
+  cause: number;
+  /** Final response for the caller's INVITE, when none was sent yet (with Reason: Q.850). */
+  status?: number;
+  outcome?: CallOutcome;
+  /** Alibaba control_type / control_msg, for refusals. */
+  controlType?: string;
+  controlMsg?: string;
+}
+
+export interface MediaCall {
+  readonly callId: string;
+  /** Per-call child logger (numbers masked). */
+  readonly log: Logger;
+  readonly req: Srf.SrfRequest;
+  readonly res: Srf.SrfResponse;
+  readonly srf: Srf;
+  /** Canonical caller number (or the raw From user when not a number) and X. */
+  readonly caller: string;
+  readonly x: string;
+  /** Aborted when the call is torn down (caller CANCEL or BYE, drain, drachtio lost). */
+  readonly signal: AbortSignal;
+  /** One store lookup + decide() for the digits the caller keyed. Rejects when Redis fails. */
+  route(extension: string): Promise<Decision>;
+  /** Request-URI and headers for a B leg to `target`: From/Contact/PAI = X, nothing of the caller. */
+  bLeg(target: string): { uri: string; headers: Record<string, string> };
+  /** The decision the call was finally routed by (pool/sub ids, call_type, numbers in the CDR). */
+  routed(decision: BridgeDecision): void;
+  /** B alerted (first 18x) and B answered: events, CDR times, post-dial delay. */
+  ringing(): void;
+  answered(): void;
+  /** Frees `resource` at teardown, once, in its own try/catch (endpoints, extra dialogs). */
+  own(resource: { destroy(): unknown }): void;
+  /** Recording facts for the CDR. */
+  recording(info: { path?: string; url?: string; durationSec?: number }): void;
+  /** Ends the call; teardown runs once whoever calls it. */
+  end(ending: CallEnding): Promise<void>;
+}
+
+export interface MediaHandler {
+  /** FreeSWITCH is connected right now. */
+  available(): boolean;
+  /** Does this bridge need media (ring tone, recording)? false → plain B2BUA by the SIP app. */
+  wantsBridge(decision: BridgeDecision): boolean;
+  /** AXN extension: answer into media, prompt, collect digits, route, ring A, bridge; end the call. */
+  collect(call: MediaCall, decision: CollectDecision): Promise<void>;
+  /** A bridge with media in the path (ring tone / recording); ends the call when done. */
+  bridge(call: MediaCall, decision: BridgeDecision): Promise<void>;
+}
