@@ -1,0 +1,332 @@
+// The events module's Redis side: producing events and CDRs, the live state of calls, CDR queries,
+// dead letters and retention. Shared by the sink (SIP role), the delivery worker and the ops API.
+import { EVENT_KEYS as K } from './keys.js';
+import {
+  PRODUCE_CDR,
+  PRODUCE_EVENT,
+  RESEND_DEAD,
+  TRIM_OLDER,
+  runScript,
+  type RedisLike,
+} from './scripts.js';
+import { cdrEnvelope, eventEnvelope, type DeliveredType } from './webhook.js';
+import { CALL_EVENT_TYPES, type CallEvent, type CallEventType, type CallRecord } from './types.js';
+
+/** QueryCallStatus's view of a call in progress. */
+export type LiveState = 'calling' | 'ringing' | 'talking' | 'ended';
+
+const STATE_OF: Record<CallEventType, LiveState | ''> = {
+  start: 'calling',
+  ring: 'ringing',
+  answer: 'talking',
+  hangup: 'ended',
+  recording: '',
+};
+
+export interface LiveCall {
+  call_id: string;
+  state: LiveState;
+  /** Unix ms of the event that set the state. */
+  since: number;
+  sub_id?: string;
+  pool_key?: string;
+  secret_no?: string;
+  phone_no?: string;
+  peer_no?: string;
+  call_type?: number;
+}
+
+/** A queued event as the stream, the retry set and the dead-letter set hold it. */
+export interface QueueEntry {
+  id: string;
+  type: DeliveredType;
+  /** The exact JSON POSTed. */
+  body: string;
+  /** Unix ms when first queued. */
+  t: string;
+  /** Failed attempts so far. */
+  n: string;
+  /** Last failure: HTTP status (0 = no response) and a short reason. */
+  st?: number;
+  err?: string;
+  /** Unix ms when dead-lettered. */
+  dead?: number;
+}
+
+export interface DeadLetter {
+  id: string;
+  type: DeliveredType;
+  attempts: number;
+  last_status: number | null;
+  last_error: string | null;
+  queued_at: number;
+  dead_at: number;
+  payload: unknown;
+}
+
+export interface Page<T> {
+  items: T[];
+  next_cursor: string | null;
+}
+
+export interface CdrQuery {
+  /** Recorded-at range, unix ms, from inclusive, to exclusive. */
+  from?: number;
+  to?: number;
+  subId?: string;
+  callId?: string;
+  limit: number;
+  cursor?: string;
+}
+
+export class CursorError extends Error {}
+export class InvalidEventError extends Error {}
+
+export interface EventStoreOptions {
+  /** How long CDRs (and dead letters) are kept. */
+  retentionMs: number;
+  /** Live call state outlives a crashed instance by at most this (max call length + margin). */
+  liveTtlMs: number;
+  /** Queue for webhook delivery (WEBHOOK_URL set); CDRs are stored for pull either way. */
+  queue: boolean;
+  now?: () => number;
+}
+
+const MAX_ID = 256;
+
+function checkId(what: string, v: unknown, required: boolean): string {
+  if (v === undefined || v === null || v === '') {
+    if (required) throw new InvalidEventError(`${what} is required`);
+    return '';
+  }
+  if (typeof v !== 'string' || v.length > MAX_ID) throw new InvalidEventError(`${what} must be a string of at most ${MAX_ID} characters`);
+  return v;
+}
+
+export class EventStore {
+  private readonly now: () => number;
+
+  constructor(
+    readonly redis: RedisLike,
+    readonly opts: EventStoreOptions,
+  ) {
+    this.now = opts.now ?? Date.now;
+  }
+
+  /** Returns false when this event was already produced (idempotent on call_id + type). */
+  async produceEvent(e: CallEvent): Promise<boolean> {
+    const callId = checkId('call_id', e?.call_id, true);
+    if (!CALL_EVENT_TYPES.includes(e.type)) throw new InvalidEventError(`unknown event type '${String(e.type)}'`);
+    const sub = checkId('sub_id', e.sub_id, false);
+    const env = eventEnvelope(e);
+    const now = this.now();
+    const info = JSON.stringify({
+      sub_id: e.sub_id,
+      pool_key: e.pool_key,
+      secret_no: e.secret_no,
+      phone_no: e.phone_no,
+      peer_no: e.peer_no,
+      call_type: e.call_type,
+    });
+    const r = await runScript(
+      this.redis,
+      PRODUCE_EVENT,
+      [K.stream, K.call(callId), K.cdr(callId), K.live(sub)],
+      [env.id, e.type, env.body, now, this.opts.liveTtlMs, STATE_OF[e.type], sub, callId, this.opts.queue ? '1' : '0', info],
+    );
+    return r === 1;
+  }
+
+  /** Returns false when this call's CDR was already recorded (exactly one per call). */
+  async produceCdr(r: CallRecord): Promise<boolean> {
+    const callId = checkId('call_id', r?.call_id, true);
+    const sub = checkId('sub_id', r.sub_id, false);
+    const now = this.now();
+    const env = cdrEnvelope(r, now);
+    const res = await runScript(
+      this.redis,
+      PRODUCE_CDR,
+      [K.stream, K.call(callId), K.cdr(callId), K.live(sub), K.cdrsByTime, K.cdrsBySub(sub)],
+      [env.id, env.body, now, this.opts.retentionMs, callId, JSON.stringify(r), sub, this.opts.queue ? '1' : '0', now - this.opts.retentionMs],
+    );
+    return res === 1;
+  }
+
+  /** Calls of one binding in progress (a binding may carry several at once, e.g. AXN). */
+  async liveCalls(subId: string): Promise<LiveCall[]> {
+    const ids = await this.redis.smembers(K.live(subId));
+    if (ids.length === 0) return [];
+    const p = this.redis.pipeline();
+    for (const id of ids) p.hmget(K.call(id), 'state', 'since', 'info');
+    const rows = (await p.exec()) ?? [];
+    const out: LiveCall[] = [];
+    const stale: string[] = [];
+    rows.forEach(([err, v], i) => {
+      const [state, since, info] = (err ? [] : (v as Array<string | null>)) ?? [];
+      const callId = ids[i]!;
+      if (!state) {
+        // the call hash expired (its instance died before writing the CDR)
+        if (!err) stale.push(callId);
+        return;
+      }
+      let extra: Partial<LiveCall> = {};
+      try {
+        extra = info ? (JSON.parse(info) as Partial<LiveCall>) : {};
+      } catch {
+        /* written by this module; never malformed in practice */
+      }
+      out.push({ ...extra, call_id: callId, state: state as LiveState, since: Number(since) });
+    });
+    if (stale.length) await this.redis.srem(K.live(subId), ...stale);
+    return out.sort((a, b) => b.since - a.since);
+  }
+
+  async getCdr(callId: string): Promise<CallRecord | undefined> {
+    const r = await this.redis.hget(K.cdr(callId), 'r');
+    return r ? (JSON.parse(r) as CallRecord) : undefined;
+  }
+
+  /** CDRs ordered by the time they were recorded (≈ release_time), oldest first, with a cursor. */
+  async listCdrs(q: CdrQuery): Promise<Page<CallRecord>> {
+    if (q.callId) {
+      const r = await this.getCdr(q.callId);
+      const t = r ? Number(await this.redis.hget(K.cdr(q.callId), 't')) : 0;
+      const ok = r && (!q.subId || r.sub_id === q.subId) && (q.from === undefined || t >= q.from) && (q.to === undefined || t < q.to);
+      return { items: ok ? [r] : [], next_cursor: null };
+    }
+    const key = q.subId ? K.cdrsBySub(q.subId) : K.cdrsByTime;
+    const page = await this.pageZset(key, q.from, q.to, q.cursor, q.limit);
+    if (page.items.length === 0) return { items: [], next_cursor: null };
+    const p = this.redis.pipeline();
+    for (const [id] of page.items) p.hget(K.cdr(id), 'r');
+    const rows = (await p.exec()) ?? [];
+    const items: CallRecord[] = [];
+    for (const [err, v] of rows) {
+      if (err) throw err;
+      // an index entry may outlive its CDR by up to one trim interval
+      if (typeof v === 'string') items.push(JSON.parse(v) as CallRecord);
+    }
+    return { items, next_cursor: page.next };
+  }
+
+  async listDead(q: { limit: number; cursor?: string }): Promise<Page<DeadLetter>> {
+    const page = await this.pageZset(K.deadAt, undefined, undefined, q.cursor, q.limit);
+    if (page.items.length === 0) return { items: [], next_cursor: null };
+    const rows = await this.redis.hmget(K.deadEntries, ...page.items.map(([id]) => id));
+    const items = rows.flatMap((j) => (j ? [toDeadLetter(JSON.parse(j) as QueueEntry)] : []));
+    return { items, next_cursor: page.next };
+  }
+
+  async getDead(id: string): Promise<DeadLetter | undefined> {
+    const j = await this.redis.hget(K.deadEntries, id);
+    return j ? toDeadLetter(JSON.parse(j) as QueueEntry) : undefined;
+  }
+
+  /** Puts dead letters back on the queue with a fresh retry schedule; returns the ids re-queued. */
+  async resendDead(ids: string[] | undefined, max = 1000): Promise<string[]> {
+    const args: Array<string | number> = [max];
+    if (ids) {
+      if (ids.length === 0) return [];
+      args.push(...ids);
+    }
+    return (await runScript(this.redis, RESEND_DEAD, [K.stream, K.deadAt, K.deadEntries], args)) as string[];
+  }
+
+  /** Events waiting in the stream (incl. in flight), waiting for a retry, and dead. */
+  async depth(): Promise<{ queued: number; retrying: number; dead: number }> {
+    const rows = (await this.redis.pipeline().xlen(K.stream).zcard(K.retryDue).zcard(K.deadAt).exec()) ?? [];
+    const n = rows.map(([err, v]) => {
+      if (err) throw err;
+      return Number(v);
+    });
+    return { queued: n[0] ?? 0, retrying: n[1] ?? 0, dead: n[2] ?? 0 };
+  }
+
+  /**
+   * Retention: index entries and dead letters older than the retention go, in bounded batches
+   * (CDR hashes expire by themselves). Returns how many were removed.
+   */
+  async trim(batch = 1000, maxBatches = 20): Promise<{ cdrs: number; dead: number }> {
+    const cutoff = this.now() - this.opts.retentionMs;
+    const run = async (zset: string, hash: string, withHash: boolean) => {
+      let total = 0;
+      for (let i = 0; i < maxBatches; i++) {
+        const n = Number(await runScript(this.redis, TRIM_OLDER, [zset, hash], [cutoff, batch, withHash ? '1' : '0']));
+        total += n;
+        if (n < batch) break;
+      }
+      return total;
+    };
+    return { cdrs: await run(K.cdrsByTime, K.deadEntries, false), dead: await run(K.deadAt, K.deadEntries, true) };
+  }
+
+  /**
+   * One page of a zset ordered by (score, member); the cursor is the last item's position, so
+   * paging stays correct while new entries arrive.
+   */
+  private async pageZset(
+    key: string,
+    from: number | undefined,
+    to: number | undefined,
+    cursor: string | undefined,
+    limit: number,
+  ): Promise<{ items: Array<[string, number]>; next: string | null }> {
+    const after = cursor ? decodeCursor(cursor) : undefined;
+    const min = after ? Math.max(after.score, from ?? -Infinity) : from;
+    const minArg = min === undefined || min === -Infinity ? '-inf' : String(min);
+    const maxArg = to === undefined ? '+inf' : `(${to}`;
+    const items: Array<[string, number]> = [];
+    let offset = 0;
+    const chunk = limit + 1;
+    for (;;) {
+      const raw = await this.redis.zrangebyscore(key, minArg, maxArg, 'WITHSCORES', 'LIMIT', offset, chunk);
+      for (let i = 0; i + 1 < raw.length; i += 2) {
+        const member = raw[i]!;
+        const score = Number(raw[i + 1]);
+        if (after && (score < after.score || (score === after.score && member <= after.member))) continue;
+        items.push([member, score]);
+      }
+      if (items.length > limit || raw.length < chunk * 2) break;
+      offset += chunk;
+    }
+    const more = items.length > limit;
+    const page = items.slice(0, limit);
+    const last = page[page.length - 1];
+    return { items: page, next: more && last ? encodeCursor(last[1], last[0]) : null };
+  }
+}
+
+function toDeadLetter(e: QueueEntry): DeadLetter {
+  let payload: unknown = e.body;
+  try {
+    payload = JSON.parse(e.body);
+  } catch {
+    /* keep the raw text */
+  }
+  return {
+    id: e.id,
+    type: e.type,
+    attempts: Number(e.n),
+    last_status: e.st ?? null,
+    last_error: e.err ?? null,
+    queued_at: Number(e.t),
+    dead_at: e.dead ?? 0,
+    payload,
+  };
+}
+
+function encodeCursor(score: number, member: string): string {
+  return Buffer.from(JSON.stringify([score, member])).toString('base64url');
+}
+
+function decodeCursor(c: string): { score: number; member: string } {
+  try {
+    const v = JSON.parse(Buffer.from(c, 'base64url').toString()) as unknown;
+    if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'number' && Number.isFinite(v[0]) && typeof v[1] === 'string') {
+      return { score: v[0], member: v[1] };
+    }
+  } catch {
+    /* fall through */
+  }
+  throw new CursorError('cursor is not one this API returned');
+}

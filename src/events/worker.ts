@@ -1,0 +1,316 @@
+// Webhook delivery: a consumer in the stream's consumer group. Several xline instances share the
+// group, so each entry goes to one of them; an entry is settled (acked) only after the receiver's
+// answer, so a killed instance's entries stay pending and another instance claims them once idle.
+// Failed attempts wait in a Redis zset for their due time, then return to the stream.
+import type { Cluster, Redis } from 'ioredis';
+import type { Logger } from '../log.js';
+import { DELIVERY_GROUP, EVENT_KEYS as K } from './keys.js';
+import type { EventMetrics } from './metrics.js';
+import { ACK_DELIVERED, MOVE_DUE_RETRIES, SETTLE_FAILED, runScript, type RedisLike } from './scripts.js';
+import type { QueueEntry } from './store.js';
+import { signWebhook, type DeliveredType } from './webhook.js';
+
+export interface DeliveryWorkerOptions {
+  redis: RedisLike;
+  log: Logger;
+  metrics: EventMetrics;
+  url: string;
+  /** Unsigned POSTs when unset (warned at start). */
+  secret?: string;
+  /** Wait after each failed attempt (ms); its length is the number of retries. */
+  schedule: number[];
+  timeoutMs: number;
+  concurrency: number;
+  claimIdleMs: number;
+  consumer: string;
+  /** How often due retries are moved and abandoned entries claimed. */
+  tickMs: number;
+  /** XREADGROUP BLOCK; also bounds how long stop() waits for the reader. */
+  blockMs?: number;
+  now?: () => number;
+}
+
+interface StreamEntry {
+  entryId: string;
+  e: QueueEntry;
+}
+
+type XEntries = Array<[string, string[] | null]>;
+
+const USER_AGENT = 'xline-webhook/1';
+
+export class DeliveryWorker {
+  private running = false;
+  private reader?: RedisLike;
+  private loopDone?: Promise<void>;
+  private ticker?: NodeJS.Timeout;
+  private ticking = false;
+  private abandoned = false;
+  private readonly inflight = new Set<Promise<void>>();
+  private slotWaiters: Array<() => void> = [];
+  private claimCursor = '0-0';
+  private readonly now: () => number;
+  private readonly blockMs: number;
+
+  constructor(private readonly o: DeliveryWorkerOptions) {
+    this.now = o.now ?? Date.now;
+    this.blockMs = o.blockMs ?? 1000;
+  }
+
+  private starting?: Promise<void>;
+
+  start(): Promise<void> {
+    if (this.running) return this.starting ?? Promise.resolve();
+    this.running = true;
+    this.starting = this.begin();
+    return this.starting;
+  }
+
+  private async begin(): Promise<void> {
+    this.reader = blockingConnection(this.o.redis, this.blockMs + 5000);
+    this.loopDone = this.loop();
+    this.ticker = setInterval(() => void this.tick(), this.o.tickMs);
+    this.ticker.unref();
+  }
+
+  /** The group exists from the stream's first entry on ('0'), so nothing queued before is missed. */
+  private async ensureGroup(): Promise<void> {
+    try {
+      await this.o.redis.xgroup('CREATE', K.stream, DELIVERY_GROUP, '0', 'MKSTREAM');
+    } catch (err) {
+      if (!(err instanceof Error && err.message.includes('BUSYGROUP'))) throw err;
+    }
+  }
+
+  /** Stops reading, waits for POSTs in flight (bounded by the request timeout), leaves the rest pending. */
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    await this.starting?.catch(() => undefined);
+    if (this.ticker) clearInterval(this.ticker);
+    this.wakeSlotWaiters();
+    this.reader?.disconnect();
+    await this.loopDone;
+    await Promise.allSettled([...this.inflight]);
+    while (this.ticking) await sleep(10);
+  }
+
+  /** SIGKILL in-process, for tests: drop everything without settling (entries stay pending). */
+  abandon(): void {
+    this.abandoned = true;
+    this.running = false;
+    if (this.ticker) clearInterval(this.ticker);
+    this.wakeSlotWaiters();
+    this.reader?.disconnect();
+  }
+
+  private free(): number {
+    return this.o.concurrency - this.inflight.size;
+  }
+
+  private waitSlot(): Promise<void> {
+    return new Promise<void>((r) => this.slotWaiters.push(r));
+  }
+
+  private wakeSlotWaiters(): void {
+    const w = this.slotWaiters;
+    this.slotWaiters = [];
+    for (const r of w) r();
+  }
+
+  private async loop(): Promise<void> {
+    while (this.running) {
+      try {
+        await this.ensureGroup();
+        break;
+      } catch (err) {
+        this.o.log.warn({ err: errText(err) }, 'events:cannot create the delivery group yet; retrying');
+        await sleep(1000);
+      }
+    }
+    // Entries this consumer name held before a restart come first (XLINE_INSTANCE_ID fixed).
+    let history = '0';
+    while (this.running && history) {
+      const got = await this.read(history, Math.max(1, this.free()), undefined);
+      if (!got) continue;
+      if (got.length === 0) history = '';
+      else {
+        history = got[got.length - 1]!.entryId;
+        for (const s of got) await this.dispatch(s);
+      }
+    }
+    while (this.running) {
+      if (this.free() <= 0) {
+        await this.waitSlot();
+        continue;
+      }
+      const got = await this.read('>', this.free(), this.blockMs);
+      if (got) for (const s of got) await this.dispatch(s);
+    }
+  }
+
+  /** null on a Redis error (logged, retried after a pause), [] when nothing is there. */
+  private async read(id: string, count: number, block: number | undefined): Promise<StreamEntry[] | null> {
+    const reader = this.reader!;
+    try {
+      const args: Array<string | number> = ['GROUP', DELIVERY_GROUP, this.o.consumer, 'COUNT', count];
+      if (block !== undefined) args.push('BLOCK', block);
+      args.push('STREAMS', K.stream, id);
+      const res = (await (reader.xreadgroup as (...a: Array<string | number>) => Promise<unknown>)(...args)) as
+        | Array<[string, XEntries]>
+        | null;
+      return parseEntries(res?.[0]?.[1] ?? [], (id) => this.dropGhost(id));
+    } catch (err) {
+      if (!this.running) return [];
+      this.o.log.warn({ err: errText(err) }, 'events:read failed; retrying');
+      await sleep(500);
+      // Redis lost its data (restart without AOF, FLUSHALL): the group must be made again.
+      if (err instanceof Error && err.message.includes('NOGROUP')) await this.ensureGroup().catch(() => undefined);
+      return null;
+    }
+  }
+
+  /** A pending entry whose stream entry is gone (deleted) can only be acknowledged away. */
+  private dropGhost(entryId: string): void {
+    this.o.redis.xack(K.stream, DELIVERY_GROUP, entryId).catch(() => {});
+  }
+
+  private async dispatch(s: StreamEntry): Promise<void> {
+    while (this.free() <= 0 && this.running) await this.waitSlot();
+    const p = this.deliver(s).finally(() => {
+      this.inflight.delete(p);
+      this.wakeSlotWaiters();
+    });
+    this.inflight.add(p);
+  }
+
+  private async deliver({ entryId, e }: StreamEntry): Promise<void> {
+    const attempt = Number(e.n) + 1;
+    const ts = Math.floor(this.now() / 1000);
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      'user-agent': USER_AGENT,
+      'x-xline-event-id': e.id,
+      'x-xline-event-type': e.type,
+      'x-xline-attempt': String(attempt),
+      'x-xline-timestamp': String(ts),
+    };
+    if (this.o.secret) headers['x-xline-signature'] = signWebhook(this.o.secret, ts, e.body);
+    let status = 0;
+    let error = '';
+    try {
+      const res = await fetch(this.o.url, {
+        method: 'POST',
+        headers,
+        body: e.body,
+        redirect: 'manual',
+        signal: AbortSignal.timeout(this.o.timeoutMs),
+      });
+      status = res.status;
+      // Read the (small) answer so the keep-alive connection goes back to the pool.
+      await res.arrayBuffer().catch(() => undefined);
+    } catch (err) {
+      error = errText(err);
+    }
+    if (this.abandoned) return;
+    const type = e.type as DeliveredType;
+    try {
+      if (status >= 200 && status < 300) {
+        await runScript(this.o.redis, ACK_DELIVERED, [K.stream], [DELIVERY_GROUP, entryId]);
+        this.o.metrics.delivered.inc({ type });
+        this.o.metrics.latency.observe({ type }, Math.max(0, this.now() - Number(e.t)) / 1000);
+        return;
+      }
+      const failed = Number(e.n);
+      const now = this.now();
+      const wait = this.o.schedule[failed];
+      const next: QueueEntry = { id: e.id, type: e.type, body: e.body, t: e.t, n: String(failed + 1), st: status, err: error || `HTTP ${status}` };
+      if (wait === undefined) next.dead = now;
+      const r = await runScript(
+        this.o.redis,
+        SETTLE_FAILED,
+        [K.stream, K.retryDue, K.retryEntries, K.deadAt, K.deadEntries],
+        [DELIVERY_GROUP, entryId, e.id, JSON.stringify(next), wait === undefined ? '-1' : now + wait, now],
+      );
+      if (r === 1) this.o.metrics.retried.inc({ type });
+      if (r === 2) {
+        this.o.metrics.deadLettered.inc({ type });
+        this.o.log.warn({ eventId: e.id, attempts: attempt, status, error }, 'events:dead-lettered after the last retry');
+      } else {
+        this.o.log.info({ eventId: e.id, attempt, status, error, retryInMs: wait }, 'events:delivery failed; retry scheduled');
+      }
+    } catch (err) {
+      // Left pending: after WEBHOOK_CLAIM_IDLE_MS some consumer claims and re-sends it.
+      this.o.log.warn({ eventId: e.id, err: errText(err) }, 'events:could not settle a delivery; it stays pending');
+    }
+  }
+
+  private async tick(): Promise<void> {
+    if (this.ticking || !this.running) return;
+    this.ticking = true;
+    try {
+      for (let i = 0; i < 10; i++) {
+        const moved = Number(await runScript(this.o.redis, MOVE_DUE_RETRIES, [K.stream, K.retryDue, K.retryEntries], [this.now(), 500]));
+        if (moved < 500) break;
+      }
+      const free = this.free();
+      if (free > 0 && this.running) {
+        const res = (await this.o.redis.xautoclaim(K.stream, DELIVERY_GROUP, this.o.consumer, this.o.claimIdleMs, this.claimCursor, 'COUNT', free)) as [
+          string,
+          XEntries,
+          string[]?,
+        ];
+        this.claimCursor = res[0];
+        const got = parseEntries(res[1], (id) => this.dropGhost(id));
+        if (got.length) this.o.log.info({ count: got.length }, 'events:claimed entries abandoned by another consumer');
+        for (const s of got) if (this.running) await this.dispatch(s);
+      }
+    } catch (err) {
+      if (this.running) this.o.log.warn({ err: errText(err) }, 'events:maintenance tick failed');
+    } finally {
+      this.ticking = false;
+    }
+  }
+}
+
+/** A dedicated connection: XREADGROUP BLOCK holds it, and must not trip a short commandTimeout. */
+function blockingConnection(redis: RedisLike, commandTimeout: number): RedisLike {
+  const dup: RedisLike = redis.isCluster
+    ? (redis as Cluster).duplicate(undefined, {
+        redisOptions: { ...(redis as Cluster).options.redisOptions, commandTimeout },
+      })
+    : (redis as Redis).duplicate({ commandTimeout });
+  dup.on('error', () => {
+    /* the read loop reports failures */
+  });
+  return dup;
+}
+
+function parseEntries(raw: XEntries, ghost: (id: string) => void): StreamEntry[] {
+  const out: StreamEntry[] = [];
+  for (const [entryId, fields] of raw) {
+    if (!fields) {
+      ghost(entryId);
+      continue;
+    }
+    const f: Record<string, string> = {};
+    for (let i = 0; i + 1 < fields.length; i += 2) f[fields[i]!] = fields[i + 1]!;
+    if (!f.id || !f.body) {
+      ghost(entryId);
+      continue;
+    }
+    out.push({ entryId, e: { id: f.id, type: (f.type ?? 'cdr') as DeliveredType, body: f.body, t: f.t ?? '0', n: f.n ?? '0' } });
+  }
+  return out;
+}
+
+function errText(err: unknown): string {
+  if (err instanceof Error) {
+    if (err.name === 'TimeoutError') return 'timeout';
+    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+    return cause?.code ?? cause?.message ?? err.message;
+  }
+  return String(err);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,0 +1,63 @@
+// Shared by the events tests: a pipeline on a real Redis with a seconds-scale retry schedule, and
+// the events + CDR of one call as the SIP side produces them.
+import { Registry } from 'prom-client';
+import type { Redis } from 'ioredis';
+import { loadConfig } from '../../src/config.js';
+import { createLogger } from '../../src/log.js';
+import { createEventPipeline, type EventPipelineDeps } from '../../src/events/pipeline.js';
+import type { CallEvent, CallRecord } from '../../src/events/types.js';
+
+export const SECRET = 'test-webhook-secret';
+
+export function testConfig(url: string | undefined, env: Record<string, string> = {}) {
+  return loadConfig({
+    WEBHOOK_URL: url,
+    WEBHOOK_SECRET: SECRET,
+    WEBHOOK_RETRY_SCHEDULE: '300ms,300ms',
+    WEBHOOK_TIMEOUT_MS: '2000',
+    WEBHOOK_CLAIM_IDLE_MS: '3500',
+    WEBHOOK_CONCURRENCY: '16',
+    LOG_LEVEL: 'silent',
+    ...env,
+  });
+}
+
+export function makePipeline(redis: Redis, url: string | undefined, env: Record<string, string> = {}, deps: Partial<EventPipelineDeps> = {}) {
+  const config = testConfig(url, env);
+  const registry = deps.metrics ?? new Registry();
+  return {
+    registry,
+    pipeline: createEventPipeline({ redis, config, log: createLogger(config.LOG_LEVEL), metrics: registry, ...deps }),
+  };
+}
+
+const fmt = (ms: number) => new Date(ms + 8 * 3600_000).toISOString().slice(0, 19).replace('T', ' ');
+
+/** The four events and the CDR of one answered AXB call, caller hangs up. */
+export function oneCall(callId: string, subId = 'sub-1', t0 = Date.now()): { events: CallEvent[]; cdr: CallRecord } {
+  const base = { call_id: callId, sub_id: subId, pool_key: 'FC100', secret_no: '13900000000', phone_no: '13800000001', peer_no: '13800000002', call_type: 0 };
+  return {
+    events: [
+      { ...base, type: 'start', at: t0 },
+      { ...base, type: 'ring', at: t0 + 1000 },
+      { ...base, type: 'answer', at: t0 + 3000 },
+      { ...base, type: 'hangup', at: t0 + 63_000 },
+    ],
+    cdr: {
+      pool_key: 'FC100',
+      sub_id: subId,
+      call_id: callId,
+      phone_no: '13800000001',
+      secret_no: '13900000000',
+      peer_no: '13800000002',
+      called_display_no: '13900000000',
+      call_type: 0,
+      call_time: fmt(t0),
+      ring_time: fmt(t0 + 1000),
+      start_time: fmt(t0 + 3000),
+      release_time: fmt(t0 + 63_000),
+      release_dir: 1,
+      release_cause: 16,
+    },
+  };
+}
