@@ -1,7 +1,7 @@
 // The admin HTTP server: the dypls-compatible RPC at `/`, the ops REST API under /v1 (bearer
 // token), /v1/health, /metrics and the OpenAPI document. Every error, fastify's own included,
 // answers in the documented format of the API it hit: never fastify's default 500.
-import fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyPluginAsync, type FastifyRequest } from 'fastify';
+import fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyPluginAsync, type FastifyRequest } from 'fastify';
 import formbody from '@fastify/formbody';
 import swagger from '@fastify/swagger';
 import type { AppContext } from '../context.js';
@@ -40,7 +40,7 @@ export async function buildAdminApp(ctx: AppContext, extras: AdminAppExtras = {}
     // pino's Logger is wider than FastifyBaseLogger; the app is used through the base type.
     loggerInstance: ctx.log.child({ component: 'admin-http' }) as FastifyBaseLogger,
     // One log line per request would cost more than a bind; outcomes are counted in /metrics.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT,
     return503OnClosing: true,
   });

@@ -1,0 +1,160 @@
+// Shared by the admin API tests: a real redis-server, the real RedisBindingStore, the admin app,
+// and a signer that builds POP v1 requests the way Alibaba's SDKs do.
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import type { Cluster, Redis } from 'ioredis';
+import { buildAdminApp, type AdminAppExtras } from '../../src/api/server.js';
+import { sign } from '../../src/api/dypls/signature.js';
+import { loadConfig } from '../../src/config.js';
+import type { AppContext, Health } from '../../src/context.js';
+import { nullEventSink } from '../../src/events/types.js';
+import { createLogger } from '../../src/log.js';
+import { createMetricsRegistry } from '../../src/metrics.js';
+import { connectRedis, waitReady } from '../../src/store/redis-connection.js';
+import { RedisBindingStore } from '../../src/store/redis-store.js';
+import type { RedisChild } from '../../src/store/embedded-redis.js';
+import { startTestRedis } from '../support/redis.js';
+
+export const KEY_ID = 'testid';
+export const KEY_SECRET = 'testsecret';
+export const OPS_TOKEN = 'ops-token-for-tests';
+export const TZ = 'Asia/Shanghai';
+
+export interface Harness {
+  app: FastifyInstance;
+  ctx: AppContext;
+  redis: Redis | Cluster;
+  server: RedisChild;
+  health: Health;
+  stop(): Promise<void>;
+}
+
+export async function startHarness(env: Record<string, string> = {}, extras: AdminAppExtras = {}): Promise<Harness> {
+  const server = await startTestRedis();
+  const redis = connectRedis({ url: server.url });
+  redis.on('error', () => {}); // reconnect noise while a test stops redis-server on purpose
+  if (!(await waitReady(redis, 10_000))) throw new Error('redis not ready');
+  const config = loadConfig({
+    ACCESS_KEYS: `${KEY_ID}:${KEY_SECRET},other:othersecret`,
+    OPS_TOKEN,
+    TIMEZONE: TZ,
+    LOG_LEVEL: 'silent',
+    ...env,
+  });
+  const log = createLogger(config.LOG_LEVEL);
+  const health: Health = { sip: false, media: false };
+  const store = new RedisBindingStore(redis, { log, poolCacheMs: 0 });
+  const ctx: AppContext = { config, log, store, events: nullEventSink, metrics: createMetricsRegistry(), health };
+  const app = await buildAdminApp(ctx, extras);
+  await app.ready();
+  return {
+    app,
+    ctx,
+    redis,
+    server,
+    health,
+    async stop() {
+      await app.close();
+      redis.disconnect();
+      await server.stop();
+    },
+  };
+}
+
+export interface SignOptions {
+  method?: 'GET' | 'POST';
+  accessKeyId?: string;
+  secret?: string;
+  timestamp?: string;
+  nonce?: string;
+  version?: string;
+  /** Replace or drop (undefined) common parameters after defaults. */
+  override?: Record<string, string | undefined>;
+}
+
+/** The full, signed parameter set of one request, as pop-core builds it. */
+export function signed(action: string, params: Record<string, string>, o: SignOptions = {}): Record<string, string> {
+  const all: Record<string, string> = {
+    Action: action,
+    Format: 'JSON',
+    Version: o.version ?? '2017-05-25',
+    AccessKeyId: o.accessKeyId ?? KEY_ID,
+    SignatureMethod: 'HMAC-SHA1',
+    SignatureVersion: '1.0',
+    SignatureNonce: o.nonce ?? randomUUID(),
+    Timestamp: o.timestamp ?? new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    ...params,
+  };
+  for (const [k, v] of Object.entries(o.override ?? {})) {
+    if (v === undefined) delete all[k];
+    else all[k] = v;
+  }
+  all.Signature = sign(o.method ?? 'GET', all, o.secret ?? KEY_SECRET);
+  return all;
+}
+
+export interface RpcAnswer {
+  status: number;
+  body: Record<string, any>;
+}
+
+/** Sends one signed dypls request through fastify's inject (GET by default, POST form-encoded). */
+export async function rpc(app: FastifyInstance, action: string, params: Record<string, string>, o: SignOptions = {}): Promise<RpcAnswer> {
+  const method = o.method ?? 'GET';
+  const all = signed(action, params, o);
+  const qs = new URLSearchParams(all).toString();
+  const res =
+    method === 'GET'
+      ? await app.inject({ method: 'GET', url: '/?' + qs })
+      : await app.inject({ method: 'POST', url: '/', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: qs });
+  return { status: res.statusCode, body: res.json() };
+}
+
+export async function ops(app: FastifyInstance, method: 'GET' | 'PUT' | 'POST', url: string, payload?: unknown, token: string | null = OPS_TOKEN) {
+  const res = await app.inject({
+    method,
+    url,
+    headers: token === null ? {} : { authorization: `Bearer ${token}` },
+    ...(payload !== undefined ? { payload: payload as object } : {}),
+  });
+  return { status: res.statusCode, body: res.headers['content-type']?.toString().includes('json') ? res.json() : res.body };
+}
+
+/** 'YYYY-MM-DD HH:mm:ss' in the API zone, `secondsAhead` from now. */
+export function expiration(secondsAhead: number): string {
+  const d = new Date(Date.now() + secondsAhead * 1000);
+  const s = d.toLocaleString('sv-SE', { timeZone: TZ, hour12: false });
+  return s.replace('T', ' ');
+}
+
+/** X numbers of the 170 range, A numbers of 138, B numbers of 139: all valid CN mobiles. */
+export const xNo = (i: number) => String(17090000000 + i);
+export const aNo = (i: number) => String(13800000000 + i);
+export const bNo = (i: number) => String(13900000000 + i);
+
+/** Creates a pool with `count` X numbers starting at xNo(first), all in `city`. */
+export async function makePool(app: FastifyInstance, poolKey: string, count: number, first = 0, city = '杭州', strictCity = false) {
+  const p = await ops(app, 'PUT', `/v1/pools/${poolKey}`, { name: poolKey, strictCity });
+  if (p.status !== 200) throw new Error(`pool: ${JSON.stringify(p.body)}`);
+  const numbers = Array.from({ length: count }, (_, i) => ({ number: xNo(first + i), city }));
+  const r = await ops(app, 'POST', `/v1/pools/${poolKey}/numbers`, { numbers });
+  if (r.status !== 200) throw new Error(`numbers: ${JSON.stringify(r.body)}`);
+  return r.body;
+}
+
+/** Every key but replay-protection nonces, with its value: "the store did not change". */
+export async function snapshot(redis: Redis | Cluster): Promise<Record<string, string>> {
+  const r = redis as Redis;
+  const keys = (await r.keys('*')).filter((k) => !k.startsWith('nonce:')).sort();
+  const out: Record<string, string> = {};
+  for (const k of keys) {
+    const t = await r.type(k);
+    if (t === 'string') out[k] = String(await r.get(k));
+    else if (t === 'hash') out[k] = JSON.stringify(Object.entries(await r.hgetall(k)).sort());
+    else if (t === 'set') out[k] = JSON.stringify((await r.smembers(k)).sort());
+    else if (t === 'zset') out[k] = JSON.stringify(await r.zrange(k, 0, -1, 'WITHSCORES'));
+    else if (t === 'list') out[k] = JSON.stringify(await r.lrange(k, 0, -1));
+    else out[k] = t;
+  }
+  return out;
+}
