@@ -273,13 +273,18 @@ export class DeliveryWorker {
   }
 }
 
-/** A dedicated connection: XREADGROUP BLOCK holds it, and must not trip a short commandTimeout. */
+/**
+ * A dedicated connection: XREADGROUP BLOCK holds it, so it must not trip the shared client's short
+ * commandTimeout, and it may queue its first read while connecting (it serves no caller).
+ */
 function blockingConnection(redis: RedisLike, commandTimeout: number): RedisLike {
   const dup: RedisLike = redis.isCluster
     ? (redis as Cluster).duplicate(undefined, {
+        enableOfflineQueue: true,
+        enableAutoPipelining: false,
         redisOptions: { ...(redis as Cluster).options.redisOptions, commandTimeout },
       })
-    : (redis as Redis).duplicate({ commandTimeout });
+    : (redis as Redis).duplicate({ commandTimeout, enableOfflineQueue: true, enableAutoPipelining: false });
   dup.on('error', () => {
     /* the read loop reports failures */
   });
