@@ -43,6 +43,8 @@ export async function buildAdminApp(ctx: AppContext, extras: AdminAppExtras = {}
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT,
     return503OnClosing: true,
+    // Unknown fields are an error the caller should hear about, not silently dropped.
+    ajv: { customOptions: { removeAdditional: false } },
   });
   const metrics = apiMetrics(ctx.metrics);
 
