@@ -1,0 +1,52 @@
+-- bind: every invariant of a new binding on one X, atomically.
+-- ARGV: pool, mode, a, b, ext ('' = allocate for AXE), expiresAt, tail (record fields 7..)
+-- -> {'OK', seq, ext, now, publishDue(0|1)} | {'NOPOOL'} | {'EXPIRED'} | {'CONFLICT', why}
+local pool, mode, a, b, ext, exp, tail = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], tonumber(ARGV[6]), ARGV[7]
+local m = redis.call('HMGET', META, 'p', 'm', 'd')
+if m[1] ~= pool then return {'NOPOOL'} end
+local t = now()
+if exp <= t then return {'EXPIRED'} end
+local n = live_count(t)
+-- one mode per X at a time; AXN and AX own their X alone
+if n > 0 and m[2] ~= mode then return {'CONFLICT', 'mode'} end
+if n > 0 and (mode == 'AXN' or mode == 'AX') then return {'CONFLICT', 'busy'} end
+if mode == 'AXB' then
+  -- a number appears at most once per X among live AXB bindings, as A or B
+  if not claim(a, t) then return {'CONFLICT', 'a'} end
+  if not claim(b, t) then return {'CONFLICT', 'b'} end
+elseif mode == 'AXE' then
+  if not claim(a, t) then return {'CONFLICT', 'a'} end
+  if ext ~= '' then
+    if not claim('#' .. ext, t) then return {'CONFLICT', 'ext'} end
+  else
+    local base = tonumber(redis.call('HINCRBY', META, 'e', 1))
+    for i = 0, 899 do
+      local cand = tostring(100 + (base + i) % 900)
+      if claim('#' .. cand, t) then
+        ext = cand
+        if i > 0 then redis.call('HINCRBY', META, 'e', i) end
+        break
+      end
+    end
+    if ext == '' then return {'CONFLICT', 'ext-full'} end
+  end
+else
+  claim(a, t)
+end
+local seq = tostring(redis.call('HINCRBY', META, 's', 1))
+local r = mode .. SEP .. a .. SEP .. b .. SEP .. ext .. SEP .. exp .. SEP .. t
+if tail ~= '' then r = r .. SEP .. tail end
+redis.call('HSET', RECS, seq, r)
+redis.call('HSET', NUMS, a, seq)
+if mode == 'AXB' then redis.call('HSET', NUMS, b, seq) end
+if mode == 'AXE' then redis.call('HSET', NUMS, '#' .. ext, seq) end
+redis.call('ZADD', EXPS, exp, seq)
+if m[2] ~= mode then redis.call('HSET', META, 'm', mode) end
+-- d is a lower bound of every expiry on X that the due index already holds (or is being told)
+local d = tonumber(m[3])
+local publish = 0
+if not d or exp < d then
+  redis.call('HSET', META, 'd', exp)
+  publish = 1
+end
+return {'OK', seq, ext, t, publish}

@@ -1,0 +1,130 @@
+// The Redis connection xline runs on: REDIS_CLUSTER_NODES → ioredis Cluster, REDIS_URL → one
+// Redis, neither → a private redis-server child (data in REDIS_DATA_DIR, AOF on, stopped by close()).
+//
+// Fail fast, recover by itself: while Redis is unreachable every command is rejected at once
+// (no offline queue) or after COMMAND_TIMEOUT_MS, so callers answer isp.SYSTEM_ERROR within a
+// second instead of hanging; the client keeps reconnecting in the background. Commands are never
+// retried by the client: a bind whose reply was lost must not run twice (it could land on
+// another X); its outcome is reported as unknown (SYSTEM_ERROR) and QuerySubsId can tell.
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+import type { Config } from '../config.js';
+import type { Logger } from '../log.js';
+import { startRedisServer, type RedisChild } from './embedded-redis.js';
+
+export const COMMAND_TIMEOUT_MS = 800;
+const CONNECT_WAIT_MS = 5000;
+
+export const redisClientOptions: RedisOptions = {
+  enableAutoPipelining: true,
+  enableOfflineQueue: false,
+  maxRetriesPerRequest: 0,
+  commandTimeout: COMMAND_TIMEOUT_MS,
+  connectTimeout: 1000,
+  retryStrategy: (times) => Math.min(50 * times, 500),
+};
+
+export function clusterClientOptions(): ClusterOptions {
+  return {
+    enableAutoPipelining: true,
+    enableOfflineQueue: false,
+    scaleReads: 'master',
+    maxRedirections: 16,
+    retryDelayOnFailover: 100,
+    retryDelayOnClusterDown: 100,
+    retryDelayOnTryAgain: 100,
+    slotsRefreshTimeout: 1000,
+    slotsRefreshInterval: 2000,
+    clusterRetryStrategy: (times) => Math.min(100 * times, 1000),
+    redisOptions: {
+      maxRetriesPerRequest: 0,
+      commandTimeout: COMMAND_TIMEOUT_MS,
+      connectTimeout: 1000,
+    },
+  };
+}
+
+export interface RedisConnection {
+  redis: Redis | Cluster;
+  /** Set when xline started its own redis-server. */
+  embedded?: RedisChild;
+  close(): Promise<void>;
+}
+
+/** Creates a Redis or Cluster client with xline's fail-fast options from host:port strings / a URL. */
+export function connectRedis(target: { url?: string; clusterNodes?: string[] }): Redis | Cluster {
+  if (target.clusterNodes?.length) {
+    const nodes = target.clusterNodes.map((hp) => {
+      const i = hp.lastIndexOf(':');
+      return { host: hp.slice(0, i), port: Number(hp.slice(i + 1)) };
+    });
+    return new Cluster(nodes, clusterClientOptions());
+  }
+  if (!target.url) throw new Error('connectRedis: url or clusterNodes required');
+  return new Redis(target.url, redisClientOptions);
+}
+
+/** Resolves when the client is ready, or after `ms` (it keeps connecting in the background). */
+export function waitReady(redis: Redis | Cluster, ms = CONNECT_WAIT_MS): Promise<boolean> {
+  if (redis.status === 'ready') return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const done = (ok: boolean) => {
+      clearTimeout(t);
+      redis.off('ready', onReady);
+      resolve(ok);
+    };
+    const onReady = () => done(true);
+    const t = setTimeout(() => done(false), ms);
+    redis.on('ready', onReady);
+  });
+}
+
+export async function createRedisConnection(config: Config, log: Logger): Promise<RedisConnection> {
+  let embedded: RedisChild | undefined;
+  let redis: Redis | Cluster;
+  if (config.REDIS_CLUSTER_NODES?.length) {
+    redis = connectRedis({ clusterNodes: config.REDIS_CLUSTER_NODES });
+    log.info({ nodes: config.REDIS_CLUSTER_NODES }, 'redis: connecting to Redis Cluster');
+  } else if (config.REDIS_URL) {
+    redis = connectRedis({ url: config.REDIS_URL });
+    log.info({ url: redactUrl(config.REDIS_URL) }, 'redis: connecting');
+  } else {
+    // throws MissingBinaryError naming the package to install when redis-server is absent
+    embedded = await startRedisServer({ dir: config.REDIS_DATA_DIR, port: config.EMBEDDED_REDIS_PORT });
+    log.info({ port: embedded.port, dir: config.REDIS_DATA_DIR }, 'redis: started private redis-server (AOF on)');
+    redis = connectRedis({ url: embedded.url });
+  }
+  let lastError = '';
+  redis.on('error', (e: Error) => {
+    // ioredis repeats the same error on every reconnect attempt: log changes only
+    if (e.message !== lastError) log.warn({ err: e.message }, 'redis: connection error');
+    lastError = e.message;
+  });
+  redis.on('ready', () => {
+    if (lastError) log.info('redis: connection restored');
+    lastError = '';
+  });
+  if (!(await waitReady(redis))) log.warn('redis: not reachable yet; answering SYSTEM_ERROR until it is');
+  return {
+    redis,
+    embedded,
+    async close() {
+      try {
+        await Promise.race([redis.quit(), new Promise((r) => setTimeout(r, 1000))]);
+      } catch {
+        // already gone
+      }
+      redis.disconnect();
+      await embedded?.stop();
+    },
+  };
+}
+
+function redactUrl(u: string): string {
+  try {
+    const url = new URL(u);
+    if (url.password) url.password = '***';
+    return url.toString();
+  } catch {
+    return 'redis://?';
+  }
+}

@@ -1,0 +1,622 @@
+// BindingStore over Redis (standalone or Cluster). Every invariant lives in one Lua script per
+// operation on one X's keys (src/store/lua, key schema in codec.ts); this class validates input,
+// picks candidate X numbers, maps script answers to Alibaba error codes and keeps the cross-slot
+// indexes (pools, inventory, sweep due-index) that are only hints.
+//
+// Source of truth and crash safety (Cluster: the per-X keys, the pool index, the inventory index
+// and the due index live in different slots, so one operation cannot update them atomically):
+// - x:{X}.p (the X's pool) decides ownership. Every per-X script re-checks it, so a stale hint can
+//   never hand one X to two pools or two conflicting bindings; at worst a try fails and moves on.
+// - addNumbers: claim x:{X} first, then add the pool hint. A crash in between leaves an X owned by
+//   the pool but not offered for allocation nor counted by getPool until reconcile() re-adds it.
+// - buyNumber: ZREM the inventory hint first (a reservation: only one buyer wins it), then claim
+//   x:{X}, then add the pool hint. A crash after the ZREM leaves the X in inventory per x:{X} but
+//   invisible; reconcile() re-adds it.
+// - releaseNumber: x:{X} back to inventory first (refused while live bindings exist), then drop
+//   the pool hint and add the inventory hint; a crash leaves a stale pool hint (binds skip it and
+//   drop it) and a missing inventory hint (reconcile() re-adds it).
+// - bind: the per-X script writes the binding; when it lowers the X's due hint (x:{X}.d) the caller
+//   ZADDs LT into the due index. A crash in between leaves bindings the sweep will not find until
+//   reconcile() republishes x:{X}.d; they never route after expiry regardless (scripts check TIME).
+import type { Cluster, Redis } from 'ioredis';
+import type { Binding, BindingPatch } from '../domain/binding.js';
+import { MODES } from '../domain/binding.js';
+import { XlineError, xerr } from '../domain/errors.js';
+import type { Lookup } from '../domain/route.js';
+import type { Logger } from '../log.js';
+import {
+  DUE_SHARDS,
+  F,
+  INVENTORY_CITIES_KEY,
+  POOLS_KEY,
+  SEP,
+  dueKey,
+  dueShard,
+  encodeAsr,
+  encodeRestrict,
+  encodeRing,
+  formatSubsId,
+  hasControlChars,
+  inventoryKey,
+  isExtension,
+  isStoreNumber,
+  packTail,
+  parseSubsId,
+  poolKeyOf,
+  poolNumbersKey,
+  unpackRecord,
+  xKeys,
+} from './codec.js';
+import { defineScripts } from './scripts.js';
+import type { BindRequest, BindingStore, NumberEntry, PoolInfo, PoolSettings } from './types.js';
+
+export interface RedisStoreOptions {
+  log?: Logger;
+  /** How long one instance trusts its copy of a pool's settings and numbers (ms). Default 5000. */
+  poolCacheMs?: number;
+  /** X numbers taken from each due-index shard per sweep() call. Default 200. */
+  sweepBatch?: number;
+  /** Expired bindings removed per X per script call (bounds each script's run time). Default 200. */
+  sweepPerX?: number;
+  /** Upper bound of candidate X numbers tried by one bind. Default 5000. */
+  maxBindTries?: number;
+}
+
+type Reply = (string | number)[];
+type ScriptFn = (...args: (string | number)[]) => Promise<Reply>;
+
+interface PoolState {
+  settings: PoolSettings;
+  all: string[];
+  byCity: Map<string, string[]>;
+  loadedAt: number;
+}
+
+const MAX_TEXT = 256;
+
+export class RedisBindingStore implements BindingStore {
+  private readonly log?: Logger;
+  private readonly poolCacheMs: number;
+  private readonly sweepBatch: number;
+  private readonly sweepPerX: number;
+  private readonly maxBindTries: number;
+  private readonly pools = new Map<string, PoolState>();
+  private readonly loading = new Map<string, Promise<PoolState | undefined>>();
+
+  constructor(
+    readonly redis: Redis | Cluster,
+    opts: RedisStoreOptions = {},
+  ) {
+    this.log = opts.log;
+    this.poolCacheMs = opts.poolCacheMs ?? 5000;
+    this.sweepBatch = opts.sweepBatch ?? 200;
+    this.sweepPerX = opts.sweepPerX ?? 200;
+    this.maxBindTries = opts.maxBindTries ?? 5000;
+    defineScripts(redis);
+  }
+
+  // ---------------------------------------------------------------- scripts and errors
+
+  private script(name: string, x: string, ...args: (string | number)[]): Promise<Reply> {
+    const fn = (this.redis as unknown as Record<string, ScriptFn>)[`xl_${name}`]!;
+    return fn.call(this.redis, ...xKeys(x), ...args);
+  }
+
+  /** Runs a Redis operation; anything but a business error becomes isp.SYSTEM_ERROR. */
+  private async guard<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (e) {
+      if (e instanceof XlineError) throw e;
+      const msg = e instanceof Error ? e.message : String(e);
+      this.log?.warn({ err: msg, op: what }, 'RedisBindingStore: redis operation failed');
+      throw xerr('SYSTEM_ERROR', `storage unavailable (${what}): ${msg}`);
+    }
+  }
+
+  // ---------------------------------------------------------------- pools
+
+  async upsertPool(poolKey: string, settings: PoolSettings): Promise<void> {
+    checkPoolKey(poolKey);
+    checkText('name', settings.name);
+    const fields: string[] = ['name', settings.name ?? '', 'strict', settings.strictCity ? '1' : '0'];
+    await this.guard('upsertPool', async () => {
+      if (settings.ringConfig && Object.keys(settings.ringConfig).length) {
+        await this.redis.hset(poolKeyOf(poolKey), ...fields, 'ring', JSON.stringify(settings.ringConfig));
+      } else {
+        await this.redis.hset(poolKeyOf(poolKey), ...fields);
+        await this.redis.hdel(poolKeyOf(poolKey), 'ring');
+      }
+      await this.redis.sadd(POOLS_KEY, poolKey);
+    });
+    this.pools.delete(poolKey);
+  }
+
+  private async readSettings(poolKey: string): Promise<PoolSettings | undefined> {
+    const h = await this.redis.hgetall(poolKeyOf(poolKey));
+    if (!h || h.name === undefined) return undefined;
+    const s: PoolSettings = { name: h.name, strictCity: h.strict === '1' };
+    if (h.ring) s.ringConfig = JSON.parse(h.ring) as PoolSettings['ringConfig'];
+    return s;
+  }
+
+  /** Every X the pool index names, with its city (a hint; per-X meta is the truth). */
+  private async readPoolNumbers(poolKey: string): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    let cursor = '0';
+    do {
+      const [next, kv] = await this.redis.hscan(poolNumbersKey(poolKey), cursor, 'COUNT', 1000);
+      for (let i = 0; i + 1 < kv.length; i += 2) out.set(kv[i]!, kv[i + 1]!);
+      cursor = next;
+    } while (cursor !== '0');
+    return out;
+  }
+
+  /** Cached pool (settings + numbers by city); refreshed in the background once stale. */
+  private async poolState(poolKey: string, fresh = false): Promise<PoolState | undefined> {
+    const cached = this.pools.get(poolKey);
+    const stale = !cached || Date.now() - cached.loadedAt > this.poolCacheMs;
+    if (cached && !fresh) {
+      if (stale) void this.loadPool(poolKey).catch(() => undefined);
+      return cached;
+    }
+    return this.loadPool(poolKey);
+  }
+
+  private loadPool(poolKey: string): Promise<PoolState | undefined> {
+    let p = this.loading.get(poolKey);
+    if (!p) {
+      p = (async () => {
+        const settings = await this.readSettings(poolKey);
+        if (!settings) {
+          this.pools.delete(poolKey);
+          return undefined;
+        }
+        const nums = await this.readPoolNumbers(poolKey);
+        const byCity = new Map<string, string[]>();
+        for (const [x, city] of nums) {
+          let l = byCity.get(city);
+          if (!l) byCity.set(city, (l = []));
+          l.push(x);
+        }
+        const st: PoolState = { settings, all: [...nums.keys()], byCity, loadedAt: Date.now() };
+        this.pools.set(poolKey, st);
+        return st;
+      })().finally(() => this.loading.delete(poolKey));
+      this.loading.set(poolKey, p);
+    }
+    return p;
+  }
+
+  private async requirePool(poolKey: string, fresh = false): Promise<PoolState> {
+    if (typeof poolKey !== 'string' || !poolKey) throw xerr('POOLKEY_NOT_EXISTS', 'PoolKey is required');
+    const st = await this.guard('pool', () => this.poolState(poolKey, fresh));
+    if (!st) throw xerr('POOLKEY_NOT_EXISTS', `pool ${poolKey} does not exist`);
+    return st;
+  }
+
+  async getPool(poolKey: string): Promise<PoolInfo | undefined> {
+    return this.guard('getPool', async () => {
+      const settings = await this.readSettings(poolKey);
+      if (!settings) return undefined;
+      const hinted = await this.readPoolNumbers(poolKey);
+      const info: PoolInfo = { ...settings, poolKey, numbers: 0, numbersInUse: 0, bindings: 0, byCity: {} };
+      // exact: every hinted X is confirmed against its own meta, in chunks (auto-pipelined)
+      const xs = [...hinted.keys()];
+      for (let i = 0; i < xs.length; i += 500) {
+        const chunk = xs.slice(i, i + 500);
+        const stats = await Promise.all(chunk.map((x) => this.script('stat', x)));
+        stats.forEach(([pool, city, live]) => {
+          if (pool !== poolKey) return;
+          info.numbers++;
+          const c = String(city);
+          info.byCity[c] = (info.byCity[c] ?? 0) + 1;
+          const n = Number(live);
+          if (n > 0) info.numbersInUse++;
+          info.bindings += n;
+        });
+      }
+      return info;
+    });
+  }
+
+  async listPools(): Promise<string[]> {
+    return this.guard('listPools', async () => (await this.redis.smembers(POOLS_KEY)).sort());
+  }
+
+  async addNumbers(poolKey: string, numbers: NumberEntry[]): Promise<{ added: number; existing: number; conflicts: string[] }> {
+    const list = checkEntries(numbers);
+    await this.requirePool(poolKey, true);
+    const out = { added: 0, existing: 0, conflicts: [] as string[] };
+    await this.guard('addNumbers', async () => {
+      for (let i = 0; i < list.length; i += 500) {
+        await Promise.all(
+          list.slice(i, i + 500).map(async ({ number, city }) => {
+            const [st, prev] = await this.script('claim', number, poolKey, city);
+            if (st === 'CONFLICT') return void out.conflicts.push(number);
+            if (st === 'ADDED') {
+              out.added++;
+              if (prev) await this.redis.zrem(inventoryKey(String(prev)), number);
+              await this.redis.hset(poolNumbersKey(poolKey), number, city);
+            } else {
+              out.existing++;
+              // heal a hint lost by a crash; the city stays what x:{X} says
+              await this.redis.hsetnx(poolNumbersKey(poolKey), number, city);
+            }
+          }),
+        );
+      }
+    });
+    this.pools.delete(poolKey);
+    return out;
+  }
+
+  async addInventory(numbers: NumberEntry[]): Promise<{ added: number; existing: number; conflicts: string[] }> {
+    const list = checkEntries(numbers);
+    const out = { added: 0, existing: 0, conflicts: [] as string[] };
+    await this.guard('addInventory', async () => {
+      for (let i = 0; i < list.length; i += 500) {
+        await Promise.all(
+          list.slice(i, i + 500).map(async ({ number, city }) => {
+            const [st, cur] = await this.script('inventory', number, city);
+            if (st === 'CONFLICT') return void out.conflicts.push(number);
+            const c = st === 'ADDED' ? city : String(cur);
+            if (st === 'ADDED') out.added++;
+            else out.existing++;
+            await this.redis.zadd(inventoryKey(c), 'NX', 0, number);
+            await this.redis.sadd(INVENTORY_CITIES_KEY, c);
+          }),
+        );
+      }
+    });
+    return out;
+  }
+
+  async buyNumber(poolKey: string, city: string, prefix?: string): Promise<NumberEntry> {
+    checkText('city', city, true);
+    if (prefix !== undefined && prefix !== '' && !/^\+?\d{1,20}$/.test(prefix)) throw xerr('ILLEGAL_ARGUMENT', 'SpecId/prefix must be digits');
+    await this.requirePool(poolKey, true);
+    const [min, max] = lexRange(prefix);
+    const entry = await this.guard('buyNumber', async () => {
+      for (let round = 0; round < 100; round++) {
+        const cands = await this.redis.zrangebylex(inventoryKey(city), min, max, 'LIMIT', 0, 16);
+        if (!cands.length) return undefined;
+        for (const x of cands) {
+          // the ZREM is the reservation: of concurrent buyers only one removes the hint
+          if ((await this.redis.zrem(inventoryKey(city), x)) !== 1) continue;
+          const [st] = await this.script('buy', x, poolKey, city);
+          if (st !== 'OK') continue; // the hint was stale; it is gone now
+          await this.redis.hset(poolNumbersKey(poolKey), x, city);
+          return { number: x, city };
+        }
+      }
+      return undefined;
+    });
+    if (!entry) throw xerr('NO_AVAILABLE_NUMBER', `no inventory number in ${city}${prefix ? ` starting with ${prefix}` : ''}`);
+    this.pools.delete(poolKey);
+    return entry;
+  }
+
+  async releaseNumber(poolKey: string, x: string): Promise<void> {
+    await this.requirePool(poolKey);
+    if (!isStoreNumber(x)) throw xerr('NO_NOT_EXIST', 'number not in pool');
+    await this.guard('releaseNumber', async () => {
+      const [st, city] = await this.script('release', x, poolKey);
+      if (st === 'NOPOOL') throw xerr('NO_NOT_EXIST', `number not in pool ${poolKey}`);
+      if (st === 'BUSY') throw xerr('FORBIDDEN_ACTION', 'number has live bindings; unbind them first');
+      await this.redis.hdel(poolNumbersKey(poolKey), x);
+      if (city) {
+        await this.redis.zadd(inventoryKey(String(city)), 0, x);
+        await this.redis.sadd(INVENTORY_CITIES_KEY, String(city));
+      }
+    });
+    this.pools.delete(poolKey);
+  }
+
+  async countInventory(city: string, prefix?: string): Promise<number> {
+    checkText('city', city, true);
+    if (prefix !== undefined && prefix !== '' && !/^\+?\d{1,20}$/.test(prefix)) throw xerr('ILLEGAL_ARGUMENT', 'prefix must be digits');
+    const [min, max] = lexRange(prefix);
+    return this.guard('countInventory', () => this.redis.zlexcount(inventoryKey(city), min, max));
+  }
+
+  // ---------------------------------------------------------------- bindings
+
+  async bind(req: BindRequest): Promise<Binding> {
+    checkBind(req);
+    const pool = await this.requirePool(req.poolKey);
+    const tail = packTail(req);
+    const args = (x: string) => [req.poolKey, req.mode, req.a, req.b ?? '', req.extension ?? '', req.expiresAt, tail] as const;
+
+    const attempt = async (x: string) => {
+      const r = await this.guard('bind', () => this.script('bind', x, ...args(x)));
+      if (r[0] === 'OK') {
+        const [, seq, ext, now, publish] = r;
+        if (Number(publish) === 1) this.publishDue(x, req.expiresAt);
+        const raw = [req.mode, req.a, req.b ?? '', ext, req.expiresAt, now].join(SEP) + (tail ? SEP + tail : '');
+        return unpackRecord(raw, x, String(seq), req.poolKey);
+      }
+      if (r[0] === 'EXPIRED') throw xerr('EXPIRE_DATE_ILLEGAL', 'expiration must be in the future');
+      return r[0] as 'NOPOOL' | 'CONFLICT';
+    };
+
+    if (req.x) {
+      const r = await attempt(req.x);
+      if (typeof r !== 'string') return r;
+      if (r === 'NOPOOL') throw xerr('NO_NOT_EXIST', `PhoneNoX is not a number of pool ${req.poolKey}`);
+      throw xerr('BIND_CONFLICT', 'the requested X already has a conflicting binding');
+    }
+    let tries = 0;
+    let sawStale = false;
+    for (const x of candidates(pool, req.expectCity)) {
+      if (++tries > this.maxBindTries) break;
+      const r = await attempt(x);
+      if (typeof r !== 'string') return r;
+      if (r === 'NOPOOL') sawStale = true;
+    }
+    if (sawStale) this.pools.delete(req.poolKey);
+    if (req.expectCity && pool.settings.strictCity && !pool.byCity.get(req.expectCity)?.length) {
+      throw xerr('NO_AVAILABLE_NUMBER', `pool ${req.poolKey} has no number in ${req.expectCity}`);
+    }
+    throw xerr('NO_AVAILABLE_NUMBER', `no number of pool ${req.poolKey} can take this binding`);
+  }
+
+  /** Tells the sweep index that X has a binding expiring at `at` (ZADD LT keeps the earliest). */
+  private publishDue(x: string, at: number): void {
+    this.redis.zadd(dueKey(dueShard(x)), 'LT', at, x).catch((e: unknown) => {
+      // the binding stands; reconcile() republishes x:{X}.d
+      this.log?.warn({ err: String(e) }, 'RedisBindingStore:publishDue failed');
+    });
+  }
+
+  private parse(x: string, subsId: string): { x: string; seq: string } | undefined {
+    const p = parseSubsId(subsId);
+    if (!p || (x && x !== p.x)) return undefined;
+    return p;
+  }
+
+  /** A NOPOOL answer: the pool does not exist, or X is not one of its numbers. */
+  private async noPool(poolKey: string): Promise<never> {
+    await this.requirePool(poolKey, true);
+    throw xerr('NO_NOT_EXIST', `number not in pool ${poolKey}`);
+  }
+
+  async unbind(poolKey: string, x: string, subsId: string): Promise<void> {
+    const p = this.parse(x, subsId);
+    if (!p) throw xerr('SUBS_NOT_EXIST', 'no such subscription');
+    const [st] = await this.guard('unbind', () => this.script('unbind', p.x, poolKey, p.seq));
+    if (st === 'NOPOOL') await this.noPool(poolKey);
+    if (st !== 'OK') throw xerr('SUBS_NOT_EXIST', 'no such subscription');
+  }
+
+  async update(poolKey: string, x: string, subsId: string, patch: BindingPatch): Promise<Binding> {
+    const p = this.parse(x, subsId);
+    if (!p) throw xerr('SUBS_NOT_EXIST', 'no such subscription');
+    const pairs: (string | number)[] = [];
+    if (patch.a !== undefined && !isStoreNumber(patch.a)) throw xerr('MOBILE_NUMBER_ILLEGAL', 'PhoneNoA is not a valid number');
+    if (patch.b !== undefined && patch.b !== '' && !isStoreNumber(patch.b)) throw xerr('MOBILE_NUMBER_ILLEGAL', 'PhoneNoB is not a valid number');
+    if (patch.expiresAt !== undefined && !Number.isSafeInteger(patch.expiresAt)) throw xerr('EXPIRE_DATE_ILLEGAL', 'bad expiration');
+    if (patch.clearCallRestrict) pairs.push(F.restrict, '');
+    else if (patch.callRestrict !== undefined) pairs.push(F.restrict, encodeRestrict(patch.callRestrict));
+    if (patch.callDisplayType !== undefined) {
+      if (!Number.isInteger(patch.callDisplayType)) throw xerr('ILLEGAL_ARGUMENT', 'bad CallDisplayType');
+      pairs.push(F.display, patch.callDisplayType === 1 ? '' : String(patch.callDisplayType));
+    }
+    if (patch.outId !== undefined) {
+      checkText('OutId', patch.outId);
+      pairs.push(F.outId, patch.outId);
+    }
+    if (patch.recording !== undefined) pairs.push(F.recording, patch.recording ? '1' : '');
+    if (patch.asrStatus !== undefined) pairs.push(F.asr, encodeAsr(patch.asrStatus));
+    if (patch.asrModelId !== undefined) {
+      checkText('ASRModelId', patch.asrModelId);
+      pairs.push(F.asrModel, patch.asrModelId);
+    }
+    if (patch.ringConfig !== undefined) pairs.push(F.ring, encodeRing(patch.ringConfig));
+    const nb = patch.b === undefined ? '' : patch.b === '' ? '-' : patch.b;
+    const r = await this.guard('update', () =>
+      this.script('update', p.x, poolKey, p.seq, patch.a ?? '', nb, patch.expiresAt ?? '', ...pairs),
+    );
+    switch (r[0]) {
+      case 'OK':
+        if (Number(r[2]) === 1 && patch.expiresAt !== undefined) this.publishDue(p.x, patch.expiresAt);
+        return unpackRecord(String(r[1]), p.x, p.seq, poolKey);
+      case 'NOPOOL':
+        return this.noPool(poolKey);
+      case 'EXPIRED':
+        throw xerr('EXPIRE_DATE_ILLEGAL', 'expiration must be in the future');
+      case 'CONFLICT':
+        throw xerr(
+          'UPDATE_CONFLICT',
+          r[1] === 'same' ? 'A and B of an AXB binding must be two different numbers' : `the new number is already bound on this X`,
+        );
+      default:
+        throw xerr('SUBS_NOT_EXIST', 'no such subscription');
+    }
+  }
+
+  async get(poolKey: string, x: string, subsId: string): Promise<Binding | undefined> {
+    const p = this.parse(x, subsId);
+    if (!p) return undefined;
+    const r = await this.guard('get', () => this.script('get', p.x, poolKey, p.seq));
+    return r[0] === 'OK' ? unpackRecord(String(r[1]), p.x, p.seq, poolKey) : undefined;
+  }
+
+  async findSubsId(poolKey: string, x: string, number?: string): Promise<string | undefined> {
+    if (!isStoreNumber(x) || (number !== undefined && number !== '' && !isStoreNumber(number))) return undefined;
+    const r = await this.guard('findSubsId', () => this.script('find', x, poolKey, number ?? ''));
+    return r[0] === 'OK' ? formatSubsId(x, String(r[1])) : undefined;
+  }
+
+  async lookup(caller: string, x: string, extension?: string): Promise<Lookup> {
+    if (!isStoreNumber(x) || typeof caller !== 'string' || hasControlChars(caller)) return { kind: 'none' };
+    const ext = extension && isExtension(extension) ? extension : '';
+    if (extension && !ext) return { kind: 'none' };
+    const r = await this.guard('lookup', () => this.script('lookup', x, caller, ext));
+    switch (r[0]) {
+      case 'match':
+        return {
+          kind: 'match',
+          role: r[1] as 'A' | 'B' | 'N',
+          binding: unpackRecord(String(r[3]), x, String(r[2]), String(r[4])),
+        };
+      case 'stranger':
+        return { kind: 'stranger' };
+      case 'need-extension':
+        return { kind: 'need-extension', poolKey: String(r[1]) };
+      default:
+        return { kind: 'none' };
+    }
+  }
+
+  // ---------------------------------------------------------------- expiry
+
+  /**
+   * One bounded sweep pass. The due index (16 shards `due:{N}`) holds each X that has bindings,
+   * scored by a lower bound of its earliest expiry. A pass takes at most `sweepBatch` due X per
+   * shard; for each, one script removes at most `sweepPerX` expired bindings (so no script runs
+   * long) and reports the X's next expiry, and a compare-and-set moves the X's due entry there
+   * unless a concurrent bind lowered it meanwhile. Only X with something due are visited: the cost
+   * follows expiries, not the number of X. Several instances may sweep at once: every step is an
+   * idempotent script; they only duplicate a little work.
+   * Guarantees: routing never depends on the sweep (lookups check expiry with Redis TIME);
+   * memory of a binding is reclaimed within a few sweep intervals of its expiry, provided its X
+   * is in the due index — which a crash between a bind and its ZADD can break until reconcile().
+   */
+  async sweep(): Promise<number> {
+    return this.guard('sweep', async () => {
+      const now = Math.floor(Date.now() / 1000);
+      let removed = 0;
+      for (let shard = 0; shard < DUE_SHARDS; shard++) {
+        const key = dueKey(shard);
+        const due = await this.redis.zrangebyscore(key, '-inf', now, 'WITHSCORES', 'LIMIT', 0, this.sweepBatch);
+        const work: Promise<void>[] = [];
+        for (let i = 0; i + 1 < due.length; i += 2) {
+          const x = due[i]!;
+          const old = due[i + 1]!;
+          work.push(
+            (async () => {
+              const [n, next] = await this.script('sweep', x, this.sweepPerX);
+              removed += Number(n);
+              await (this.redis as unknown as Record<string, ScriptFn>).xl_dueCas!.call(this.redis, key, x, old, Number(next));
+            })(),
+          );
+        }
+        await Promise.all(work);
+      }
+      return removed;
+    });
+  }
+
+  /** dypls replay protection: true when the nonce was unused (now claimed for ttlSeconds). */
+  async claimNonce(key: string, ttlSeconds: number): Promise<boolean> {
+    return this.guard('claimNonce', async () => (await this.redis.set(`nonce:${key}`, '1', 'EX', Math.max(1, Math.ceil(ttlSeconds)), 'NX')) === 'OK');
+  }
+
+  async ping(): Promise<boolean> {
+    try {
+      return (await this.redis.ping()) === 'PONG';
+    } catch {
+      return false;
+    }
+  }
+
+  /** The store does not own the connection (createRedisConnection's close() does). */
+  async close(): Promise<void> {
+    this.pools.clear();
+  }
+}
+
+/**
+ * Runs store.sweep() every intervalMs (never overlapping; immediately again while it finds full
+ * batches, so a backlog drains without waiting). Returns stop().
+ */
+export function startSweeper(store: BindingStore, intervalMs: number, log: Logger): () => void {
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  const tick = async () => {
+    if (stopped) return;
+    let again = false;
+    try {
+      const n = await store.sweep();
+      if (n > 0) log.debug({ removed: n }, 'sweeper: expired bindings reclaimed');
+      again = n >= 1000;
+    } catch (e) {
+      log.warn({ err: e instanceof Error ? e.message : String(e) }, 'sweeper: pass failed');
+    }
+    if (!stopped) timer = setTimeout(() => void tick(), again ? 10 : intervalMs);
+  };
+  timer = setTimeout(() => void tick(), intervalMs);
+  return () => {
+    stopped = true;
+    if (timer) clearTimeout(timer);
+  };
+}
+
+// ---------------------------------------------------------------- helpers
+
+/** Candidate X numbers: ExpectCity's first (relaxed) or only (strict), each from a random start. */
+export function* candidates(pool: { settings: PoolSettings; all: string[]; byCity: Map<string, string[]> }, expectCity?: string): Generator<string> {
+  const rotate = function* (l: string[]) {
+    const start = Math.floor(Math.random() * l.length);
+    for (let i = 0; i < l.length; i++) yield l[(start + i) % l.length]!;
+  };
+  if (!expectCity) return yield* rotate(pool.all);
+  const local = pool.byCity.get(expectCity) ?? [];
+  yield* rotate(local);
+  if (pool.settings.strictCity) return;
+  for (const [city, l] of pool.byCity) if (city !== expectCity) yield* rotate(l);
+}
+
+function lexRange(prefix?: string): [string, string] {
+  return prefix ? [`[${prefix}`, `(${prefix}\xff`] : ['-', '+'];
+}
+
+function checkPoolKey(poolKey: string) {
+  if (typeof poolKey !== 'string' || !/^[^\s\x00-\x1f]{1,64}$/.test(poolKey)) {
+    throw xerr('ILLEGAL_ARGUMENT', 'PoolKey must be 1-64 printable characters without spaces');
+  }
+}
+
+function checkText(name: string, v: string | undefined, required = false) {
+  if (v === undefined || v === '') {
+    if (required) throw xerr('ILLEGAL_ARGUMENT', `${name} is required`);
+    return;
+  }
+  if (typeof v !== 'string' || v.length > MAX_TEXT || hasControlChars(v)) {
+    throw xerr('ILLEGAL_ARGUMENT', `${name} must be at most ${MAX_TEXT} printable characters`);
+  }
+}
+
+function checkEntries(numbers: NumberEntry[]): NumberEntry[] {
+  if (!Array.isArray(numbers)) throw xerr('ILLEGAL_ARGUMENT', 'numbers must be a list');
+  const bad = numbers.filter((n) => !n || !isStoreNumber(n.number));
+  if (bad.length) throw xerr('MOBILE_NUMBER_ILLEGAL', `not valid numbers: ${bad.map((n) => String(n?.number)).slice(0, 5).join(', ')}`);
+  for (const n of numbers) checkText('city', n.city, true);
+  const seen = new Map<string, NumberEntry>();
+  for (const n of numbers) if (!seen.has(n.number)) seen.set(n.number, { number: n.number, city: n.city });
+  return [...seen.values()];
+}
+
+function checkBind(req: BindRequest) {
+  if (!(MODES as readonly string[]).includes(req.mode)) throw xerr('ILLEGAL_ARGUMENT', 'unknown binding mode');
+  if (!isStoreNumber(req.a)) throw xerr('MOBILE_NUMBER_ILLEGAL', 'PhoneNoA is not a valid number');
+  if (req.mode === 'AXB') {
+    if (!isStoreNumber(req.b)) throw xerr('MOBILE_NUMBER_ILLEGAL', 'PhoneNoB is not a valid number');
+    if (req.b === req.a) throw xerr('ILLEGAL_ARGUMENT', 'PhoneNoA and PhoneNoB must differ');
+  } else if (req.b !== undefined && req.b !== '') {
+    if (req.mode === 'AX') throw xerr('ILLEGAL_ARGUMENT', 'an AX binding has no B');
+    if (!isStoreNumber(req.b)) throw xerr('MOBILE_NUMBER_ILLEGAL', 'PhoneNoB is not a valid number');
+  }
+  if (req.x !== undefined && req.x !== '' && !isStoreNumber(req.x)) throw xerr('NO_NOT_EXIST', 'PhoneNoX is not a valid number');
+  if (req.extension !== undefined && req.extension !== '') {
+    if (req.mode !== 'AXE') throw xerr('ILLEGAL_ARGUMENT', 'Extension is only for AXN extension bindings');
+    if (!isExtension(req.extension)) throw xerr('ILLEGAL_ARGUMENT', 'Extension must be 1-4 digits');
+  }
+  if (!Number.isSafeInteger(req.expiresAt) || req.expiresAt <= 0) throw xerr('EXPIRE_DATE_ILLEGAL', 'bad expiration');
+  if (!Number.isInteger(req.callDisplayType)) throw xerr('ILLEGAL_ARGUMENT', 'bad CallDisplayType');
+  checkText('OutId', req.outId);
+  checkText('OutOrderId', req.outOrderId);
+  checkText('ExpectCity', req.expectCity);
+  checkText('ASRModelId', req.asrModelId);
+}

@@ -1,0 +1,41 @@
+// Loads the Lua scripts (src/store/lua) and registers them on an ioredis client or Cluster with
+// defineCommand: EVALSHA, falling back to EVAL on NOSCRIPT (e.g. a replica just promoted).
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Cluster, Redis } from 'ioredis';
+
+/** Per-X scripts take the four keys of xKeys(X); due-cas takes one due shard key. */
+export const PER_X_SCRIPTS = ['bind', 'lookup', 'get', 'find', 'unbind', 'update', 'sweep', 'stat', 'claim', 'inventory', 'buy', 'release'] as const;
+export type PerXScript = (typeof PER_X_SCRIPTS)[number];
+
+function luaDir(): string {
+  // src/store/lua next to this file under tsx; from dist/store/ the sources stay in src/store/lua.
+  const candidates = [new URL('./lua/', import.meta.url), new URL('../../src/store/lua/', import.meta.url)];
+  for (const c of candidates) {
+    const p = fileURLToPath(c);
+    if (existsSync(p + 'lib.lua')) return p;
+  }
+  throw new Error('Lua scripts not found (expected src/store/lua/*.lua next to the store module)');
+}
+
+export function loadScripts(): Record<PerXScript | 'dueCas', { numberOfKeys: number; lua: string }> {
+  const dir = luaDir();
+  const lib = readFileSync(dir + 'lib.lua', 'utf8');
+  const out = {} as Record<PerXScript | 'dueCas', { numberOfKeys: number; lua: string }>;
+  for (const name of PER_X_SCRIPTS) {
+    out[name] = { numberOfKeys: 4, lua: `${lib}\n${readFileSync(`${dir}${name}.lua`, 'utf8')}` };
+  }
+  out.dueCas = { numberOfKeys: 1, lua: readFileSync(dir + 'due-cas.lua', 'utf8') };
+  return out;
+}
+
+const defined = new WeakSet<object>();
+
+/** Idempotent: defines every script command on this client once. */
+export function defineScripts(redis: Redis | Cluster): void {
+  if (defined.has(redis)) return;
+  for (const [name, def] of Object.entries(loadScripts())) {
+    redis.defineCommand(`xl_${name}`, def);
+  }
+  defined.add(redis);
+}
