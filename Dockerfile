@@ -14,5 +14,7 @@ WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
+# Named volumes start with the ownership of these directories.
+RUN mkdir -p /var/lib/xline/recordings /var/lib/xline/ring-tones && chown -R node:node /var/lib/xline
 USER node
 CMD ["node", "--enable-source-maps", "dist/main.js"]
