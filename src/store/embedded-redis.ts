@@ -60,6 +60,7 @@ export async function startRedisServer(opts: RedisChildOptions = {}): Promise<Re
   for (;;) {
     if (child.exitCode !== null) throw new Error(`redis-server exited (${child.exitCode}): ${stderr.trim()}`);
     const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    probe.on('error', () => undefined); // refused while redis-server starts: expected, retried below
     try {
       await probe.connect();
       await probe.ping();
