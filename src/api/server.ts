@@ -2,7 +2,6 @@
 // token), /v1/health, /metrics and the OpenAPI document. Every error, fastify's own included,
 // answers in the documented format of the API it hit: never fastify's default 500.
 import fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyPluginAsync, type FastifyRequest } from 'fastify';
-import formbody from '@fastify/formbody';
 import swagger from '@fastify/swagger';
 import type { AppContext } from '../context.js';
 import { ERROR_CODES, XlineError } from '../domain/errors.js';
@@ -48,7 +47,6 @@ export async function buildAdminApp(ctx: AppContext, extras: AdminAppExtras = {}
   });
   const metrics = apiMetrics(ctx.metrics);
 
-  await app.register(formbody);
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',

@@ -1,8 +1,10 @@
 // The dypls-compatible RPC endpoint: `GET /?Action=…` and `POST /` (form-encoded; parameters in
 // the query are accepted too, as POP does). Does what Alibaba's POP gateway does before an action
-// runs — common parameters, Timestamp window, AccessKeyId, HMAC-SHA1 signature, Version, Action,
-// per-key throttling, SignatureNonce replay — then runs the action and answers in Alibaba's shape.
+// runs — common parameters, Timestamp window, AccessKeyId, signature (POP v1 HMAC-SHA1 as
+// pop-core sends, or V3 ACS3-HMAC-SHA256 as the Tea SDKs send), Version, Action, per-key
+// throttling, SignatureNonce replay — then runs the action and answers in Alibaba's shape.
 import { randomUUID } from 'node:crypto';
+import { parse as parseForm } from 'node:querystring';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../context.js';
 import { ERROR_CODES, XlineError } from '../../domain/errors.js';
@@ -13,6 +15,7 @@ import { GatewayError, gw } from './gateway-errors.js';
 import { nonceClaimer } from './nonce.js';
 import { RateLimiter } from './rate-limit.js';
 import { canonicalQuery, percentEncode, sign, signatureMatches } from './signature.js';
+import { canonicalRequestV3, parseV3Authorization, sha256Hex, signV3, V3_ALGORITHM } from './signature-v3.js';
 import { parsePopTimestamp } from './wall-clock.js';
 
 export const API_VERSION = '2017-05-25';
@@ -24,6 +27,8 @@ const HOST_ID = 'xline';
 const COMMON_REQUIRED = ['AccessKeyId', 'Signature', 'SignatureNonce', 'Timestamp', 'SignatureMethod', 'SignatureVersion', 'Version', 'Action'];
 const COMMON = new Set([...COMMON_REQUIRED, 'Format', 'SecurityToken', 'RegionId']);
 const MAX_NONCE = 128;
+/** Headers a V3 signature must cover, or a replay could swap them. */
+const V3_SIGNED = ['x-acs-action', 'x-acs-version', 'x-acs-date', 'x-acs-signature-nonce', 'x-acs-content-sha256'];
 
 export interface DyplsGatewayOptions {
   actions: ActionFactory[];
@@ -31,6 +36,13 @@ export interface DyplsGatewayOptions {
 }
 
 type Params = Record<string, string>;
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The form body as received (dypls routes only). */
+    rawBody?: string;
+  }
+}
 
 class Deadline extends Error {}
 
@@ -72,29 +84,82 @@ export async function dyplsGateway(app: FastifyInstance, ctx: AppContext, opts: 
   const { dypls: counter, dyplsLatency: latency } = opts.metrics;
   const log = ctx.log.child({ component: 'dypls' });
 
-  /** Everything before the action; returns the action and its raw parameters. */
-  function authenticate(method: string, params: Params): { action: DyplsAction<any>; accessKeyId: string } {
+  interface Authenticated {
+    action: DyplsAction<any>;
+    accessKeyId: string;
+    nonce: string;
+  }
+
+  function checkTimestamp(ts: string): void {
+    const t = parsePopTimestamp(ts);
+    if (t === undefined) throw gw.timestampFormat();
+    if (Math.abs(Date.now() - t) > TIMESTAMP_WINDOW_MS) throw gw.timestampExpired();
+  }
+
+  function secretOf(accessKeyId: string): string {
+    const secret = keys.get(accessKeyId);
+    if (secret === undefined) throw gw.accessKeyNotFound();
+    return secret;
+  }
+
+  /** After the signature: Version, Action, nonce length, throttling (signed requests only). */
+  function resolve(version: string, actionName: string, accessKeyId: string, nonce: string): Authenticated {
+    if (version !== API_VERSION) throw gw.invalidVersion();
+    const action = actions.get(actionName);
+    if (!action) throw gw.actionNotFound(actionName);
+    if (nonce.length > MAX_NONCE) throw gw.badRequest(`SignatureNonce is longer than ${MAX_NONCE} characters`);
+    if (!limiter.take(accessKeyId)) throw gw.throttled();
+    return { action, accessKeyId, nonce };
+  }
+
+  /** POP signature v1: everything, signature included, travels in the parameters. */
+  function authenticateV1(method: string, params: Params): Authenticated {
     const format = params.Format;
     if (format !== undefined && format.toUpperCase() !== 'JSON') throw gw.unsupportedFormat(format);
     for (const name of COMMON_REQUIRED) if (!params[name]) throw gw.missing(name);
     if (params.SignatureMethod !== 'HMAC-SHA1' || params.SignatureVersion !== '1.0') {
       throw gw.incompleteSignature('SignatureMethod must be HMAC-SHA1 and SignatureVersion 1.0.');
     }
-    const ts = parsePopTimestamp(params.Timestamp!);
-    if (ts === undefined) throw gw.timestampFormat();
-    if (Math.abs(Date.now() - ts) > TIMESTAMP_WINDOW_MS) throw gw.timestampExpired();
-    const accessKeyId = params.AccessKeyId!;
-    const secret = keys.get(accessKeyId);
-    if (secret === undefined) throw gw.accessKeyNotFound();
+    checkTimestamp(params.Timestamp!);
+    const secret = secretOf(params.AccessKeyId!);
     if (!signatureMatches(sign(method, params, secret), params.Signature!)) {
       throw gw.signatureMismatch(method + '&%2F&' + percentEncode(canonicalQuery(params)));
     }
-    if (params.Version !== API_VERSION) throw gw.invalidVersion();
-    const action = actions.get(params.Action!);
-    if (!action) throw gw.actionNotFound(params.Action!);
-    if (params.SignatureNonce!.length > MAX_NONCE) throw gw.badRequest(`SignatureNonce is longer than ${MAX_NONCE} characters`);
-    if (!limiter.take(accessKeyId)) throw gw.throttled();
-    return { action, accessKeyId };
+    return resolve(params.Version!, params.Action!, params.AccessKeyId!, params.SignatureNonce!);
+  }
+
+  /** V3 (ACS3-HMAC-SHA256): action, version, date and nonce in x-acs-* headers, signature in Authorization. */
+  function authenticateV3(req: FastifyRequest, authorization: string): Authenticated {
+    const auth = parseV3Authorization(authorization);
+    if (!auth) throw gw.incompleteSignature(`Authorization must be "${V3_ALGORITHM} Credential=…,SignedHeaders=…,Signature=…".`);
+    const h = req.headers;
+    const header = (name: string): string => {
+      const v = h[name];
+      if (typeof v !== 'string' || !v) throw gw.missing(name);
+      return v;
+    };
+    const action = header('x-acs-action');
+    const version = header('x-acs-version');
+    const date = header('x-acs-date');
+    const nonce = header('x-acs-signature-nonce');
+    const contentSha = header('x-acs-content-sha256');
+    for (const n of V3_SIGNED) {
+      if (!auth.signedHeaders.includes(n)) throw gw.incompleteSignature(`SignedHeaders must include ${n}.`);
+    }
+    checkTimestamp(date);
+    const secret = secretOf(auth.accessKeyId);
+    if (sha256Hex(req.rawBody ?? '') !== contentSha) throw gw.signatureMismatch('x-acs-content-sha256 does not match the body');
+    const query = (req.query ?? {}) as Params;
+    const canonical = canonicalRequestV3({
+      method: req.method,
+      path: req.url.split('?')[0]!,
+      query,
+      headers: h,
+      signedHeaders: auth.signedHeaders,
+      payloadHash: contentSha,
+    });
+    if (!signatureMatches(signV3(secret, canonical), auth.signature)) throw gw.signatureMismatch(canonical);
+    return resolve(version, action, auth.accessKeyId, nonce);
   }
 
   async function handle(req: FastifyRequest, reply: FastifyReply): Promise<void> {
@@ -106,14 +171,18 @@ export async function dyplsGateway(app: FastifyInstance, ctx: AppContext, opts: 
     let body: Record<string, unknown>;
     try {
       const params = collectParams(req);
-      const { action, accessKeyId } = authenticate(req.method, params);
+      const authorization = req.headers.authorization;
+      const { action, accessKeyId, nonce } =
+        typeof authorization === 'string' && authorization.startsWith('ACS3-')
+          ? authenticateV3(req, authorization)
+          : authenticateV1(req.method, params);
       actionName = action.name;
       // Empty values were signed and count for the signature, but mean "absent" to an action.
       const own: Params = Object.create(null) as Params;
       for (const k in params) if (!COMMON.has(k) && params[k] !== '') own[k] = params[k]!;
       const parsed = parseParams(action.schema, own);
       const run = async () => {
-        if (checkNonce && !(await claimNonce(`dypls:nonce:${accessKeyId}:${params.SignatureNonce}`))) throw gw.nonceUsed();
+        if (checkNonce && !(await claimNonce(`dypls:${accessKeyId}:${nonce}`))) throw gw.nonceUsed();
         return action.run(parsed, { ...ctx, now: Math.floor(Date.now() / 1000), requestId, accessKeyId });
       };
       const payload = await withDeadline(run(), STORE_DEADLINE_MS);
@@ -140,6 +209,11 @@ export async function dyplsGateway(app: FastifyInstance, ctx: AppContext, opts: 
     reply.code(status).header('x-acs-request-id', requestId).send(body);
   }
 
+  // Form bodies parsed here, keeping the raw text: a V3 signature covers the body's sha256.
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (req, body, done) => {
+    req.rawBody = body as string;
+    done(null, parseForm(body as string));
+  });
   app.get('/', { schema: { hide: true } }, handle);
   app.post('/', { schema: { hide: true } }, handle);
 }
