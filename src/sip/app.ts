@@ -27,7 +27,10 @@ const LOOKUP_TIMEOUT_MS = 1500;
 /** Longest pause between reconnection attempts to drachtio-server. */
 const RECONNECT_MAX_DELAY_MS = 2000;
 
-export async function startSipApp(ctx: AppContext & { media?: MediaHandler }): Promise<SipApp> {
+/** A MediaHandler, or a factory given the app's Srf (drachtio-fsmrf needs that connection). */
+export type MediaOption = MediaHandler | ((srf: Srf) => MediaHandler);
+
+export async function startSipApp(ctx: AppContext & { media?: MediaOption }): Promise<SipApp> {
   const { config } = ctx;
   const log = ctx.log.child({ component: 'sip' });
   const home = config.DEFAULT_COUNTRY as CountryCode;
@@ -36,6 +39,7 @@ export async function startSipApp(ctx: AppContext & { media?: MediaHandler }): P
   const metrics = sipMetrics(ctx.metrics);
   const registry = new SessionRegistry<CallSession>();
   const srf = new Srf() as Srf & Srf.SrfExtras;
+  const media = typeof ctx.media === 'function' ? ctx.media(srf) : ctx.media;
   let draining = false;
   let stopped = false;
 
@@ -61,7 +65,7 @@ export async function startSipApp(ctx: AppContext & { media?: MediaHandler }): P
   srf.invite((req) => {
     const { session, decision } = locals(req);
     if (!session || !decision) return;
-    dispatch(session, decision, ctx.media).catch((err: unknown) => {
+    dispatch(session, decision, media).catch((err: unknown) => {
       session.log.error({ err }, 'call handling failed');
       void session.end({ dir: 0, cause: Q850.TEMPORARY_FAILURE, status: 503, outcome: 'error' });
     });

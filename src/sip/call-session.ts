@@ -171,7 +171,7 @@ export class CallSession implements MediaCall {
         headers,
         // Failures are relayed by us with a Q.850 Reason; provisional responses pass through
         // without any of B's headers (proxyResponseHeaders is empty).
-        passFailure: false,
+        passFailure: false, proxyRequestHeaders: ['Remote-Party-ID', 'X-Caller-Secret'],
         passProvisionalResponses: true,
       }, {
         cbRequest: ((err: unknown, uacReq: Req) => {
@@ -305,6 +305,14 @@ export class CallSession implements MediaCall {
 
   recording(info: { path?: string; url?: string; durationSec?: number }): void {
     this.record = { ...this.record, ...info };
+    // Alibaba SecretRecording: the recording is ready (file closed) when media reports it.
+    if (info.path && !this.ended) {
+      this.emit('recording', Date.now(), {
+        ...(info.url ? { record_url: info.url } : {}),
+        record_path: info.path,
+        ...(info.durationSec !== undefined ? { record_duration: info.durationSec } : {}),
+      });
+    }
   }
 
   // ---- caller side events -----------------------------------------------------------------
