@@ -171,7 +171,7 @@ export class CallSession implements MediaCall {
         headers,
         // Failures are relayed by us with a Q.850 Reason; provisional responses pass through
         // without any of B's headers (proxyResponseHeaders is empty).
-        passFailure: false, proxyRequestHeaders: ['Remote-Party-ID', 'X-Caller-Secret'],
+        passFailure: false,
         passProvisionalResponses: true,
       }, {
         cbRequest: ((err: unknown, uacReq: Req) => {
