@@ -1,0 +1,308 @@
+// Calls for X through a real drachtio-server to xline and on to a sipp far end: every mode,
+// every refusal, every far-end failure, over UDP and TCP. Each test checks what the far end
+// really received, the caller's final response and Reason, the CDR, and that no call is left.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { BindRequest } from '../../src/store/types.js';
+import {
+  canRun,
+  cdrOf,
+  cleanup,
+  expectCleanBLeg,
+  finalAtCaller,
+  mobile,
+  placeCall,
+  reasonCause,
+  receivedInvite,
+  reportSeconds,
+  startRedisSide,
+  startStack,
+  waitFor,
+  type CallRun,
+  type RedisSide,
+  type Stack,
+} from './harness.js';
+
+const POOL = 'sip-test-pool';
+
+async function bind(side: RedisSide, req: Partial<BindRequest> & Pick<BindRequest, 'mode' | 'a'>): Promise<{ x: string; subsId: string }> {
+  const x = req.x ?? mobile('177');
+  await side.store.addNumbers(POOL, [{ number: x, city: '杭州' }]);
+  const b = await side.store.bind({
+    poolKey: POOL,
+    expiresAt: Math.floor(Date.now() / 1000) + 3600,
+    recording: false,
+    callDisplayType: 1,
+    x,
+    ...req,
+  });
+  return { x: b.x, subsId: b.subsId };
+}
+
+describe.skipIf(!canRun)('SIP routing through drachtio-server (sipp both ends)', () => {
+  let side: RedisSide;
+  const runs: CallRun[] = [];
+
+  beforeAll(async () => {
+    side = await startRedisSide();
+    await side.store.upsertPool(POOL, { name: 'sip tests', strictCity: false });
+  });
+  afterAll(async () => {
+    await side?.close();
+  });
+  afterEach(() => {
+    for (const r of runs.splice(0)) cleanup(r);
+  });
+
+  async function call(s: Stack, o: Parameters<typeof placeCall>[1]): Promise<CallRun> {
+    const r = await placeCall(s, o);
+    runs.push(r);
+    // Nothing may outlive a scenario: the live-call registry drains to zero.
+    await waitFor(() => s.app.liveCalls() === 0, 5000, 'liveCalls() back to 0');
+    return r;
+  }
+
+  for (const transport of ['udp', 'tcp'] as const) {
+    describe(`over ${transport.toUpperCase()}`, () => {
+      let s: Stack;
+      beforeAll(async () => {
+        s = await startStack(side, { transport });
+      });
+      afterAll(async () => {
+        await s?.stop();
+      });
+
+      it('AXB: A→X rings B with From = X, 180 relayed, caller hangs up; CDR caller side', async () => {
+        const a = mobile('138');
+        const b = mobile('139');
+        const { x, subsId } = await bind(side, { mode: 'AXB', a, b });
+        const r = await call(s, { uac: 'uac-call-expect-200.xml', uas: 'uas-answer.xml', x, caller: a, target: b, holdMs: 300 });
+        expect(r.a.code, r.a.errors).toBe(0);
+        expect(r.b.code, r.b.errors).toBe(0);
+        expectCleanBLeg(r.b, b, x, a);
+        const atA = r.a.messages.filter((m) => m.direction === 'received');
+        expect(atA.some((m) => m.status === 180)).toBe(true);
+        const ok = atA.find((m) => m.status === 200 && /INVITE/.test(m.header('cseq') ?? ''))!;
+        // Nothing of B reaches A either: not its number, its PAI or its headers.
+        expect(ok.raw).not.toContain(b);
+        expect(ok.raw).not.toContain('Bob');
+        expect(ok.header('x-callee-secret')).toBeUndefined();
+        expect(ok.body).toContain('s=xline-b-answer');
+        // B got A's BYE with A's Reason relayed.
+        const byeAtB = r.b.messages.find((m) => m.direction === 'received' && m.method === 'BYE');
+        expect(reasonCause(byeAtB)).toBe(16);
+        const cdr = await cdrOf(s, r.callId);
+        expect(cdr).toMatchObject({ sub_id: subsId, pool_key: POOL, secret_no: x, phone_no: a, peer_no: b, call_type: 0, release_dir: 1, release_cause: 16 });
+        const held = reportSeconds(cdr.release_time) - reportSeconds(cdr.start_time);
+        expect(held).toBeGreaterThanOrEqual(0);
+        expect(held).toBeLessThanOrEqual(2);
+        expect(reportSeconds(cdr.ring_time)).toBeGreaterThanOrEqual(reportSeconds(cdr.call_time));
+        const types = s.sink.events.filter((e) => e.call_id === r.callId).map((e) => e.type);
+        expect(types).toEqual(['start', 'ring', 'answer', 'hangup']);
+      });
+
+      it('AXB: B→X rings A; B hangs up; CDR callee side, release_dir 2', async () => {
+        const a = mobile('138');
+        const b = mobile('139');
+        const { x } = await bind(side, { mode: 'AXB', a, b });
+        const r = await call(s, { uac: 'uac-bye-from-b-expect-200.xml', uas: 'uas-answer-then-bye.xml', x, caller: b, target: a, ringMs: 300 });
+        expect(r.a.code, r.a.errors).toBe(0);
+        expect(r.b.code, r.b.errors).toBe(0);
+        expectCleanBLeg(r.b, a, x, b);
+        const byeAtA = r.a.messages.find((m) => m.direction === 'received' && m.method === 'BYE');
+        expect(reasonCause(byeAtA)).toBe(16);
+        const cdr = await cdrOf(s, r.callId);
+        expect(cdr).toMatchObject({ phone_no: a, peer_no: b, call_type: 1, release_dir: 2, release_cause: 16 });
+      });
+
+      it('far end busy: 486 relayed with its Q.850 cause 17; CDR release_dir 2', async () => {
+        const a = mobile('138');
+        const b = mobile('139');
+        const { x } = await bind(side, { mode: 'AXB', a, b });
+        const r = await call(s, { uac: 'uac-busy-expect-486.xml', uas: 'uas-busy.xml', x, caller: a, target: b });
+        expect(r.a.code, r.a.errors).toBe(0);
+        expect(r.b.code, r.b.errors).toBe(0);
+        expectCleanBLeg(r.b, b, x, a);
+        expect(reasonCause(finalAtCaller(r.a))).toBe(17);
+        const cdr = await cdrOf(s, r.callId);
+        expect(cdr).toMatchObject({ call_type: 0, release_dir: 2, release_cause: 17 });
+        expect(cdr.start_time).toBeUndefined();
+      });
+
+      it('caller CANCELs while B rings: B gets CANCEL, caller gets 487; CDR release_dir 1', async () => {
+        const a = mobile('138');
+        const b = mobile('139');
+        const { x } = await bind(side, { mode: 'AXB', a, b });
+        const r = await call(s, { uac: 'uac-cancel-expect-487.xml', uas: 'uas-ring-until-cancel.xml', x, caller: a, target: b });
+        expect(r.a.code, r.a.errors).toBe(0);
+        expect(r.b.code, r.b.errors).toBe(0);
+        expectCleanBLeg(r.b, b, x, a);
+        expect(r.b.messages.some((m) => m.direction === 'received' && m.method === 'CANCEL')).toBe(true);
+        const cdr = await cdrOf(s, r.callId);
+        expect(cdr).toMatchObject({ release_dir: 1, release_cause: 16 });
+        expect(cdr.ring_time).toBeDefined();
+        expect(cdr.start_time).toBeUndefined();
+      });
+
+      if (transport !== 'udp') return;
+
+      async function refused(o: Parameters<typeof placeCall>[1], status: number, cause: number) {
+        const r = await call(s, o);
+        expect(r.a.code, r.a.errors + r.a.output.slice(-800)).toBe(0);
+        const fin = finalAtCaller(r.a);
+        expect(fin?.status).toBe(status);
+        expect(reasonCause(fin)).toBe(cause);
+        expect(receivedInvite(r.b), 'the far end must not be called').toBeUndefined();
+        return r;
+      }
+
+      it('stranger→X (AXB) is refused 403 cause 21; CDR call_type 4 with control_type', async () => {
+        const a = mobile('138');
+        const { x, subsId } = await bind(side, { mode: 'AXB', a, b: mobile('139') });
+        const stranger = mobile('150');
+        const r = await refused({ uac: 'uac-refused-expect-403.xml', x, caller: stranger }, 403, 21);
+        const cdr = await cdrOf(s, r.callId);
+        expect(cdr).toMatchObject({ call_type: 4, release_dir: 0, release_cause: 21, control_type: 'not-a-party', secret_no: x, phone_no: stranger });
+        expect(cdr.sub_id === '' || cdr.sub_id === subsId).toBe(true);
+        expect(s.sink.events.filter((e) => e.call_id === r.callId).map((e) => e.type)).toEqual(['start', 'hangup']);
+      });
+
+      it('CallRestrict CONTROL_AX_DISABLE: A→X refused 403 cause 21, B→X still rings A', async () => {
+        const a = mobile('138');
+        const b = mobile('139');
+        const { x, subsId } = await bind(side, { mode: 'AXB', a, b, callRestrict: 'CONTROL_AX_DISABLE' });
+        const r = await refused({ uac: 'uac-refused-expect-403.xml', x, caller: a }, 403, 21);
+        expect(await cdrOf(s, r.callId)).toMatchObject({ call_type: 4, sub_id: subsId, control_type: 'call-restricted', release_cause: 21 });
+        const ok = await call(s, { uac: 'uac-call-expect-200.xml', uas: 'uas-answer.xml', x, caller: b, target: a });
+        expect(ok.a.code, ok.a.errors).toBe(0);
+        expectCleanBLeg(ok.b, a, x, b);
+      });
+
+      it('X with no live binding, and an X nobody owns: 404 cause 1', async () => {
+        const x = mobile('177');
+        await side.store.addNumbers(POOL, [{ number: x, city: '杭州' }]);
+        const r1 = await refused({ uac: 'uac-unbound-expect-404.xml', x, caller: mobile('138') }, 404, 1);
+        expect(await cdrOf(s, r1.callId)).toMatchObject({ call_type: 4, release_dir: 0, release_cause: 1, control_type: 'no-binding', secret_no: x });
+        await refused({ uac: 'uac-unbound-expect-404.xml', x: mobile('177'), caller: mobile('138') }, 404, 1);
+        await refused({ uac: 'uac-unbound-expect-404.xml', x: 'not-a-number', caller: mobile('138') }, 404, 1);
+      });
+
+      it('an expired binding stops routing: 404 cause 1', async () => {
+        const a = mobile('138');
+        const { x } = await bind(side, { mode: 'AXB', a, b: mobile('139'), expiresAt: Math.floor(Date.now() / 1000) + 1 });
+        await new Promise((r) => setTimeout(r, 2100));
+        await refused({ uac: 'uac-unbound-expect-404.xml', x, caller: a }, 404, 1);
+      });
+
+      it('source address outside SIP_TRUNK_CIDRS (sipp -i 127.0.0.2): 403 cause 21, no lookup, no CDR', async () => {
+        const a = mobile('138');
+        const { x } = await bind(side, { mode: 'AXB', a, b: mobile('139') });
+        const before = s.sink.cdrs.length;
+        const r = await refused({ uac: 'uac-refused-expect-403.xml', x, caller: a, localIp: '127.0.0.2' }, 403, 21);
+        const inv = r.a.messages.find((m) => m.direction === 'sent' && m.method === 'INVITE')!;
+        expect(inv.header('via')).toContain('127.0.0.2');
+        await new Promise((res) => setTimeout(res, 100));
+        expect(s.sink.cdrs.length).toBe(before);
+      });
+
+      it('603 without a Reason from the far end is relayed with the mapped cause 21', async () => {
+        const a = mobile('138');
+        const b = mobile('139');
+        const { x } = await bind(side, { mode: 'AXB', a, b });
+        const r = await call(s, { uac: 'uac-declined-expect-603.xml', uas: 'uas-decline.xml', x, caller: a, target: b });
+        expect(r.a.code, r.a.errors).toBe(0);
+        expect(reasonCause(finalAtCaller(r.a))).toBe(21);
+        expect(await cdrOf(s, r.callId)).toMatchObject({ release_dir: 2, release_cause: 21 });
+      });
+
+      it('no answer within SIP_RING_TIMEOUT: B gets CANCEL, caller 480 cause 19; CDR platform release', async () => {
+        const a = mobile('138');
+        const b = mobile('139');
+        const { x } = await bind(side, { mode: 'AXB', a, b });
+        const r = await call(s, { uac: 'uac-noanswer-expect-480.xml', uas: 'uas-ring-until-cancel.xml', x, caller: a, target: b });
+        expect(r.a.code, r.a.errors).toBe(0);
+        expect(r.b.code, r.b.errors).toBe(0);
+        expect(reasonCause(finalAtCaller(r.a))).toBe(19);
+        const cancel = r.b.messages.find((m) => m.direction === 'received' && m.method === 'CANCEL');
+        expect(cancel).toBeDefined();
+        expect(r.ms).toBeGreaterThanOrEqual(1900);
+        expect(r.ms).toBeLessThan(4000);
+        expect(await cdrOf(s, r.callId)).toMatchObject({ release_dir: 0, release_cause: 19 });
+      });
+
+      it('re-INVITE from the caller reaches the far end and its answer comes back', async () => {
+        const a = mobile('138');
+        const b = mobile('139');
+        const { x } = await bind(side, { mode: 'AXB', a, b });
+        const r = await call(s, { uac: 'uac-reinvite-expect-200.xml', uas: 'uas-answer.xml', x, caller: a, target: b });
+        expect(r.a.code, r.a.errors + r.a.output.slice(-800)).toBe(0);
+        expect(r.b.code, r.b.errors).toBe(0);
+        const invites = r.b.messages.filter((m) => m.direction === 'received' && m.method === 'INVITE');
+        expect(invites).toHaveLength(2);
+        expect(invites[1]!.body).toContain('s=xline-a-reoffer');
+        expect(invites[1]!.raw).not.toContain(a);
+        const answers = r.a.messages.filter((m) => m.direction === 'received' && m.status === 200 && /2 INVITE/.test(m.header('cseq') ?? ''));
+        expect(answers[0]?.body).toContain('s=xline-b-reanswer');
+      });
+
+      for (const [label, form] of [
+        ['+86', (n: string) => `+86${n}`],
+        ['86', (n: string) => `86${n}`],
+        ['0086', (n: string) => `0086${n}`],
+      ] as const) {
+        it(`X and caller in ${label} form are matched to the national binding`, async () => {
+          const a = mobile('138');
+          const b = mobile('139');
+          const { x } = await bind(side, { mode: 'AXB', a, b });
+          const r = await call(s, { uac: 'uac-call-expect-200.xml', uas: 'uas-answer.xml', x: form(x), caller: form(a), target: b });
+          expect(r.a.code, r.a.errors).toBe(0);
+          // B sees the binding's stored form of both numbers.
+          expectCleanBLeg(r.b, b, x, a);
+        });
+      }
+
+      it('P-Asserted-Identity from a trusted trunk identifies the caller (From anonymous)', async () => {
+        const a = mobile('138');
+        const b = mobile('139');
+        const { x } = await bind(side, { mode: 'AXB', a, b });
+        const r = await call(s, {
+          uac: 'uac-call-expect-200.xml',
+          uas: 'uas-answer.xml',
+          x,
+          caller: 'anonymous',
+          target: b,
+          extraHeader: `P-Asserted-Identity: "A" <sip:+86${a}@127.0.0.1>`,
+        });
+        expect(r.a.code, r.a.errors).toBe(0);
+        expectCleanBLeg(r.b, b, x, a);
+      });
+
+      it('AXN: A→X rings the default B; any N→X rings A; A without default B → 404', async () => {
+        const a = mobile('138');
+        const b = mobile('139');
+        const { x } = await bind(side, { mode: 'AXN', a, b });
+        const r1 = await call(s, { uac: 'uac-call-expect-200.xml', uas: 'uas-answer.xml', x, caller: a, target: b });
+        expect(r1.a.code, r1.a.errors).toBe(0);
+        expectCleanBLeg(r1.b, b, x, a);
+        expect(await cdrOf(s, r1.callId)).toMatchObject({ call_type: 0, phone_no: a, peer_no: b });
+        const n = mobile('150');
+        const r2 = await call(s, { uac: 'uac-call-expect-200.xml', uas: 'uas-answer.xml', x, caller: n, target: a });
+        expect(r2.a.code, r2.a.errors).toBe(0);
+        expectCleanBLeg(r2.b, a, x, n);
+        expect(await cdrOf(s, r2.callId)).toMatchObject({ call_type: 1, phone_no: a, peer_no: n });
+        const lone = mobile('138');
+        const { x: x2 } = await bind(side, { mode: 'AXN', a: lone });
+        await refused({ uac: 'uac-unbound-expect-404.xml', x: x2, caller: lone }, 404, 1);
+      });
+
+      it('AX: anyone→X rings A; A calling its own X is refused', async () => {
+        const a = mobile('138');
+        const { x } = await bind(side, { mode: 'AX', a });
+        const n = mobile('186');
+        const r = await call(s, { uac: 'uac-call-expect-200.xml', uas: 'uas-answer.xml', x, caller: n, target: a });
+        expect(r.a.code, r.a.errors).toBe(0);
+        expectCleanBLeg(r.b, a, x, n);
+        await refused({ uac: 'uac-refused-expect-403.xml', x, caller: a }, 403, 21);
+      });
+    });
+  }
+});
