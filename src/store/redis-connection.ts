@@ -28,9 +28,12 @@ export function clusterClientOptions(): ClusterOptions {
     enableAutoPipelining: true,
     enableOfflineQueue: false,
     scaleReads: 'master',
+    // MOVED / ASK are followed (the command did not run). A closed connection or CLUSTERDOWN is
+    // NOT retried: the command may have run (a retried bind could land twice), and retrying
+    // would hold the caller past the 1 s budget. The store refreshes the slot map on such errors.
     maxRedirections: 16,
-    retryDelayOnFailover: 100,
-    retryDelayOnClusterDown: 100,
+    retryDelayOnFailover: 0,
+    retryDelayOnClusterDown: 0,
     retryDelayOnTryAgain: 100,
     slotsRefreshTimeout: 1000,
     slotsRefreshInterval: 2000,

@@ -73,6 +73,10 @@ interface PoolState {
 }
 
 const MAX_TEXT = 256;
+const RETRY_BUDGET_MS = 500;
+const READ_ONLY_SCRIPTS = new Set(['lookup', 'get', 'find', 'stat']);
+/** Replies and client errors that mean the command never ran, so running it again is safe. */
+const NOT_EXECUTED = /^(MOVED|ASK|CLUSTERDOWN|TRYAGAIN|LOADING|MASTERDOWN|READONLY)\b|Stream isn't writeable|Too many Cluster redirections/;
 
 export class RedisBindingStore implements BindingStore {
   private readonly log?: Logger;
@@ -82,6 +86,7 @@ export class RedisBindingStore implements BindingStore {
   private readonly maxBindTries: number;
   private readonly pools = new Map<string, PoolState>();
   private readonly loading = new Map<string, Promise<PoolState | undefined>>();
+  private readonly isCluster: boolean;
 
   constructor(
     readonly redis: Redis | Cluster,
@@ -92,14 +97,40 @@ export class RedisBindingStore implements BindingStore {
     this.sweepBatch = opts.sweepBatch ?? 200;
     this.sweepPerX = opts.sweepPerX ?? 200;
     this.maxBindTries = opts.maxBindTries ?? 5000;
+    this.isCluster = typeof (redis as Cluster).refreshSlotsCache === 'function';
     defineScripts(redis);
   }
 
   // ---------------------------------------------------------------- scripts and errors
 
-  private script(name: string, x: string, ...args: (string | number)[]): Promise<Reply> {
+  /**
+   * Runs a per-X script. On a Cluster in the middle of a failover, a call is retried (briefly,
+   * within RETRY_BUDGET_MS, so callers still get an answer in under a second) when that is safe:
+   * read-only scripts always, writes only on errors that prove the script did not run.
+   */
+  private async script(name: string, x: string, ...args: (string | number)[]): Promise<Reply> {
     const fn = (this.redis as unknown as Record<string, ScriptFn>)[`xl_${name}`]!;
-    return fn.call(this.redis, ...xKeys(x), ...args);
+    const deadline = Date.now() + RETRY_BUDGET_MS;
+    for (let delay = 25; ; delay *= 2) {
+      try {
+        return await fn.call(this.redis, ...xKeys(x), ...args);
+      } catch (e) {
+        const msg = e instanceof Error ? e.message : String(e);
+        const retry = this.isCluster && (READ_ONLY_SCRIPTS.has(name) || NOT_EXECUTED.test(msg)) && Date.now() + delay < deadline;
+        if (!retry) throw e;
+        this.refreshTopology();
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+  }
+
+  private lastRefresh = 0;
+
+  /** On a Cluster, a failed command may mean a failover: reload the slot map (at most every 200 ms). */
+  private refreshTopology(): void {
+    if (!this.isCluster || Date.now() - this.lastRefresh < 200) return;
+    this.lastRefresh = Date.now();
+    (this.redis as Cluster).refreshSlotsCache();
   }
 
   /** Runs a Redis operation; anything but a business error becomes isp.SYSTEM_ERROR. */
@@ -110,6 +141,7 @@ export class RedisBindingStore implements BindingStore {
       if (e instanceof XlineError) throw e;
       const msg = e instanceof Error ? e.message : String(e);
       this.log?.warn({ err: msg, op: what }, 'RedisBindingStore: redis operation failed');
+      this.refreshTopology();
       throw xerr('SYSTEM_ERROR', `storage unavailable (${what}): ${msg}`);
     }
   }
