@@ -159,9 +159,15 @@ export async function placeCall(
     holdMs?: number;
     ringMs?: number;
     uacOptions?: Partial<SippOptions>;
+    /** No far end at all (another call holds SIP_OUTBOUND_URI's port). */
+    noFarEnd?: boolean;
+    /** How long the far end may take to finish after the caller did (default 8 s). */
+    farEndGraceMs?: number;
   },
 ): Promise<CallRun> {
-  const b = await startSipp({
+  const b = o.noFarEnd
+    ? undefined
+    : await startSipp({
     // No far-end scenario given: B must not be called; a UAS still listens to prove it.
     scenario: o.uas ?? 'uas-answer.xml',
     transport: s.transport,
@@ -187,14 +193,18 @@ export async function placeCall(
   const ms = Date.now() - t0;
   // A far end that should have been called gets time to finish its dialog; one that should not
   // is told to quit at once (the test then checks it received nothing).
-  const bRes = o.uas ? await Promise.race([b.done, sleep(8000).then(() => b.stop())]) : await b.stop();
+  const bRes = !b
+    ? { code: null, output: '', messages: [], errors: '', dir: '' }
+    : o.uas
+      ? await Promise.race([b.done, sleep(o.farEndGraceMs ?? 8000).then(() => b.stop())])
+      : await b.stop();
   const invite = a.messages.find((m) => m.direction === 'sent' && m.method === 'INVITE');
   return { a, b: bRes, callId: invite?.header('call-id') ?? '', ms };
 }
 
 export function cleanup(run: CallRun): void {
   cleanupSipp(run.a);
-  cleanupSipp(run.b);
+  if (run.b.dir) cleanupSipp(run.b);
 }
 
 /** The first message of a kind: received INVITE at the far end, final response at the caller… */

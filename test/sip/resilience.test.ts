@@ -1,0 +1,169 @@
+// What happens around calls when things go wrong: drachtio-server restarts, Redis stops,
+// xline is asked to stop (drain), calls outlive SIP_MAX_CALL_SECONDS, and a trunk that is
+// allowed to call but not trusted for P-Asserted-Identity.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { BindRequest } from '../../src/store/types.js';
+import {
+  canRun,
+  cdrOf,
+  cleanup,
+  expectCleanBLeg,
+  finalAtCaller,
+  mobile,
+  placeCall,
+  reasonCause,
+  startRedisSide,
+  startStack,
+  sleep,
+  waitFor,
+  type CallRun,
+  type RedisSide,
+  type Stack,
+} from './harness.js';
+
+const POOL = 'sip-resilience';
+
+describe.skipIf(!canRun)('SIP resilience (real drachtio-server, redis-server, sipp)', () => {
+  let side: RedisSide;
+  const runs: CallRun[] = [];
+  const stacks: Stack[] = [];
+
+  async function bindAxb(): Promise<{ a: string; b: string; x: string }> {
+    const a = mobile('138');
+    const b = mobile('139');
+    const x = mobile('177');
+    await side.store.upsertPool(POOL, { name: 'resilience', strictCity: false });
+    await side.store.addNumbers(POOL, [{ number: x, city: '杭州' }]);
+    const req: BindRequest = { poolKey: POOL, mode: 'AXB', a, b, x, expiresAt: Math.floor(Date.now() / 1000) + 3600, recording: false, callDisplayType: 1 };
+    await side.store.bind(req);
+    return { a, b, x };
+  }
+  async function stack(opts?: Parameters<typeof startStack>[1]): Promise<Stack> {
+    const s = await startStack(side, opts);
+    stacks.push(s);
+    return s;
+  }
+  async function call(s: Stack, o: Parameters<typeof placeCall>[1]): Promise<CallRun> {
+    const r = await placeCall(s, o);
+    runs.push(r);
+    return r;
+  }
+  const answered = (s: Stack) => s.sink.events.some((e) => e.type === 'answer');
+
+  beforeAll(async () => {
+    side = await startRedisSide();
+  });
+  afterAll(async () => {
+    for (const s of stacks) await s.stop();
+    await side?.close();
+  });
+  afterEach(() => {
+    for (const r of runs.splice(0)) cleanup(r);
+  });
+
+  it('drachtio-server restarts: live calls are closed out, xline reconnects, the next call works', async () => {
+    const s = await stack();
+    const n = await bindAxb();
+    // A call in progress when drachtio-server dies: its dialogs die with it.
+    const live = call(s, { uac: 'uac-call-expect-200.xml', uas: 'uas-answer.xml', x: n.x, caller: n.a, target: n.b, holdMs: 2500, farEndGraceMs: 300 });
+    await waitFor(() => answered(s), 5000, 'call answered');
+    expect(s.app.liveCalls()).toBe(1);
+    await s.drachtio.stop();
+    await waitFor(() => !s.ctx.health.sip, 3000, 'health.sip down');
+    await waitFor(() => s.app.liveCalls() === 0, 3000, 'lost calls closed');
+    const lost = s.sink.cdrs.at(-1)!;
+    expect(lost).toMatchObject({ release_dir: 0, release_cause: 41 });
+    expect(lost.start_time).toBeDefined();
+    await s.drachtio.restart();
+    await waitFor(() => s.ctx.health.sip, 10_000, 'xline reconnected to drachtio-server');
+    await live.catch(() => undefined);
+
+    const m = await bindAxb();
+    const r = await call(s, { uac: 'uac-call-expect-200.xml', uas: 'uas-answer.xml', x: m.x, caller: m.a, target: m.b });
+    expect(r.a.code, r.a.errors + r.a.output.slice(-600)).toBe(0);
+    expectCleanBLeg(r.b, m.b, m.x, m.a);
+    await waitFor(() => s.app.liveCalls() === 0, 3000, 'liveCalls 0');
+  });
+
+  it('Redis stops: INVITEs get 503 cause 41 at once; calls route again once Redis is back', async () => {
+    const s = await stack();
+    await side.stop();
+    const r = await call(s, { uac: 'uac-unavailable-expect-503.xml', x: mobile('177'), caller: mobile('138') });
+    expect(r.a.code, r.a.errors + r.a.output.slice(-600)).toBe(0);
+    expect(reasonCause(finalAtCaller(r.a))).toBe(41);
+    // Includes sipp's own start-up (~150 ms): the lookup fails fast, it does not hang.
+    expect(r.ms).toBeLessThan(2000);
+    const cdr = await cdrOf(s, r.callId, 8000);
+    expect(cdr).toMatchObject({ call_type: 4, release_dir: 0, release_cause: 41, control_type: 'unavailable' });
+    await waitFor(() => s.app.liveCalls() === 0, 3000, 'liveCalls 0');
+
+    await side.restart();
+    await waitFor(() => side.redis.status === 'ready', 5000, 'redis client ready');
+    const n = await bindAxb();
+    const ok = await call(s, { uac: 'uac-call-expect-200.xml', uas: 'uas-answer.xml', x: n.x, caller: n.a, target: n.b });
+    expect(ok.a.code, ok.a.errors + ok.a.output.slice(-600)).toBe(0);
+    expectCleanBLeg(ok.b, n.b, n.x, n.a);
+  });
+
+  it('stop(drainMs) refuses new calls 503 cause 41 and waits for the live call to end', async () => {
+    const s = await stack();
+    const n = await bindAxb();
+    const live = call(s, { uac: 'uac-call-expect-200.xml', uas: 'uas-answer.xml', x: n.x, caller: n.a, target: n.b, holdMs: 2000 });
+    await waitFor(() => answered(s), 5000, 'call answered');
+    const t0 = Date.now();
+    const stopping = s.app.stop(10_000);
+    const m = await bindAxb();
+    const refused = await call(s, { uac: 'uac-unavailable-expect-503.xml', x: m.x, caller: m.a, noFarEnd: true });
+    expect(refused.a.code, refused.a.errors).toBe(0);
+    expect(reasonCause(finalAtCaller(refused.a))).toBe(41);
+    expect(s.app.liveCalls()).toBe(1);
+    const r = await live;
+    await stopping;
+    expect(Date.now() - t0).toBeGreaterThan(1000);
+    expect(r.a.code, r.a.errors).toBe(0);
+    expect(r.b.code, r.b.errors).toBe(0);
+    expect(s.app.liveCalls()).toBe(0);
+    expect(s.ctx.health.sip).toBe(false);
+    expect(await cdrOf(s, r.callId)).toMatchObject({ release_dir: 1, release_cause: 16 });
+  });
+
+  it('drain time over: xline BYEs both legs of a call still up', async () => {
+    const s = await stack();
+    const n = await bindAxb();
+    const live = call(s, { uac: 'uac-bye-from-b-expect-200.xml', uas: 'uas-answer.xml', x: n.x, caller: n.a, target: n.b });
+    await waitFor(() => answered(s), 5000, 'call answered');
+    await s.app.stop(300);
+    const r = await live;
+    expect(r.a.code, r.a.errors).toBe(0);
+    expect(r.b.code, r.b.errors).toBe(0);
+    expect(s.app.liveCalls()).toBe(0);
+    expect(await cdrOf(s, r.callId)).toMatchObject({ release_dir: 0, release_cause: 41 });
+  });
+
+  it('SIP_MAX_CALL_SECONDS ends a connected call on both sides', async () => {
+    const s = await stack({ override: { SIP_MAX_CALL_SECONDS: 1 } });
+    const n = await bindAxb();
+    const t0 = Date.now();
+    const r = await call(s, { uac: 'uac-bye-from-b-expect-200.xml', uas: 'uas-answer.xml', x: n.x, caller: n.a, target: n.b });
+    expect(r.a.code, r.a.errors).toBe(0);
+    expect(r.b.code, r.b.errors).toBe(0);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(1000);
+    expect(reasonCause(r.a.messages.find((m) => m.direction === 'received' && m.method === 'BYE'))).toBe(16);
+    await waitFor(() => s.app.liveCalls() === 0, 3000, 'liveCalls 0');
+    expect(await cdrOf(s, r.callId)).toMatchObject({ release_dir: 0, release_cause: 16 });
+  });
+
+  it('a trunk allowed to call but not trusted for P-Asserted-Identity: PAI is ignored', async () => {
+    const s = await stack({ env: { SIP_TRUNK_CIDRS: '127.0.0.1/32,127.0.0.3/32', SIP_TRUSTED_PAI_CIDRS: '127.0.0.1/32' } });
+    const n = await bindAxb();
+    const pai = `P-Asserted-Identity: <sip:${n.a}@127.0.0.1>`;
+    const r = await call(s, { uac: 'uac-refused-expect-403.xml', x: n.x, caller: mobile('150'), localIp: '127.0.0.3', extraHeader: pai });
+    expect(r.a.code, r.a.errors + r.a.output.slice(-600)).toBe(0);
+    expect(reasonCause(finalAtCaller(r.a))).toBe(21);
+    // The same PAI from the trusted trunk makes the caller A.
+    const ok = await call(s, { uac: 'uac-call-expect-200.xml', uas: 'uas-answer.xml', x: n.x, caller: mobile('150'), target: n.b, extraHeader: pai });
+    expect(ok.a.code, ok.a.errors).toBe(0);
+    await sleep(50);
+    expect(s.app.liveCalls()).toBe(0);
+  });
+});
