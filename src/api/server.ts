@@ -14,13 +14,14 @@ import { bearerCheck } from './ops/auth.js';
 import { errorBody, OpsError, statusOf } from './ops/errors.js';
 import { healthRoutes } from './ops/health-routes.js';
 import { poolsRoutes } from './ops/pools-routes.js';
+import { recordingDownloadRoutes, ringToneRoutes } from './ops/media-routes.js';
 
 /**
  * Ops plugins mounted under /v1 behind the bearer token. Other areas add theirs here (one line),
  * e.g. the events helper's CDR / dead-letter routes from './ops/events-routes.js'.
  */
 export type OpsPlugin = (app: FastifyInstance, ctx: AppContext) => Promise<void>;
-export const OPS_PLUGINS: OpsPlugin[] = [poolsRoutes];
+export const OPS_PLUGINS: OpsPlugin[] = [poolsRoutes, ringToneRoutes];
 
 export interface AdminAppExtras {
   /** Extra dypls actions (by Action name; a later entry replaces an earlier one). */
@@ -40,6 +41,9 @@ export async function buildAdminApp(ctx: AppContext, extras: AdminAppExtras = {}
     loggerInstance: ctx.log.child({ component: 'admin-http' }) as FastifyBaseLogger,
     // One log line per request would cost more than a bind; outcomes are counted in /metrics.
     logController: new LogController({ disableRequestLogging: true }),
+    // No per-request child logger (pino serialises its bindings on every child): the API logs
+    // with its own request ids where it logs at all.
+    childLoggerFactory: (logger) => logger,
     bodyLimit: BODY_LIMIT,
     return503OnClosing: true,
     // Unknown fields are an error the caller should hear about, not silently dropped.
@@ -84,6 +88,8 @@ export async function buildAdminApp(ctx: AppContext, extras: AdminAppExtras = {}
   // open ops routes: health, metrics, the OpenAPI document
   await app.register(async (scope) => {
     await healthRoutes(scope, ctx);
+    // Recording downloads: the signed, expiring link is the credential (no bearer token).
+    await recordingDownloadRoutes(scope, ctx);
     scope.get('/metrics', { schema: { summary: 'Prometheus metrics', tags: ['health'] } }, async (_req, reply) => {
       reply.header('content-type', ctx.metrics.contentType);
       return ctx.metrics.metrics();

@@ -11,6 +11,7 @@ import querySubsId from './query-subs-id.js';
 import querySecretNoRemain from './query-secret-no-remain.js';
 import buySecretNo from './buy-secret-no.js';
 import releaseSecretNo from './release-secret-no.js';
+import queryRecordFileDownloadUrl from './query-record-file-download-url.js';
 
 export const ACTIONS: ActionFactory[] = [
   bindAxb,
@@ -23,4 +24,5 @@ export const ACTIONS: ActionFactory[] = [
   querySecretNoRemain,
   buySecretNo,
   releaseSecretNo,
+  queryRecordFileDownloadUrl,
 ];
