@@ -1,6 +1,9 @@
 // Shared by the admin API tests: a real redis-server, the real RedisBindingStore, the admin app,
 // and a signer that builds POP v1 requests the way Alibaba's SDKs do.
 import { randomUUID } from 'node:crypto';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Cluster, Redis } from 'ioredis';
 import { buildAdminApp, type AdminAppExtras } from '../../src/api/server.js';
@@ -35,6 +38,7 @@ export async function startHarness(env: Record<string, string> = {}, extras: Adm
   redis.on('error', () => {}); // reconnect noise while a test stops redis-server on purpose
   if (!(await waitReady(redis, 10_000))) throw new Error('redis not ready');
   const config = loadConfig({
+    RING_TONE_DIR: seededRingTones(),
     ACCESS_KEYS: `${KEY_ID}:${KEY_SECRET},other:othersecret`,
     OPS_TOKEN,
     TIMEZONE: TZ,
@@ -157,4 +161,31 @@ export async function snapshot(redis: Redis | Cluster): Promise<Record<string, s
     else out[k] = t;
   }
   return out;
+}
+
+/**
+ * RingConfig values must name uploaded ring tones (src/media/ring-tones.ts): a temp
+ * RING_TONE_DIR holding tiny tones for the ids these tests use ('1'…'9', '11'…'13', '55', '1001'…).
+ */
+export const TEST_TONE_IDS = ['1', '7', '8', '9', '11', '12', '13', '55', '1001', '1002', 't1'];
+function seededRingTones(): string {
+  const dir = join(mkdtempSync(join(tmpdir(), 'xline-api-tones-')), 'tones');
+  mkdirSync(dir);
+  // 0.25 s of 8 kHz 16-bit mono silence
+  const data = 4000;
+  const w = Buffer.alloc(44 + data);
+  w.write('RIFF', 0, 'ascii');
+  w.writeUInt32LE(36 + data, 4);
+  w.write('WAVEfmt ', 8, 'ascii');
+  w.writeUInt32LE(16, 16);
+  w.writeUInt16LE(1, 20);
+  w.writeUInt16LE(1, 22);
+  w.writeUInt32LE(8000, 24);
+  w.writeUInt32LE(16000, 28);
+  w.writeUInt16LE(2, 32);
+  w.writeUInt16LE(16, 34);
+  w.write('data', 36, 'ascii');
+  w.writeUInt32LE(data, 40);
+  for (const id of TEST_TONE_IDS) writeFileSync(join(dir, `${id}.wav`), w);
+  return dir;
 }

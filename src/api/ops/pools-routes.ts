@@ -7,6 +7,7 @@ import { RING_KEYS } from '../../domain/binding.js';
 import { canonicalNumber } from '../../domain/numbers.js';
 import type { NumberEntry } from '../../store/types.js';
 import { errorSchema, OpsError, opsError } from './errors.js';
+import { assertRingTonesExist } from '../../media/ring-tones.js';
 
 const MAX_NUMBERS_PER_REQUEST = 10_000;
 
@@ -110,6 +111,7 @@ export async function poolsRoutes(app: FastifyInstance, ctx: AppContext): Promis
     },
     async (req) => {
       const { name, strictCity = false, ringConfig } = req.body;
+      await assertRingTonesExist(ctx.config, ringConfig);
       await ctx.store.upsertPool(req.params.poolKey, { name, strictCity, ...(ringConfig ? { ringConfig } : {}) });
       const info = await ctx.store.getPool(req.params.poolKey);
       if (!info) throw opsError.notFound(`pool ${req.params.poolKey}`);

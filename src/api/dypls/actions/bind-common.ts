@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { Binding, Mode, RingKey } from '../../../domain/binding.js';
 import { xerr } from '../../../domain/errors.js';
 import type { BindRequest } from '../../../store/types.js';
+import { assertRingTonesExist } from '../../../media/ring-tones.js';
 import { LIMITS, type Fields } from '../fields.js';
 import type { ActionContext } from '../action.js';
 
@@ -77,6 +78,9 @@ export function secretBindDTO(b: Binding): Record<string, unknown> {
 }
 
 export async function bind(mode: Mode, p: BindParams, ctx: ActionContext) {
-  const binding = await ctx.store.bind(toBindRequest(mode, p, ctx.now));
+  const req = toBindRequest(mode, p, ctx.now);
+  // A RingConfig naming a tone nobody uploaded (PUT /v1/ring-tones/{id}) is refused here.
+  await assertRingTonesExist(ctx.config, req.ringConfig);
+  const binding = await ctx.store.bind(req);
   return secretBindDTO(binding);
 }

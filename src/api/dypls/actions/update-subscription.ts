@@ -8,6 +8,7 @@ import { gw } from '../gateway-errors.js';
 import { LIMITS } from '../fields.js';
 import { defineAction, type ActionFactory } from '../action.js';
 import { AXB_RING_KEYS, AXN_RING_KEYS, checkExpiration } from './bind-common.js';
+import { assertRingTonesExist } from '../../../media/ring-tones.js';
 
 export const OPERATE_TYPES = [
   'updateNoA',
@@ -92,6 +93,7 @@ const factory: ActionFactory = (f) =>
               throw xerr('INVALID_PARAMETERS', `RingConfig key ${k} does not apply to a ${current.mode} binding (use ${allowed.join(', ')})`);
             }
           }
+          await assertRingTonesExist(ctx.config, rc);
           patch = { ringConfig: rc };
           break;
         }
