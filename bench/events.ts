@@ -1,0 +1,242 @@
+// Events benchmark (`npm run bench events`): webhook delivery through Redis to a local receiver.
+//  1. throughput: events/s from sink.event() to the receiver's 2xx, vs a same-run baseline of
+//     plain keep-alive HTTP POSTs of the same bodies at the same concurrency (no Redis);
+//  2. latency: 500 calls/s × 5 events (start, ring, answer, hangup, CDR) for 10 s; delay from
+//     sink.cdr() (the hangup) to the receiver, p50/p99/max, vs plain POSTs at the same rate.
+// Redis is a private redis-server with AOF (appendfsync everysec), as xline's embedded one.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Registry } from 'prom-client';
+import { loadConfig } from '../src/config.js';
+import { createLogger } from '../src/log.js';
+import { createEventPipeline } from '../src/events/pipeline.js';
+import type { CallEvent, CallRecord } from '../src/events/types.js';
+import { startRedisServer } from '../src/store/embedded-redis.js';
+import { connectRedis, waitReady } from '../src/store/redis-connection.js';
+import { findBinary } from '../src/util/binaries.js';
+
+const CONCURRENCY = 32;
+const THROUGHPUT_EVENTS = 20_000;
+const CALLS_PER_SEC = 500;
+const LATENCY_SECONDS = 10;
+
+interface Receiver {
+  url: string;
+  /** id → arrival ms (first arrival). */
+  arrivals: Map<string, number>;
+  count: number;
+  close(): Promise<void>;
+}
+
+async function receiver(): Promise<Receiver> {
+  const r = { arrivals: new Map<string, number>(), count: 0 } as Receiver;
+  const server: Server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      const id = String(req.headers['x-xline-event-id'] ?? '');
+      if (!r.arrivals.has(id)) r.arrivals.set(id, performance.now());
+      r.count++;
+      res.writeHead(200).end();
+    });
+  });
+  server.keepAliveTimeout = 60_000;
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  r.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+  r.close = () => {
+    server.closeAllConnections();
+    return new Promise((ok) => server.close(() => ok()));
+  };
+  return r;
+}
+
+const fmt = (ms: number) => new Date(ms + 8 * 3600_000).toISOString().slice(0, 19).replace('T', ' ');
+
+function call(id: string, i: number): { events: CallEvent[]; cdr: CallRecord } {
+  const at = Date.now();
+  const base = { call_id: id, sub_id: `1709000${String(i % 1000).padStart(4, '0')}000000001`, pool_key: 'FC-BENCH', secret_no: '17090000000', phone_no: '13800000001', peer_no: '13900000002', call_type: 0 };
+  return {
+    events: (['start', 'ring', 'answer', 'hangup'] as const).map((type) => ({ ...base, type, at })),
+    cdr: {
+      pool_key: 'FC-BENCH', sub_id: base.sub_id, call_id: id, phone_no: base.phone_no, secret_no: base.secret_no, peer_no: base.peer_no,
+      called_display_no: base.secret_no, call_type: 0, call_time: fmt(at), ring_time: fmt(at), start_time: fmt(at), release_time: fmt(at),
+      release_dir: 1, release_cause: 16,
+    },
+  };
+}
+
+const pct = (xs: number[], p: number) => {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
+};
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function waitUntil(pred: () => boolean, timeoutMs: number): Promise<boolean> {
+  const end = Date.now() + timeoutMs;
+  while (!pred()) {
+    if (Date.now() > end) return false;
+    await sleep(5);
+  }
+  return true;
+}
+
+/** Baseline: POST each body straight to the receiver, `concurrency` at a time. */
+async function plainPosts(url: string, bodies: string[], concurrency: number): Promise<number> {
+  let next = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < bodies.length) {
+        const i = next++;
+        const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-xline-event-id': `base-${i}` }, body: bodies[i] });
+        await res.arrayBuffer();
+      }
+    }),
+  );
+  return bodies.length / ((performance.now() - t0) / 1000);
+}
+
+/** Runs `fire(i)` `perSec` times a second for `seconds`, on a 10 ms grid. */
+async function paced(perSec: number, seconds: number, fire: (i: number) => void): Promise<void> {
+  const perTick = perSec / 100;
+  const t0 = performance.now();
+  let done = 0;
+  const total = perSec * seconds;
+  while (done < total) {
+    const due = Math.min(total, Math.floor(((performance.now() - t0) / 10 + 1) * perTick));
+    while (done < due) fire(done++);
+    await sleep(10 - ((performance.now() - t0) % 10));
+  }
+}
+
+export async function run(): Promise<void> {
+  if (!findBinary('redis-server', 'REDIS_SERVER_BIN')) {
+    console.log('SKIP events bench: redis-server not found (apt-get install -y redis-server)');
+    return;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'xline-bench-events-'));
+  const redisChild = await startRedisServer({ dir });
+  const redis = connectRedis({ url: redisChild.url });
+  redis.on('error', () => {});
+  await waitReady(redis, 10_000);
+  const rx = await receiver();
+  const config = loadConfig({
+    WEBHOOK_URL: rx.url,
+    WEBHOOK_SECRET: 'bench-secret',
+    WEBHOOK_CONCURRENCY: String(CONCURRENCY),
+    WEBHOOK_RETRY_SCHEDULE: '1s,5s',
+    LOG_LEVEL: 'warn',
+  });
+  const pipeline = createEventPipeline({ redis, config, log: createLogger('warn'), metrics: new Registry() });
+  try {
+    console.log(`redis-server ${redisChild.url} (AOF everysec), receiver ${rx.url}, webhook concurrency ${CONCURRENCY}`);
+
+    // ---- 1. throughput
+    const sample = call('sample', 0);
+    const bodies = Array.from({ length: THROUGHPUT_EVENTS }, (_, i) => JSON.stringify({ id: `base-${i}`, type: 'answer', event: { ...sample.events[2], call_id: `base-${i}` } }));
+    await plainPosts(rx.url, bodies.slice(0, 2000), CONCURRENCY); // warm-up
+    const baseRate = await plainPosts(rx.url, bodies, CONCURRENCY);
+
+    pipeline.start();
+    const before = rx.arrivals.size;
+    const t0 = performance.now();
+    let produced = 0;
+    await Promise.all(
+      Array.from({ length: 64 }, async () => {
+        while (produced < THROUGHPUT_EVENTS) {
+          const i = produced++;
+          const c = call(`tp-${i >> 2}`, i);
+          await pipeline.sink.event(c.events[i & 3]!);
+        }
+      }),
+    );
+    const tProduced = performance.now();
+    const ok = await waitUntil(() => rx.arrivals.size - before >= THROUGHPUT_EVENTS, 120_000);
+    const tDone = performance.now();
+    const rate = THROUGHPUT_EVENTS / ((tDone - t0) / 1000);
+    console.log(
+      `throughput: ${THROUGHPUT_EVENTS} events produced in ${((tProduced - t0) / 1000).toFixed(2)} s (${Math.round(THROUGHPUT_EVENTS / ((tProduced - t0) / 1000))} produce/s), ` +
+        `all delivered in ${((tDone - t0) / 1000).toFixed(2)} s${ok ? '' : ' (TIMED OUT)'}`,
+    );
+    console.log(`  xline delivered  ${Math.round(rate)} events/s`);
+    console.log(`  baseline (plain POST, same concurrency, no Redis) ${Math.round(baseRate)} POST/s`);
+    console.log(`  ratio xline / baseline = ${(rate / baseRate).toFixed(2)}`);
+
+    // ---- 2. latency at 500 calls/s × 5 events
+    await sleep(500);
+    const cdrStart = new Map<string, number>();
+    const eventsPerSec = CALLS_PER_SEC * 5;
+    const sinkErrors: string[] = [];
+    const arrivedBefore = rx.count;
+    await paced(CALLS_PER_SEC, LATENCY_SECONDS, (i) => {
+      const c = call(`lat-${i}`, i);
+      void (async () => {
+        try {
+          for (const e of c.events) await pipeline.sink.event(e);
+          cdrStart.set(`lat-${i}:cdr`, performance.now());
+          await pipeline.sink.cdr(c.cdr);
+        } catch (err) {
+          sinkErrors.push(String(err));
+        }
+      })();
+    });
+    const total = CALLS_PER_SEC * LATENCY_SECONDS * 5;
+    const okLat = await waitUntil(() => rx.count - arrivedBefore >= total, 60_000);
+    const delays = [...cdrStart].map(([id, t]) => (rx.arrivals.get(id) ?? Infinity) - t);
+    const lost = delays.filter((d) => !Number.isFinite(d)).length;
+    const fin = delays.filter(Number.isFinite);
+
+    // baseline: the same rate of POSTs straight to the receiver from a queue drained by the same
+    // number of concurrent senders as the worker's; delay = enqueue → arrival
+    const baseDelays: number[] = [];
+    const baseStart = new Map<string, number>();
+    const backlog: string[] = [];
+    let pacing = true;
+    const senders = Array.from({ length: CONCURRENCY }, async () => {
+      while (pacing || backlog.length) {
+        const id = backlog.shift();
+        if (!id) {
+          await sleep(1);
+          continue;
+        }
+        const res = await fetch(rx.url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-xline-event-id': id }, body: bodies[0] });
+        await res.arrayBuffer();
+      }
+    });
+    await paced(eventsPerSec, LATENCY_SECONDS, (i) => {
+      const id = `lb-${i}`;
+      baseStart.set(id, performance.now());
+      backlog.push(id);
+    });
+    pacing = false;
+    await Promise.all(senders);
+    for (const [id, t] of baseStart) baseDelays.push((rx.arrivals.get(id) ?? Infinity) - t);
+
+    console.log(`latency: ${CALLS_PER_SEC} calls/s × 5 events = ${eventsPerSec} events/s for ${LATENCY_SECONDS} s${okLat ? '' : ' (NOT ALL DELIVERED in 60 s)'}`);
+    console.log(`  hangup (sink.cdr) → receiver: p50 ${pct(fin, 50).toFixed(1)} ms, p99 ${pct(fin, 99).toFixed(1)} ms, max ${Math.max(...fin).toFixed(1)} ms over ${fin.length} CDRs; lost ${lost}; sink errors ${sinkErrors.length}`);
+    console.log(`  baseline plain POST at ${eventsPerSec}/s: p50 ${pct(baseDelays, 50).toFixed(1)} ms, p99 ${pct(baseDelays, 99).toFixed(1)} ms`);
+    console.log(`  ratio p99 xline / baseline = ${(pct(fin, 99) / pct(baseDelays, 99)).toFixed(2)}; added p99 ${(pct(fin, 99) - pct(baseDelays, 99)).toFixed(1)} ms`);
+    const d = await pipeline.store.depth();
+    console.log(`  queue after: queued ${d.queued}, retrying ${d.retrying}, dead ${d.dead}`);
+  } finally {
+    await pipeline.stop();
+    await rx.close();
+    redis.disconnect();
+    await redisChild.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  run().then(
+    () => process.exit(0),
+    (err) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+}
