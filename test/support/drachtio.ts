@@ -17,12 +17,14 @@ export interface DrachtioServer {
   sipPort: number;
   /** Everything the server printed (for failure messages). */
   output(): string;
+  /** Process id while running (benchmarks sample its CPU time). */
+  pid(): number | undefined;
   stop(): Promise<void>;
   /** Stops and starts again on the same ports. */
   restart(): Promise<void>;
 }
 
-export async function startDrachtio(opts: { secret?: string; extraArgs?: string[] } = {}): Promise<DrachtioServer> {
+export async function startDrachtio(opts: { secret?: string; loglevel?: string; extraArgs?: string[] } = {}): Promise<DrachtioServer> {
   if (!drachtioBin) throw new Error('drachtio binary not found');
   const bin = drachtioBin;
   const secret = opts.secret ?? 'cymru';
@@ -38,7 +40,7 @@ export async function startDrachtio(opts: { secret?: string; extraArgs?: string[
       '--port', String(adminPort),
       '--secret', secret,
       '--contact', `sip:127.0.0.1:${sipPort};transport=udp,tcp`,
-      '--loglevel', process.env.DRACHTIO_LOGLEVEL ?? 'info',
+      '--loglevel', opts.loglevel ?? process.env.DRACHTIO_LOGLEVEL ?? 'info',
       ...(opts.extraArgs ?? []),
     ];
     const c = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -77,6 +79,7 @@ export async function startDrachtio(opts: { secret?: string; extraArgs?: string[
     secret,
     sipPort,
     output: () => out,
+    pid: () => child?.pid,
     stop,
     async restart() {
       await stop();

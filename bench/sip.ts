@@ -1,0 +1,281 @@
+// SIP section of `npm run bench`: sipp caller → drachtio-server → app → drachtio-server → sipp
+// far end, bridged calls at rising call rates, for three apps side by side in the same run:
+//   answer-only  drachtio-srf app answering every INVITE itself (no B leg)
+//   bare-b2bua   drachtio-srf createB2BUA straight to the far end (no lookup, no events)
+//   xline        startSipApp: trunk ACL, one Redis lookup over many AXB bindings, decide(),
+//                B2BUA with From = X, call session, events + CDR to Redis, metrics, info logs
+// Each gets its own drachtio-server so they do not share one SIP stack. At each rate every app
+// still clean gets one step; an app drops out at its first step with a failed call. Printed: the
+// highest rate with 0 failed calls, post-dial delay (INVITE → 180 at the caller) p50/p99, CPU
+// seconds per 1000 calls of drachtio-server and of Node, and xline as a ratio to bare-b2bua.
+import { readdirSync, readFileSync, rmSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import { loadConfig } from '../src/config.js';
+import type { AppContext } from '../src/context.js';
+import { createEventPipeline } from '../src/events/pipeline.js';
+import { NUMBER_FIELDS } from '../src/log.js';
+import { maskNumber } from '../src/domain/numbers.js';
+import { startSipApp } from '../src/sip/app.js';
+import { connectRedis, waitReady } from '../src/store/redis-connection.js';
+import { RedisBindingStore } from '../src/store/redis-store.js';
+import { startRedisServer } from '../src/store/embedded-redis.js';
+import { findBinary } from '../src/util/binaries.js';
+import { freeUdpTcpPort, startDrachtio, type DrachtioServer } from '../test/support/drachtio.js';
+import { startSipp, cleanupSipp } from '../test/support/sipp.js';
+import { startAnswerOnly, startBareB2bua } from './sip-baselines.js';
+
+const BINDINGS = Number(process.env.BENCH_SIP_BINDINGS ?? 5000);
+const STEP_SECONDS = Number(process.env.BENCH_SIP_STEP_SECONDS ?? 5);
+const HOLD_MS = Number(process.env.BENCH_SIP_HOLD_MS ?? 500);
+const RATES = (process.env.BENCH_SIP_RATES ?? '50,100,200,300,400,500,600,800').split(',').map(Number);
+const VARIANTS = (process.env.BENCH_SIP_VARIANTS ?? 'answer-only,bare-b2bua,xline').split(',') as Variant[];
+
+type Variant = 'answer-only' | 'bare-b2bua' | 'xline';
+
+interface Step {
+  rate: number;
+  ok: boolean;
+  calls: number;
+  failed: number;
+  p50?: number;
+  p99?: number;
+  drachtioCpuPer1k: number;
+  nodeCpuPer1k: number;
+  note?: string;
+}
+
+export async function run(): Promise<void> {
+  for (const bin of ['drachtio', 'sipp', 'redis-server']) {
+    if (!findBinary(bin)) {
+      console.log(`SKIPPED: '${bin}' not found on PATH (the SIP benchmark needs drachtio, sipp and redis-server)`);
+      return;
+    }
+  }
+  const work = mkdtempSync(join(tmpdir(), 'xline-bench-sip-'));
+  const redisChild = await startRedisServer();
+  const redis = connectRedis({ url: redisChild.url });
+  redis.on('error', () => {});
+  await waitReady(redis);
+  const store = new RedisBindingStore(redis);
+  const servers: DrachtioServer[] = [];
+  const stops: Array<() => unknown> = [];
+  try {
+    // Many AXB bindings, each on its own X; the caller CSV walks them in order.
+    const pool = 'bench-sip';
+    await store.upsertPool(pool, { name: 'bench', strictCity: false });
+    const rows: string[] = [];
+    const numbers = Array.from({ length: BINDINGS }, (_, i) => ({ number: `177${String(10_000_000 + i).slice(-8)}`, city: '杭州' }));
+    for (let i = 0; i < numbers.length; i += 1000) await store.addNumbers(pool, numbers.slice(i, i + 1000));
+    const expiresAt = Math.floor(Date.now() / 1000) + 3600;
+    const binds = numbers.map((n, i) =>
+      store.bind({
+        poolKey: pool,
+        mode: 'AXB',
+        x: n.number,
+        a: `138${String(10_000_000 + i).slice(-8)}`,
+        b: `139${String(10_000_000 + i).slice(-8)}`,
+        expiresAt,
+        recording: false,
+        callDisplayType: 1,
+      }),
+    );
+    for (const b of await Promise.all(binds)) rows.push(`${b.a};${b.x};`);
+    console.log(`${BINDINGS} AXB bindings; steps of ${STEP_SECONDS} s, calls held ${HOLD_MS} ms; rates ${RATES.join(', ')} calls/s`);
+
+    // One drachtio-server and one far-end port per variant.
+    const setup = {} as Record<Variant, { drachtio: DrachtioServer; farEnd: number }>;
+    for (const v of ['answer-only', 'bare-b2bua', 'xline'] as Variant[]) {
+      // Logging at 'error' keeps drachtio's own log writing out of the measurement.
+      const drachtio = await startDrachtio({ loglevel: 'error', extraArgs: ['--sofia-loglevel', '0'] });
+      servers.push(drachtio);
+      setup[v] = { drachtio, farEnd: await freeUdpTcpPort() };
+    }
+    const admin = (v: Variant) => ({ port: setup[v].drachtio.adminPort, secret: setup[v].drachtio.secret });
+    const a1 = await startAnswerOnly(admin('answer-only'));
+    stops.push(() => a1.stop());
+    const a2 = await startBareB2bua(admin('bare-b2bua'), `127.0.0.1:${setup['bare-b2bua'].farEnd}`);
+    stops.push(() => a2.stop());
+    const config = loadConfig({
+      DRACHTIO_PORT: String(setup.xline.drachtio.adminPort),
+      DRACHTIO_SECRET: setup.xline.drachtio.secret,
+      SIP_OUTBOUND_URI: `sip:127.0.0.1:${setup.xline.farEnd}`,
+      SIP_TRUNK_CIDRS: '127.0.0.0/8',
+    });
+    // Production logging (info, masked numbers), written to /dev/null.
+    const log = pino(
+      {
+        level: 'info',
+        base: { service: 'xline' },
+        timestamp: pino.stdTimeFunctions.isoTime,
+        redact: { paths: [...NUMBER_FIELDS, ...NUMBER_FIELDS.map((f) => `*.${f}`)], censor: (v) => (typeof v === 'string' ? maskNumber(v) : v) },
+      },
+      pino.destination({ dest: '/dev/null', sync: false }),
+    );
+    const metrics = new Registry();
+    const pipeline = createEventPipeline({ redis, config, log, metrics });
+    const ctx: AppContext = { config, log, store, events: pipeline.sink, metrics, health: { sip: false, media: false } };
+    const app = await startSipApp(ctx);
+    stops.push(() => app.stop(2000));
+    for (let i = 0; !ctx.health.sip; i++) {
+      if (i > 200) throw new Error('xline did not connect to drachtio-server');
+      await new Promise((r) => setTimeout(r, 25));
+    }
+
+    const results: Record<Variant, Step[]> = { 'answer-only': [], 'bare-b2bua': [], xline: [] };
+    const alive = new Set<Variant>(VARIANTS);
+    let offset = 0;
+    for (const rate of RATES) {
+      for (const v of ['answer-only', 'bare-b2bua', 'xline'] as Variant[]) {
+        if (!alive.has(v)) continue;
+        const calls = rate * STEP_SECONDS;
+        // Each step dials the next `calls` bindings (wrapping), so lookups spread over all of them.
+        const csv = join(work, `calls-${v}-${rate}.csv`);
+        const slice = Array.from({ length: calls }, (_, i) => rows[(offset + i) % rows.length]);
+        writeFileSync(csv, `SEQUENTIAL\n${slice.join('\n')}\n`);
+        offset = (offset + calls) % rows.length;
+        const step = await loadStep(v, rate, calls, csv, setup[v], v === 'answer-only');
+        results[v].push(step);
+        if (!step.ok) alive.delete(v);
+        if (v === 'xline' && app.liveCalls() !== 0) {
+          const t = Date.now();
+          while (app.liveCalls() !== 0 && Date.now() - t < 10_000) await new Promise((r) => setTimeout(r, 50));
+          if (app.liveCalls() !== 0) step.note = `${app.liveCalls()} calls still live 10 s after the step`;
+        }
+        console.log(fmtStep(v, step));
+      }
+      if (alive.size === 0) break;
+    }
+    summarize(results);
+  } finally {
+    for (const s of stops.reverse()) await Promise.resolve(s()).catch(() => {});
+    for (const d of servers) await d.stop();
+    redis.disconnect();
+    await redisChild.stop();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+async function loadStep(
+  v: Variant,
+  rate: number,
+  calls: number,
+  csv: string,
+  s: { drachtio: DrachtioServer; farEnd: number },
+  noFarEnd: boolean,
+): Promise<Step> {
+  const far = noFarEnd
+    ? undefined
+    : await startSipp({
+        scenario: 'uas-answer.xml',
+        port: s.farEnd,
+        durationMs: 0,
+        calls: 100_000_000,
+        timeoutSec: 3600,
+        traceMessages: false,
+        extraArgs: ['-buff_size', '4194304'],
+      });
+  const d0 = procCpuSeconds(s.drachtio.pid());
+  const n0 = process.cpuUsage();
+  const uac = await startSipp({
+    scenario: 'uac-load-expect-200.xml',
+    remote: `127.0.0.1:${s.drachtio.sipPort}`,
+    rate,
+    calls,
+    limit: Math.max(50, Math.ceil(rate * (HOLD_MS / 1000 + 2))),
+    durationMs: HOLD_MS,
+    timeoutSec: STEP_SECONDS + 30,
+    traceMessages: false,
+    extraArgs: ['-inf', csv, '-trace_rtt', '-rtt_freq', '1', '-trace_stat', '-fd', '1', '-buff_size', '4194304'],
+  });
+  const r = await uac.done;
+  const d1 = procCpuSeconds(s.drachtio.pid());
+  const n1 = process.cpuUsage(n0);
+  if (far) cleanupSipp(await far.stop());
+  const stats = lastStats(r.dir);
+  const pdd = rtts(r.dir);
+  const failed = stats ? stats.failed : calls;
+  const ok = r.code === 0 && failed === 0 && (stats?.successful ?? 0) === calls;
+  cleanupSipp(r);
+  return {
+    rate,
+    ok,
+    calls: stats?.successful ?? 0,
+    failed,
+    ...(pdd.length ? { p50: pct(pdd, 0.5), p99: pct(pdd, 0.99) } : {}),
+    drachtioCpuPer1k: ((d1 - d0) / Math.max(1, calls)) * 1000,
+    nodeCpuPer1k: ((n1.user + n1.system) / 1e6 / Math.max(1, calls)) * 1000,
+    ...(r.code !== 0 && failed === 0 ? { note: `sipp exit ${r.code}` } : {}),
+  };
+}
+
+function procCpuSeconds(pid: number | undefined): number {
+  if (!pid) return 0;
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const parts = f.slice(f.lastIndexOf(')') + 2).split(' ');
+    return (Number(parts[11]) + Number(parts[12])) / 100; // utime + stime, clock ticks
+  } catch {
+    return 0;
+  }
+}
+
+function lastStats(dir: string): { successful: number; failed: number } | undefined {
+  const f = readdirSync(dir).find((n) => n.endsWith('.csv') && !n.endsWith('_rtt.csv'));
+  if (!f) return undefined;
+  const lines = readFileSync(join(dir, f), 'latin1').trim().split('\n');
+  const head = lines[0]!.split(';');
+  const last = lines.at(-1)!.split(';');
+  const col = (name: string) => Number(last[head.indexOf(name)]);
+  return { successful: col('SuccessfulCall(C)'), failed: col('FailedCall(C)') };
+}
+
+/** Response times (ms) of rtd "pdd" from sipp's -trace_rtt file. */
+function rtts(dir: string): number[] {
+  const f = readdirSync(dir).find((n) => n.endsWith('_rtt.csv'));
+  if (!f) return [];
+  const out: number[] = [];
+  for (const line of readFileSync(join(dir, f), 'latin1').split('\n').slice(1)) {
+    const [, ms, name] = line.split(';');
+    if (ms && (!name || name.trim() === 'pdd')) out.push(Number(ms));
+  }
+  return out.filter((n) => Number.isFinite(n)).sort((a, b) => a - b);
+}
+
+function pct(sorted: number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+}
+
+function fmtStep(v: Variant, s: Step): string {
+  const pdd = s.p50 !== undefined ? `PDD p50 ${s.p50.toFixed(1)} ms p99 ${s.p99!.toFixed(1)} ms` : 'PDD n/a';
+  return `  ${String(s.rate).padStart(4)} calls/s  ${v.padEnd(12)} ${s.ok ? 'clean ' : 'FAILED'} ${String(s.calls).padStart(5)} ok ${String(s.failed).padStart(4)} failed  ${pdd}  CPU/1000 calls: drachtio ${s.drachtioCpuPer1k.toFixed(2)} s, node ${s.nodeCpuPer1k.toFixed(2)} s${s.note ? `  (${s.note})` : ''}`;
+}
+
+function summarize(results: Record<Variant, Step[]>): void {
+  const best = (v: Variant) => results[v].filter((s) => s.ok).at(-1);
+  console.log('\n  highest clean rate (0 failed calls):');
+  for (const v of ['answer-only', 'bare-b2bua', 'xline'] as Variant[]) {
+    const b = best(v);
+    const text = !results[v].length
+      ? 'not run'
+      : b
+        ? `${b.rate} calls/s  PDD p50 ${b.p50?.toFixed(1)} ms  p99 ${b.p99?.toFixed(1)} ms${b === results[v].at(-1) ? ' (clean at every rate tried)' : ''}`
+        : 'none (failed at the first rate)';
+    console.log(`    ${v.padEnd(12)} ${text}`);
+  }
+  const x = best('xline');
+  const bare = best('bare-b2bua');
+  if (x && bare) {
+    console.log(`  xline / bare-b2bua clean rate: ${(x.rate / bare.rate).toFixed(2)}x (target >= 0.8x)`);
+    // PDD compared at the highest rate both ran clean.
+    const common = results.xline.filter((s) => s.ok && results['bare-b2bua'].some((b) => b.ok && b.rate === s.rate)).at(-1);
+    const b = common && results['bare-b2bua'].find((s) => s.rate === common.rate);
+    if (common && b && common.p99 !== undefined && b.p99 !== undefined) {
+      console.log(
+        `  at ${common.rate} calls/s: PDD p50 ${common.p50!.toFixed(1)} vs ${b.p50!.toFixed(1)} ms, p99 ${common.p99.toFixed(1)} vs ${b.p99.toFixed(1)} ms → xline adds ${(common.p99 - b.p99).toFixed(1)} ms at p99 (target <= 20 ms)`,
+      );
+    }
+  }
+}
