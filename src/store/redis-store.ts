@@ -65,6 +65,15 @@ export interface RedisStoreOptions {
 type Reply = (string | number)[];
 type ScriptFn = (...args: (string | number)[]) => Promise<Reply>;
 
+interface ReconcileState {
+  phase: 'metas' | 'pools' | 'inventory';
+  nodes: { client: Redis; cursor: string; started: boolean }[] | undefined;
+  pools: string[];
+  poolCursor?: string;
+  cities: string[];
+  invOffset?: number;
+}
+
 interface PoolState {
   settings: PoolSettings;
   all: string[];
@@ -545,6 +554,112 @@ export class RedisBindingStore implements BindingStore {
     return this.guard('claimNonce', async () => (await this.redis.set(`nonce:${key}`, '1', 'EX', Math.max(1, Math.ceil(ttlSeconds)), 'NX')) === 'OK');
   }
 
+  // ---------------------------------------------------------------- reconcile
+
+  private rec: ReconcileState = { phase: 'metas', nodes: undefined, pools: [], cities: [] };
+
+  /**
+   * The slow repair of cross-slot hints after crashes (see the top of this file). Walks, in
+   * steps of at most `maxKeys` keys, (1) every x:{X} meta (SCAN on each master), re-adding a
+   * missing pool hint, inventory hint or due-index entry; (2) every pool's hints, dropping those
+   * whose x:{X} names another owner; (3) every city's inventory hints, likewise. Only hints are
+   * written, never x:{X}, so it cannot create a conflict; racing a concurrent buy/release it can
+   * at worst leave a stale hint that the next reader drops. Safe on several instances at once.
+   * Returns how many keys it looked at, how many hints it repaired, and whether a cycle ended.
+   */
+  async reconcile(maxKeys = 500): Promise<{ checked: number; repaired: number; done: boolean }> {
+    return this.guard('reconcile', async () => {
+      try {
+        return await this.reconcileSteps(maxKeys);
+      } catch (e) {
+        // a failover may have changed the masters: start the cycle over
+        this.rec = { phase: 'metas', nodes: undefined, pools: [], cities: [] };
+        throw e;
+      }
+    });
+  }
+
+  private async reconcileSteps(maxKeys: number): Promise<{ checked: number; repaired: number; done: boolean }> {
+    const st = this.rec;
+    let checked = 0;
+    let repaired = 0;
+    // bounded by keys looked at and by round trips (SCAN over a sparse keyspace finds few)
+    for (let calls = 0; checked < maxKeys && calls < 20; calls++) {
+      if (st.phase === 'metas') {
+        if (!st.nodes) st.nodes = this.scanTargets().map((client) => ({ client, cursor: '0', started: false }));
+        const node = st.nodes.find((n) => !(n.started && n.cursor === '0'));
+        if (!node) {
+          st.nodes = undefined;
+          st.phase = 'pools';
+          st.pools = await this.redis.smembers(POOLS_KEY);
+          st.poolCursor = '0';
+          continue;
+        }
+        node.started = true;
+        const [next, keys] = await node.client.scan(node.cursor, 'MATCH', 'x:{*}', 'COUNT', 200);
+        node.cursor = next;
+        checked += keys.length;
+        repaired += (await Promise.all(keys.map((k) => this.repairMeta(k.slice(3, -1))))).reduce((a, b) => a + b, 0);
+      } else if (st.phase === 'pools') {
+        const pool = st.pools[0];
+        if (pool === undefined) {
+          st.phase = 'inventory';
+          st.cities = await this.redis.smembers(INVENTORY_CITIES_KEY);
+          st.invOffset = 0;
+          continue;
+        }
+        const [next, kv] = await this.redis.hscan(poolNumbersKey(pool), st.poolCursor ?? '0', 'COUNT', 200);
+        st.poolCursor = next;
+        if (next === '0') st.pools.shift();
+        const xs = kv.filter((_, i) => i % 2 === 0);
+        checked += xs.length;
+        const stats = await Promise.all(xs.map((x) => this.script('stat', x)));
+        const stale = xs.filter((_, i) => stats[i]![0] !== pool);
+        if (stale.length) repaired += await this.redis.hdel(poolNumbersKey(pool), ...stale);
+      } else {
+        const city = st.cities[0];
+        if (city === undefined) {
+          st.phase = 'metas';
+          return { checked, repaired, done: true };
+        }
+        // lex order is stable under concurrent removals; an offset walk may skip a few, next cycle gets them
+        const xs = await this.redis.zrange(inventoryKey(city), st.invOffset ?? 0, (st.invOffset ?? 0) + 199);
+        if (xs.length < 200) {
+          st.cities.shift();
+          st.invOffset = 0;
+        } else st.invOffset = (st.invOffset ?? 0) + 200;
+        checked += xs.length;
+        const stats = await Promise.all(xs.map((x) => this.script('stat', x)));
+        const stale = xs.filter((_, i) => stats[i]![0] !== '' || stats[i]![1] !== city);
+        if (stale.length) {
+          repaired += await this.redis.zrem(inventoryKey(city), ...stale);
+          if (st.invOffset) st.invOffset = Math.max(0, st.invOffset - stale.length);
+        }
+      }
+    }
+    return { checked, repaired, done: false };
+  }
+  /** Masters to SCAN: every master of a Cluster, or the one server. */
+  private scanTargets(): Redis[] {
+    return this.isCluster ? (this.redis as Cluster).nodes('master') : [this.redis as Redis];
+  }
+
+  private async repairMeta(x: string): Promise<number> {
+    const [pool, city, , due] = (await this.script('stat', x)).map(String);
+    let n = 0;
+    if (pool) {
+      if (city) n += await this.redis.hsetnx(poolNumbersKey(pool), x, city);
+    } else if (city) {
+      n += await this.redis.zadd(inventoryKey(city), 'NX', 0, x);
+      await this.redis.sadd(INVENTORY_CITIES_KEY, city);
+    }
+    if (due) {
+      // CH: counts an added entry or a lowered score
+      n += Number(await this.redis.zadd(dueKey(dueShard(x)), 'LT', 'CH', Number(due), x));
+    }
+    return n;
+  }
+
   async ping(): Promise<boolean> {
     try {
       return (await this.redis.ping()) === 'PONG';
@@ -566,6 +681,7 @@ export class RedisBindingStore implements BindingStore {
 export function startSweeper(store: BindingStore, intervalMs: number, log: Logger): () => void {
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
+  const reconcile = store instanceof RedisBindingStore ? store : undefined;
   const tick = async () => {
     if (stopped) return;
     let again = false;
@@ -573,6 +689,10 @@ export function startSweeper(store: BindingStore, intervalMs: number, log: Logge
       const n = await store.sweep();
       if (n > 0) log.debug({ removed: n }, 'sweeper: expired bindings reclaimed');
       again = n >= 1000;
+      // one bounded step of the hint repair per tick (a full cycle over 10M X takes hours: it
+      // only mends what a crash between two steps of a multi-slot operation left behind)
+      const r = await reconcile?.reconcile(500);
+      if (r?.repaired) log.info({ repaired: r.repaired }, 'sweeper: repaired index hints');
     } catch (e) {
       log.warn({ err: e instanceof Error ? e.message : String(e) }, 'sweeper: pass failed');
     }

@@ -1,4 +1,4 @@
--- stat: an X's owner and live binding count (getPool). Read-only.
--- -> {pool | '', city | '', live}
-local m = redis.call('HMGET', META, 'p', 'c')
-return {m[1] or '', m[2] or '', live_count(now())}
+-- stat: an X's owner, live binding count and due hint (getPool, reconcile). Read-only.
+-- -> {pool | '', city | '', live, due hint | ''}
+local m = redis.call('HMGET', META, 'p', 'c', 'd')
+return {m[1] or '', m[2] or '', live_count(now()), m[3] or ''}
