@@ -3,7 +3,7 @@
 // (isv.MOBILE_NUMBER_ILLEGAL, isv.EXPIRE_DATE_ILLEGAL, isv.INVALID_PARAMETERS, …).
 import { z } from 'zod';
 import type { CountryCode } from 'libphonenumber-js';
-import { canonicalNumber } from '../../domain/numbers.js';
+import { canonicalNumberFast } from './fast-number.js';
 import { CALL_RESTRICTS, RING_KEYS, type CallRestrict, type RingConfig, type RingKey } from '../../domain/binding.js';
 import { ERROR_CODES, XlineError, xerr } from '../../domain/errors.js';
 import { parseWallClock } from './wall-clock.js';
@@ -50,7 +50,7 @@ export function makeFields(opts: FieldOptions) {
     /** A real number (A, B) or a virtual number (X) in any common form → canonical form. */
     phone: (name: string) =>
       z.string().transform((v, ctx) => {
-        const c = canonicalNumber(v, country);
+        const c = canonicalNumberFast(v, country);
         if (!c) fail(ctx, 'MOBILE_NUMBER_ILLEGAL', `${name} is not a valid phone number`);
         return c as string;
       }),

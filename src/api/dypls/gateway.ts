@@ -82,6 +82,18 @@ export async function dyplsGateway(app: FastifyInstance, ctx: AppContext, opts: 
   const claimNonce = nonceClaimer(ctx.store);
   const checkNonce = !ctx.config.DISABLE_SIGNATURE_NONCE_CHECK;
   const { dypls: counter, dyplsLatency: latency } = opts.metrics;
+  // Label children cached: prom-client hashes label values on every unlabelled call.
+  const counters = new Map<string, { inc(): void }>();
+  const latencies = new Map<string, { observe(v: number): void }>();
+  const count = (action: string, code: string, seconds: number) => {
+    const k = action + '\0' + code;
+    let c = counters.get(k);
+    if (!c) counters.set(k, (c = counter.labels(action, code)));
+    c.inc();
+    let l = latencies.get(action);
+    if (!l) latencies.set(action, (l = latency.labels(action)));
+    l.observe(seconds);
+  };
   const log = ctx.log.child({ component: 'dypls' });
 
   interface Authenticated {
@@ -204,8 +216,7 @@ export async function dyplsGateway(app: FastifyInstance, ctx: AppContext, opts: 
         log.error({ requestId, action: actionName, err }, 'dypls: system error');
       }
     }
-    counter.inc({ action: actionName, code });
-    latency.observe({ action: actionName }, (performance.now() - started) / 1000);
+    count(actionName, code, (performance.now() - started) / 1000);
     reply.code(status).header('x-acs-request-id', requestId).send(body);
   }
 
