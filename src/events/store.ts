@@ -234,7 +234,8 @@ export class EventStore {
 
   /** Events waiting in the stream (incl. in flight), waiting for a retry, and dead. */
   async depth(): Promise<{ queued: number; retrying: number; dead: number }> {
-    const rows = (await this.redis.pipeline().xlen(K.stream).zcard(K.retryDue).zcard(K.deadAt).exec()) ?? [];
+    // MULTI: one consistent snapshot (an event moving from the stream to the retry set is counted once)
+    const rows = (await this.redis.multi().xlen(K.stream).zcard(K.retryDue).zcard(K.deadAt).exec()) ?? [];
     const n = rows.map(([err, v]) => {
       if (err) throw err;
       return Number(v);

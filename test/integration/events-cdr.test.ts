@@ -1,27 +1,27 @@
 // CDR storage and pull queries, live call state, idempotent produce and retention, on a real Redis.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { Redis } from 'ioredis';
-import type { RedisChild } from '../../src/store/embedded-redis.js';
-import { hasRedis, startTestRedis } from '../support/redis.js';
+import type { Cluster, Redis } from 'ioredis';
+import { backends, type Backend } from '../support/store-backends.js';
 import { EVENT_KEYS } from '../../src/events/keys.js';
 import { CursorError, InvalidEventError } from '../../src/events/store.js';
 import type { CallRecord } from '../../src/events/types.js';
 import { makePipeline, oneCall } from './events-fixtures.js';
+import { flushAll, keyCount } from './events-fixtures.js';
 
-describe.skipIf(!hasRedis)('events: CDRs, live state, retention', () => {
-  let server: RedisChild;
-  let redis: Redis;
+describe.each(backends)('events: CDRs, live state, retention on $name', (kind) => {
+  if (!kind.available) return void it.skip(`needs ${kind.name} Redis binaries`, () => {});
+  let backend: Backend;
+  let redis: Redis | Cluster;
 
   beforeAll(async () => {
-    server = await startTestRedis();
-    redis = new Redis(server.url);
-  });
+    backend = await kind.start();
+    redis = await backend.connect();
+  }, 90_000);
   afterAll(async () => {
-    redis?.disconnect();
-    await server?.stop();
+    await backend?.stop();
   });
   beforeEach(async () => {
-    await redis.flushall();
+    await flushAll(redis);
   });
 
   it('tracks a call live (calling → ringing → talking) and the CDR write ends that state in the same step', async () => {
@@ -77,7 +77,7 @@ describe.skipIf(!hasRedis)('events: CDRs, live state, retention', () => {
     await expect(pipeline.sink.event({ ...call.events[0]!, type: 'teleport' as never })).rejects.toThrow(/unknown event type/);
     await expect(pipeline.sink.cdr({ ...call.cdr, call_id: 'x'.repeat(300) })).rejects.toThrow(/at most 256/);
     await expect(pipeline.sink.cdr({ ...call.cdr, sub_id: 42 as never })).rejects.toThrow(InvalidEventError);
-    expect(await redis.dbsize()).toBe(0);
+    expect(await keyCount(redis)).toBe(0);
   });
 
   it('lists CDRs by time range, sub_id and call_id, page by page without gaps or repeats', async () => {

@@ -59,7 +59,8 @@ describe.skipIf(!hasRedis)('events: xline killed mid-delivery', () => {
       WEBHOOK_SECRET: SECRET,
       WEBHOOK_RETRY_SCHEDULE: '1s,1s,1s',
       WEBHOOK_TIMEOUT_MS: '5000',
-      WEBHOOK_CLAIM_IDLE_MS: '8000',
+      // far longer than this test: only resuming its own pending entries can deliver the held ones
+      WEBHOOK_CLAIM_IDLE_MS: '600000',
       WEBHOOK_CONCURRENCY: '8',
       // the restarted process comes back under the same name and resumes its own pending entries at once
       XLINE_INSTANCE_ID: 'xline-crash-test',
@@ -90,12 +91,9 @@ describe.skipIf(!hasRedis)('events: xline killed mid-delivery', () => {
 
     // second life: the receiver is healthy again
     rx.answer = () => 200;
-    const t0 = Date.now();
     const second = await startChild(env);
     children.push(second);
-    await rx.waitFor(() => ids.every((id) => rx.ids().has(id)), 20_000, 'every id');
-    // resumed its own pending entries without waiting for WEBHOOK_CLAIM_IDLE_MS
-    expect(Date.now() - t0).toBeLessThan(8000);
+    await rx.waitFor(() => ids.every((id) => rx.ids().has(id)), 30_000, 'every id');
     await new Promise((r) => setTimeout(r, 500));
     expect([...rx.ids()].sort()).toEqual([...ids].sort());
     // the only re-sends are the 8 POSTs the kill interrupted; what was answered 2xx is never re-sent

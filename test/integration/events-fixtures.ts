@@ -1,7 +1,7 @@
 // Shared by the events tests: a pipeline on a real Redis with a seconds-scale retry schedule, and
 // the events + CDR of one call as the SIP side produces them.
 import { Registry } from 'prom-client';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
 import { createEventPipeline, type EventPipelineDeps } from '../../src/events/pipeline.js';
@@ -22,7 +22,7 @@ export function testConfig(url: string | undefined, env: Record<string, string> 
   });
 }
 
-export function makePipeline(redis: Redis, url: string | undefined, env: Record<string, string> = {}, deps: Partial<EventPipelineDeps> = {}) {
+export function makePipeline(redis: Redis | Cluster, url: string | undefined, env: Record<string, string> = {}, deps: Partial<EventPipelineDeps> = {}) {
   const config = testConfig(url, env);
   const registry = deps.metrics ?? new Registry();
   return {
@@ -60,4 +60,17 @@ export function oneCall(callId: string, subId = 'sub-1', t0 = Date.now()): { eve
       release_cause: 16,
     },
   };
+}
+
+/** Empties the database on a standalone Redis or on every master of a Cluster. */
+export async function flushAll(redis: Redis | Cluster): Promise<void> {
+  if (redis.isCluster) await Promise.all((redis as Cluster).nodes('master').map((n) => n.flushall()));
+  else await (redis as Redis).flushall();
+}
+
+/** Keys in the database, summed over the masters of a Cluster. */
+export async function keyCount(redis: Redis | Cluster): Promise<number> {
+  if (!redis.isCluster) return (redis as Redis).dbsize();
+  const n = await Promise.all((redis as Cluster).nodes('master').map((m) => m.dbsize()));
+  return n.reduce((a, b) => a + b, 0);
 }
