@@ -25,6 +25,8 @@ export interface DeliveryWorkerOptions {
   consumer: string;
   /** How often due retries are moved and abandoned entries claimed. */
   tickMs: number;
+  /** Idle consumers with nothing pending are forgotten after this (default 1 h). */
+  pruneIdleMs?: number;
   /** XREADGROUP BLOCK; also bounds how long stop() waits for the reader. */
   blockMs?: number;
   now?: () => number;
@@ -49,6 +51,7 @@ export class DeliveryWorker {
   private readonly inflight = new Set<Promise<void>>();
   private slotWaiters: Array<() => void> = [];
   private claimCursor = '0-0';
+  private lastPrune = 0;
   private readonly now: () => number;
   private readonly blockMs: number;
 
@@ -245,6 +248,20 @@ export class DeliveryWorker {
     }
   }
 
+  /**
+   * Every start with a fresh consumer name leaves one behind in the group; forget those with no
+   * pending entries that have not read for an hour (a live consumer reads every BLOCK interval).
+   */
+  private async pruneConsumers(): Promise<void> {
+    const rows = (await this.o.redis.xinfo('CONSUMERS', K.stream, DELIVERY_GROUP)) as Array<Array<string | number>>;
+    for (const row of rows) {
+      const f: Record<string, string | number> = {};
+      for (let i = 0; i + 1 < row.length; i += 2) f[String(row[i])] = row[i + 1]!;
+      if (f.name === this.o.consumer || Number(f.pending) !== 0 || Number(f.idle) < (this.o.pruneIdleMs ?? PRUNE_IDLE_MS)) continue;
+      await this.o.redis.xgroup('DELCONSUMER', K.stream, DELIVERY_GROUP, String(f.name));
+    }
+  }
+
   private async tick(): Promise<void> {
     if (this.ticking || !this.running) return;
     this.ticking = true;
@@ -264,6 +281,10 @@ export class DeliveryWorker {
         const got = parseEntries(res[1], (id) => this.dropGhost(id));
         if (got.length) this.o.log.info({ count: got.length }, 'events:claimed entries abandoned by another consumer');
         for (const s of got) if (this.running) await this.dispatch(s);
+      }
+      if (this.now() - this.lastPrune > PRUNE_EVERY_MS) {
+        this.lastPrune = this.now();
+        await this.pruneConsumers();
       }
     } catch (err) {
       if (this.running) this.o.log.warn({ err: errText(err) }, 'events:maintenance tick failed');
@@ -290,6 +311,10 @@ function blockingConnection(redis: RedisLike, commandTimeout: number): RedisLike
   });
   return dup;
 }
+
+/** Consumers of the group idle this long hold nothing and belong to instances long gone. */
+const PRUNE_IDLE_MS = 3_600_000;
+const PRUNE_EVERY_MS = 300_000;
 
 function parseEntries(raw: XEntries, ghost: (id: string) => void): StreamEntry[] {
   const out: StreamEntry[] = [];

@@ -198,6 +198,41 @@ describe.each(backends)('events: webhook delivery on $name', (kind) => {
     expect([...byConsumer.keys()].sort()).toEqual(['worker-a', 'worker-b']);
   });
 
+  it('forgets consumers of instances long gone, unless they still hold entries', async () => {
+    const produceOnly = makePipeline(redis, rx.url).pipeline;
+    await produceOnly.sink.cdr(oneCall('held-by-ghost').cdr);
+    await redis.xgroup('CREATE', EVENT_KEYS.stream, 'webhook', '0', 'MKSTREAM');
+    await redis.xgroup('CREATECONSUMER', EVENT_KEYS.stream, 'webhook', 'gone-empty');
+    // 'gone-holding' reads the entry and dies: it must survive pruning until the entry is claimed
+    await redis.xreadgroup('GROUP', 'webhook', 'gone-holding', 'COUNT', 1, 'STREAMS', EVENT_KEYS.stream, '>');
+    await new Promise((r) => setTimeout(r, 600));
+    const w = new DeliveryWorker({
+      redis,
+      log: createLogger('silent'),
+      metrics: eventMetrics(new Registry(), async () => ({ queued: 0, retrying: 0, dead: 0 })),
+      url: rx.url,
+      secret: SECRET,
+      schedule: [300],
+      timeoutMs: 2000,
+      concurrency: 4,
+      claimIdleMs: 600_000,
+      consumer: 'pruner',
+      tickMs: 100,
+      pruneIdleMs: 500,
+    });
+    await w.start();
+    try {
+      const names = async () =>
+        ((await redis.xinfo('CONSUMERS', EVENT_KEYS.stream, 'webhook')) as Array<Array<string | number>>).map((c) => String(c[1])).sort();
+      const deadline = Date.now() + 3000;
+      while ((await names()).includes('gone-empty') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(await names()).toEqual(['gone-holding', 'pruner']);
+      expect(((await redis.xpending(EVENT_KEYS.stream, 'webhook')) as [number])[0]).toBe(1);
+    } finally {
+      await w.stop();
+    }
+  });
+
   it('a worker that dies holding events: another takes them over once idle, nothing lost', async () => {
     // the first worker's POSTs hang; then it vanishes without settling anything, as on SIGKILL
     let holding = true;
