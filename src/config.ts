@@ -82,6 +82,8 @@ const schema = z
     WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(1024).default(16),
     /** An event held this long by a consumer that stopped answering is taken over by another. */
     WEBHOOK_CLAIM_IDLE_MS: z.coerce.number().int().min(1000).default(60_000),
+    /** Call events and CDRs that could not reach Redis wait here (fsynced) until it is back. */
+    EVENT_SPOOL_DIR: z.string().default('./var/events-spool'),
     RECORDING_DIR: z.string().default('./var/recordings'),
     RING_TONE_DIR: z.string().default('./var/ring-tones'),
     /** Base URL written into signed recording download links. */
