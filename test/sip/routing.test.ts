@@ -244,6 +244,37 @@ describe.skipIf(!canRun)('SIP routing through drachtio-server (sipp both ends)',
         expect(answers[0]?.body).toContain('s=xline-b-reanswer');
       });
 
+      it('INFO (DTMF relay) and UPDATE in the dialog reach the far end and their answers come back', async () => {
+        const a = mobile('138');
+        const b = mobile('139');
+        const { x } = await bind(side, { mode: 'AXB', a, b });
+        const r = await call(s, { uac: 'uac-midcall-expect-200.xml', uas: 'uas-answer.xml', x, caller: a, target: b });
+        expect(r.a.code, r.a.errors + r.a.output.slice(-800)).toBe(0);
+        expect(r.b.code, r.b.errors).toBe(0);
+        const info = r.b.messages.find((m) => m.direction === 'received' && m.method === 'INFO')!;
+        expect(info.header('content-type')).toBe('application/dtmf-relay');
+        expect(info.body).toContain('Signal=5');
+        expect(info.raw).not.toContain(a);
+        const update = r.b.messages.find((m) => m.direction === 'received' && m.method === 'UPDATE')!;
+        expect(update.body).toContain('s=xline-a-update');
+        const updAnswer = r.a.messages.find((m) => m.direction === 'received' && m.status === 200 && /UPDATE/.test(m.header('cseq') ?? ''));
+        expect(updAnswer?.body).toContain('s=xline-b-update');
+      });
+
+      it('early media: 183 with the far end\'s SDP is relayed before the answer; ring recorded', async () => {
+        const a = mobile('138');
+        const b = mobile('139');
+        const { x } = await bind(side, { mode: 'AXB', a, b });
+        const r = await call(s, { uac: 'uac-call-expect-200.xml', uas: 'uas-early-media.xml', x, caller: a, target: b, ringMs: 300 });
+        expect(r.a.code, r.a.errors).toBe(0);
+        const early = r.a.messages.find((m) => m.direction === 'received' && m.status === 183);
+        expect(early?.body).toContain('s=xline-b-early');
+        expect(early?.raw).not.toContain(b);
+        const types = s.sink.events.filter((e) => e.call_id === r.callId).map((e) => e.type);
+        expect(types).toEqual(['start', 'ring', 'answer', 'hangup']);
+        expect((await cdrOf(s, r.callId)).ring_time).toBeDefined();
+      });
+
       for (const [label, form] of [
         ['+86', (n: string) => `+86${n}`],
         ['86', (n: string) => `86${n}`],
