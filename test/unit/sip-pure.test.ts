@@ -1,0 +1,96 @@
+// The SIP app's pure helpers: Q.850 mapping and Reason headers, source allow-lists, URI users,
+// the outbound URI, report times.
+import { describe, expect, it } from 'vitest';
+import { causeForStatus, parseQ850, reasonHeader, statusForCause } from '../../src/sip/q850.js';
+import { parseCidrList } from '../../src/sip/cidr.js';
+import { rawUser } from '../../src/sip/middleware.js';
+import { parseOutboundUri } from '../../src/sip/call-session.js';
+import { reportTime } from '../../src/sip/report-time.js';
+
+describe('Q.850', () => {
+  it.each([
+    [486, false, 17],
+    [600, false, 17],
+    [480, false, 18],
+    [480, true, 19],
+    [404, false, 1],
+    [603, false, 21],
+    [403, false, 21],
+    [408, false, 102],
+    [503, false, 41],
+    [500, false, 41],
+    [484, false, 28],
+    [599, false, 41],
+    [499, false, 31],
+  ])('status %i (alerted %s) → cause %i', (status, alerted, cause) => {
+    expect(causeForStatus(status, alerted)).toBe(cause);
+  });
+
+  it('reads the Q.850 cause of a Reason header, ignoring SIP reasons and junk', () => {
+    expect(parseQ850('Q.850;cause=17;text="User busy"')).toBe(17);
+    expect(parseQ850('SIP;cause=486, Q.850;cause=17')).toBe(17);
+    expect(parseQ850('q.850 ; cause = 16')).toBe(16);
+    expect(parseQ850('Q.850;text="x";cause=31')).toBe(31);
+    expect(parseQ850('SIP;cause=200;text="Call completed elsewhere"')).toBeUndefined();
+    expect(parseQ850('Q.850;cause=999')).toBeUndefined();
+    expect(parseQ850(undefined)).toBeUndefined();
+  });
+
+  it('writes Reason headers without characters that would break the header', () => {
+    expect(reasonHeader(41)).toBe('Q.850;cause=41');
+    expect(reasonHeader(21, 'a "b"\r\nX: y')).toBe('Q.850;cause=21;text="a bX: y"');
+    expect(statusForCause(1)).toBe(404);
+    expect(statusForCause(19)).toBe(480);
+  });
+});
+
+describe('source allow-list (node:net BlockList)', () => {
+  it('matches CIDRs, single addresses, IPv6 and IPv4-mapped IPv6', () => {
+    const l = parseCidrList('127.0.0.1/32, 10.0.0.0/8,192.0.2.7, 2001:db8::/32');
+    expect(l.has('127.0.0.1')).toBe(true);
+    expect(l.has('127.0.0.2')).toBe(false);
+    expect(l.has('10.200.3.4')).toBe(true);
+    expect(l.has('192.0.2.7')).toBe(true);
+    expect(l.has('192.0.2.8')).toBe(false);
+    expect(l.has('2001:db8::1')).toBe(true);
+    expect(l.has('[2001:db8::1]')).toBe(true);
+    expect(l.has('::ffff:10.1.1.1')).toBe(true);
+    expect(l.has('not an address')).toBe(false);
+  });
+  it('refuses malformed entries by name', () => {
+    expect(() => parseCidrList('10.0.0.0/33')).toThrow(/10\.0\.0\.0\/33/);
+    expect(() => parseCidrList('example.com')).toThrow(/example\.com/);
+    expect(() => parseCidrList('10.0.0.0/8/1')).toThrow();
+    expect(parseCidrList('').has('127.0.0.1')).toBe(false);
+  });
+});
+
+describe('URI users', () => {
+  it.each([
+    ['sip:13800000001@10.0.0.1', '13800000001'],
+    ['<sip:+8613800000001@h;transport=udp>', '+8613800000001'],
+    ['sip:+86-138-0000-0001;npdi@h', '+86-138-0000-0001'],
+    ['sips:8613800000001:secret@h', '8613800000001'],
+    ['tel:+8613800000001;phone-context=x', '+8613800000001'],
+    ['sip:%2B8613800000001@h', '+8613800000001'],
+    ['sip:h.example.com', undefined],
+    ['', undefined],
+  ])('%s → %s', (uri, user) => {
+    expect(rawUser(uri)).toBe(user);
+  });
+});
+
+describe('SIP_OUTBOUND_URI', () => {
+  it('keeps host:port and parameters, drops nothing', () => {
+    expect(parseOutboundUri('sip:127.0.0.1:5090')).toEqual({ scheme: 'sip', hostport: '127.0.0.1:5090', params: '' });
+    expect(parseOutboundUri('sip:trunk.example.com;transport=tcp')).toEqual({ scheme: 'sip', hostport: 'trunk.example.com', params: ';transport=tcp' });
+    expect(() => parseOutboundUri('http://x')).toThrow();
+  });
+});
+
+describe('report times', () => {
+  it('formats wall-clock time in the configured zone as Alibaba does', () => {
+    expect(reportTime(Date.UTC(2024, 0, 1, 16, 0, 5), 'Asia/Shanghai')).toBe('2024-01-02 00:00:05');
+    expect(reportTime(Date.UTC(2024, 6, 1, 0, 0, 0), 'UTC')).toBe('2024-07-01 00:00:00');
+  });
+});
