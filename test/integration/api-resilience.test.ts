@@ -15,6 +15,22 @@ describe.skipIf(!hasRedis)('admin API while Redis is down', () => {
 
   const bind = (i: number) => rpc(h.app, 'BindAxb', { PoolKey: 'FC_R', PhoneNoA: aNo(i), PhoneNoB: bNo(i), Expiration: expiration(3600) });
 
+  it('a frozen Redis: isp.SYSTEM_ERROR within 1 s, and no write lands after the answer', async () => {
+    const before = (await ops(h.app, 'GET', '/v1/pools/FC_R')).body.bindings as number;
+    h.server.process.kill('SIGSTOP');
+    try {
+      const t0 = Date.now();
+      const answers = await Promise.all([bind(30), bind(31), bind(32)]);
+      expect(Date.now() - t0).toBeLessThan(1000);
+      for (const r of answers) expect(r.body.Code).toBe('isp.SYSTEM_ERROR');
+    } finally {
+      h.server.process.kill('SIGCONT');
+    }
+    await new Promise((r) => setTimeout(r, 1500));
+    expect((await ops(h.app, 'GET', '/v1/pools/FC_R')).body.bindings).toBe(before);
+    expect((await bind(33)).body.Code).toBe('OK');
+  });
+
   it('answers isp.SYSTEM_ERROR within 1 s, 503 on health and /v1, then recovers', async () => {
     expect((await bind(1)).body.Code).toBe('OK');
     const port = h.server.port;

@@ -193,11 +193,17 @@ export async function dyplsGateway(app: FastifyInstance, ctx: AppContext, opts: 
       const own: Params = Object.create(null) as Params;
       for (const k in params) if (!COMMON.has(k) && params[k] !== '') own[k] = params[k]!;
       const parsed = parseParams(action.schema, own);
+      let late = false;
       const run = async () => {
         if (checkNonce && !(await claimNonce(`dypls:${accessKeyId}:${nonce}`))) throw gw.nonceUsed();
+        // Already answered isp.SYSTEM_ERROR: a slow nonce check must not start a write now.
+        if (late) throw new Deadline();
         return action.run(parsed, { ...ctx, now: Math.floor(Date.now() / 1000), requestId, accessKeyId });
       };
-      const payload = await withDeadline(run(), STORE_DEADLINE_MS);
+      const payload = await withDeadline(run(), STORE_DEADLINE_MS).catch((e: unknown) => {
+        late = true;
+        throw e;
+      });
       body = { Code: 'OK', Message: 'OK', RequestId: requestId, ...payload };
     } catch (err) {
       if (err instanceof GatewayError) {
@@ -225,6 +231,8 @@ export async function dyplsGateway(app: FastifyInstance, ctx: AppContext, opts: 
     req.rawBody = body as string;
     done(null, parseForm(body as string));
   });
+  // POP requests are small; a large body is refused before it is read in full.
+  const bodyLimit = 256 * 1024;
   app.get('/', { schema: { hide: true } }, handle);
-  app.post('/', { schema: { hide: true } }, handle);
+  app.post('/', { schema: { hide: true }, bodyLimit }, handle);
 }
