@@ -10,7 +10,7 @@ import { CallSession, parseOutboundUri, type SessionEnv } from './call-session.j
 import { parseCidrList } from './cidr.js';
 import type { MediaHandler } from './media-seam.js';
 import { sipMetrics } from './metrics.js';
-import { identifyCaller, identifyX, locals, openSession, routeCall, trunkAllowList } from './middleware.js';
+import { guarded, identifyCaller, identifyX, locals, openSession, routeCall, trunkAllowList } from './middleware.js';
 import { SessionRegistry } from './session-registry.js';
 
 export type { MediaHandler, MediaCall } from './media-seam.js';
@@ -57,11 +57,11 @@ export async function startSipApp(ctx: AppContext & { media?: MediaOption }): Pr
     },
   };
 
-  srf.use('invite', trunkAllowList(trunks, metrics, log));
-  srf.use('invite', openSession(env, () => draining));
-  srf.use('invite', identifyCaller(trustedPai, home));
-  srf.use('invite', identifyX(home));
-  srf.use('invite', routeCall(env.route));
+  srf.use('invite', guarded(trunkAllowList(trunks, metrics, log), log));
+  srf.use('invite', guarded(openSession(env, () => draining), log));
+  srf.use('invite', guarded(identifyCaller(trustedPai, home), log));
+  srf.use('invite', guarded(identifyX(home), log));
+  srf.use('invite', guarded(routeCall(env.route), log));
   srf.invite((req) => {
     const { session, decision } = locals(req);
     if (!session || !decision) return;

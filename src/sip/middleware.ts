@@ -27,6 +27,23 @@ export function locals(req: Req): InviteLocals {
   return req.locals as InviteLocals;
 }
 
+/**
+ * A step that throws (a header it cannot parse, a bug) ends the call here with 500 and its CDR,
+ * instead of drachtio-srf's default 500 that would leave the session live forever.
+ */
+export function guarded(step: Step, log: Logger): Step {
+  return (req, res, next) => {
+    try {
+      step(req, res, next);
+    } catch (err) {
+      const session = (req.locals as InviteLocals | undefined)?.session;
+      log.error({ err, callId: req.get('Call-ID') }, 'INVITE step failed');
+      if (session) void session.end({ dir: 0, cause: Q850.TEMPORARY_FAILURE, status: 500, outcome: 'error' });
+      else if (!res.finalResponseSent) res.send(500);
+    }
+  };
+}
+
 /** Source address outside SIP_TRUNK_CIDRS → 403 cause 21, before any other work (no CDR: perimeter). */
 export function trunkAllowList(allowed: AddressList, metrics: SipMetrics, log: Logger): Step {
   return (req, res, next) => {
