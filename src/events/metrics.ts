@@ -7,6 +7,8 @@ export interface EventMetrics {
   delivered: Counter<'type'>;
   retried: Counter<'type'>;
   deadLettered: Counter<'type'>;
+  /** Written to the local spool because Redis was unreachable (replayed later). */
+  spooled: Counter<'type'>;
   /** Queued (for a CDR: the hangup) → the receiver's 2xx, retries included. */
   latency: Histogram<'type'>;
   depth: Gauge<'queue'>;
@@ -24,6 +26,7 @@ export function eventMetrics(registry: Registry, readDepth: () => Promise<Record
     delivered: new Counter({ name: 'xline_events_delivered_total', help: 'Events delivered (receiver answered 2xx)', labelNames: ['type'], registers }),
     retried: new Counter({ name: 'xline_events_retried_total', help: 'Failed delivery attempts scheduled for a retry', labelNames: ['type'], registers }),
     deadLettered: new Counter({ name: 'xline_events_dead_lettered_total', help: 'Events that exhausted the retry schedule', labelNames: ['type'], registers }),
+    spooled: new Counter({ name: 'xline_events_spooled_total', help: 'Events and CDRs spooled to local disk while Redis was unreachable', labelNames: ['type'], registers }),
     latency: new Histogram({
       name: 'xline_event_delivery_latency_seconds',
       help: 'From queueing (for CDRs: hangup) to the 2xx of the delivering POST, retries included',

@@ -7,7 +7,8 @@ import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import { eventMetrics } from './metrics.js';
 import type { RedisLike } from './scripts.js';
-import { EventStore, InvalidEventError, type LiveCall } from './store.js';
+import { EventSpool, type SpoolOp } from './spool.js';
+import { EventStore, validateCdr, validateEvent, type LiveCall } from './store.js';
 import type { CallEvent, CallEventSink, CallRecord } from './types.js';
 import { DeliveryWorker } from './worker.js';
 
@@ -22,6 +23,10 @@ export interface EventPipelineDeps {
   retentionMs?: number;
   tickMs?: number;
   trimIntervalMs?: number;
+  /** How often the spool is replayed while it holds anything. */
+  spoolDrainMs?: number;
+  /** Waits between the sink's attempts at Redis before it spools (default 100, 400, 1500 ms). */
+  sinkRetryDelaysMs?: number[];
   now?: () => number;
 }
 
@@ -72,34 +77,66 @@ export function createEventPipeline(deps: EventPipelineDeps): EventPipeline {
       })
     : undefined;
 
-  async function withRetries(what: string, callId: string, fn: () => Promise<boolean>): Promise<boolean> {
+  const spool = new EventSpool(config.EVENT_SPOOL_DIR);
+  const retryDelays = deps.sinkRetryDelaysMs ?? SINK_RETRY_DELAYS_MS;
+
+  /** Writes one op to Redis (a no-op when it is already there: produce is idempotent). */
+  async function apply(op: SpoolOp): Promise<void> {
+    const fresh = op.kind === 'event' ? await store.produceEvent(op.e, op.at) : await store.produceCdr(op.r, op.at);
+    if (fresh && queue) metrics.queued.inc({ type: op.kind === 'event' ? op.e.type : 'cdr' });
+  }
+
+  /** Redis first (retried: produce is idempotent); when it stays away, the fsynced local spool. */
+  async function produce(op: SpoolOp, callId: string): Promise<void> {
     for (let i = 0; ; i++) {
       try {
-        return await fn();
+        return await apply(op);
       } catch (err) {
-        if (err instanceof InvalidEventError) throw err;
-        const wait = SINK_RETRY_DELAYS_MS[i];
-        if (wait === undefined) {
-          log.error({ callId, err: (err as Error).message }, `events:${what} could not be written to Redis`);
+        const wait = retryDelays[i];
+        if (wait !== undefined) {
+          await new Promise((r) => setTimeout(r, wait));
+          continue;
+        }
+        try {
+          spool.append(op);
+        } catch (spoolErr) {
+          log.error({ callId, err: (err as Error).message, spoolErr: (spoolErr as Error).message }, `events:${op.kind} lost: neither Redis nor the spool took it`);
           throw err;
         }
-        await new Promise((r) => setTimeout(r, wait));
+        metrics.spooled.inc({ type: op.kind === 'event' ? op.e.type : 'cdr' });
+        log.warn({ callId, err: (err as Error).message }, `events:Redis unavailable; ${op.kind} spooled to disk until it is back`);
+        return;
       }
     }
   }
 
   const sink: CallEventSink = {
     async event(e: CallEvent) {
-      const fresh = await withRetries('event', e?.call_id, () => store.produceEvent(e));
-      if (fresh && queue) metrics.queued.inc({ type: e.type });
+      validateEvent(e);
+      await produce({ kind: 'event', e, at: now() }, e.call_id);
     },
     async cdr(r: CallRecord) {
-      const fresh = await withRetries('cdr', r?.call_id, () => store.produceCdr(r));
-      if (fresh && queue) metrics.queued.inc({ type: 'cdr' });
+      validateCdr(r);
+      await produce({ kind: 'cdr', r, at: now() }, r.call_id);
     },
   };
 
+  let draining = false;
+  async function drainSpool(): Promise<void> {
+    if (draining || !spool.hasWork()) return;
+    draining = true;
+    try {
+      const r = await spool.drain(apply);
+      if (r.replayed) log.info(r, 'events:spooled events replayed into Redis');
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, 'events:spool replay failed');
+    } finally {
+      draining = false;
+    }
+  }
+
   let trimTimer: NodeJS.Timeout | undefined;
+  let spoolTimer: NodeJS.Timeout | undefined;
   let started = false;
   return {
     sink,
@@ -119,11 +156,16 @@ export function createEventPipeline(deps: EventPipelineDeps): EventPipeline {
         );
       trimTimer = setInterval(trim, deps.trimIntervalMs ?? 60_000);
       trimTimer.unref();
+      void drainSpool();
+      spoolTimer = setInterval(() => void drainSpool(), deps.spoolDrainMs ?? 2000);
+      spoolTimer.unref();
     },
     async stop() {
       if (!started) return;
       started = false;
       if (trimTimer) clearInterval(trimTimer);
+      if (spoolTimer) clearInterval(spoolTimer);
+      while (draining) await new Promise((r) => setTimeout(r, 10));
       await worker?.stop();
     },
   };

@@ -103,6 +103,18 @@ function checkId(what: string, v: unknown, required: boolean): string {
   return v;
 }
 
+/** Throws InvalidEventError for what Redis must never see (the SIP side's bug, not an outage). */
+export function validateEvent(e: CallEvent): void {
+  checkId('call_id', e?.call_id, true);
+  if (!CALL_EVENT_TYPES.includes(e.type)) throw new InvalidEventError(`unknown event type '${String(e.type)}'`);
+  checkId('sub_id', e.sub_id, false);
+}
+
+export function validateCdr(r: CallRecord): void {
+  checkId('call_id', r?.call_id, true);
+  checkId('sub_id', r.sub_id, false);
+}
+
 export class EventStore {
   private readonly now: () => number;
 
@@ -114,12 +126,13 @@ export class EventStore {
   }
 
   /** Returns false when this event was already produced (idempotent on call_id + type). */
-  async produceEvent(e: CallEvent): Promise<boolean> {
-    const callId = checkId('call_id', e?.call_id, true);
-    if (!CALL_EVENT_TYPES.includes(e.type)) throw new InvalidEventError(`unknown event type '${String(e.type)}'`);
-    const sub = checkId('sub_id', e.sub_id, false);
+  async produceEvent(e: CallEvent, at?: number): Promise<boolean> {
+    validateEvent(e);
+    const callId = e.call_id;
+    const sub = e.sub_id ?? '';
     const env = eventEnvelope(e);
-    const now = this.now();
+    // `at`: when first produced, for an event replayed from the spool
+    const now = at ?? this.now();
     const info = JSON.stringify({
       sub_id: e.sub_id,
       pool_key: e.pool_key,
@@ -138,10 +151,11 @@ export class EventStore {
   }
 
   /** Returns false when this call's CDR was already recorded (exactly one per call). */
-  async produceCdr(r: CallRecord): Promise<boolean> {
-    const callId = checkId('call_id', r?.call_id, true);
-    const sub = checkId('sub_id', r.sub_id, false);
-    const now = this.now();
+  async produceCdr(r: CallRecord, at?: number): Promise<boolean> {
+    validateCdr(r);
+    const callId = r.call_id;
+    const sub = r.sub_id ?? '';
+    const now = at ?? this.now();
     const env = cdrEnvelope(r, now);
     const res = await runScript(
       this.redis,
