@@ -59,9 +59,10 @@ function collectParams(req: FastifyRequest): Params {
   const out: Params = Object.create(null) as Params;
   const add = (src: unknown) => {
     if (!src || typeof src !== 'object') return;
-    for (const [k, v] of Object.entries(src as Record<string, unknown>)) {
-      if (typeof v !== 'string') throw gw.badRequest(`parameter ${k} must appear once`);
-      if (k in out && out[k] !== v) throw gw.badRequest(`parameter ${k} must appear once`);
+    const o = src as Record<string, unknown>;
+    for (const k in o) {
+      const v = o[k];
+      if (typeof v !== 'string' || (k in out && out[k] !== v)) throw gw.badRequest(`parameter ${k} must appear once`);
       out[k] = v;
     }
   };
