@@ -117,18 +117,27 @@ export class RedisBindingStore implements BindingStore {
    * within RETRY_BUDGET_MS, so callers still get an answer in under a second) when that is safe:
    * read-only scripts always, writes only on errors that prove the script did not run.
    */
-  private async script(name: string, x: string, ...args: (string | number)[]): Promise<Reply> {
+  private script(name: string, x: string, ...args: (string | number)[]): Promise<Reply> {
     const fn = (this.redis as unknown as Record<string, ScriptFn>)[`xl_${name}`]!;
-    const deadline = Date.now() + RETRY_BUDGET_MS;
+    const first = fn.call(this.redis, ...xKeys(x), ...args);
+    // the common case allocates no retry state
+    if (!this.isCluster) return first;
+    const t0 = Date.now();
+    return first.catch((e: unknown) => this.retryScript(e, t0 + RETRY_BUDGET_MS, fn, name, x, args));
+  }
+
+  private async retryScript(err: unknown, deadline: number, fn: ScriptFn, name: string, x: string, args: (string | number)[]): Promise<Reply> {
     for (let delay = 25; ; delay *= 2) {
+      const msg = err instanceof Error ? err.message : String(err);
+      // a timeout already spent most of the caller's second: answer now
+      const safe = NOT_EXECUTED.test(msg) || (READ_ONLY_SCRIPTS.has(name) && !/timed out/i.test(msg));
+      if (!safe || Date.now() + delay >= deadline) throw err;
+      this.refreshTopology();
+      await new Promise((r) => setTimeout(r, delay));
       try {
         return await fn.call(this.redis, ...xKeys(x), ...args);
       } catch (e) {
-        const msg = e instanceof Error ? e.message : String(e);
-        const retry = this.isCluster && (READ_ONLY_SCRIPTS.has(name) || NOT_EXECUTED.test(msg)) && Date.now() + delay < deadline;
-        if (!retry) throw e;
-        this.refreshTopology();
-        await new Promise((r) => setTimeout(r, delay));
+        err = e;
       }
     }
   }
@@ -367,10 +376,10 @@ export class RedisBindingStore implements BindingStore {
     checkBind(req);
     const pool = await this.requirePool(req.poolKey);
     const tail = packTail(req);
-    const args = (x: string) => [req.poolKey, req.mode, req.a, req.b ?? '', req.extension ?? '', req.expiresAt, tail] as const;
+    const packed = [req.poolKey, req.mode, req.a, req.b ?? '', req.extension ?? '', req.expiresAt, tail].join(SEP);
 
     const attempt = async (x: string) => {
-      const r = await this.guard('bind', () => this.script('bind', x, ...args(x)));
+      const r = await this.guard('bind', () => this.script('bind', x, packed));
       if (r[0] === 'OK') {
         const [, seq, ext, now, publish] = r;
         if (Number(publish) === 1) this.publishDue(x, req.expiresAt);
@@ -389,11 +398,15 @@ export class RedisBindingStore implements BindingStore {
     }
     let tries = 0;
     let sawStale = false;
-    for (const x of candidates(pool, req.expectCity)) {
-      if (++tries > this.maxBindTries) break;
-      const r = await attempt(x);
-      if (typeof r !== 'string') return r;
-      if (r === 'NOPOOL') sawStale = true;
+    // plain loops, no generator: this is the hot path of BindAxb
+    search: for (const l of candidateLists(pool, req.expectCity)) {
+      const start = Math.floor(Math.random() * l.length);
+      for (let i = 0; i < l.length; i++) {
+        if (++tries > this.maxBindTries) break search;
+        const r = await attempt(l[(start + i) % l.length]!);
+        if (typeof r !== 'string') return r;
+        if (r === 'NOPOOL') sawStale = true;
+      }
     }
     if (sawStale) this.pools.delete(req.poolKey);
     if (req.expectCity && pool.settings.strictCity && !pool.byCity.get(req.expectCity)?.length) {
@@ -493,7 +506,7 @@ export class RedisBindingStore implements BindingStore {
     if (!isStoreNumber(x) || typeof caller !== 'string' || hasControlChars(caller)) return { kind: 'none' };
     const ext = extension && isExtension(extension) ? extension : '';
     if (extension && !ext) return { kind: 'none' };
-    const r = await this.guard('lookup', () => this.script('lookup', x, caller, ext));
+    const r = await this.guard('lookup', () => this.script('lookup', x, ext ? caller + SEP + ext : caller));
     switch (r[0]) {
       case 'match':
         return {
@@ -708,16 +721,24 @@ export function startSweeper(store: BindingStore, intervalMs: number, log: Logge
 // ---------------------------------------------------------------- helpers
 
 /** Candidate X numbers: ExpectCity's first (relaxed) or only (strict), each from a random start. */
-export function* candidates(pool: { settings: PoolSettings; all: string[]; byCity: Map<string, string[]> }, expectCity?: string): Generator<string> {
-  const rotate = function* (l: string[]) {
+type PoolView = { settings: PoolSettings; all: string[]; byCity: Map<string, string[]> };
+
+/** The lists to try in order: ExpectCity's numbers first (relaxed) or only (strict), or all. */
+export function candidateLists(pool: PoolView, expectCity?: string): string[][] {
+  if (!expectCity) return [pool.all];
+  const local = pool.byCity.get(expectCity) ?? [];
+  if (pool.settings.strictCity) return [local];
+  const out = [local];
+  for (const [city, l] of pool.byCity) if (city !== expectCity) out.push(l);
+  return out;
+}
+
+/** Candidate X numbers in the order bind() tries them: each list from a random start. */
+export function* candidates(pool: PoolView, expectCity?: string): Generator<string> {
+  for (const l of candidateLists(pool, expectCity)) {
     const start = Math.floor(Math.random() * l.length);
     for (let i = 0; i < l.length; i++) yield l[(start + i) % l.length]!;
-  };
-  if (!expectCity) return yield* rotate(pool.all);
-  const local = pool.byCity.get(expectCity) ?? [];
-  yield* rotate(local);
-  if (pool.settings.strictCity) return;
-  for (const [city, l] of pool.byCity) if (city !== expectCity) yield* rotate(l);
+  }
 }
 
 function lexRange(prefix?: string): [string, string] {

@@ -1,19 +1,25 @@
 -- bind: every invariant of a new binding on one X, atomically.
--- ARGV: pool, mode, a, b, ext ('' = allocate for AXE), expiresAt, tail (record fields 7..)
+-- ARGV[1]: pool, mode, a, b, ext ('' = allocate for AXE), expiresAt, tail (record fields 7..),
+-- joined by US in one argument (each argument costs the client more than the split costs here)
 -- -> {'OK', seq, ext, now, publishDue(0|1)} | {'NOPOOL'} | {'EXPIRED'} | {'CONFLICT', why}
-local pool, mode, a, b, ext, exp, tail = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], tonumber(ARGV[6]), ARGV[7]
+local pool, mode, a, b, ext, exp, tail = string.match(ARGV[1], '^([^\31]*)\31([^\31]*)\31([^\31]*)\31([^\31]*)\31([^\31]*)\31([^\31]*)\31?(.*)$')
+exp = tonumber(exp)
 local m = redis.call('HMGET', META, 'p', 'm', 'd')
 if m[1] ~= pool then return {'NOPOOL'} end
 local t = now()
 if exp <= t then return {'EXPIRED'} end
-local n = live_count(t)
--- one mode per X at a time; AXN and AX own their X alone
-if n > 0 and m[2] ~= mode then return {'CONFLICT', 'mode'} end
-if n > 0 and (mode == 'AXN' or mode == 'AX') then return {'CONFLICT', 'busy'} end
+-- one mode per X at a time; AXN and AX own their X alone (the count is skipped in the common
+-- case of another AXB / AXE binding on an X already in that mode)
+if m[2] ~= mode or mode == 'AXN' or mode == 'AX' then
+  local n = live_count(t)
+  if n > 0 and m[2] ~= mode then return {'CONFLICT', 'mode'} end
+  if n > 0 then return {'CONFLICT', 'busy'} end
+end
 if mode == 'AXB' then
   -- a number appears at most once per X among live AXB bindings, as A or B
-  if not claim(a, t) then return {'CONFLICT', 'a'} end
-  if not claim(b, t) then return {'CONFLICT', 'b'} end
+  local h = redis.call('HMGET', NUMS, a, b)
+  if not free(h[1], t) then return {'CONFLICT', 'a'} end
+  if not free(h[2], t) then return {'CONFLICT', 'b'} end
 elseif mode == 'AXE' then
   if not claim(a, t) then return {'CONFLICT', 'a'} end
   if ext ~= '' then
@@ -37,9 +43,13 @@ local seq = tostring(redis.call('HINCRBY', META, 's', 1))
 local r = mode .. SEP .. a .. SEP .. b .. SEP .. ext .. SEP .. exp .. SEP .. t
 if tail ~= '' then r = r .. SEP .. tail end
 redis.call('HSET', RECS, seq, r)
-redis.call('HSET', NUMS, a, seq)
-if mode == 'AXB' then redis.call('HSET', NUMS, b, seq) end
-if mode == 'AXE' then redis.call('HSET', NUMS, '#' .. ext, seq) end
+if mode == 'AXB' then
+  redis.call('HSET', NUMS, a, seq, b, seq)
+elseif mode == 'AXE' then
+  redis.call('HSET', NUMS, a, seq, '#' .. ext, seq)
+else
+  redis.call('HSET', NUMS, a, seq)
+end
 redis.call('ZADD', EXPS, exp, seq)
 if m[2] ~= mode then redis.call('HSET', META, 'm', mode) end
 -- d is a lower bound of every expiry on X that the due index already holds (or is being told)

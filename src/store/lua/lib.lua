@@ -36,6 +36,13 @@ local function live(f, t)
   return f ~= nil and tonumber(f[5]) > t
 end
 
+-- A and expiresAt of a raw record without splitting it all (lookup's hot path)
+local HEAD = '^[^\31]*\31([^\31]*)\31[^\31]*\31[^\31]*\31([^\31]*)'
+local function head(raw)
+  local a, exp = string.match(raw, HEAD)
+  return a, tonumber(exp)
+end
+
 local function live_count(t)
   return redis.call('ZCOUNT', EXPS, '(' .. t, '+inf')
 end
@@ -56,23 +63,29 @@ local function purge(seq, f)
   redis.call('ZREM', EXPS, seq)
 end
 
--- the live binding an index entry points at: seq, fields, raw (nil when absent or expired)
+-- the live binding an index entry points at: seq, its A, raw record (nil when absent or expired)
 local function live_at(field, t)
   local s = redis.call('HGET', NUMS, field)
   if not s then return nil end
-  local f, raw = rec(s)
-  if live(f, t) then return s, f, raw end
+  local raw = redis.call('HGET', RECS, s)
+  if not raw then return nil end
+  local a, exp = head(raw)
+  if exp > t then return s, a, raw end
   return nil
 end
 
--- true when `field` is free for a new binding; an expired holder is purged on the way
-local function claim(field, t, except)
-  local s = redis.call('HGET', NUMS, field)
+-- true when an index entry holding seq `s` (or nothing) leaves its field free for a new binding;
+-- an expired holder is purged on the way
+local function free(s, t, except)
   if not s or s == except then return true end
   local f = rec(s)
   if live(f, t) then return false end
   purge(s, f)
   return true
+end
+
+local function claim(field, t, except)
+  return free(redis.call('HGET', NUMS, field), t, except)
 end
 
 -- the one live binding of an exclusive X (AXN, AX): seq, raw

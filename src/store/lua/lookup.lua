@@ -1,21 +1,21 @@
 -- lookup: the SIP question "caller C dialled X (extension E)?" in one round trip. Read-only.
--- ARGV: caller, ext ('' = none given)
+-- ARGV[1]: caller, or caller US extension
 -- -> {'none'} | {'stranger'} | {'need-extension', pool} | {'match', role, seq, record, pool}
-local caller, ext = ARGV[1], ARGV[2]
+local caller, ext = string.match(ARGV[1], '^([^\31]*)\31?(.*)$')
 local m = redis.call('HMGET', META, 'p', 'm')
 local pool, mode = m[1], m[2]
 if not pool or not mode then return {'none'} end
 local t = now()
 if mode == 'AXB' then
-  local s, f, raw = live_at(caller, t)
-  if s then return {'match', (f[2] == caller) and 'A' or 'B', s, raw, pool} end
+  local s, a, raw = live_at(caller, t)
+  if s then return {'match', (a == caller) and 'A' or 'B', s, raw, pool} end
   if live_count(t) > 0 then return {'stranger'} end
   return {'none'}
 elseif mode == 'AXE' then
-  local s, f, raw = live_at(caller, t)
+  local s, _, raw = live_at(caller, t)
   if s then return {'match', 'A', s, raw, pool} end
   if ext ~= '' then
-    s, f, raw = live_at('#' .. ext, t)
+    s, _, raw = live_at('#' .. ext, t)
     if s then return {'match', 'N', s, raw, pool} end
     return {'none'}
   end
@@ -24,6 +24,6 @@ elseif mode == 'AXE' then
 else
   local s, raw = sole_live(t)
   if not s then return {'none'} end
-  local f = split(raw)
-  return {'match', (f[2] == caller) and 'A' or 'N', s, raw, pool}
+  local a = head(raw)
+  return {'match', (a == caller) and 'A' or 'N', s, raw, pool}
 end
