@@ -7,11 +7,14 @@ import { aNo, bNo, expiration, makePool, ops, rpc, snapshot, startHarness, xNo, 
 describe.skipIf(!hasRedis)('dypls actions', () => {
   let h: Harness;
   const POOL = 'FC100001';
+  const EXT = 'FC_EXT';
 
   beforeAll(async () => {
     h = await startHarness();
     await makePool(h.app, POOL, 20, 0, '杭州');
     await makePool(h.app, 'FC_BJ', 2, 100, '北京');
+    // AXN-extension X numbers apart: random AXB/AXN binds on POOL must not land on them first
+    await makePool(h.app, EXT, 3, 300, '杭州');
   });
   afterAll(async () => h?.stop());
 
@@ -171,10 +174,10 @@ describe.skipIf(!hasRedis)('dypls actions', () => {
   describe('BindAxnExtension', () => {
     it('binds every parameter on a requested X and extension', async () => {
       const r = await rpc(h.app, 'BindAxnExtension', {
-        PoolKey: POOL,
+        PoolKey: EXT,
         PhoneNoA: aNo(40),
         PhoneNoB: bNo(40),
-        PhoneNoX: xNo(15),
+        PhoneNoX: xNo(300),
         Extension: '123',
         Expiration: expiration(3600),
         ExpectCity: '杭州',
@@ -188,13 +191,13 @@ describe.skipIf(!hasRedis)('dypls actions', () => {
         CallRestrict: 'CONTROL_AX_DISABLE',
       });
       expect(r.body.Code, JSON.stringify(r.body)).toBe('OK');
-      expect(r.body.SecretBindDTO).toEqual({ Extension: '123', SubsId: expect.any(String), SecretNo: xNo(15) });
-      const b = await h.ctx.store.get(POOL, xNo(15), r.body.SecretBindDTO.SubsId);
+      expect(r.body.SecretBindDTO).toEqual({ Extension: '123', SubsId: expect.any(String), SecretNo: xNo(300) });
+      const b = await h.ctx.store.get(EXT, xNo(300), r.body.SecretBindDTO.SubsId);
       expect(b).toMatchObject({
         mode: 'AXE',
         a: aNo(40),
         b: bNo(40),
-        x: xNo(15),
+        x: xNo(300),
         extension: '123',
         recording: true,
         outId: 'ext-out',
@@ -206,12 +209,12 @@ describe.skipIf(!hasRedis)('dypls actions', () => {
         callRestrict: 'CONTROL_AX_DISABLE',
         expectCity: '杭州',
       });
-      const detail = await rpc(h.app, 'QuerySubscriptionDetail', { PoolKey: POOL, SubsId: r.body.SecretBindDTO.SubsId, PhoneNoX: xNo(15) });
+      const detail = await rpc(h.app, 'QuerySubscriptionDetail', { PoolKey: EXT, SubsId: r.body.SecretBindDTO.SubsId, PhoneNoX: xNo(300) });
       expect(detail.body.SecretBindDetailDTO).toMatchObject({ Extension: '123', PhoneNoA: aNo(40), CallRestrict: 'CONTROL_AX_DISABLE' });
     });
 
     it('assigns an extension when none is asked for', async () => {
-      const r = await rpc(h.app, 'BindAxnExtension', { PoolKey: POOL, PhoneNoA: aNo(41), PhoneNoX: xNo(15), Expiration: expiration(3600) });
+      const r = await rpc(h.app, 'BindAxnExtension', { PoolKey: EXT, PhoneNoA: aNo(41), PhoneNoX: xNo(300), Expiration: expiration(3600) });
       expect(r.body.Code, JSON.stringify(r.body)).toBe('OK');
       expect(r.body.SecretBindDTO.Extension).toMatch(/^\d{1,4}$/);
       expect(r.body.SecretBindDTO.Extension).not.toBe('123');
@@ -219,7 +222,7 @@ describe.skipIf(!hasRedis)('dypls actions', () => {
 
     it('refuses a taken extension on the same X', async () => {
       await refusedWithoutWrites(
-        () => rpc(h.app, 'BindAxnExtension', { PoolKey: POOL, PhoneNoA: aNo(42), PhoneNoX: xNo(15), Extension: '123', Expiration: expiration(3600) }),
+        () => rpc(h.app, 'BindAxnExtension', { PoolKey: EXT, PhoneNoA: aNo(42), PhoneNoX: xNo(300), Extension: '123', Expiration: expiration(3600) }),
         'isv.BIND_CONFLICT',
       );
     });
@@ -232,9 +235,9 @@ describe.skipIf(!hasRedis)('dypls actions', () => {
       ['RingConfig AXB keys', { RingConfig: '{"AXBRing_B":"1"}' }, 'isv.INVALID_PARAMETERS'],
       ['ASRModelId oversize', { ASRModelId: 'm'.repeat(65) }, 'isv.INVALID_PARAMETERS'],
       ['wrong PoolKey', { PoolKey: 'FC_NOPE' }, 'isv.POOLKEY_NOT_EXISTS'],
-      ['X not in the pool', { PhoneNoX: xNo(101) }, 'isv.NO_NOT_EXIST'],
+      ['X not in the pool', { PhoneNoX: xNo(1) }, 'isv.NO_NOT_EXIST'],
     ] as const)('%s → %s, nothing written', async (_n, change, code) => {
-      const params: Record<string, string> = { PoolKey: POOL, PhoneNoA: aNo(43), PhoneNoX: xNo(16), Extension: '5', Expiration: expiration(3600) };
+      const params: Record<string, string> = { PoolKey: EXT, PhoneNoA: aNo(43), PhoneNoX: xNo(301), Extension: '5', Expiration: expiration(3600) };
       for (const [k, v] of Object.entries(change)) {
         if (v === undefined) delete params[k];
         else params[k] = v;

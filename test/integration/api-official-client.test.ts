@@ -18,10 +18,13 @@ describe.skipIf(!hasRedis)('official Alibaba clients against a listening xline',
   let h: Harness;
   let base: string;
   const POOL = 'FC_SDK';
+  const EXT_POOL = 'FC_SDK_EXT';
 
   beforeAll(async () => {
     h = await startHarness();
     await makePool(h.app, POOL, 10);
+    // AXN-extension X numbers apart: an X carrying AXB bindings cannot take extensions
+    await makePool(h.app, EXT_POOL, 2, 50);
     base = await h.app.listen({ host: '127.0.0.1', port: 0 });
   });
   afterAll(async () => h?.stop());
@@ -38,10 +41,10 @@ describe.skipIf(!hasRedis)('official Alibaba clients against a listening xline',
       const { SubsId, SecretNo } = bind.SecretBindDTO;
 
       const ext = await c.bindAxnExtension!(
-        { PoolKey: POOL, PhoneNoA: aNo(10 + i), PhoneNoX: xNo(9), Extension: String(10 + i), Expiration: expiration(3600), IsRecordingEnabled: true },
+        { PoolKey: EXT_POOL, PhoneNoA: aNo(10 + i), PhoneNoX: xNo(50), Extension: String(10 + i), Expiration: expiration(3600), IsRecordingEnabled: true },
         o,
       );
-      expect(ext).toMatchObject({ Code: 'OK', SecretBindDTO: { Extension: String(10 + i), SecretNo: xNo(9) } });
+      expect(ext).toMatchObject({ Code: 'OK', SecretBindDTO: { Extension: String(10 + i), SecretNo: xNo(50) } });
 
       const detail = await c.querySubscriptionDetail!({ PoolKey: POOL, SubsId, PhoneNoX: SecretNo }, o);
       expect(detail).toMatchObject({ Code: 'OK', SecretBindDetailDTO: { SubsId, PhoneNoA: aNo(i), PhoneNoB: bNo(i), PhoneNoX: SecretNo, Status: 1, OutId: 'sdk out*id ~' } });
@@ -105,7 +108,7 @@ describe.skipIf(!hasRedis)('official Alibaba clients against a listening xline',
       const bind = await call(c, 'BindAxb', { PoolKey: POOL, PhoneNoA: aNo(i), PhoneNoB: bNo(i), Expiration: expiration(3600), ExpectCity: '杭州', RingConfig: '{"AXBRing_A":"1"}' });
       expect(bind).toMatchObject({ Code: 'OK', SecretBindDTO: { SubsId: expect.any(String) } });
       const { SubsId, SecretNo } = bind.SecretBindDTO;
-      const ext = await call(c, 'BindAxnExtension', { PoolKey: POOL, PhoneNoA: aNo(i + 1), PhoneNoX: xNo(8), Extension: String(i), Expiration: expiration(3600) });
+      const ext = await call(c, 'BindAxnExtension', { PoolKey: EXT_POOL, PhoneNoA: aNo(i + 1), PhoneNoX: xNo(51), Extension: String(i), Expiration: expiration(3600) });
       expect(ext).toMatchObject({ Code: 'OK', SecretBindDTO: { Extension: String(i) } });
       const detail = await call(c, 'QuerySubscriptionDetail', { PoolKey: POOL, SubsId, PhoneNoX: SecretNo });
       expect(detail.SecretBindDetailDTO).toMatchObject({ PhoneNoA: aNo(i), PhoneNoB: bNo(i) });
