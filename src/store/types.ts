@@ -61,6 +61,12 @@ export interface BindingStore {
   releaseNumber(poolKey: string, x: string): Promise<void>;
   /** QuerySecretNoRemain: inventory numbers available in a city (optionally with a prefix). */
   countInventory(city: string, prefix?: string): Promise<number>;
+  /**
+   * Cities that have (or had) inventory numbers: QuerySecretNoRemain City=全国 (nationwide total)
+   * and 全国列表 (per city). Optional so that older stores type-check; without it those two
+   * City values are refused.
+   */
+  inventoryCities?(): Promise<string[]>;
 
   // bindings
   bind(req: BindRequest): Promise<Binding>;
