@@ -104,7 +104,7 @@ describe.skipIf(!hasRedis)('startSweeper', () => {
       const store = new RedisBindingStore(conn.redis);
       await store.upsertPool('SW', { name: 'sweep', strictCity: false });
       await store.addNumbers('SW', [{ number: '17600000002', city: '杭州' }]);
-      const t = (await (conn.redis as Redis).time())[0]!;
+      const t = Number((await (conn.redis as Redis).time())[0]);
       const b = await store.bind({ mode: 'AXB', poolKey: 'SW', a: '13800000002', b: '13900000002', expiresAt: t + 2, recording: false, callDisplayType: 1 });
       const stop = startSweeper(store, 100, log);
       const recs = xKeys(b.x)[1];
@@ -116,7 +116,7 @@ describe.skipIf(!hasRedis)('startSweeper', () => {
       expect(gone).toBe(true);
       stop();
       // stopped: a binding expiring now stays until someone sweeps
-      const t2 = (await (conn.redis as Redis).time())[0]!;
+      const t2 = Number((await (conn.redis as Redis).time())[0]);
       await store.bind({ mode: 'AXB', poolKey: 'SW', a: '13800000003', b: '13900000003', expiresAt: t2 + 1, recording: false, callDisplayType: 1 });
       await sleep(2200);
       expect(await (conn.redis as Redis).exists(recs)).toBe(1);
