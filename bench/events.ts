@@ -1,6 +1,6 @@
 // Events benchmark (`npm run bench events`): webhook delivery through Redis to a local receiver.
 //  1. throughput: events/s from sink.event() to the receiver's 2xx, vs a same-run baseline of
-//     plain keep-alive HTTP POSTs of the same bodies at the same concurrency (no Redis);
+//     plain keep-alive HTTP POSTs (xline's own HTTP client) at the same concurrency, no Redis;
 //  2. latency: 500 calls/s × 5 events (start, ring, answer, hangup, CDR) for 10 s; delay from
 //     sink.cdr() (the hangup) to the receiver, p50/p99/max, vs plain POSTs at the same rate.
 // Redis is a private redis-server with AOF (appendfsync everysec), as xline's embedded one.
@@ -14,6 +14,7 @@ import { Registry } from 'prom-client';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/log.js';
 import { createEventPipeline } from '../src/events/pipeline.js';
+import { createPoster } from '../src/events/http-post.js';
 import type { CallEvent, CallRecord } from '../src/events/types.js';
 import { startRedisServer } from '../src/store/embedded-redis.js';
 import { connectRedis, waitReady } from '../src/store/redis-connection.js';
@@ -84,19 +85,20 @@ async function waitUntil(pred: () => boolean, timeoutMs: number): Promise<boolea
   return true;
 }
 
-/** Baseline: POST each body straight to the receiver, `concurrency` at a time. */
+/** Baseline: POST each body straight to the receiver, `concurrency` at a time, with xline's HTTP client. */
 async function plainPosts(url: string, bodies: string[], concurrency: number): Promise<number> {
+  const poster = createPoster(url, { timeoutMs: 10_000, maxSockets: concurrency });
   let next = 0;
   const t0 = performance.now();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (next < bodies.length) {
         const i = next++;
-        const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-xline-event-id': `base-${i}` }, body: bodies[i] });
-        await res.arrayBuffer();
+        await poster.post(bodies[i]!, { 'content-type': 'application/json', 'x-xline-event-id': `base-${i}` });
       }
     }),
   );
+  poster.close();
   return bodies.length / ((performance.now() - t0) / 1000);
 }
 
@@ -196,6 +198,7 @@ export async function run(): Promise<void> {
     const baseStart = new Map<string, number>();
     const backlog: string[] = [];
     let pacing = true;
+    const poster = createPoster(rx.url, { timeoutMs: 10_000, maxSockets: CONCURRENCY });
     const senders = Array.from({ length: CONCURRENCY }, async () => {
       while (pacing || backlog.length) {
         const id = backlog.shift();
@@ -203,8 +206,7 @@ export async function run(): Promise<void> {
           await sleep(1);
           continue;
         }
-        const res = await fetch(rx.url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-xline-event-id': id }, body: bodies[0] });
-        await res.arrayBuffer();
+        await poster.post(bodies[0]!, { 'content-type': 'application/json', 'x-xline-event-id': id });
       }
     });
     await paced(eventsPerSec, LATENCY_SECONDS, (i) => {
@@ -214,6 +216,7 @@ export async function run(): Promise<void> {
     });
     pacing = false;
     await Promise.all(senders);
+    poster.close();
     for (const [id, t] of baseStart) baseDelays.push((rx.arrivals.get(id) ?? Infinity) - t);
 
     console.log(`latency: ${CALLS_PER_SEC} calls/s × 5 events = ${eventsPerSec} events/s for ${LATENCY_SECONDS} s${okLat ? '' : ' (NOT ALL DELIVERED in 60 s)'}`);

@@ -9,6 +9,7 @@ import type { EventMetrics } from './metrics.js';
 import { ACK_DELIVERED, MOVE_DUE_RETRIES, SETTLE_FAILED, runScript, type RedisLike } from './scripts.js';
 import type { QueueEntry } from './store.js';
 import { signWebhook, type DeliveredType } from './webhook.js';
+import { createPoster, type Poster } from './http-post.js';
 
 export interface DeliveryWorkerOptions {
   redis: RedisLike;
@@ -54,10 +55,12 @@ export class DeliveryWorker {
   private lastPrune = 0;
   private readonly now: () => number;
   private readonly blockMs: number;
+  private readonly poster: Poster;
 
   constructor(private readonly o: DeliveryWorkerOptions) {
     this.now = o.now ?? Date.now;
     this.blockMs = o.blockMs ?? 1000;
+    this.poster = createPoster(o.url, { timeoutMs: o.timeoutMs, maxSockets: o.concurrency });
   }
 
   private starting?: Promise<void>;
@@ -96,6 +99,7 @@ export class DeliveryWorker {
     await this.loopDone;
     await Promise.allSettled([...this.inflight]);
     while (this.ticking) await sleep(10);
+    this.poster.close();
   }
 
   /** SIGKILL in-process, for tests: drop everything without settling (entries stay pending). */
@@ -105,6 +109,7 @@ export class DeliveryWorker {
     if (this.ticker) clearInterval(this.ticker);
     this.wakeSlotWaiters();
     this.reader?.disconnect();
+    this.poster.close();
   }
 
   private free(): number {
@@ -199,22 +204,9 @@ export class DeliveryWorker {
       'x-xline-timestamp': String(ts),
     };
     if (this.o.secret) headers['x-xline-signature'] = signWebhook(this.o.secret, ts, e.body);
-    let status = 0;
-    let error = '';
-    try {
-      const res = await fetch(this.o.url, {
-        method: 'POST',
-        headers,
-        body: e.body,
-        redirect: 'manual',
-        signal: AbortSignal.timeout(this.o.timeoutMs),
-      });
-      status = res.status;
-      // Read the (small) answer so the keep-alive connection goes back to the pool.
-      await res.arrayBuffer().catch(() => undefined);
-    } catch (err) {
-      error = errText(err);
-    }
+    const r = await this.poster.post(e.body, headers);
+    const status = r.status;
+    const error = r.error ?? '';
     if (this.abandoned) return;
     const type = e.type as DeliveredType;
     try {
