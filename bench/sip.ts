@@ -42,6 +42,8 @@ interface Step {
   failed: number;
   p50?: number;
   p99?: number;
+  /** Answered calls whose 180 never reached the caller (UDP receive buffer overflow under load). */
+  no180: number;
   drachtioCpuPer1k: number;
   nodeCpuPer1k: number;
   note?: string;
@@ -205,6 +207,7 @@ async function loadStep(
     calls: stats?.successful ?? 0,
     failed,
     ...(pdd.length ? { p50: pct(pdd, 0.5), p99: pct(pdd, 0.99) } : {}),
+    no180: Math.max(0, (stats?.successful ?? 0) - pdd.length),
     drachtioCpuPer1k: ((d1 - d0) / Math.max(1, calls)) * 1000,
     nodeCpuPer1k: ((n1.user + n1.system) / 1e6 / Math.max(1, calls)) * 1000,
     ...(r.code !== 0 && failed === 0 ? { note: `sipp exit ${r.code}` } : {}),
@@ -250,7 +253,7 @@ function pct(sorted: number[], q: number): number {
 
 function fmtStep(v: Variant, s: Step): string {
   const pdd = s.p50 !== undefined ? `PDD p50 ${s.p50.toFixed(1)} ms p99 ${s.p99!.toFixed(1)} ms` : 'PDD n/a';
-  return `  ${String(s.rate).padStart(4)} calls/s  ${v.padEnd(12)} ${s.ok ? 'clean ' : 'FAILED'} ${String(s.calls).padStart(5)} ok ${String(s.failed).padStart(4)} failed  ${pdd}  CPU/1000 calls: drachtio ${s.drachtioCpuPer1k.toFixed(2)} s, node ${s.nodeCpuPer1k.toFixed(2)} s${s.note ? `  (${s.note})` : ''}`;
+  return `  ${String(s.rate).padStart(4)} calls/s  ${v.padEnd(12)} ${s.ok ? 'clean ' : 'FAILED'} ${String(s.calls).padStart(5)} ok ${String(s.failed).padStart(4)} failed ${String(s.no180).padStart(3)} w/o 180  ${pdd}  CPU/1000 calls: drachtio ${s.drachtioCpuPer1k.toFixed(2)} s, node ${s.nodeCpuPer1k.toFixed(2)} s${s.note ? `  (${s.note})` : ''}`;
 }
 
 function summarize(results: Record<Variant, Step[]>): void {

@@ -60,10 +60,10 @@ export class CallSession implements MediaCall {
   /** R-URI user as received, for the CDR of calls whose X did not parse. */
   rawX = '';
   readonly done: Promise<void>;
-  readonly signal: AbortSignal;
 
   private readonly t0 = performance.now();
-  private readonly abort = new AbortController();
+  /** Made on first use: only media calls need it, and AbortController is not free per call. */
+  private abort?: AbortController;
   private resolveDone!: () => void;
   private ending?: CallEnding;
   private binding?: Binding;
@@ -95,7 +95,6 @@ export class CallSession implements MediaCall {
     this.callId = req.get('Call-ID');
     this.log = env.log.child({ callId: this.callId });
     this.done = new Promise((r) => (this.resolveDone = r));
-    this.signal = this.abort.signal;
     env.registry.add(this);
     env.metrics.live.inc();
     req.on('cancel', () => this.onCallerCancel());
@@ -103,6 +102,14 @@ export class CallSession implements MediaCall {
 
   get srf(): Srf {
     return this.env.srf;
+  }
+
+  get signal(): AbortSignal {
+    if (!this.abort) {
+      this.abort = new AbortController();
+      if (this.ending) this.abort.abort();
+    }
+    return this.abort.signal;
   }
 
   get ended(): boolean {
@@ -121,7 +128,7 @@ export class CallSession implements MediaCall {
   /** Refusal before any B leg: final response with Reason, CDR with call_type 4. */
   refuse(status: number, cause: number, controlType: string, controlMsg: string, binding?: Binding): Promise<void> {
     if (binding) this.binding = binding;
-    this.log.info({ status, cause, controlType }, 'CallSession:refuse');
+    this.log.debug({ status, cause, controlType }, 'CallSession:refuse');
     return this.end({
       dir: RELEASE_DIR.PLATFORM,
       cause,
@@ -140,7 +147,9 @@ export class CallSession implements MediaCall {
     this.binding = d.binding;
     this.callType = d.callType;
     this.target = d.target;
-    this.emitStart();
+    // After the B INVITE has left: the event write is not on the post-dial path. Its `at` is
+    // the INVITE's arrival, and any later event of the call comes at least one round trip later.
+    setImmediate(() => this.emitStart());
   }
 
   bLeg(target: string): { uri: string; headers: Record<string, string> } {
@@ -163,7 +172,7 @@ export class CallSession implements MediaCall {
     this.routed(d);
     if (this.ended) return;
     const { uri, headers } = this.bLeg(d.target);
-    this.log.info({ target: d.target, callType: d.callType, subsId: d.binding.subsId }, 'CallSession:bridge');
+    this.log.debug({ target: d.target, callType: d.callType, subsId: d.binding.subsId }, 'CallSession:bridge');
     this.bLaunched = true;
     const cfg = this.env.config;
     try {
@@ -194,7 +203,7 @@ export class CallSession implements MediaCall {
       }
       if (err instanceof Srf.SipError && err.status >= 300) {
         const cause = parseQ850(err.res?.get('Reason')) ?? causeForStatus(err.status, this.ringAt !== undefined);
-        this.log.info({ status: err.status, cause }, 'CallSession:bridge B failed');
+        this.log.debug({ status: err.status, cause }, 'CallSession:bridge B failed');
         await this.end({ dir: RELEASE_DIR.CALLEE, cause, status: err.status, outcome: 'failed' });
         return;
       }
@@ -245,7 +254,7 @@ export class CallSession implements MediaCall {
       this.log.info('CallSession:max call duration reached');
       void this.end({ dir: RELEASE_DIR.PLATFORM, cause: Q850.NORMAL_CLEARING, outcome: 'answered' });
     }, maxMs);
-    this.log.info('CallSession:connected');
+    this.log.debug('CallSession:connected');
   }
 
   private async relayReinvite(from: Dialog, to: Dialog, req: Req, res: Res): Promise<void> {
@@ -353,7 +362,7 @@ export class CallSession implements MediaCall {
     if (this.ringTimer) clearTimeout(this.ringTimer);
     if (this.maxTimer) clearTimeout(this.maxTimer);
     this.ringTimer = this.maxTimer = undefined;
-    this.abort.abort();
+    this.abort?.abort();
     const reason = relayReason ?? reasonHeader(e.cause);
 
     if (this.signalling) {
@@ -387,7 +396,20 @@ export class CallSession implements MediaCall {
     this.env.registry.remove(this);
     this.env.metrics.live.dec();
     this.env.metrics.calls.inc({ outcome });
-    this.log.info({ outcome, releaseDir: e.dir, releaseCause: e.cause }, 'CallSession:end');
+    // One info line per call, with what a reader needs to follow it (numbers masked).
+    this.log.info(
+      {
+        outcome,
+        releaseDir: e.dir,
+        releaseCause: e.cause,
+        ...(this.target ? { target: this.target } : {}),
+        ...(this.binding ? { subsId: this.binding.subsId } : {}),
+        callType: this.callType,
+        ...(e.controlType ? { controlType: e.controlType } : {}),
+        ...(this.answerAt !== undefined ? { talkMs: releaseAt - this.answerAt } : {}),
+      },
+      'CallSession:end',
+    );
 
     return this.writeRecords(e, releaseAt).finally(() => this.resolveDone());
   }

@@ -3,7 +3,8 @@
 // calls next(). Order: trunk allow-list → call session → caller → X → one lookup + decide().
 import type Srf from 'drachtio-srf';
 import type { CountryCode } from 'libphonenumber-js';
-import { canonicalNumber } from '../domain/numbers.js';
+// National-form CN mobiles skip libphonenumber's full parse (same metadata, same verdict).
+import { canonicalNumberFast as canonicalNumber } from '../api/dypls/fast-number.js';
 import type { Decision } from '../domain/route.js';
 import { Q850 } from '../domain/route.js';
 import type { Logger } from '../log.js';

@@ -1,7 +1,18 @@
 // Alibaba report times: 'YYYY-MM-DD HH:mm:ss' wall clock in the configured zone.
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
+/** Several report times per call fall in the same second: keep the last one formatted. */
+let last = { second: NaN, timeZone: '', text: '' };
+
 export function reportTime(ms: number, timeZone: string): string {
+  const second = Math.floor(ms / 1000);
+  if (second === last.second && timeZone === last.timeZone) return last.text;
+  const text = format(second * 1000, timeZone);
+  last = { second, timeZone, text };
+  return text;
+}
+
+function format(ms: number, timeZone: string): string {
   let f = formatters.get(timeZone);
   if (!f) {
     f = new Intl.DateTimeFormat('en-CA', {
