@@ -64,7 +64,7 @@ describe.each(backends)('RedisBindingStore on $name', (kind) => {
     backend = await kind.start();
     redis = await backend.connect();
     store = new RedisBindingStore(redis, { poolCacheMs: 200 });
-  }, 90_000);
+  }, 150_000);
   afterAll(async () => {
     await store?.close();
     await backend?.stop();
@@ -139,6 +139,17 @@ describe.each(backends)('RedisBindingStore on $name', (kind) => {
       await expectCode(store.releaseNumber(poolKey, got.number), 'isv.NO_NOT_EXIST');
       expect((await store.lookup(newNum(), got.number)).kind).toBe('none');
       await expectCode(store.bind(await req(poolKey, { x: got.number })), 'isv.NO_NOT_EXIST');
+    });
+
+    it('moves an inventory number named in addNumbers into the pool', async () => {
+      const city = `移${np}`;
+      const x = newX();
+      await store.addInventory([{ number: x, city }]);
+      const { poolKey } = await newPool([]);
+      expect(await store.addNumbers(poolKey, [{ number: x, city }])).toEqual({ added: 1, existing: 0, conflicts: [] });
+      expect(await store.countInventory(city)).toBe(0);
+      expect((await store.getPool(poolKey))!.numbers).toBe(1);
+      await expectCode(store.buyNumber(poolKey, city), 'isv.NO_AVAILABLE_NUMBER');
     });
 
     it('hands each inventory number to exactly one of many concurrent buyers', async () => {

@@ -98,7 +98,17 @@ export function parseClusterNodes(text: string): ClusterNode[] {
     });
 }
 
+/** Starts a cluster; on a shared, busy machine a start can fail (a port taken meanwhile): one retry. */
 export async function startTestCluster(opts: ClusterOptions = {}): Promise<TestCluster> {
+  try {
+    return await startOnce(opts);
+  } catch (e) {
+    process.stderr.write(`test cluster: first start failed (${e instanceof Error ? e.message : String(e)}); retrying on other ports\n`);
+    return startOnce(opts);
+  }
+}
+
+async function startOnce(opts: ClusterOptions): Promise<TestCluster> {
   const masters = opts.masters ?? 3;
   const replicas = opts.replicasPerMaster ?? 1;
   const nodeTimeout = opts.nodeTimeoutMs ?? 1000;
@@ -190,7 +200,13 @@ export async function startTestCluster(opts: ClusterOptions = {}): Promise<TestC
       await new Promise((r) => setTimeout(r, 100));
     }
   };
-  await waitOk();
+  try {
+    await waitOk(60_000);
+  } catch (e) {
+    await Promise.all([...children.values()].map((c) => c.stop()));
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
 
   return {
     seeds: ports.map((p) => `127.0.0.1:${p}`),
