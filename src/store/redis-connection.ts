@@ -6,6 +6,14 @@
 // second instead of hanging; the client keeps reconnecting in the background. Commands are never
 // retried by the client: a bind whose reply was lost must not run twice (it could land on
 // another X); its outcome is reported as unknown (SYSTEM_ERROR) and QuerySubsId can tell.
+//
+// Durability on Redis Cluster failover (test/integration/store-failover.test.ts tests exactly this):
+// - planned failover (CLUSTER FAILOVER on a replica, the default mode): the replica takes over only
+//   once it has the master's whole replication stream, so every bind that returned OK survives;
+// - master crash: Redis replicates asynchronously, so binds acknowledged before the replica had
+//   received them (on a LAN, the last milliseconds before the crash) can be lost; everything the
+//   replica had received survives. Calls during the switch fail fast with isp.SYSTEM_ERROR and the
+//   client finds the promoted replica by itself (slot map refreshed on errors and every 2 s).
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';

@@ -11,10 +11,13 @@
 //   the pool but not offered for allocation nor counted by getPool until reconcile() re-adds it.
 // - buyNumber: ZREM the inventory hint first (a reservation: only one buyer wins it), then claim
 //   x:{X}, then add the pool hint. A crash after the ZREM leaves the X in inventory per x:{X} but
-//   invisible; reconcile() re-adds it.
+//   invisible; a crash after the claim leaves it in the pool without a hint; reconcile() re-adds
+//   either hint.
 // - releaseNumber: x:{X} back to inventory first (refused while live bindings exist), then drop
-//   the pool hint and add the inventory hint; a crash leaves a stale pool hint (binds skip it and
-//   drop it) and a missing inventory hint (reconcile() re-adds it).
+//   the pool hint and add the inventory hint; a crash leaves a stale pool hint (binds skip it: the
+//   per-X script answers NOPOOL; reconcile() drops it) and a missing inventory hint (re-added).
+// Counts: getPool confirms every hinted X against x:{X}, so it is exact except for an X whose
+// hint a crash removed (until reconcile); countInventory counts hints (exact without crashes).
 // - bind: the per-X script writes the binding; when it lowers the X's due hint (x:{X}.d) the caller
 //   ZADDs LT into the due index. A crash in between leaves bindings the sweep will not find until
 //   reconcile() republishes x:{X}.d; they never route after expiry regardless (scripts check TIME).
