@@ -165,6 +165,37 @@ describe.each(backends)('RedisBindingStore on $name', (kind) => {
     });
   });
 
+  describe.skipIf(!kind.available)('round trips', () => {
+    /** Commands the client sends while op runs (every command goes through sendCommand). */
+    async function commandsOf(op: () => Promise<unknown>): Promise<string[]> {
+      const c = redis as unknown as { sendCommand: (cmd: { name: string }) => unknown };
+      const orig = c.sendCommand;
+      const seen: string[] = [];
+      c.sendCommand = function (this: unknown, cmd: { name: string }, ...rest: unknown[]) {
+        seen.push(cmd.name);
+        return (orig as (...a: unknown[]) => unknown).call(this, cmd, ...rest);
+      };
+      try {
+        await op();
+      } finally {
+        c.sendCommand = orig;
+      }
+      return seen;
+    }
+
+    it('a lookup is one EVALSHA; a bind on a warm pool is one EVALSHA', async () => {
+      const { poolKey, xs } = await newPool(1);
+      const first = await store.bind(await req(poolKey));
+      await store.lookup(first.a, xs[0]!); // scripts loaded on this connection / node
+      for (const caller of [first.a, first.b!, newNum()]) {
+        expect(await commandsOf(() => store.lookup(caller, xs[0]!))).toEqual(['evalsha']);
+      }
+      // expiring later than the X's earliest binding: nothing to tell the sweep index
+      const later = await req(poolKey, { expiresAt: first.expiresAt + 10 });
+      expect(await commandsOf(() => store.bind(later))).toEqual(['evalsha']);
+    });
+  });
+
   describe.skipIf(!kind.available)('AXB', () => {
     it('routes A to B and B to A; strangers are refused; unknown X is none', async () => {
       const { poolKey } = await newPool(1);
