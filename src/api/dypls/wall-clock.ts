@@ -45,7 +45,19 @@ export function zoneOffset(zone: string, t: number): number {
  * 'YYYY-MM-DD HH:mm:ss' in `zone` → unix seconds, or undefined when it is not that format or not
  * a real date (2024-02-30, 25:00:00).
  */
+// Clients send the same Expiration (and, within a second, the same Timestamp) request after
+// request: remember the last answer of each parser.
+let lastWall = { s: '', zone: '', t: undefined as number | undefined };
+let lastIso = { s: '', t: undefined as number | undefined };
+
 export function parseWallClock(s: string, zone: string): number | undefined {
+  if (s === lastWall.s && zone === lastWall.zone) return lastWall.t;
+  const t = parseWallClockUncached(s, zone);
+  lastWall = { s, zone, t };
+  return t;
+}
+
+function parseWallClockUncached(s: string, zone: string): number | undefined {
   const m = WALL.exec(s);
   if (!m) return undefined;
   const [y, mo, d, h, mi, se] = m.slice(1).map(Number) as [number, number, number, number, number, number];
@@ -70,6 +82,13 @@ export function formatWallClock(t: number, zone: string): string {
 
 /** POP Timestamp 'YYYY-MM-DDTHH:mm:ssZ' (fraction allowed) → unix ms, or undefined. */
 export function parsePopTimestamp(s: string): number | undefined {
+  if (s === lastIso.s) return lastIso.t;
+  const t = parsePopTimestampUncached(s);
+  lastIso = { s, t };
+  return t;
+}
+
+function parsePopTimestampUncached(s: string): number | undefined {
   const m = ISO.exec(s);
   if (!m) return undefined;
   const [y, mo, d, h, mi, se] = m.slice(1).map(Number) as [number, number, number, number, number, number];
