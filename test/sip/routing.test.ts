@@ -188,8 +188,10 @@ describe.skipIf(!canRun)('SIP routing through drachtio-server (sipp both ends)',
 
       it('an expired binding stops routing: 404 cause 1', async () => {
         const a = mobile('138');
-        const { x } = await bind(side, { mode: 'AXB', a, b: mobile('139'), expiresAt: Math.floor(Date.now() / 1000) + 1 });
-        await new Promise((r) => setTimeout(r, 2100));
+        const expiresAt = Math.floor(Date.now() / 1000) + 2;
+        const { x } = await bind(side, { mode: 'AXB', a, b: mobile('139'), expiresAt });
+        // Routing stops at the expiry second itself.
+        await new Promise((r) => setTimeout(r, expiresAt * 1000 - Date.now() + 50));
         await refused({ uac: 'uac-unbound-expect-404.xml', x, caller: a }, 404, 1);
       });
 
@@ -323,6 +325,20 @@ describe.skipIf(!canRun)('SIP routing through drachtio-server (sipp both ends)',
         const lone = mobile('138');
         const { x: x2 } = await bind(side, { mode: 'AXN', a: lone });
         await refused({ uac: 'uac-unbound-expect-404.xml', x: x2, caller: lone }, 404, 1);
+      });
+
+      it('metrics: calls by outcome, live-call gauge back to 0, post-dial delay observed', async () => {
+        const a = mobile('138');
+        const b = mobile('139');
+        const { x } = await bind(side, { mode: 'AXB', a, b });
+        await call(s, { uac: 'uac-call-expect-200.xml', uas: 'uas-answer.xml', x, caller: a, target: b });
+        const text = await s.ctx.metrics.metrics();
+        const value = (re: RegExp) => Number(re.exec(text)?.[1] ?? NaN);
+        expect(value(/^xline_sip_calls_total\{outcome="answered"\} (\d+)/m)).toBeGreaterThanOrEqual(1);
+        expect(value(/^xline_sip_calls_total\{outcome="refused"\} (\d+)/m)).toBeGreaterThanOrEqual(1);
+        expect(value(/^xline_sip_calls_total\{outcome="untrusted"\} (\d+)/m)).toBeGreaterThanOrEqual(1);
+        expect(value(/^xline_sip_live_calls (\d+)/m)).toBe(0);
+        expect(value(/^xline_sip_post_dial_delay_seconds_count (\d+)/m)).toBeGreaterThanOrEqual(1);
       });
 
       it('AX: anyone→X rings A; A calling its own X is refused', async () => {

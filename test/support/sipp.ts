@@ -78,7 +78,7 @@ export async function startSipp(o: SippOptions): Promise<SippProcess> {
   if (!sippBin) throw new Error('sipp binary not found');
   const dir = mkdtempSync(join(tmpdir(), 'xline-sipp-'));
   const port = o.port ?? (await freeUdpTcpPort());
-  const mediaPort = await freeUdpTcpPort();
+  const mediaPort = await freeUdpRange(4);
   const scenario = isAbsolute(o.scenario) ? o.scenario : join(SCENARIO_DIR, o.scenario);
   const msgFile = join(dir, 'messages.log');
   const errFile = join(dir, 'errors.log');
@@ -137,6 +137,32 @@ export async function startSipp(o: SippOptions): Promise<SippProcess> {
       return done;
     },
   };
+}
+
+/**
+ * A base port with `n` consecutive free UDP ports: sipp binds its audio echo socket on -mp and
+ * its video socket on -mp + 2, and exits when either is taken.
+ */
+async function freeUdpRange(n: number): Promise<number> {
+  const { createSocket } = await import('node:dgram');
+  const tryBind = (port: number) =>
+    new Promise<import('node:dgram').Socket | undefined>((res) => {
+      const sock = createSocket('udp4');
+      sock.once('error', () => res(undefined));
+      sock.bind(port, '127.0.0.1', () => res(sock));
+    });
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 20_000 + 2 * Math.floor(Math.random() * 20_000);
+    const held: import('node:dgram').Socket[] = [];
+    for (let i = 0; i < n; i++) {
+      const sock = await tryBind(base + i);
+      if (!sock) break;
+      held.push(sock);
+    }
+    await Promise.all(held.map((h) => new Promise<void>((r) => h.close(() => r()))));
+    if (held.length === n) return base;
+  }
+  throw new Error(`no ${n} consecutive free UDP ports`);
 }
 
 /** Runs sipp to completion. */
