@@ -35,6 +35,8 @@ interface LoadResult {
   errors: number;
   timeouts: number;
   sampleFailure?: string;
+  /** Load generator CPU, in cores (1.0 = it saturated one core: the figure is its limit). */
+  genCpu: number;
 }
 
 // The load generator, as plain CommonJS run by its own node process (its own event loop and core;
@@ -76,7 +78,7 @@ const request = workerData.mode === 'bind'
 autocannon({ url: workerData.url, connections: workerData.connections, duration: workerData.seconds, requests: [request] }, (err, r) => {
   if (err) { report({ error: String(err) }); return; }
   report({ rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, total: r.requests.total,
-    ok, notOk, errors: r.errors, timeouts: r.timeouts, sampleFailure });
+    ok, notOk, errors: r.errors, timeouts: r.timeouts, sampleFailure, genCpu: (process.cpuUsage().user + process.cpuUsage().system) / 1e6 / workerData.seconds });
 });
 `;
 
@@ -177,13 +179,15 @@ export async function run(): Promise<void> {
     // BENCH_API_ONLY=bind skips the baseline (for profiling the bind path alone).
     const onlyBind = process.env.BENCH_API_ONLY === 'bind';
     const hc = cpuNow(redisServer.process.pid);
-    const h = onlyBind ? { rps: NaN, p50: NaN, p99: NaN, notOk: 0, errors: 0, total: 0 } : await load(helloUrl, 'hello');
+    const h = onlyBind ? { rps: NaN, p50: NaN, p99: NaN, notOk: 0, errors: 0, total: 0, genCpu: NaN } : await load(helloUrl, 'hello');
     const bc = cpuNow(redisServer.process.pid);
     const b = await load(apiUrl, 'bind', { pool: 'BENCH', expiration, firstSeq: 0 });
     const ec = cpuNow(redisServer.process.pid);
     const binds = (b.ok / b.total) * b.rps;
-    console.log(`hello-world : ${fmt(h.rps)} req/s  p50 ${h.p50} ms  p99 ${h.p99} ms  (${h.notOk + h.errors} failed)`);
-    console.log(`BindAxb     : ${fmt(binds)} binds/s  p50 ${b.p50} ms  p99 ${b.p99} ms  (${fmt(b.ok)} OK, ${b.notOk} not OK, ${b.errors} errors, ${b.timeouts} timeouts)`);
+    console.log(`hello-world : ${fmt(h.rps)} req/s  p50 ${h.p50} ms  p99 ${h.p99} ms  (${h.notOk + h.errors} failed; load generator ${(h.genCpu ?? NaN).toFixed(2)} cores)`);
+    console.log(
+      `BindAxb     : ${fmt(binds)} binds/s  p50 ${b.p50} ms  p99 ${b.p99} ms  (${fmt(b.ok)} OK, ${b.notOk} not OK, ${b.errors} errors, ${b.timeouts} timeouts; load generator ${b.genCpu.toFixed(2)} cores)`,
+    );
     if (b.sampleFailure) console.log(`  first failure: ${b.sampleFailure}`);
     // CPU per request does not depend on what else the machine runs, unlike the rates above.
     const usHello = h.total ? (bc.node - hc.node) / h.total : NaN;
