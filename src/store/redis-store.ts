@@ -377,7 +377,9 @@ export class RedisBindingStore implements BindingStore {
 
   async bind(req: BindRequest): Promise<Binding> {
     checkBind(req);
-    const pool = await this.requirePool(req.poolKey);
+    // hot path: a cached, fresh pool costs no await
+    const cached = this.pools.get(req.poolKey);
+    const pool = cached && Date.now() - cached.loadedAt <= this.poolCacheMs ? cached : await this.requirePool(req.poolKey);
     const tail = packTail(req);
     const packed = [req.poolKey, req.mode, req.a, req.b ?? '', req.extension ?? '', req.expiresAt, tail].join(SEP);
 
