@@ -96,6 +96,7 @@ export async function dyplsGateway(app: FastifyInstance, ctx: AppContext, opts: 
     l.observe(seconds);
   };
   const log = ctx.log.child({ component: 'dypls' });
+  const debug = log.isLevelEnabled('debug');
 
   interface Authenticated {
     action: DyplsAction<any>;
@@ -223,7 +224,10 @@ export async function dyplsGateway(app: FastifyInstance, ctx: AppContext, opts: 
         log.error({ requestId, action: actionName, err }, 'dypls: system error');
       }
     }
-    count(actionName, code, (performance.now() - started) / 1000);
+    const seconds = (performance.now() - started) / 1000;
+    count(actionName, code, seconds);
+    // No numbers in this line; per request, so debug only (counts and latency are in /metrics).
+    if (debug) log.debug({ requestId, action: actionName, code, ms: Math.round(seconds * 1000) }, 'dypls: answered');
     reply.code(status).header('x-acs-request-id', requestId).send(body);
   }
 
