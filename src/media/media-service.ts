@@ -1,0 +1,132 @@
+// xline's MediaHandler (src/sip/media-seam.ts): FreeSWITCH through drachtio-fsmrf for AXN
+// extension prompts, ring tones and recording. Made from the SIP app's Srf (fsmrf sends its
+// INVITEs to FreeSWITCH through the same drachtio-server connection).
+import type Srf from 'drachtio-srf';
+import type { AppContext } from '../context.js';
+import type { RingConfig } from '../domain/binding.js';
+import type { BridgeDecision, CollectDecision, MediaCall, MediaHandler } from '../sip/media-seam.js';
+import { MediaLink } from './media-server.js';
+import { MediaSession, type MediaEnv } from './media-session.js';
+import { recordingLinks } from './recording-files.js';
+import { DEFAULT_RINGBACK, ringToneExists, ringTonePath } from './ring-tones.js';
+
+export interface MediaService extends MediaHandler {
+  readonly link: MediaLink;
+  /** FreeSWITCH endpoints xline holds right now (0 when no call is in media). */
+  liveEndpoints(): number;
+  /** Resolves true once FreeSWITCH is connected, false after `ms`. */
+  waitUp(ms: number): Promise<boolean>;
+  stop(): Promise<void>;
+}
+
+/** Pool-level RingConfig defaults, read from the store and kept for a short while. */
+class PoolRingDefaults {
+  private readonly cache = new Map<string, { at: number; rc?: RingConfig; pending?: Promise<void> }>();
+
+  constructor(
+    private readonly ctx: AppContext,
+    private readonly ttlMs = 30_000,
+  ) {}
+
+  /** Reads every pool's defaults: wantsBridge() must know them before the first call. */
+  async refreshAll(): Promise<void> {
+    try {
+      const keys = await this.ctx.store.listPools();
+      await Promise.all(keys.map((k) => this.refresh(k)));
+    } catch (err) {
+      this.ctx.log.warn({ err: String(err) }, 'media: pool list not readable');
+    }
+  }
+
+  /** What is known now (no I/O); starts a refresh when missing or stale. */
+  peek(poolKey: string): RingConfig | undefined {
+    const e = this.cache.get(poolKey);
+    if (!e || Date.now() - e.at > this.ttlMs) void this.refresh(poolKey);
+    return e?.rc;
+  }
+
+  async get(poolKey: string): Promise<RingConfig | undefined> {
+    const e = this.cache.get(poolKey);
+    if (e && Date.now() - e.at <= this.ttlMs) return e.rc;
+    await this.refresh(poolKey);
+    return this.cache.get(poolKey)?.rc;
+  }
+
+  private refresh(poolKey: string): Promise<void> {
+    const e = this.cache.get(poolKey);
+    if (e?.pending) return e.pending;
+    const pending = this.ctx.store
+      .getPool(poolKey)
+      .then((p) => {
+        this.cache.set(poolKey, { at: Date.now(), ...(p?.ringConfig ? { rc: p.ringConfig } : {}) });
+      })
+      .catch((err: unknown) => {
+        // Keep the last known value; ring tones must not fail a call.
+        this.ctx.log.warn({ err: String(err), poolKey }, 'media: pool ring defaults not readable');
+        const old = this.cache.get(poolKey);
+        if (old) delete old.pending;
+      });
+    this.cache.set(poolKey, { at: e?.at ?? 0, ...(e?.rc ? { rc: e.rc } : {}), pending });
+    return pending;
+  }
+}
+
+export function startMedia(ctx: AppContext, srf: Srf): MediaService {
+  const { config } = ctx;
+  const log = ctx.log.child({ component: 'media' });
+  const [advHost, advPort] = (config.MEDIA_ADVERTISED_ADDRESS ?? '').split(':');
+  const link = new MediaLink(
+    srf,
+    {
+      host: config.FREESWITCH_HOST,
+      port: config.FREESWITCH_PORT,
+      secret: config.FREESWITCH_SECRET,
+      listenAddress: config.MEDIA_LISTEN_ADDRESS,
+      listenPort: config.MEDIA_LISTEN_PORT,
+      ...(advHost ? { advertisedAddress: advHost } : {}),
+      ...(advPort ? { advertisedPort: Number(advPort) } : {}),
+    },
+    log,
+    (up) => {
+      ctx.health.media = up;
+    },
+  );
+  link.start();
+  const pools = new PoolRingDefaults(ctx);
+  void pools.refreshAll();
+  const poolTimer = setInterval(() => void pools.refreshAll(), 30_000);
+  poolTimer.unref();
+
+  const toneId = (d: BridgeDecision, poolRc: RingConfig | undefined): string | undefined =>
+    d.ringKey ? (d.binding.ringConfig?.[d.ringKey] ?? poolRc?.[d.ringKey]) : undefined;
+
+  const env: MediaEnv = {
+    config,
+    link,
+    links: recordingLinks(config),
+    async ringSource(d) {
+      const id = toneId(d, await pools.get(d.binding.poolKey));
+      if (!id) return DEFAULT_RINGBACK;
+      if (await ringToneExists(config, id)) return ringTonePath(config, id);
+      log.warn({ toneId: id, subsId: d.binding.subsId }, 'media: ring tone file missing, playing the default ringback');
+      return DEFAULT_RINGBACK;
+    },
+  };
+
+  return {
+    link,
+    available: () => link.up,
+    wantsBridge(d) {
+      // Without FreeSWITCH a call still goes out as a plain bridge: no tone, no recording.
+      return link.up && (d.record || toneId(d, pools.peek(d.binding.poolKey)) !== undefined);
+    },
+    collect: (call: MediaCall, _d: CollectDecision) => new MediaSession(env, call).collect(),
+    bridge: (call: MediaCall, d: BridgeDecision) => new MediaSession(env, call).bridge(d),
+    liveEndpoints: () => link.liveEndpoints(),
+    waitUp: (ms) => link.waitUp(ms),
+    stop: () => {
+      clearInterval(poolTimer);
+      return link.stop();
+    },
+  };
+}

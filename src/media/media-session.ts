@@ -1,0 +1,511 @@
+// One call's media: the caller answered into a FreeSWITCH endpoint (extension prompt) or held in
+// early media (ring tone), the B leg offered from a second endpoint, both bridged inside
+// FreeSWITCH (so recording sees both parties). Every resource is taken through one function
+// that also frees it if the call ended meanwhile; `teardown()` runs once and hands the ending to
+// the SIP call session (MediaCall.end), which writes events and the CDR.
+import { mkdir } from 'node:fs/promises';
+import { dirname, basename } from 'node:path';
+import Srf from 'drachtio-srf';
+import type Mrf from 'drachtio-fsmrf';
+import type { Config } from '../config.js';
+import type { Decision } from '../domain/route.js';
+import { Q850 } from '../domain/route.js';
+import type { BridgeDecision, CallEnding, MediaCall } from '../sip/media-seam.js';
+import { causeForStatus, parseQ850, reasonHeader } from '../sip/q850.js';
+import type { MediaLink } from './media-server.js';
+import { MediaUnavailableError } from './media-server.js';
+import { announcementFor, EXTENSION_ENTRY, PROMPT } from './prompts.js';
+import { recordingDuration, recordingPath, type RecordingLinks } from './recording-files.js';
+
+type Req = Srf.SrfRequest;
+type Res = Srf.SrfResponse;
+type Dialog = Srf.Dialog;
+
+const DIR = { PLATFORM: 0, CALLER: 1, CALLEE: 2 } as const;
+const SDP = { 'Content-Type': 'application/sdp' };
+const CODECS = ['PCMU', 'PCMA'];
+const DTMF_INFO = /^application\/(dtmf-relay|dtmf)\b/i;
+
+export interface MediaEnv {
+  config: Config;
+  link: MediaLink;
+  links: RecordingLinks;
+  /** What the caller hears while B rings: a ring-tone file or FreeSWITCH's default ringback. */
+  ringSource(d: BridgeDecision): Promise<string>;
+}
+
+/** The call ended while a step was waiting. */
+class CallGone extends Error {
+  constructor() {
+    super('call ended');
+  }
+}
+
+class Unplayable extends Error {}
+
+export class MediaSession {
+  private readonly local = new AbortController();
+  private readonly endpoints: Mrf.Endpoint[] = [];
+  private callerEp?: Mrf.Endpoint;
+  private bEp?: Mrf.Endpoint;
+  /** Caller's dialog once xline answered it; B's dialog once B answered. */
+  private uas?: Dialog;
+  private uac?: Dialog;
+  private uacReq?: Req;
+  private bSettled = false;
+  private alerted = false;
+  private bAnswered = false;
+  private ringback?: { active: boolean; done: Promise<void> };
+  private recordPath?: string;
+  private ending?: CallEnding;
+  private torn = false;
+  private tornDown?: Promise<void>;
+  private readonly timers = new Set<NodeJS.Timeout>();
+
+  constructor(
+    private readonly env: MediaEnv,
+    private readonly call: MediaCall,
+  ) {
+    // The SIP side ended the call (caller CANCEL, drain, drachtio lost): stop every step.
+    if (call.signal.aborted) this.local.abort();
+    else call.signal.addEventListener('abort', () => this.stop({ dir: DIR.PLATFORM, cause: Q850.NORMAL_CLEARING }), { once: true });
+    // ...and if its teardown runs first, ours frees the endpoints and dialogs all the same.
+    call.own({ destroy: () => this.teardown() });
+  }
+
+  private get log() {
+    return this.call.log;
+  }
+
+  // ---- the two flows ----------------------------------------------------------------------
+
+  /** AXN extension: answer, prompt, collect, route, ring A, bridge. */
+  async collect(): Promise<void> {
+    try {
+      await this.answerCaller();
+      const d = await this.askExtension();
+      if (d) {
+        this.call.routed(d);
+        this.log.info({ target: d.target, subsId: d.binding.subsId }, 'MediaSession:extension routed');
+        await this.connectB(d);
+      }
+    } catch (err) {
+      this.failed(err);
+    } finally {
+      await this.teardown();
+    }
+  }
+
+  /** A bridge that needs media (ring tone, recording) for a caller not answered yet. */
+  async bridge(d: BridgeDecision): Promise<void> {
+    try {
+      this.call.routed(d);
+      if (!this.call.req.body) {
+        // Early media needs the caller's offer; late-offer INVITEs cannot be held in 183.
+        this.stop({ dir: DIR.PLATFORM, cause: 88, status: 488, outcome: 'failed' });
+        return;
+      }
+      const ep = (this.callerEp = await this.endpoint({ remoteSdp: this.call.req.body, codecs: CODECS }));
+      this.call.res.send(183, { headers: SDP, body: ep.local.sdp });
+      await this.connectB(d);
+    } catch (err) {
+      this.failed(err);
+    } finally {
+      await this.teardown();
+    }
+  }
+
+  // ---- steps ------------------------------------------------------------------------------
+
+  private async answerCaller(): Promise<void> {
+    const { req, res, srf } = this.call;
+    if (!req.body) {
+      this.stop({ dir: DIR.PLATFORM, cause: 88, status: 488, outcome: 'failed' });
+      throw new CallGone();
+    }
+    const ep = (this.callerEp = await this.endpoint({ remoteSdp: req.body, codecs: CODECS }));
+    this.uas = await this.dialog(srf.createUAS(req, res, { localSdp: ep.local.sdp }));
+    this.wireCaller(this.uas);
+  }
+
+  /** Up to 3 tries; returns the routed bridge or undefined once the goodbye has been said. */
+  private async askExtension(): Promise<BridgeDecision | undefined> {
+    const ep = this.callerEp!;
+    const rules = EXTENSION_ENTRY;
+    let keyed = false;
+    let lastWrong = false;
+    for (let attempt = 1; attempt <= rules.tries; attempt++) {
+      // A '#' typed after a full 4-digit entry would end the next try at once.
+      if (attempt > 1) await this.until(ep.execute('flush_dtmf'));
+      const r: Mrf.PlayCollectResult = await this.until(
+        ep.playCollect({
+          file: lastWrong ? PROMPT.retry : PROMPT.enterExtension,
+          min: rules.minDigits,
+          max: rules.maxDigits,
+          tries: 1,
+          timeout: rules.firstDigitMs,
+          digitTimeout: rules.interDigitMs,
+          terminators: rules.terminator,
+          invalidFile: 'silence_stream://100',
+          varName: 'xline_extension',
+          regexp: `^\\d{${rules.minDigits},${rules.maxDigits}}$`,
+        }),
+      );
+      const digits = r.digits ?? '';
+      this.log.info({ attempt, digits: digits.length, invalid: Boolean(r.invalidDigits) }, 'MediaSession:extension entered');
+      if (!digits) {
+        if (r.invalidDigits) keyed = true;
+        lastWrong = Boolean(r.invalidDigits);
+        continue;
+      }
+      keyed = true;
+      let d: Decision;
+      try {
+        d = await this.until(this.call.route(digits));
+      } catch (err) {
+        if (err instanceof CallGone) throw err;
+        this.log.error({ err: String(err) }, 'MediaSession:extension lookup failed');
+        await this.goodbye(PROMPT.unavailable, { dir: DIR.PLATFORM, cause: Q850.TEMPORARY_FAILURE, outcome: 'unavailable' });
+        return undefined;
+      }
+      if (d.kind === 'bridge') return d;
+      if (d.kind === 'refuse' && d.reason !== 'no-binding') {
+        await this.goodbye(PROMPT.goodbye, {
+          dir: DIR.PLATFORM,
+          cause: d.cause,
+          outcome: 'refused',
+          controlType: d.reason,
+          controlMsg: 'extension call refused by the binding',
+        });
+        return undefined;
+      }
+      lastWrong = true;
+    }
+    const cause = keyed ? Q850.UNALLOCATED : Q850.RECOVERY_ON_TIMER_EXPIRE;
+    await this.goodbye(keyed ? PROMPT.invalidGoodbye : PROMPT.noInputGoodbye, {
+      dir: DIR.PLATFORM,
+      cause,
+      outcome: 'refused',
+      controlType: keyed ? 'wrong-extension' : 'no-extension',
+      controlMsg: keyed ? `no binding for the extension after ${rules.tries} tries` : `no digits in ${rules.tries} tries`,
+    });
+    return undefined;
+  }
+
+  /** Rings B from a FreeSWITCH offer, plays ringback to the caller, bridges on answer. */
+  private async connectB(d: BridgeDecision): Promise<void> {
+    const { config } = this.env;
+    const callerEp = this.callerEp!;
+    const tone = await this.until(this.env.ringSource(d));
+    const bEp = (this.bEp = await this.endpoint({}));
+    const { uri, headers } = this.call.bLeg(d.target);
+    this.startRingback(tone);
+
+    let timedOut = false;
+    const ringTimer = this.timer(config.SIP_RING_TIMEOUT * 1000, () => {
+      timedOut = true;
+      this.log.info({ ringTimeoutSec: config.SIP_RING_TIMEOUT }, 'MediaSession:ring timeout');
+      this.cancelB(Q850.NO_ANSWER);
+    });
+    let uac: Dialog;
+    try {
+      uac = await this.dialog(
+        this.call.srf.createUAC(uri, { localSdp: bEp.local.sdp, headers }, {
+          cbRequest: (r: Req) => {
+            this.uacReq = r;
+            if (this.torn || this.local.signal.aborted) this.cancelB(this.ending?.cause ?? Q850.NORMAL_CLEARING);
+          },
+          cbProvisional: (p: Res) => {
+            if (p.status >= 180 && !this.alerted) {
+              this.alerted = true;
+              this.call.ringing();
+            }
+          },
+        }),
+      );
+    } catch (err) {
+      this.clearTimer(ringTimer);
+      this.bSettled = true;
+      if (err instanceof CallGone || !(err instanceof Srf.SipError)) throw err;
+      const cause = timedOut ? Q850.NO_ANSWER : (parseQ850(err.res?.get('Reason')) ?? causeForStatus(err.status, this.alerted));
+      const ending: CallEnding = timedOut
+        ? { dir: DIR.PLATFORM, cause, status: 480, outcome: 'no-answer' }
+        : { dir: DIR.CALLEE, cause, status: err.status, outcome: 'failed' };
+      this.log.info({ status: err.status, cause }, 'MediaSession:B did not answer');
+      await this.stopRingback();
+      // An answered caller hears why; one still in early media gets B's status and cause.
+      if (this.uas) await this.goodbye(announcementFor(cause), ending);
+      else this.stop(ending);
+      return;
+    }
+    this.clearTimer(ringTimer);
+    this.bSettled = true;
+    this.uac = uac;
+    this.wireB(uac);
+    this.log.debug('MediaSession: B answered');
+    // FreeSWITCH offered to B; B's answer completes the B endpoint's negotiation.
+    await this.until(bEp.modify(uac.remote.sdp));
+    this.log.debug('MediaSession: B endpoint has B\'s answer');
+    if (!this.uas) {
+      this.uas = await this.dialog(this.call.srf.createUAS(this.call.req, this.call.res, { localSdp: callerEp.local.sdp }));
+      this.wireCaller(this.uas);
+    }
+    await this.stopRingback();
+    this.log.debug('MediaSession: ringback stopped');
+    await this.until(callerEp.bridge(bEp));
+    this.bAnswered = true;
+    this.call.answered();
+    if (d.record) await this.startRecording(callerEp);
+    this.log.info({ record: Boolean(this.recordPath) }, 'MediaSession:connected');
+    this.timer(config.SIP_MAX_CALL_SECONDS * 1000, () => {
+      this.log.info('MediaSession:max call duration reached');
+      this.stop({ dir: DIR.PLATFORM, cause: Q850.NORMAL_CLEARING, outcome: 'answered' });
+    });
+    await this.untilEnded();
+  }
+
+  private async goodbye(file: string, ending: CallEnding): Promise<void> {
+    // Set first: the BYE after the prompt carries this cause.
+    this.ending ??= ending;
+    try {
+      await this.until(withTimeout(this.callerEp!.play(file), 20_000));
+    } catch (err) {
+      if (!(err instanceof CallGone)) this.log.warn({ err: String(err), file }, 'MediaSession:announcement failed');
+    }
+    this.stop(ending);
+  }
+
+  private startRingback(source: string): void {
+    const ep = this.callerEp!;
+    const rb = { active: true, done: Promise.resolve() };
+    // A ring-tone file is played again and again until B answers (FreeSWITCH's endless_playback
+    // ignores uuid_break); tone_stream://…;loops=-1 never ends by itself. uuid_break stops both.
+    rb.done = (async () => {
+      while (rb.active && !this.local.signal.aborted) {
+        try {
+          await ep.play(source);
+        } catch (err) {
+          this.log.warn({ err: String(err), source }, 'MediaSession:ringback not playable');
+          return;
+        }
+      }
+    })();
+    this.ringback = rb;
+  }
+
+  private async stopRingback(): Promise<void> {
+    const rb = this.ringback;
+    if (!rb || !this.callerEp) return;
+    this.ringback = undefined;
+    rb.active = false;
+    await this.env.link.api(`uuid_break ${this.callerEp.uuid} all`).catch(() => undefined);
+    await withTimeout(rb.done, 2000).catch(() => undefined);
+  }
+
+  private async startRecording(ep: Mrf.Endpoint): Promise<void> {
+    const path = recordingPath(this.env.config, this.call.callId);
+    try {
+      await mkdir(dirname(path), { recursive: true });
+      // Both parties, mixed: the caller's endpoint reads the caller and writes what B says.
+      const r = await this.until(this.env.link.api(`uuid_record ${ep.uuid} start ${path}`));
+      if (!r.startsWith('+OK')) throw new Error(r.trim());
+      this.recordPath = path;
+    } catch (err) {
+      if (err instanceof CallGone) throw err;
+      this.log.error({ err: String(err) }, 'MediaSession:recording did not start');
+    }
+  }
+
+  // ---- dialogs ----------------------------------------------------------------------------
+
+  private wireCaller(uas: Dialog): void {
+    uas.on('destroy', (bye: Req) => {
+      this.stop({
+        dir: DIR.CALLER,
+        cause: parseQ850(bye?.get?.('Reason')) ?? Q850.NORMAL_CLEARING,
+        outcome: this.bAnswered ? 'answered' : 'canceled',
+      });
+    });
+    // SIP INFO digits reach FreeSWITCH (liberal-dtmf) like RFC 2833 ones: prompt and B alike.
+    uas.on('info', (req: Req, res: Res) => void this.relayInfo(this.callerEp, req, res));
+    uas.on('modify', (req: Req, res: Res) => void this.reoffer(uas, this.callerEp, req, res));
+    uas.on('refer', (_req: Req, res: Res) => res.send(603));
+  }
+
+  private wireB(uac: Dialog): void {
+    uac.on('destroy', (bye: Req) => {
+      this.stop({ dir: DIR.CALLEE, cause: parseQ850(bye?.get?.('Reason')) ?? Q850.NORMAL_CLEARING, outcome: 'answered' });
+    });
+    uac.on('info', (req: Req, res: Res) => void this.relayInfo(this.bEp, req, res));
+    uac.on('modify', (req: Req, res: Res) => void this.reoffer(uac, this.bEp, req, res));
+    uac.on('refer', (_req: Req, res: Res) => res.send(603));
+  }
+
+  private async relayInfo(ep: Mrf.Endpoint | undefined, req: Req, res: Res): Promise<void> {
+    res.send(200);
+    const ct = req.has('Content-Type') ? req.get('Content-Type') : '';
+    if (!ep || !DTMF_INFO.test(ct) || !ep.dialog?.connected) return;
+    try {
+      await ep.dialog.request({ method: 'INFO', headers: { 'Content-Type': ct }, body: req.body });
+    } catch (err) {
+      this.log.info({ err: String(err) }, 'MediaSession:INFO relay failed');
+    }
+  }
+
+  /** A re-INVITE from the caller or B: FreeSWITCH answers it for that leg. */
+  private async reoffer(dlg: Dialog, ep: Mrf.Endpoint | undefined, req: Req, res: Res): Promise<void> {
+    try {
+      if (!req.body || !ep) {
+        res.send(200, { headers: SDP, body: dlg.local.sdp });
+        return;
+      }
+      const sdp = await ep.modify(req.body);
+      dlg.local.sdp = sdp;
+      res.send(200, { headers: SDP, body: sdp });
+    } catch (err) {
+      this.log.info({ err: String(err) }, 'MediaSession:re-INVITE failed');
+      res.send(488);
+    }
+  }
+
+  private cancelB(cause: number): void {
+    const r = this.uacReq;
+    if (!r || this.bSettled) return;
+    this.bSettled = true;
+    try {
+      r.cancel({ headers: { Reason: reasonHeader(cause) } });
+    } catch (err) {
+      this.log.info({ err: String(err) }, 'MediaSession:CANCEL to B failed');
+    }
+  }
+
+  // ---- resources and waiting --------------------------------------------------------------
+
+  /** Creates an endpoint that is released even when it arrives after the call ended. */
+  private async endpoint(opts: Mrf.EndpointOptions): Promise<Mrf.Endpoint> {
+    const p = this.env.link.createEndpoint(opts);
+    p.then(
+      (ep) => {
+        if (this.torn) void this.env.link.release(ep);
+        else {
+          this.endpoints.push(ep);
+          ep.once('destroy', () => {
+            if (!this.torn) this.stop({ dir: DIR.PLATFORM, cause: Q850.TEMPORARY_FAILURE, status: 503, outcome: 'error' });
+          });
+        }
+      },
+      () => undefined,
+    );
+    return this.until(p);
+  }
+
+  /** Waits for a dialog; one that completes after the call ended is hung up at once. */
+  private dialog(p: Promise<Dialog>): Promise<Dialog> {
+    p.then(
+      (dlg) => {
+        if (this.torn) void dlg.destroy({ headers: { Reason: reasonHeader(this.ending?.cause ?? Q850.NORMAL_CLEARING) } }).catch(() => undefined);
+      },
+      () => undefined,
+    );
+    return this.until(p);
+  }
+
+  private until<T>(p: Promise<T>): Promise<T> {
+    const s = this.local.signal;
+    if (s.aborted) {
+      p.catch(() => undefined);
+      return Promise.reject(new CallGone());
+    }
+    return new Promise<T>((resolve, reject) => {
+      const onAbort = () => reject(new CallGone());
+      s.addEventListener('abort', onAbort, { once: true });
+      p.then(
+        (v) => {
+          s.removeEventListener('abort', onAbort);
+          resolve(v);
+        },
+        (e: unknown) => {
+          s.removeEventListener('abort', onAbort);
+          reject(e);
+        },
+      );
+    });
+  }
+
+  private untilEnded(): Promise<void> {
+    const s = this.local.signal;
+    if (s.aborted) return Promise.resolve();
+    return new Promise((resolve) => s.addEventListener('abort', () => resolve(), { once: true }));
+  }
+
+  private timer(ms: number, fn: () => void): NodeJS.Timeout {
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      fn();
+    }, ms);
+    this.timers.add(t);
+    return t;
+  }
+
+  private clearTimer(t: NodeJS.Timeout): void {
+    clearTimeout(t);
+    this.timers.delete(t);
+  }
+
+  /** Records why the call ends (first reason wins) and wakes every waiting step. */
+  private stop(e: CallEnding): void {
+    this.ending ??= e;
+    this.local.abort();
+  }
+
+  private failed(err: unknown): void {
+    if (err instanceof CallGone) return;
+    const unavailable = err instanceof MediaUnavailableError;
+    this.log[unavailable ? 'warn' : 'error']({ err: err instanceof Error ? err.message : String(err) }, 'MediaSession:failed');
+    this.stop({ dir: DIR.PLATFORM, cause: Q850.TEMPORARY_FAILURE, status: 503, outcome: unavailable ? 'unavailable' : 'error' });
+  }
+
+  // ---- teardown (once) --------------------------------------------------------------------
+
+  teardown(): Promise<void> {
+    this.tornDown ??= this.doTeardown();
+    return this.tornDown;
+  }
+
+  private async doTeardown(): Promise<void> {
+    this.torn = true;
+    const e = (this.ending ??= { dir: DIR.PLATFORM, cause: Q850.NORMAL_CLEARING });
+    this.local.abort();
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    const link = this.env.link;
+
+    // Close the recording before anything hangs up, so its length is final when measured.
+    if (this.recordPath && this.callerEp) {
+      await link.api(`uuid_record ${this.callerEp.uuid} stop ${this.recordPath}`, 2000).catch(() => undefined);
+    }
+    if (!this.uac) this.cancelB(e.cause);
+    const reason = { headers: { Reason: reasonHeader(e.cause) } };
+    for (const dlg of [this.uas, this.uac]) {
+      if (dlg?.connected) void dlg.destroy(reason).catch((err: unknown) => this.log.info({ err: String(err) }, 'MediaSession:BYE failed'));
+    }
+    await Promise.allSettled(this.endpoints.splice(0).map((ep) => link.release(ep)));
+
+    if (this.recordPath) {
+      const durationSec = await recordingDuration(this.recordPath);
+      const { url } = this.env.links.url(basename(this.recordPath));
+      this.call.recording({ path: this.recordPath, url, ...(durationSec !== undefined ? { durationSec } : {}) });
+    }
+    await this.call.end(e);
+  }
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let t: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p,
+    new Promise<never>((_, reject) => {
+      t = setTimeout(() => reject(new Unplayable(`no completion in ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(t));
+}
