@@ -1,0 +1,192 @@
+// The whole media path for tests: real redis-server + store + event pipeline, real
+// drachtio-server, real FreeSWITCH with the repo's conf and prompts, xline's SIP app with the
+// media handler, sipp as caller and far end. Helpers to bind AXN-extension numbers and to place
+// calls with scripted DTMF, and to read what the caller and far end really got.
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Registry } from 'prom-client';
+import { loadConfig, type Config } from '../../src/config.js';
+import type { AppContext } from '../../src/context.js';
+import type { Binding } from '../../src/domain/binding.js';
+import { createLogger } from '../../src/log.js';
+import { startMedia, type MediaService } from '../../src/media/media-service.js';
+import { startSipApp, type SipApp } from '../../src/sip/app.js';
+import type { BindRequest } from '../../src/store/types.js';
+import { drachtioBin, freeUdpTcpPort, startDrachtio, type DrachtioServer } from '../support/drachtio.js';
+import { channelCount, freeswitchBin, startFreeSwitch, type FreeSwitch } from '../support/freeswitch.js';
+import { hasRedis } from '../support/redis.js';
+import { sippBin, startSipp, type SipMsg, type SippResult } from '../support/sipp.js';
+import { TeeSink, waitFor, type RedisSide } from '../sip/harness.js';
+import { callerScenario, farEndScenario, type CallerScript, type FarEndScript } from './scenarios.js';
+
+export const canRunMedia = Boolean(freeswitchBin && drachtioBin && sippBin && hasRedis);
+
+export interface MediaStack {
+  fs: FreeSwitch;
+  drachtio: DrachtioServer;
+  app: SipApp;
+  media: MediaService;
+  ctx: AppContext;
+  sink: TeeSink;
+  config: Config;
+  farEndPort: number;
+  /** Temp dir: recordings/, tones/, scenarios/, pcaps. */
+  dir: string;
+  /** Everything is idle: no live call, no endpoint, no FreeSWITCH channel. */
+  expectIdle(ms?: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startMediaStack(side: RedisSide, env: Record<string, string> = {}): Promise<MediaStack> {
+  const dir = mkdtempSync(join(tmpdir(), 'xline-media-'));
+  const fs = await startFreeSwitch();
+  const drachtio = await startDrachtio();
+  const farEndPort = await freeUdpTcpPort();
+  const config: Config = loadConfig({
+    DRACHTIO_HOST: '127.0.0.1',
+    DRACHTIO_PORT: String(drachtio.adminPort),
+    DRACHTIO_SECRET: drachtio.secret,
+    FREESWITCH_HOST: '127.0.0.1',
+    FREESWITCH_PORT: String(fs.eslPort),
+    FREESWITCH_SECRET: fs.password,
+    SIP_TRUNK_CIDRS: '127.0.0.1/32',
+    SIP_OUTBOUND_URI: `sip:127.0.0.1:${farEndPort}`,
+    SIP_RING_TIMEOUT: '10',
+    RECORDING_DIR: join(dir, 'recordings'),
+    RING_TONE_DIR: join(dir, 'tones'),
+    RECORDING_URL_SECRET: 'media-test-secret-0123456789',
+    LOG_LEVEL: 'silent',
+    ...env,
+  });
+  const sink = new TeeSink(side.pipeline.sink);
+  const ctx: AppContext = {
+    config,
+    log: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
+    store: side.store,
+    events: sink,
+    metrics: new Registry(),
+    health: { sip: false, media: false },
+  };
+  let media: MediaService | undefined;
+  const app = await startSipApp({ ...ctx, media: (srf) => (media = startMedia(ctx, srf)) });
+  await waitFor(() => ctx.health.sip, 10_000, 'xline connected to drachtio-server');
+  await waitFor(() => ctx.health.media, 10_000, 'xline connected to FreeSWITCH');
+  return {
+    fs,
+    drachtio,
+    app,
+    media: media!,
+    ctx,
+    sink,
+    config,
+    farEndPort,
+    dir,
+    async expectIdle(ms = 8000) {
+      const deadline = Date.now() + ms;
+      let fsChannels = NaN;
+      for (;;) {
+        fsChannels = ctx.health.media ? await channelCount(fs).catch(() => NaN) : 0;
+        if (app.liveCalls() === 0 && media!.liveEndpoints() === 0 && fsChannels === 0) return;
+        if (Date.now() > deadline) {
+          throw new Error(`not idle: liveCalls=${app.liveCalls()} endpoints=${media!.liveEndpoints()} freeswitchChannels=${fsChannels}`);
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
+    async stop() {
+      await app.stop(1000);
+      await media?.stop();
+      await drachtio.stop();
+      await fs.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A pool with X numbers and an AXN-extension binding per call of `bind`. */
+export async function bindExtension(
+  side: RedisSide,
+  o: { poolKey: string; x: string; a: string; extension: string; b?: string; recording?: boolean; ringConfig?: BindRequest['ringConfig'] },
+): Promise<Binding> {
+  await side.store.upsertPool(o.poolKey, { name: o.poolKey, strictCity: false });
+  await side.store.addNumbers(o.poolKey, [{ number: o.x, city: '杭州' }]);
+  return side.store.bind({
+    mode: 'AXE',
+    poolKey: o.poolKey,
+    a: o.a,
+    x: o.x,
+    extension: o.extension,
+    expiresAt: Math.floor(Date.now() / 1000) + 3600,
+    recording: o.recording ?? false,
+    callDisplayType: 1,
+    ...(o.b ? { b: o.b } : {}),
+    ...(o.ringConfig ? { ringConfig: o.ringConfig } : {}),
+  });
+}
+
+export interface MediaCallRun {
+  a: SippResult;
+  b?: SippResult;
+  callId: string;
+  /** When the caller's sipp started and ended (ms since epoch). */
+  startedAt: number;
+  endedAt: number;
+}
+
+let scenarioSeq = 0;
+
+/** One call: far end (if any) on SIP_OUTBOUND_URI's port, caller from 127.0.0.1 to drachtio. */
+export async function placeMediaCall(
+  s: MediaStack,
+  o: {
+    caller: string;
+    x: string;
+    target?: string;
+    script: CallerScript;
+    farEnd?: FarEndScript;
+    /** false: the far end listens only to prove it is never called; it is stopped with the caller. */
+    farEndCalled?: boolean;
+    timeoutSec?: number;
+  },
+): Promise<MediaCallRun> {
+  const n = ++scenarioSeq;
+  const b = o.farEnd
+    ? await startSipp({
+        scenario: farEndScenario(s.dir, `uas-${n}`, o.farEnd),
+        port: s.farEndPort,
+        service: o.target ?? 'far-end',
+        timeoutSec: o.timeoutSec ?? 40,
+      })
+    : undefined;
+  const startedAt = Date.now();
+  const a = await (
+    await startSipp({
+      scenario: callerScenario(s.dir, `uac-${n}`, o.script),
+      remote: `127.0.0.1:${s.drachtio.sipPort}`,
+      service: o.x,
+      caller: o.caller,
+      timeoutSec: o.timeoutSec ?? 40,
+    })
+  ).done;
+  const endedAt = Date.now();
+  const grace = o.farEndCalled === false ? 300 : 8000;
+  const bRes = b ? await Promise.race([b.done, new Promise<SippResult>((r) => setTimeout(() => void b.stop().then(r), grace))]) : undefined;
+  const invite = a.messages.find((m) => m.direction === 'sent' && m.method === 'INVITE');
+  return { a, ...(bRes ? { b: bRes } : {}), callId: invite?.header('call-id') ?? '', startedAt, endedAt };
+}
+
+export const received = (r: SippResult | undefined, pred: (m: SipMsg) => boolean) => r?.messages.find((m) => m.direction === 'received' && pred(m));
+
+/** sipp's -trace_msg log with each message's local timestamp (ms since epoch). */
+export function timedMessages(r: SippResult): Array<{ at: number; direction: string; startLine: string }> {
+  const file = join(r.dir, 'messages.log');
+  if (!existsSync(file)) return [];
+  const out: Array<{ at: number; direction: string; startLine: string }> = [];
+  const re = /^-{20,} (\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d\.\d+)\n(?:UDP|TCP) message (sent|received)[^\n]*\n\s*\n([^\n]+)/gm;
+  const text = readFileSync(file, 'latin1');
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    out.push({ at: new Date(`${m[1]}T${m[2]!.slice(0, 12)}`).getTime(), direction: m[3]!, startLine: m[4]!.trim() });
+  }
+  return out;
+}
