@@ -4,12 +4,11 @@
 //  2. latency: 500 calls/s × 5 events (start, ring, answer, hangup, CDR) for 10 s; delay from
 //     sink.cdr() (the hangup) to the receiver, p50/p99/max, vs plain POSTs at the same rate.
 // Redis is a private redis-server with AOF (appendfsync everysec), as xline's embedded one.
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Registry } from 'prom-client';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/log.js';
@@ -19,6 +18,7 @@ import type { CallEvent, CallRecord } from '../src/events/types.js';
 import { startRedisServer } from '../src/store/embedded-redis.js';
 import { connectRedis, waitReady } from '../src/store/redis-connection.js';
 import { findBinary } from '../src/util/binaries.js';
+import type { Redis } from 'ioredis';
 
 const CONCURRENCY = 32;
 const THROUGHPUT_EVENTS = 20_000;
@@ -33,26 +33,31 @@ interface Receiver {
   close(): Promise<void>;
 }
 
+/** The receiver runs in a child process (bench/events-receiver.ts), so it does not share xline's event loop. */
 async function receiver(): Promise<Receiver> {
+  const child = fork(fileURLToPath(new URL('./events-receiver.ts', import.meta.url)), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const r = { arrivals: new Map<string, number>(), count: 0 } as Receiver;
-  const server: Server = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      const id = String(req.headers['x-xline-event-id'] ?? '');
-      if (!r.arrivals.has(id)) r.arrivals.set(id, performance.now());
-      r.count++;
-      res.writeHead(200).end();
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`receiver exited (${code})`)));
+    child.on('message', (m: { port?: number; arrivals?: Array<[string, number]> }) => {
+      if (m.port) resolve(m.port);
+      for (const [id, t] of m.arrivals ?? []) {
+        if (!r.arrivals.has(id)) r.arrivals.set(id, t);
+        r.count++;
+      }
     });
   });
-  server.keepAliveTimeout = 60_000;
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-  r.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
-  r.close = () => {
-    server.closeAllConnections();
-    return new Promise((ok) => server.close(() => ok()));
+  r.url = `http://127.0.0.1:${port}/hook`;
+  r.close = async () => {
+    child.removeAllListeners('exit');
+    child.kill('SIGTERM');
   };
   return r;
 }
+
+/** Epoch ms with sub-ms precision: comparable with the receiver process's clock. */
+const clock = () => performance.timeOrigin + performance.now();
 
 const fmt = (ms: number) => new Date(ms + 8 * 3600_000).toISOString().slice(0, 19).replace('T', ' ');
 
@@ -137,15 +142,37 @@ export async function run(): Promise<void> {
   try {
     console.log(`redis-server ${redisChild.url} (AOF everysec), receiver ${rx.url}, webhook concurrency ${CONCURRENCY}`);
 
+    // CPU of this process (xline) and of redis-server over a phase: steadier than rates on a
+    // shared, busy machine.
+    const redisCpu = async () => {
+      const info = await (redis as Redis).info('cpu');
+      return Number(/used_cpu_user:([\d.]+)/.exec(info)?.[1] ?? 0) + Number(/used_cpu_sys:([\d.]+)/.exec(info)?.[1] ?? 0);
+    };
+    const meter = async () => {
+      const c0 = process.cpuUsage();
+      const r0 = await redisCpu();
+      const t0 = performance.now();
+      return async (n: number) => {
+        const wall = (performance.now() - t0) / 1000;
+        const c = process.cpuUsage(c0);
+        const node = (c.user + c.system) / 1e6;
+        const rcpu = (await redisCpu()) - r0;
+        return { wall, rate: n / wall, nodeUs: (node * 1e6) / n, redisUs: (rcpu * 1e6) / n, nodeUtil: node / wall };
+      };
+    };
+    const us = (v: number) => `${v.toFixed(0)} µs`;
+
     // ---- 1. throughput
     const sample = call('sample', 0);
     const bodies = Array.from({ length: THROUGHPUT_EVENTS }, (_, i) => JSON.stringify({ id: `base-${i}`, type: 'answer', event: { ...sample.events[2], call_id: `base-${i}` } }));
     await plainPosts(rx.url, bodies.slice(0, 2000), CONCURRENCY); // warm-up
-    const baseRate = await plainPosts(rx.url, bodies, CONCURRENCY);
+    const mBase = await meter();
+    await plainPosts(rx.url, bodies, CONCURRENCY);
+    const base = await mBase(THROUGHPUT_EVENTS);
 
-    pipeline.start();
+    // sink throughput: events into Redis with no delivery running
     const before = rx.arrivals.size;
-    const t0 = performance.now();
+    const mProduce = await meter();
     let produced = 0;
     await Promise.all(
       Array.from({ length: 64 }, async () => {
@@ -156,17 +183,17 @@ export async function run(): Promise<void> {
         }
       }),
     );
-    const tProduced = performance.now();
+    const prod = await mProduce(THROUGHPUT_EVENTS);
+    // delivery throughput: the queue drained to the receiver
+    const mDeliver = await meter();
+    pipeline.start();
     const ok = await waitUntil(() => rx.arrivals.size - before >= THROUGHPUT_EVENTS, 120_000);
-    const tDone = performance.now();
-    const rate = THROUGHPUT_EVENTS / ((tDone - t0) / 1000);
-    console.log(
-      `throughput: ${THROUGHPUT_EVENTS} events produced in ${((tProduced - t0) / 1000).toFixed(2)} s (${Math.round(THROUGHPUT_EVENTS / ((tProduced - t0) / 1000))} produce/s), ` +
-        `all delivered in ${((tDone - t0) / 1000).toFixed(2)} s${ok ? '' : ' (TIMED OUT)'}`,
-    );
-    console.log(`  xline delivered  ${Math.round(rate)} events/s`);
-    console.log(`  baseline (plain POST, same concurrency, no Redis) ${Math.round(baseRate)} POST/s`);
-    console.log(`  ratio xline / baseline = ${(rate / baseRate).toFixed(2)}`);
+    const del = await mDeliver(THROUGHPUT_EVENTS);
+    console.log(`throughput (${THROUGHPUT_EVENTS} events)${ok ? '' : ' (TIMED OUT)'}:`);
+    console.log(`  sink.event() into Redis (64 callers, no delivery running): ${Math.round(prod.rate)} events/s; per event xline ${us(prod.nodeUs)}, redis ${us(prod.redisUs)} CPU`);
+    console.log(`  delivered from the queue to the receiver: ${Math.round(del.rate)} events/s; per event xline ${us(del.nodeUs)}, redis ${us(del.redisUs)} CPU`);
+    console.log(`  baseline (plain POSTs, same HTTP client and concurrency, no Redis): ${Math.round(base.rate)} POST/s; per POST ${us(base.nodeUs)} CPU`);
+    console.log(`  ratio delivered / baseline: rate ${(del.rate / base.rate).toFixed(2)}, xline CPU per event ${(del.nodeUs / base.nodeUs).toFixed(2)}×`);
 
     // ---- 2. latency at 500 calls/s × 5 events
     await sleep(500);
@@ -174,12 +201,13 @@ export async function run(): Promise<void> {
     const eventsPerSec = CALLS_PER_SEC * 5;
     const sinkErrors: string[] = [];
     const arrivedBefore = rx.count;
+    const mLat = await meter();
     await paced(CALLS_PER_SEC, LATENCY_SECONDS, (i) => {
       const c = call(`lat-${i}`, i);
       void (async () => {
         try {
           for (const e of c.events) await pipeline.sink.event(e);
-          cdrStart.set(`lat-${i}:cdr`, performance.now());
+          cdrStart.set(`lat-${i}:cdr`, clock());
           await pipeline.sink.cdr(c.cdr);
         } catch (err) {
           sinkErrors.push(String(err));
@@ -188,6 +216,7 @@ export async function run(): Promise<void> {
     });
     const total = CALLS_PER_SEC * LATENCY_SECONDS * 5;
     const okLat = await waitUntil(() => rx.count - arrivedBefore >= total, 60_000);
+    const lat = await mLat(total);
     const delays = [...cdrStart].map(([id, t]) => (rx.arrivals.get(id) ?? Infinity) - t);
     const lost = delays.filter((d) => !Number.isFinite(d)).length;
     const fin = delays.filter(Number.isFinite);
@@ -211,7 +240,7 @@ export async function run(): Promise<void> {
     });
     await paced(eventsPerSec, LATENCY_SECONDS, (i) => {
       const id = `lb-${i}`;
-      baseStart.set(id, performance.now());
+      baseStart.set(id, clock());
       backlog.push(id);
     });
     pacing = false;
@@ -220,6 +249,7 @@ export async function run(): Promise<void> {
     for (const [id, t] of baseStart) baseDelays.push((rx.arrivals.get(id) ?? Infinity) - t);
 
     console.log(`latency: ${CALLS_PER_SEC} calls/s × 5 events = ${eventsPerSec} events/s for ${LATENCY_SECONDS} s${okLat ? '' : ' (NOT ALL DELIVERED in 60 s)'}`);
+    console.log(`  xline process CPU ${(lat.nodeUtil * 100).toFixed(0)}% of a core (${us(lat.nodeUs)} per event, sink + delivery), redis ${us(lat.redisUs)} per event`);
     console.log(`  hangup (sink.cdr) → receiver: p50 ${pct(fin, 50).toFixed(1)} ms, p99 ${pct(fin, 99).toFixed(1)} ms, max ${Math.max(...fin).toFixed(1)} ms over ${fin.length} CDRs; lost ${lost}; sink errors ${sinkErrors.length}`);
     console.log(`  baseline plain POST at ${eventsPerSec}/s: p50 ${pct(baseDelays, 50).toFixed(1)} ms, p99 ${pct(baseDelays, 99).toFixed(1)} ms`);
     console.log(`  ratio p99 xline / baseline = ${(pct(fin, 99) / pct(baseDelays, 99)).toFixed(2)}; added p99 ${(pct(fin, 99) - pct(baseDelays, 99)).toFixed(1)} ms`);

@@ -83,12 +83,14 @@ return 1
 `);
 
 /**
- * Delivered: drop the entry from the group's pending list and from the stream.
- * KEYS: stream  ARGV: group, entry id.  Returns 1, or 0 when another consumer already settled it.
+ * Delivered: drop the entries from the group's pending list and from the stream.
+ * KEYS: stream  ARGV: group, entry id...  Returns how many were still pending.
  */
 export const ACK_DELIVERED = script(`
-local n = redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
-redis.call('XDEL', KEYS[1], ARGV[2])
+local ids = {}
+for i = 2, #ARGV do ids[#ids + 1] = ARGV[i] end
+local n = redis.call('XACK', KEYS[1], ARGV[1], unpack(ids))
+redis.call('XDEL', KEYS[1], unpack(ids))
 return n
 `);
 
