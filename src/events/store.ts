@@ -92,7 +92,8 @@ export interface EventStoreOptions {
   now?: () => number;
 }
 
-const MAX_ID = 256;
+// SIP Call-IDs have no length limit in RFC 3261; real ones are far shorter than this.
+const MAX_ID = 1024;
 
 function checkId(what: string, v: unknown, required: boolean): string {
   if (v === undefined || v === null || v === '') {

@@ -75,7 +75,7 @@ describe.each(backends)('events: CDRs, live state, retention on $name', (kind) =
     const call = oneCall('bad-1');
     await expect(pipeline.sink.event({ ...call.events[0]!, call_id: '' })).rejects.toThrow(InvalidEventError);
     await expect(pipeline.sink.event({ ...call.events[0]!, type: 'teleport' as never })).rejects.toThrow(/unknown event type/);
-    await expect(pipeline.sink.cdr({ ...call.cdr, call_id: 'x'.repeat(300) })).rejects.toThrow(/at most 256/);
+    await expect(pipeline.sink.cdr({ ...call.cdr, call_id: 'x'.repeat(1025) })).rejects.toThrow(/at most 1024/);
     await expect(pipeline.sink.cdr({ ...call.cdr, sub_id: 42 as never })).rejects.toThrow(InvalidEventError);
     expect(await keyCount(redis)).toBe(0);
   });

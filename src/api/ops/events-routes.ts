@@ -21,7 +21,7 @@ export interface EventsRoutesDeps {
   readonly store: EventStore;
 }
 
-const idText = { type: 'string', minLength: 1, maxLength: 300 } as const;
+const idText = { type: 'string', minLength: 1, maxLength: 1100 } as const;
 const cursorText = { type: 'string', minLength: 1, maxLength: 1000 } as const;
 const limitInt = { type: 'integer', minimum: 1, maximum: MAX_LIMIT, default: 100 } as const;
 
