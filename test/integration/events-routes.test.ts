@@ -71,6 +71,14 @@ describe.skipIf(!hasRedis)('events: ops routes and QueryCallStatus', () => {
     expect((await ops(h.app, 'GET', '/v1/cdrs', undefined, 'wrong')).status).toBe(401);
   });
 
+  it('documents its routes in the OpenAPI document', async () => {
+    const doc = await ops(h.app, 'GET', '/v1/openapi.json', undefined, null);
+    expect(doc.status).toBe(200);
+    for (const path of ['/v1/cdrs', '/v1/events/stats', '/v1/events/dead-letter', '/v1/events/dead-letter/{id}', '/v1/events/dead-letter/{id}/resend', '/v1/events/dead-letter/resend']) {
+      expect(Object.keys(doc.body.paths), path).toContain(path);
+    }
+  });
+
   it('dead letters: list, read, re-send one or all; unknown ids are 404', async () => {
     const r = h.redis as Redis;
     const dead = (id: string, at: number) =>
