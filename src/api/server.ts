@@ -3,6 +3,7 @@
 // answers in the documented format of the API it hit: never fastify's default 500.
 import fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyPluginAsync, type FastifyRequest } from 'fastify';
 import swagger from '@fastify/swagger';
+import type { Socket } from 'node:net';
 import type { AppContext } from '../context.js';
 import { ERROR_CODES, XlineError } from '../domain/errors.js';
 import { apiMetrics } from './api-metrics.js';
@@ -48,6 +49,7 @@ export async function buildAdminApp(ctx: AppContext, extras: AdminAppExtras = {}
     return503OnClosing: true,
     // Unknown fields are an error the caller should hear about, not silently dropped.
     ajv: { customOptions: { removeAdditional: false } },
+    clientErrorHandler,
   });
   const metrics = apiMetrics(ctx.metrics);
 
@@ -112,6 +114,25 @@ export async function buildAdminApp(ctx: AppContext, extras: AdminAppExtras = {}
   );
 
   return app;
+}
+
+/**
+ * Malformed HTTP never reaches a route, so the API it was meant for is unknown: the answer carries
+ * both formats (dypls Code/Message and ops error{code,message}) instead of fastify's default.
+ */
+function clientErrorHandler(err: Error & { code?: string }, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, text, message] =
+    err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'Request Timeout', 'the request was not received in time']
+      : err.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'Request Header Fields Too Large', 'the request line or headers are too large']
+        : [400, 'Bad Request', 'malformed HTTP request'];
+  const body = JSON.stringify({ Code: 'InvalidParameter', Message: message, error: { code: 'INVALID_REQUEST', message } });
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${status} ${text}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${body}`);
+  }
+  socket.destroy(err);
 }
 
 function opsErrorOf(err: FastifyError | Error): [number, string, string] {
