@@ -122,9 +122,10 @@ const schema = z
     if (c.REDIS_URL && c.REDIS_CLUSTER_NODES) {
       ctx.addIssue({ code: 'custom', path: ['REDIS_CLUSTER_NODES'], message: 'set REDIS_URL or REDIS_CLUSTER_NODES, not both' });
     }
-    if (c.WEBHOOK_CLAIM_IDLE_MS <= c.WEBHOOK_TIMEOUT_MS + 1000) {
-      // A delivery still in flight must never look abandoned, or two instances would send it.
-      ctx.addIssue({ code: 'custom', path: ['WEBHOOK_CLAIM_IDLE_MS'], message: 'must exceed WEBHOOK_TIMEOUT_MS by more than 1000' });
+    if (c.WEBHOOK_CLAIM_IDLE_MS <= 2 * c.WEBHOOK_TIMEOUT_MS + 1000) {
+      // An event still held by a live instance (waiting up to one timeout for a free slot, then its
+      // own POST) must never look abandoned, or two instances would send it.
+      ctx.addIssue({ code: 'custom', path: ['WEBHOOK_CLAIM_IDLE_MS'], message: 'must exceed 2 × WEBHOOK_TIMEOUT_MS + 1000' });
     }
   });
 
