@@ -246,9 +246,9 @@ describe.each(backends)('events: webhook delivery on $name', (kind) => {
       url: rx.url,
       secret: SECRET,
       schedule: [300],
-      timeoutMs: 2000,
+      timeoutMs: 1500,
       concurrency: 16,
-      claimIdleMs: 3500,
+      claimIdleMs: 4500,
       consumer: 'dying',
       tickMs: 100,
     });
@@ -262,7 +262,7 @@ describe.each(backends)('events: webhook delivery on $name', (kind) => {
     await rx.close(); // the held connections go down with the "dead" process
     await rx.reopen();
     const t0 = Date.now();
-    start({ WEBHOOK_CLAIM_IDLE_MS: '3500' }, { consumer: 'survivor' });
+    start({ WEBHOOK_CLAIM_IDLE_MS: '4500' }, { consumer: 'survivor' });
     await rx.waitFor(() => rx.got.length >= 20, 10_000, 'the take-over');
     // taken over only once idle, never while the first worker could still be sending
     expect(Date.now() - t0).toBeGreaterThan(1000);
