@@ -13,6 +13,7 @@ import { buildAdminApp } from './api/server.js';
 import { eventsOpsRoutes } from './api/ops/events-routes.js';
 import { queryCallStatusAction } from './api/dypls/actions/query-call-status.js';
 import { startSipApp, type SipApp } from './sip/app.js';
+import { startMedia, type MediaService } from './media/media-service.js';
 
 /** How long SIGTERM waits for live calls before ending them (docker-compose grants 60 s). */
 const DRAIN_MS = 50_000;
@@ -64,14 +65,19 @@ async function main(): Promise<void> {
   }
 
   let sip: SipApp | undefined;
+  let media: MediaService | undefined;
   if (config.XLINE_ROLE !== 'api') {
-    sip = await startSipApp(ctx);
+    sip = await startSipApp({
+      ...ctx,
+      media: (srf) => (media = startMedia(ctx, srf)),
+    });
     log.info({ drachtio: `${config.DRACHTIO_HOST}:${config.DRACHTIO_PORT}`, freeswitch: `${config.FREESWITCH_HOST}:${config.FREESWITCH_PORT}` }, 'SIP app started');
   }
 
   installShutdown(log, async () => {
     // Calls first (they write CDRs through the pipeline), then the API, then storage.
     await sip?.stop(DRAIN_MS);
+    await media?.stop();
     await admin?.close();
     await pipeline.stop();
     stopSweeper();
