@@ -44,6 +44,7 @@ const USER_AGENT = 'xline-webhook/1';
 
 export class DeliveryWorker {
   private running = false;
+  private starting?: Promise<void>;
   private reader?: RedisLike;
   private loopDone?: Promise<void>;
   private ticker?: NodeJS.Timeout;
@@ -64,8 +65,6 @@ export class DeliveryWorker {
     this.blockMs = o.blockMs ?? 1000;
     this.poster = createPoster(o.url, { timeoutMs: o.timeoutMs, maxSockets: o.concurrency });
   }
-
-  private starting?: Promise<void>;
 
   start(): Promise<void> {
     if (this.running) return this.starting ?? Promise.resolve();
