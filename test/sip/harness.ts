@@ -93,7 +93,7 @@ export async function startStack(
   opts: { transport?: 'udp' | 'tcp'; env?: Record<string, string>; override?: Partial<Config> } = {},
 ): Promise<Stack> {
   const transport = opts.transport ?? 'udp';
-  const drachtio = await startDrachtio();
+  const drachtio = await startDrachtio(process.env.DRACHTIO_LOG_FILE ? { logFile: process.env.DRACHTIO_LOG_FILE } : {});
   const farEndPort = await freeUdpTcpPort();
   const config: Config = {
     ...loadConfig({

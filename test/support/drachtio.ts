@@ -1,6 +1,7 @@
 // A real drachtio-server per test file, on free loopback ports, with the repo's config
 // (test/fixtures/drachtio.conf.xml). Restartable on the same ports for resilience tests.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { appendFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../../src/store/embedded-redis.js';
@@ -24,7 +25,9 @@ export interface DrachtioServer {
   restart(): Promise<void>;
 }
 
-export async function startDrachtio(opts: { secret?: string; loglevel?: string; extraArgs?: string[] } = {}): Promise<DrachtioServer> {
+export async function startDrachtio(
+  opts: { secret?: string; loglevel?: string; extraArgs?: string[]; /** Also append everything to this file (debugging). */ logFile?: string } = {},
+): Promise<DrachtioServer> {
   if (!drachtioBin) throw new Error('drachtio binary not found');
   const bin = drachtioBin;
   const secret = opts.secret ?? 'cymru';
@@ -46,6 +49,7 @@ export async function startDrachtio(opts: { secret?: string; loglevel?: string; 
     const c = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     child = c;
     const keep = (d: Buffer) => {
+      if (opts.logFile) appendFileSync(opts.logFile, d);
       out += d.toString();
       if (out.length > 400_000) out = out.slice(-200_000);
     };
