@@ -1,7 +1,7 @@
 // The admin HTTP server: the dypls-compatible RPC at `/`, the ops REST API under /v1 (bearer
 // token), /v1/health, /metrics and the OpenAPI document. Every error, fastify's own included,
 // answers in the documented format of the API it hit: never fastify's default 500.
-import fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyPluginAsync, type FastifyRequest } from 'fastify';
+import fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
 import swagger from '@fastify/swagger';
 import type { Socket } from 'node:net';
 import type { AppContext } from '../context.js';
