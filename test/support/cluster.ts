@@ -41,6 +41,8 @@ export interface TestCluster {
   waitOk(timeoutMs?: number): Promise<void>;
   /** Dataset memory (redis-memory.ts) summed over live masters. */
   usedMemory(): Promise<number>;
+  /** Process ids of the running nodes (benchmarks read their CPU time). */
+  pids(): number[];
   stop(): Promise<void>;
 }
 
@@ -238,6 +240,7 @@ async function startOnce(opts: ClusterOptions): Promise<TestCluster> {
       }
       return sum;
     },
+    pids: () => [...children.values()].map((c) => c.process.pid!).filter(Boolean),
     async stop() {
       await Promise.all([...children.values()].map((c) => c.stop()));
       children.clear();
