@@ -23,6 +23,7 @@ describe.skipIf(!hasRedis)('dypls gateway', () => {
     expect(r.status).toBe(status);
     expect(r.body.RequestId).toMatch(/^[0-9A-F-]{36}$/);
     expect(typeof r.body.Message).toBe('string');
+    expect(r.body).toMatchObject({ HostId: 'xline', Recommend: expect.any(String) });
   }
 
   it('answers a signed GET and a signed form POST; POST also takes parameters in the query', async () => {
@@ -184,7 +185,9 @@ describe.skipIf(!hasRedis)('dypls gateway', () => {
   it('with ACCESS_KEYS unset, refuses every request', async () => {
     const t = await startHarness({ ACCESS_KEYS: '' });
     try {
-      await gatewayRefuses(await rpc(t.app, 'QuerySubscriptionDetail', query(), { secret: KEY_SECRET }), 404, 'InvalidAccessKeyId.NotFound');
+      const r = await rpc(t.app, 'QuerySubscriptionDetail', query(), { secret: KEY_SECRET });
+      await gatewayRefuses(r, 403, 'Forbidden.AccessKeyDisabled');
+      expect(r.body.Message).toContain('ACCESS_KEYS');
     } finally {
       await t.stop();
     }

@@ -24,6 +24,8 @@ export const TIMESTAMP_WINDOW_MS = 15 * 60 * 1000;
 /** A request that waits on Redis longer than this answers isp.SYSTEM_ERROR (the brief: within 1 s). */
 export const STORE_DEADLINE_MS = 800;
 const HOST_ID = 'xline';
+/** Where Alibaba points at its error centre, xline points at its own documentation. */
+const RECOMMEND = 'See the Admin API error codes in the xline README.';
 const COMMON_REQUIRED = ['AccessKeyId', 'Signature', 'SignatureNonce', 'Timestamp', 'SignatureMethod', 'SignatureVersion', 'Version', 'Action'];
 const COMMON = new Set([...COMMON_REQUIRED, 'Format', 'SecurityToken', 'RegionId']);
 const MAX_NONCE = 128;
@@ -124,6 +126,7 @@ export async function dyplsGateway(app: FastifyInstance, ctx: AppContext, opts: 
   }
 
   function secretOf(accessKeyId: string): string {
+    if (keys.size === 0) throw gw.forbiddenNoKeys();
     const secret = keys.get(accessKeyId);
     if (secret === undefined) throw gw.accessKeyNotFound();
     return secret;
@@ -223,7 +226,7 @@ export async function dyplsGateway(app: FastifyInstance, ctx: AppContext, opts: 
       if (err instanceof GatewayError) {
         status = err.status;
         code = err.code;
-        body = { RequestId: requestId, HostId: HOST_ID, Code: err.code, Message: err.message };
+        body = { RequestId: requestId, HostId: HOST_ID, Code: err.code, Message: err.message, Recommend: RECOMMEND };
       } else if (err instanceof XlineError) {
         code = err.code;
         body = { Code: err.code, Message: err.message, RequestId: requestId };
