@@ -159,12 +159,24 @@ export class RedisBindingStore implements BindingStore {
     try {
       return await fn();
     } catch (e) {
-      if (e instanceof XlineError) throw e;
-      const msg = e instanceof Error ? e.message : String(e);
-      this.log?.warn({ err: msg, op: what }, 'RedisBindingStore: redis operation failed');
-      this.refreshTopology();
-      throw xerr('SYSTEM_ERROR', `storage unavailable (${what}): ${msg}`);
+      throw this.failure(what, e);
     }
+  }
+
+  private lastWarn = 0;
+  private suppressed = 0;
+
+  /** The error to throw for a failed Redis call; logs at most once a second (outages are loud). */
+  private failure(what: string, e: unknown): Error {
+    if (e instanceof XlineError) return e;
+    const msg = e instanceof Error ? e.message : String(e);
+    if (Date.now() - this.lastWarn >= 1000) {
+      this.log?.warn({ err: msg, op: what, suppressed: this.suppressed }, 'RedisBindingStore: redis operation failed');
+      this.lastWarn = Date.now();
+      this.suppressed = 0;
+    } else this.suppressed++;
+    this.refreshTopology();
+    return xerr('SYSTEM_ERROR', `storage unavailable (${what}): ${msg}`);
   }
 
   // ---------------------------------------------------------------- pools
@@ -384,7 +396,7 @@ export class RedisBindingStore implements BindingStore {
     const packed = [req.poolKey, req.mode, req.a, req.b ?? '', req.extension ?? '', req.expiresAt, tail].join(SEP);
 
     const attempt = async (x: string) => {
-      const r = await this.guard('bind', () => this.script('bind', x, packed));
+      const r = await this.script('bind', x, packed).catch((e: unknown) => Promise.reject(this.failure('bind', e)));
       if (r[0] === 'OK') {
         const [, seq, ext, now, publish] = r;
         if (Number(publish) === 1) this.publishDue(x, req.expiresAt);
@@ -511,7 +523,7 @@ export class RedisBindingStore implements BindingStore {
     if (!isStoreNumber(x) || typeof caller !== 'string' || hasControlChars(caller)) return { kind: 'none' };
     const ext = extension && isExtension(extension) ? extension : '';
     if (extension && !ext) return { kind: 'none' };
-    const r = await this.guard('lookup', () => this.script('lookup', x, ext ? caller + SEP + ext : caller));
+    const r = await this.script('lookup', x, ext ? caller + SEP + ext : caller).catch((e: unknown) => Promise.reject(this.failure('lookup', e)));
     switch (r[0]) {
       case 'match':
         return {
