@@ -160,7 +160,8 @@ describe.skipIf(!clusterKind.available)('RedisBindingStore on a Cluster failing 
     await l.stop();
 
     expect((await c.nodes()).find((x) => x.id === replica.id)?.role).toBe('master');
-    expect(l.acked.length).toBeGreaterThan(before + 50);
+    // waitRecovered saw 50 successes after the last error, all acknowledged after `before`
+    expect(l.acked.length).toBeGreaterThanOrEqual(before + 50);
     expect([...l.errors.keys()].filter((k) => k !== 'isp.SYSTEM_ERROR')).toEqual([]);
     expect(l.wrong).toEqual([]);
     expect(l.slowest).toBeLessThan(1500);
