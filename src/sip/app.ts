@@ -139,7 +139,7 @@ async function dispatch(session: CallSession, d: NonNullable<ReturnType<typeof l
       return;
     case 'bridge':
       // Media decides whether this bridge needs it (tone, recording) and whether it can serve it.
-      if (media?.wantsBridge(d)) await media.bridge(session, d);
+      if (media && (await media.wantsBridge(d))) await media.bridge(session, d);
       else await session.bridge(d);
       return;
   }

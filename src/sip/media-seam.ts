@@ -58,8 +58,11 @@ export interface MediaCall {
 export interface MediaHandler {
   /** FreeSWITCH is connected right now. */
   available(): boolean;
-  /** Does this bridge need media (ring tone, recording)? false → plain B2BUA by the SIP app. */
-  wantsBridge(decision: BridgeDecision): boolean;
+  /**
+   * Does this bridge need media (ring tone, recording)? false → plain B2BUA by the SIP app.
+   * May answer asynchronously (a pool-level ring-tone default not cached yet).
+   */
+  wantsBridge(decision: BridgeDecision): boolean | Promise<boolean>;
   /** AXN extension: answer into media, prompt, collect digits, route, ring A, bridge; end the call. */
   collect(call: MediaCall, decision: CollectDecision): Promise<void>;
   /** A bridge with media in the path (ring tone / recording); ends the call when done. */
