@@ -99,15 +99,20 @@ export class MediaLink {
     return ep;
   }
 
-  /** Hangs an endpoint up (idempotent); kills the channel by uuid if FreeSWITCH does not confirm. */
+  /**
+   * Hangs an endpoint up (idempotent). uuid_kill rather than fsmrf's destroy(): that runs the
+   * `hangup` application, which queues behind whatever the channel is playing.
+   */
   async release(ep: Mrf.Endpoint | undefined): Promise<void> {
     if (!ep || !this.endpoints.delete(ep)) return;
-    try {
-      await withTimeout(ep.destroy(), 3000, 'endpoint hangup');
-    } catch (err) {
-      this.log.warn({ err: String(err), uuid: ep.uuid }, 'MediaLink:release: hangup not confirmed, killing channel');
-      await this.api(`uuid_kill ${ep.uuid}`).catch(() => undefined);
+    const dialog = ep.dialog;
+    if (this.up && ep.connected) {
+      const gone = new Promise<void>((resolve) => ep.once('destroy', () => resolve()));
+      const r = await this.api(`uuid_kill ${ep.uuid} NORMAL_CLEARING`, 2000).catch((err: unknown) => String(err));
+      if (r.startsWith('+OK')) await withTimeout(gone, 2000, 'endpoint hangup').catch(() => undefined);
     }
+    // FreeSWITCH gone or silent: close the SIP dialog ourselves so drachtio-server forgets it.
+    if (dialog?.connected) void dialog.destroy().catch(() => undefined);
   }
 
   /** A FreeSWITCH API command over the inbound event socket. */

@@ -7,8 +7,8 @@ import type { RingConfig } from '../domain/binding.js';
 import type { BridgeDecision, CollectDecision, MediaCall, MediaHandler } from '../sip/media-seam.js';
 import { MediaLink } from './media-server.js';
 import { MediaSession, type MediaEnv } from './media-session.js';
-import { recordingLinks } from './recording-files.js';
-import { DEFAULT_RINGBACK, ringToneExists, ringTonePath } from './ring-tones.js';
+import { recordingDuration, recordingLinks } from './recording-files.js';
+import { DEFAULT_RINGBACK, ringTonePath } from './ring-tones.js';
 
 export interface MediaService extends MediaHandler {
   readonly link: MediaLink;
@@ -38,11 +38,12 @@ class PoolRingDefaults {
     }
   }
 
-  /** What is known now (no I/O); starts a refresh when missing or stale. */
-  peek(poolKey: string): RingConfig | undefined {
+  /** What is known now without I/O, or undefined when the pool was never read. */
+  known(poolKey: string): { rc?: RingConfig } | undefined {
     const e = this.cache.get(poolKey);
-    if (!e || Date.now() - e.at > this.ttlMs) void this.refresh(poolKey);
-    return e?.rc;
+    if (!e || e.at === 0) return undefined;
+    if (Date.now() - e.at > this.ttlMs) void this.refresh(poolKey);
+    return e;
   }
 
   async get(poolKey: string): Promise<RingConfig | undefined> {
@@ -107,9 +108,15 @@ export function startMedia(ctx: AppContext, srf: Srf): MediaService {
     async ringSource(d) {
       const id = toneId(d, await pools.get(d.binding.poolKey));
       if (!id) return DEFAULT_RINGBACK;
-      if (await ringToneExists(config, id)) return ringTonePath(config, id);
-      log.warn({ toneId: id, subsId: d.binding.subsId }, 'media: ring tone file missing, playing the default ringback');
-      return DEFAULT_RINGBACK;
+      const path = ringTonePath(config, id);
+      const seconds = await recordingDuration(path);
+      if (seconds === undefined) {
+        log.warn({ toneId: id, subsId: d.binding.subsId }, 'media: ring tone file missing, playing the default ringback');
+        return DEFAULT_RINGBACK;
+      }
+      // The tone repeated for longer than B may ring, as one playback (stopped with uuid_break).
+      const times = Math.min(500, Math.ceil((config.SIP_RING_TIMEOUT + 5) / Math.max(seconds, 0.2)));
+      return `file_string://${Array(times).fill(path).join('!')}`;
     },
   };
 
@@ -118,7 +125,14 @@ export function startMedia(ctx: AppContext, srf: Srf): MediaService {
     available: () => link.up,
     wantsBridge(d) {
       // Without FreeSWITCH a call still goes out as a plain bridge: no tone, no recording.
-      return link.up && (d.record || toneId(d, pools.peek(d.binding.poolKey)) !== undefined);
+      if (!link.up) return false;
+      if (d.record) return true;
+      if (!d.ringKey) return false;
+      if (d.binding.ringConfig?.[d.ringKey]) return true;
+      // Only the pool default can still ask for a tone: known (usual, no I/O) or read once.
+      const k = pools.known(d.binding.poolKey);
+      if (k) return toneId(d, k.rc) !== undefined;
+      return pools.get(d.binding.poolKey).then((rc) => toneId(d, rc) !== undefined);
     },
     collect: (call: MediaCall, _d: CollectDecision) => new MediaSession(env, call).collect(),
     bridge: (call: MediaCall, d: BridgeDecision) => new MediaSession(env, call).bridge(d),

@@ -55,7 +55,7 @@ export class MediaSession {
   private bSettled = false;
   private alerted = false;
   private bAnswered = false;
-  private ringback?: { active: boolean; done: Promise<void> };
+  private ringback?: Promise<void>;
   private recordPath?: string;
   private ending?: CallEnding;
   private torn = false;
@@ -211,10 +211,12 @@ export class MediaSession {
     try {
       uac = await this.dialog(
         this.call.srf.createUAC(uri, { localSdp: bEp.local.sdp, headers }, {
-          cbRequest: (r: Req) => {
+          // srf.js calls it (err, req), whatever its shipped types say.
+          cbRequest: ((err: unknown, r?: Req) => {
+            if (err || !r) return;
             this.uacReq = r;
             if (this.torn || this.local.signal.aborted) this.cancelB(this.ending?.cause ?? Q850.NORMAL_CLEARING);
-          },
+          }) as unknown as (req: Req) => void,
           cbProvisional: (p: Res) => {
             if (p.status >= 180 && !this.alerted) {
               this.alerted = true;
@@ -275,31 +277,24 @@ export class MediaSession {
     this.stop(ending);
   }
 
+  /**
+   * One playback until B answers: `source` is a tone_stream that never ends or a file_string
+   * repeating the ring tone past the ring timeout (see ringSource). One command, so one
+   * uuid_break stops it; FreeSWITCH's endless_playback would ignore uuid_break.
+   */
   private startRingback(source: string): void {
-    const ep = this.callerEp!;
-    const rb = { active: true, done: Promise.resolve() };
-    // A ring-tone file is played again and again until B answers (FreeSWITCH's endless_playback
-    // ignores uuid_break); tone_stream://…;loops=-1 never ends by itself. uuid_break stops both.
-    rb.done = (async () => {
-      while (rb.active && !this.local.signal.aborted) {
-        try {
-          await ep.play(source);
-        } catch (err) {
-          this.log.warn({ err: String(err), source }, 'MediaSession:ringback not playable');
-          return;
-        }
-      }
-    })();
-    this.ringback = rb;
+    this.ringback = this.callerEp!.play(source).then(
+      () => undefined,
+      (err: unknown) => this.log.warn({ err: String(err) }, 'MediaSession:ringback not playable'),
+    );
   }
 
   private async stopRingback(): Promise<void> {
     const rb = this.ringback;
     if (!rb || !this.callerEp) return;
     this.ringback = undefined;
-    rb.active = false;
     await this.env.link.api(`uuid_break ${this.callerEp.uuid} all`).catch(() => undefined);
-    await withTimeout(rb.done, 2000).catch(() => undefined);
+    await withTimeout(rb, 2000).catch(() => this.log.warn('MediaSession:ringback did not stop'));
   }
 
   private async startRecording(ep: Mrf.Endpoint): Promise<void> {
@@ -346,7 +341,8 @@ export class MediaSession {
     const ct = req.has('Content-Type') ? req.get('Content-Type') : '';
     if (!ep || !DTMF_INFO.test(ct) || !ep.dialog?.connected) return;
     try {
-      await ep.dialog.request({ method: 'INFO', headers: { 'Content-Type': ct }, body: req.body });
+      const r = await ep.dialog.request({ method: 'INFO', headers: { 'Content-Type': ct }, body: req.body });
+      this.log.debug({ status: r.status }, 'MediaSession: INFO relayed to FreeSWITCH');
     } catch (err) {
       this.log.info({ err: String(err) }, 'MediaSession:INFO relay failed');
     }

@@ -20,3 +20,11 @@ export function wav(seconds: number, rate = 8000, bits = 16, channels = 1, forma
   b.writeUInt32LE(data, 40);
   return b;
 }
+
+/** A 16-bit 8 kHz mono wav of a sine at `hz`. */
+export function toneWav(hz: number, seconds: number, amplitude = 10000): Buffer {
+  const b = wav(seconds);
+  const n = (b.length - 44) / 2;
+  for (let i = 0; i < n; i++) b.writeInt16LE(Math.round(amplitude * Math.sin((2 * Math.PI * hz * i) / 8000)), 44 + i * 2);
+  return b;
+}

@@ -21,6 +21,8 @@ export interface CallerScript {
   rtpPort?: number;
   /** The final response expected for the INVITE (default 200). */
   expectStatus?: number;
+  /** Early media then CANCEL: waits for 183, CANCELs after this long, expects 487. */
+  cancelAfterMs?: number;
 }
 
 export function callerScenario(dir: string, name: string, s: CallerScript): string {
@@ -57,8 +59,48 @@ export function callerScenario(dir: string, name: string, s: CallerScript): stri
       a=sendrecv
 
     ]]>
+    <action>
+      <ereg regexp=".*" search_in="hdr" header="Via:" assign_to="via"/>
+    </action>
   </send>
-  <recv response="100" optional="true" response_txn="invite"/>
+  <recv response="100" optional="true" response_txn="invite"/>`);
+  if (s.cancelAfterMs !== undefined) {
+    steps.push(`
+  <recv response="183" response_txn="invite"/>
+  <pause milliseconds="${s.cancelAfterMs}"/>
+  <send>
+    <![CDATA[
+
+      CANCEL sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      Via: [$via]
+      From: ${CALLER_FROM}
+      To: <sip:[service]@[remote_ip]:[remote_port]>
+      Call-ID: [call_id]
+      CSeq: 1 CANCEL
+      Max-Forwards: 70
+      Content-Length: 0
+
+    ]]>
+  </send>
+  <recv response="200" optional="true"/>
+  <recv response="487" response_txn="invite"/>
+  <send ack_txn="invite">
+    <![CDATA[
+
+      ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      Via: [$via]
+      From: ${CALLER_FROM}
+      To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
+      Call-ID: [call_id]
+      CSeq: 1 ACK
+      Max-Forwards: 70
+      Content-Length: 0
+
+    ]]>
+  </send>`);
+    return write(dir, name, steps, 'via');
+  }
+  steps.push(`
   <recv response="180" optional="true" response_txn="invite"/>
   <recv response="183" optional="true" response_txn="invite"/>`);
   if (status !== 200) {
@@ -181,6 +223,8 @@ export interface FarEndScript {
   hangUpAfterMs?: number;
   /** SDP m= port (an RtpPeer of the test). */
   rtpPort?: number;
+  /** Ring until CANCELed: 200 for the CANCEL, 487 for the INVITE. */
+  awaitCancel?: boolean;
 }
 
 export function farEndScenario(dir: string, name: string, s: FarEndScript): string {
@@ -191,6 +235,7 @@ export function farEndScenario(dir: string, name: string, s: FarEndScript): stri
       <ereg regexp="sips?:[^>]*" search_in="hdr" header="Contact:" assign_to="contact"/>
       <ereg regexp="[^ ].*" search_in="hdr" header="From:" assign_to="inv_from"/>
       <ereg regexp="[^ ].*" search_in="hdr" header="To:" assign_to="inv_to"/>
+      <ereg regexp="[^ ].*" search_in="hdr" header="CSeq:" assign_to="inv_cseq"/>
     </action>
   </recv>
   <send>
@@ -208,6 +253,38 @@ export function farEndScenario(dir: string, name: string, s: FarEndScript): stri
     ]]>
   </send>
   <pause milliseconds="${s.ringMs ?? 200}"/>`);
+  if (s.awaitCancel) {
+    steps.push(`
+  <recv request="CANCEL"/>
+  <send>
+    <![CDATA[
+
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:];tag=[pid]SIPpTag01[call_number]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+
+    ]]>
+  </send>
+  <send>
+    <![CDATA[
+
+      SIP/2.0 487 Request Terminated
+      [last_Via:]
+      [last_From:]
+      [last_To:];tag=[pid]SIPpTag01[call_number]
+      [last_Call-ID:]
+      CSeq: [$inv_cseq]
+      Content-Length: 0
+
+    ]]>
+  </send>
+  <recv request="ACK"/>`);
+    return write(dir, name, steps);
+  }
   if (s.refuse) {
     steps.push(`
   <send>
@@ -299,9 +376,10 @@ export function farEndScenario(dir: string, name: string, s: FarEndScript): stri
   return write(dir, name, steps);
 }
 
-function write(dir: string, name: string, steps: string[]): string {
+function write(dir: string, name: string, steps: string[], vars?: string): string {
   const path = join(dir, `${name}.xml`);
-  const refs = steps.some((x) => x.includes('assign_to="contact"')) ? '\n  <Reference variables="contact,inv_from,inv_to"/>' : '';
+  const used = vars ?? (steps.some((x) => x.includes('assign_to="contact"')) ? 'contact,inv_from,inv_to,inv_cseq' : steps.some((x) => x.includes('assign_to="via"')) ? 'via' : '');
+  const refs = used ? `\n  <Reference variables="${used}"/>` : '';
   writeFileSync(
     path,
     `<?xml version="1.0" encoding="ISO-8859-1" ?>\n<!DOCTYPE scenario SYSTEM "sipp.dtd">\n<scenario name="${name}">${steps.join('')}${refs}\n</scenario>\n`,
