@@ -42,6 +42,35 @@ const schema = z
     DRACHTIO_HOST: z.string().default('127.0.0.1'),
     DRACHTIO_PORT: z.coerce.number().int().min(1).max(65535).default(9022),
     DRACHTIO_SECRET: z.string().default('cymru'),
+    /**
+     * Several drachtio-servers, host:port[,host:port] (one secret, DRACHTIO_SECRET): the SIP app
+     * connects to every one and takes calls from all. Set, it replaces DRACHTIO_HOST/DRACHTIO_PORT.
+     */
+    DRACHTIO_SERVERS: z
+      .string()
+      .optional()
+      .transform((v, ctx) => {
+        if (v === undefined) return undefined;
+        const out: Array<{ host: string; port: number }> = [];
+        for (const part of v.split(',').map((s) => s.trim()).filter(Boolean)) {
+          const m = /^([^\s:]+):(\d{1,5})$/.exec(part);
+          const port = m ? Number(m[2]) : 0;
+          if (!m || port < 1 || port > 65535) {
+            ctx.addIssue({ code: 'custom', message: `'${part}' is not host:port (must be host:port[,host:port])` });
+            return z.NEVER;
+          }
+          if (out.some((s) => s.host === m[1] && s.port === port)) {
+            ctx.addIssue({ code: 'custom', message: `'${part}' is listed twice` });
+            return z.NEVER;
+          }
+          out.push({ host: m[1]!, port });
+        }
+        if (out.length === 0) {
+          ctx.addIssue({ code: 'custom', message: 'must be host:port[,host:port]' });
+          return z.NEVER;
+        }
+        return out;
+      }),
     FREESWITCH_HOST: z.string().default('127.0.0.1'),
     FREESWITCH_PORT: z.coerce.number().int().min(1).max(65535).default(8021),
     FREESWITCH_SECRET: z.string().default('ClueCon'),

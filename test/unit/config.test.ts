@@ -29,6 +29,17 @@ describe('loadConfig', () => {
     expect(c.REDIS_CLUSTER_NODES).toEqual(['127.0.0.1:7000', '127.0.0.1:7001']);
   });
 
+  it('parses DRACHTIO_SERVERS into host/port pairs and refuses malformed or repeated entries', () => {
+    expect(loadConfig({}).DRACHTIO_SERVERS).toBeUndefined();
+    expect(loadConfig({ DRACHTIO_SERVERS: '127.0.0.1:9022, sip2.local:9023' }).DRACHTIO_SERVERS).toEqual([
+      { host: '127.0.0.1', port: 9022 },
+      { host: 'sip2.local', port: 9023 },
+    ]);
+    for (const bad of ['127.0.0.1', 'a:0', 'a:70000', 'a:1,a:1', ' , ']) {
+      expect(() => loadConfig({ DRACHTIO_SERVERS: bad }), bad).toThrow(/DRACHTIO_SERVERS/);
+    }
+  });
+
   it('refuses REDIS_URL together with REDIS_CLUSTER_NODES', () => {
     expect(() => loadConfig({ REDIS_URL: 'redis://x:1', REDIS_CLUSTER_NODES: 'a:1' })).toThrow(/REDIS_CLUSTER_NODES/);
   });
