@@ -18,6 +18,7 @@ import { Registry } from 'prom-client';
 import { loadConfig } from '../src/config.js';
 import type { AppContext } from '../src/context.js';
 import { createEventPipeline } from '../src/events/pipeline.js';
+import { nullEventSink } from '../src/events/types.js';
 import { NUMBER_FIELDS } from '../src/log.js';
 import { maskNumber } from '../src/domain/numbers.js';
 import { startSipApp } from '../src/sip/app.js';
@@ -127,7 +128,9 @@ export async function run(): Promise<void> {
     eventsRedis.on('error', () => {});
     stops.push(() => eventsRedis !== redis && eventsRedis.disconnect());
     const pipeline = createEventPipeline({ redis: eventsRedis, config, log, metrics });
-    const ctx: AppContext = { config, log, store, events: pipeline.sink, metrics, health: { sip: false, media: false } };
+    // BENCH_SIP_EVENTS=off: diagnostic run without event/CDR writes, to size their share.
+    const events = process.env.BENCH_SIP_EVENTS === 'off' ? nullEventSink : pipeline.sink;
+    const ctx: AppContext = { config, log, store, events, metrics, health: { sip: false, media: false } };
     const app = await startSipApp(ctx);
     stops.push(() => app.stop(2000));
     for (let i = 0; !ctx.health.sip; i++) {

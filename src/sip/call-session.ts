@@ -53,7 +53,6 @@ const IN_DIALOG_PASS = ['Content-Type', 'Content-Disposition', 'Event', 'Info-Pa
 
 export class CallSession implements MediaCall {
   readonly callId: string;
-  log: Logger;
   readonly receivedAt = Date.now();
   caller = '';
   x = '';
@@ -93,7 +92,6 @@ export class CallSession implements MediaCall {
     readonly res: Res,
   ) {
     this.callId = req.get('Call-ID');
-    this.log = env.log.child({ callId: this.callId });
     this.done = new Promise((r) => (this.resolveDone = r));
     env.registry.add(this);
     env.metrics.live.inc();
@@ -120,7 +118,15 @@ export class CallSession implements MediaCall {
   identify(caller: string, x: string): void {
     this.caller = caller;
     this.x = x;
-    this.log = this.log.child({ caller, x });
+    this.childLog = undefined;
+  }
+
+  private childLog?: Logger;
+  /** Per-call child logger, made on first use (most calls log one line, at their end). */
+  get log(): Logger {
+    return (this.childLog ??= this.env.log.child(
+      this.x ? { callId: this.callId, caller: this.caller, x: this.x } : { callId: this.callId },
+    ));
   }
 
   // ---- routing outcomes -------------------------------------------------------------------
