@@ -4,7 +4,8 @@ import { hostname } from 'node:os';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger, type Logger } from './log.js';
 import { createMetricsRegistry } from './metrics.js';
-import type { AppContext } from './context.js';
+import type { Config } from './config.js';
+import type { AppContext, Health } from './context.js';
 import { MissingBinaryError } from './store/embedded-redis.js';
 import { createRedisConnection } from './store/redis-connection.js';
 import { RedisBindingStore, startSweeper } from './store/redis-store.js';
@@ -50,7 +51,19 @@ async function main(): Promise<void> {
   const pipeline = createEventPipeline({ redis: conn.redis, config, log, metrics });
   pipeline.start();
 
-  const ctx: AppContext = { config, log, store, events: pipeline.sink, metrics, health: { sip: false, media: false } };
+  // One SIP app (and one media link) per drachtio-server; each reports into its own Health, and
+  // the process is up while any of them is (DRACHTIO_SERVERS).
+  const drachtios = config.DRACHTIO_SERVERS ?? [{ host: config.DRACHTIO_HOST, port: config.DRACHTIO_PORT }];
+  const links = drachtios.map(() => ({ sip: false, media: false }));
+  const health: Health = {
+    get sip() {
+      return links.some((h) => h.sip);
+    },
+    get media() {
+      return links.some((h) => h.media);
+    },
+  };
+  const ctx: AppContext = { config, log, store, events: pipeline.sink, metrics, health };
 
   const admin =
     config.XLINE_ROLE === 'sip'
@@ -64,26 +77,50 @@ async function main(): Promise<void> {
     log.info({ host: config.ADMIN_HOST, port: config.ADMIN_PORT }, 'admin HTTP listening');
   }
 
-  let sip: SipApp | undefined;
-  let media: MediaService | undefined;
+  const sips: SipApp[] = [];
+  const media: MediaService[] = [];
   if (config.XLINE_ROLE !== 'api') {
-    sip = await startSipApp({
-      ...ctx,
-      media: (srf) => (media = startMedia(ctx, srf)),
-    });
-    log.info({ drachtio: `${config.DRACHTIO_HOST}:${config.DRACHTIO_PORT}`, freeswitch: `${config.FREESWITCH_HOST}:${config.FREESWITCH_PORT}` }, 'SIP app started');
+    for (const [i, d] of drachtios.entries()) {
+      const server = `${d.host}:${d.port}`;
+      const one: AppContext = {
+        ...ctx,
+        config: perServerConfig(config, d, i),
+        log: drachtios.length > 1 ? log.child({ drachtio: server }) : log,
+        health: links[i]!,
+      };
+      sips.push(await startSipApp({ ...one, media: (srf) => pushed(media, startMedia(one, srf)) }));
+      log.info({ drachtio: server, freeswitch: `${config.FREESWITCH_HOST}:${config.FREESWITCH_PORT}` }, 'SIP app started');
+    }
   }
 
   installShutdown(log, async () => {
     // Calls first (they write CDRs through the pipeline), then the API, then storage.
-    await sip?.stop(DRAIN_MS);
-    await media?.stop();
+    await Promise.all(sips.map((s) => s.stop(DRAIN_MS)));
+    await Promise.all(media.map((m) => m.stop()));
     await admin?.close();
     await pipeline.stop();
     stopSweeper();
     await store.close();
     await conn.close();
   });
+}
+
+/**
+ * The config one SIP app sees: its drachtio-server, and its own port for FreeSWITCH's call-back
+ * connections (drachtio-fsmrf listens once per app; a fixed MEDIA_LISTEN_PORT becomes port + i).
+ */
+function perServerConfig(config: Config, d: { host: string; port: number }, i: number): Config {
+  const c: Config = { ...config, DRACHTIO_HOST: d.host, DRACHTIO_PORT: d.port };
+  if (i === 0) return c;
+  if (config.MEDIA_LISTEN_PORT !== 0) c.MEDIA_LISTEN_PORT = config.MEDIA_LISTEN_PORT + i;
+  const adv = config.MEDIA_ADVERTISED_ADDRESS?.split(':');
+  if (adv?.length === 2) c.MEDIA_ADVERTISED_ADDRESS = `${adv[0]}:${Number(adv[1]) + i}`;
+  return c;
+}
+
+function pushed<T>(list: T[], item: T): T {
+  list.push(item);
+  return item;
 }
 
 function installShutdown(log: Logger, shutdown: () => Promise<void>): void {
