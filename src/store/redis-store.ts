@@ -385,6 +385,11 @@ export class RedisBindingStore implements BindingStore {
     return this.guard('countInventory', () => this.redis.zlexcount(inventoryKey(city), min, max));
   }
 
+  /** Cities with inventory numbers (a hint set: a city whose numbers were all bought may remain, answering 0). */
+  async inventoryCities(): Promise<string[]> {
+    return this.guard('inventoryCities', () => this.redis.smembers(INVENTORY_CITIES_KEY));
+  }
+
   // ---------------------------------------------------------------- bindings
 
   async bind(req: BindRequest): Promise<Binding> {
