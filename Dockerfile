@@ -17,4 +17,4 @@ COPY package.json ./
 # Named volumes start with the ownership of these directories.
 RUN mkdir -p /var/lib/xline/recordings /var/lib/xline/ring-tones && chown -R node:node /var/lib/xline
 USER node
-CMD ["node", "--enable-source-maps", "dist/main.js"]
+CMD ["node", "--enable-source-maps", "--max-semi-space-size=32", "dist/main.js"]
