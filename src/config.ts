@@ -127,6 +127,11 @@ const schema = z
     MEDIA_LISTEN_PORT: z.coerce.number().int().min(0).max(65535).default(0),
     /** host[:port] FreeSWITCH must dial back when it cannot reach the listen address (containers, NAT). */
     MEDIA_ADVERTISED_ADDRESS: z.string().optional(),
+    /**
+     * recording: FreeSWITCH leaves the media path once B answers (re-INVITEs hand the media to the
+     * two parties) unless the call is recorded; always: it stays in the path for the whole call.
+     */
+    MEDIA_ANCHOR: z.enum(['recording', 'always']).default('recording'),
     TIMEZONE: z
       .string()
       .default('Asia/Shanghai')
