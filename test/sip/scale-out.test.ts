@@ -24,9 +24,11 @@ describe.skipIf(!canRun)('scale-out: two xline processes × two drachtio-servers
   let d2: DrachtioServer;
   let x1: XlineProcess;
   let x2: XlineProcess;
+  let x3: XlineProcess | undefined;
   let farEndPort: number;
   let hook: Server;
   let spool: string;
+  let common: Record<string, string>;
   /** Webhook deliveries by event id (`<call_id>:<type>`-like, one id per call and type). */
   const delivered = new Map<string, { callId: string; type: string; n: number }>();
   const results: SippResult[] = [];
@@ -51,7 +53,7 @@ describe.skipIf(!canRun)('scale-out: two xline processes × two drachtio-servers
     await new Promise<void>((r) => hook.listen(0, '127.0.0.1', () => r()));
     const hookPort = (hook.address() as { port: number }).port;
     spool = mkdtempSync(join(tmpdir(), 'xline-scale-out-'));
-    const common = {
+    common = {
       REDIS_URL: side.child.url,
       DRACHTIO_SECRET: d1.secret,
       SIP_TRUNK_CIDRS: '127.0.0.1/32',
@@ -72,12 +74,12 @@ describe.skipIf(!canRun)('scale-out: two xline processes × two drachtio-servers
     ]);
     // hostport: the SIP addresses of the server connected to
     const connected = (x: XlineProcess, d: DrachtioServer) =>
-      x.waitLog((l) => l.msg === 'connected to drachtio-server' && String(l.hostport).includes(`udp/127.0.0.1:${d.sipPort}`), 20_000, `connected to drachtio SIP :${d.sipPort}`);
+      x.waitLog((l) => l.msg === 'connected to drachtio-server' && String(l.hostport).includes(`udp/127.0.0.1:${d.sipPort}`), 40_000, `connected to drachtio SIP :${d.sipPort}`);
     await Promise.all([connected(x1, d1), connected(x1, d2), connected(x2, d1)]);
-  }, 60_000);
+  }, 90_000);
 
   afterAll(async () => {
-    await Promise.all([x1?.stop(5000), x2?.stop(5000)]);
+    await Promise.all([x1?.stop(5000), x2?.stop(5000), x3?.stop(5000)]);
     await Promise.all([d1?.stop(), d2?.stop()]);
     await new Promise<void>((r) => (hook ? hook.close(() => r()) : r()));
     await side?.close();
@@ -117,7 +119,8 @@ describe.skipIf(!canRun)('scale-out: two xline processes × two drachtio-servers
   /** Which instances logged the end of each call (one line per call end: CallSession:end). */
   function endedBy(callIds: string[]): Map<string, string[]> {
     const m = new Map<string, string[]>(callIds.map((c) => [c, []]));
-    for (const x of [x1, x2]) {
+    for (const x of [x1, x2, x3]) {
+      if (!x) continue;
       for (const l of x.lines) if (l.msg === 'CallSession:end' && m.has(String(l.callId))) m.get(String(l.callId))!.push(x.name);
     }
     return m;
@@ -274,6 +277,50 @@ describe.skipIf(!canRun)('scale-out: two xline processes × two drachtio-servers
     await expectDeliveredOnce(nextIds);
     // x1 is still connected to both servers and healthy.
     expect(await x1.health()).toMatchObject({ redis: 'up', sip: 'up' });
+  });
+
+  it('SIGKILL of an instance while its call rings: the caller\'s CANCEL is answered 487 by drachtio-server; B is never told', async () => {
+    // x3 replaces x2 on d1; two ringing calls through d1, one on each instance.
+    x3 = await startXlineProcess('x3', { ...common, DRACHTIO_HOST: '127.0.0.1', DRACHTIO_PORT: String(d1.adminPort), EVENT_SPOOL_DIR: join(spool, 'x3') });
+    await x3.waitLog((l) => l.msg === 'connected to drachtio-server', 40_000, 'x3 connected');
+    const { subsId, far, caller } = await callBatch(d1, 2, { uac: 'uac-ring-d-then-cancel-expect-487.xml', uas: 'uas-ring-until-cancel.xml', holdMs: 2500 });
+    const deadline = Date.now() + 5000;
+    for (;;) {
+      const live = await side.pipeline.callState.get(subsId);
+      const [m1, m3] = await Promise.all([x1.metric('xline_sip_live_calls'), x3!.metric('xline_sip_live_calls')]);
+      if (live.length === 2 && live.every((c) => c.state === 'ringing') && m1 === 1 && m3 === 1) break;
+      if (Date.now() > deadline) throw new Error(`calls not both ringing, one per instance: ${JSON.stringify({ live, m1, m3 })}`);
+      await sleep(50);
+    }
+    x3.kill('SIGKILL');
+    await x3.exited;
+    // Callers CANCEL when their ring timer (-d) runs out.
+    const ra = await caller.done;
+    results.push(ra);
+    expect(ra.code, `${ra.errors}\n${ra.output.slice(-1500)}`).toBe(0);
+    const ids = callIdsSent(ra);
+    expect(ids).toHaveLength(2);
+    for (const id of ids) {
+      const final = ra.messages.find((m) => m.direction === 'received' && m.header('call-id') === id && /INVITE/.test(m.header('cseq') ?? '') && (m.status ?? 0) >= 200);
+      expect(final?.status, id).toBe(487);
+    }
+    // x1 hears of its caller's CANCEL after drachtio-server answered it.
+    await waitFor(() => [...endedBy(ids).values()].some((w) => w.includes('x1')), 3000, 'x1 ended its call');
+    const by = endedBy(ids);
+    const survivor = ids.find((id) => by.get(id)!.includes('x1'))!;
+    const orphan = ids.find((id) => id !== survivor)!;
+    expect(by.get(survivor)).toEqual(['x1']);
+    expect(by.get(orphan), 'the killed instance never ended its call').toEqual([]);
+    // B: x1 relayed its caller's CANCEL; the killed instance's B leg is known to nobody now and
+    // keeps ringing until B gives up by itself (here: the test stops it).
+    await sleep(1000);
+    const rb = await far.stop();
+    results.push(rb);
+    expect(callIdsOfB(rb)).toHaveLength(2);
+    const canceled = callIdsOfB(rb).filter((id) => rb.messages.some((m) => m.direction === 'received' && m.method === 'CANCEL' && m.header('call-id') === id));
+    expect(canceled).toHaveLength(1);
+    expect((await cdrs([survivor])).get(survivor)).toMatchObject({ release_dir: 1 });
+    expect(await side.pipeline.store.getCdr(orphan)).toBeUndefined();
   });
 });
 
