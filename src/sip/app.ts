@@ -83,9 +83,14 @@ export async function startSipApp(ctx: AppContext & { media?: MediaOption }): Pr
     ctx.health.sip = true;
     log.info({ hostport, version }, 'connected to drachtio-server');
   });
+  let lastConnError = '';
+  srf.on('connect', () => (lastConnError = ''));
   srf.on('error', (err) => {
-    // Connection errors are followed by a reconnection attempt (wire-protocol.js).
-    if (!stopped) log.warn({ err: String(err) }, 'drachtio-server connection error');
+    // Connection errors are followed by a reconnection attempt (wire-protocol.js) every ~2 s
+    // while drachtio-server is away: log a new error once, not every attempt.
+    const text = String(err);
+    if (!stopped && text !== lastConnError) log.warn({ err: text }, 'drachtio-server connection error (retrying)');
+    lastConnError = text;
   });
   srf.on('close', () => {
     const wasUp = ctx.health.sip;
