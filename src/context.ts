@@ -10,6 +10,8 @@ export interface Health {
   sip: boolean;
   /** Connected to FreeSWITCH. */
   media: boolean;
+  /** Per drachtio-server, when the SIP app runs (DRACHTIO_SERVERS may name several). */
+  readonly drachtio?: ReadonlyArray<{ server: string; sip: boolean; media: boolean }>;
 }
 
 export interface AppContext {
