@@ -24,7 +24,17 @@ export async function healthRoutes(app: FastifyInstance, ctx: AppContext): Promi
   const updown = { type: 'string', enum: ['up', 'down'] } as const;
   const body = {
     type: 'object',
-    properties: { status: { type: 'string', enum: ['ok', 'degraded'] }, redis: updown, sip: updown, media: updown },
+    properties: {
+      status: { type: 'string', enum: ['ok', 'degraded'] },
+      redis: updown,
+      sip: updown,
+      media: updown,
+      // one entry per drachtio-server the SIP app uses (sip/media above: up while any is)
+      drachtio: {
+        type: 'array',
+        items: { type: 'object', properties: { server: { type: 'string' }, sip: updown, media: updown }, required: ['server', 'sip', 'media'] },
+      },
+    },
     required: ['status', 'redis', 'sip', 'media'],
   } as const;
   app.get(
@@ -41,7 +51,8 @@ export async function healthRoutes(app: FastifyInstance, ctx: AppContext): Promi
       const { sip, media } = ctx.health;
       const ud = (b: boolean) => (b ? 'up' : 'down');
       reply.code(redis ? 200 : 503);
-      return { status: redis && sip && media ? 'ok' : 'degraded', redis: ud(redis), sip: ud(sip), media: ud(media) };
+      const drachtio = ctx.health.drachtio?.map((d) => ({ server: d.server, sip: ud(d.sip), media: ud(d.media) }));
+      return { status: redis && sip && media ? 'ok' : 'degraded', redis: ud(redis), sip: ud(sip), media: ud(media), ...(drachtio ? { drachtio } : {}) };
     },
   );
 }
