@@ -62,6 +62,10 @@ async function main(): Promise<void> {
     get media() {
       return links.some((h) => h.media);
     },
+    get drachtio() {
+      if (config.XLINE_ROLE === 'api') return undefined;
+      return drachtios.map((d, i) => ({ server: `${d.host}:${d.port}`, ...links[i]! }));
+    },
   };
   const ctx: AppContext = { config, log, store, events: pipeline.sink, metrics, health };
 

@@ -207,8 +207,17 @@ describe.skipIf(!canRun)('scale-out: two xline processes × two drachtio-servers
     for (const r of records.values()) expect(r).toMatchObject({ sub_id: subsId, secret_no: x, phone_no: a, peer_no: b, release_dir: 1 });
     for (const [id, who] of endedBy(ids)) expect(who, `call ${id} ended by`).toEqual(['x1']);
     await expectDeliveredOnce(ids);
-    // Health: x1 is up on both servers; the process-wide sip flag is up.
-    expect(await x1.health()).toMatchObject({ redis: 'up', sip: 'up' });
+    // Health: the process-wide sip flag, and one entry per drachtio-server.
+    expect(await x1.health()).toMatchObject({
+      redis: 'up',
+      sip: 'up',
+      media: 'down',
+      drachtio: [
+        { server: `127.0.0.1:${d1.adminPort}`, sip: 'up', media: 'down' },
+        { server: `127.0.0.1:${d2.adminPort}`, sip: 'up', media: 'down' },
+      ],
+    });
+    expect((await x2.health()).drachtio).toEqual([{ server: `127.0.0.1:${d1.adminPort}`, sip: 'up', media: 'down' }]);
   });
 
   it('SIGKILL of an instance holding an answered call: its call ends at the first BYE (481), the other instance\'s call and new calls are unaffected', async () => {
