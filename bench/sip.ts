@@ -54,6 +54,8 @@ interface Step {
   drachtioCpuPer1k: number;
   nodeCpuPer1k: number;
   trial?: number;
+  /** xline only: its own share of the post-dial delay, from xline_sip_routing_seconds. */
+  routing?: string;
   note?: string;
 }
 
@@ -154,8 +156,13 @@ export async function run(): Promise<void> {
           const slice = Array.from({ length: calls }, (_, i) => rows[(offset + i) % rows.length]);
           writeFileSync(csv, `SEQUENTIAL\n${slice.join('\n')}\n`);
           offset = (offset + calls) % rows.length;
+          const before = v === 'xline' ? await routingBuckets(metrics) : undefined;
           step = await loadStep(v, rate, calls, csv, setup[v], v === 'answer-only');
           step.trial = trial;
+          if (before) {
+            const q = bucketQuantiles(before, await routingBuckets(metrics), [0.5, 0.99]);
+            step.routing = `xline's share (INVITE in → B INVITE out) p50 <= ${q[0]} ms, p99 <= ${q[1]} ms`;
+          }
           if (v === 'xline') {
             // Calls cut off when the far end stopped clear by SIP transaction timeout (32 s);
             // any call left after that would be a leak.
@@ -237,6 +244,30 @@ async function loadStep(
   };
 }
 
+/** Cumulative bucket counts of xline_sip_routing_seconds (upper bound ms → count). */
+async function routingBuckets(metrics: Registry): Promise<Map<number, number>> {
+  const m = (await metrics.getMetricsAsJSON()).find((x) => x.name === 'xline_sip_routing_seconds');
+  const out = new Map<number, number>();
+  for (const v of (m?.values ?? []) as Array<{ metricName?: string; labels: Record<string, string | number>; value: number }>) {
+    if (v.metricName !== 'xline_sip_routing_seconds_bucket') continue;
+    const le = v.labels.le === '+Inf' ? Infinity : Number(v.labels.le) * 1000;
+    out.set(le, v.value);
+  }
+  return out;
+}
+
+/** Upper bucket bounds (ms) under which each quantile of the step's observations falls. */
+function bucketQuantiles(before: Map<number, number>, after: Map<number, number>, qs: number[]): string[] {
+  const les = [...after.keys()].sort((a, b) => a - b);
+  const delta = les.map((le) => (after.get(le) ?? 0) - (before.get(le) ?? 0));
+  const total = delta.at(-1) ?? 0;
+  return qs.map((q) => {
+    if (!total) return 'n/a';
+    const i = delta.findIndex((c) => c >= q * total);
+    return les[i] === Infinity ? '>1000' : String(les[i]);
+  });
+}
+
 /** Udp RcvbufErrors from /proc/net/snmp: datagrams dropped because a socket's buffer was full. */
 function udpRcvbufErrors(): number {
   try {
@@ -288,7 +319,7 @@ function pct(sorted: number[], q: number): number {
 
 function fmtStep(v: Variant, s: Step): string {
   const pdd = s.p50 !== undefined ? `PDD p50 ${s.p50.toFixed(1)} ms p99 ${s.p99!.toFixed(1)} ms` : 'PDD n/a';
-  return `  ${String(s.rate).padStart(4)} calls/s  ${v.padEnd(12)} #${s.trial ?? 1} ${s.ok ? 'clean ' : 'FAILED'} ${String(s.calls).padStart(5)} ok ${String(s.failed).padStart(4)} failed ${String(s.no180).padStart(3)} w/o 180 ${String(s.udpDrops).padStart(4)} UDP drops  ${pdd}  CPU/1000 calls: drachtio ${s.drachtioCpuPer1k.toFixed(2)} s, node ${s.nodeCpuPer1k.toFixed(2)} s${s.note ? `  (${s.note})` : ''}`;
+  return `  ${String(s.rate).padStart(4)} calls/s  ${v.padEnd(12)} #${s.trial ?? 1} ${s.ok ? 'clean ' : 'FAILED'} ${String(s.calls).padStart(5)} ok ${String(s.failed).padStart(4)} failed ${String(s.no180).padStart(3)} w/o 180 ${String(s.udpDrops).padStart(4)} UDP drops  ${pdd}  CPU/1000 calls: drachtio ${s.drachtioCpuPer1k.toFixed(2)} s, node ${s.nodeCpuPer1k.toFixed(2)} s${s.routing ? `\n${' '.repeat(33)}${s.routing}` : ''}${s.note ? `  (${s.note})` : ''}`;
 }
 
 function summarize(results: Record<Variant, Step[]>): void {

@@ -220,6 +220,7 @@ export class CallSession implements MediaCall {
 
   private onBInviteSent(uacReq: Req, ringMs: number): void {
     this.uacReq = uacReq;
+    this.env.metrics.routing.observe((performance.now() - this.t0) / 1000);
     if (this.callerCanceled || this.ended) {
       // The caller's CANCEL (or our teardown) came before the B INVITE left: cancel it now.
       this.cancelB();

@@ -15,6 +15,7 @@ export interface SipMetrics {
   calls: Counter<'outcome'>;
   live: Gauge;
   pdd: Histogram;
+  routing: Histogram;
 }
 
 export function sipMetrics(registry: Registry): SipMetrics {
@@ -31,6 +32,14 @@ export function sipMetrics(registry: Registry): SipMetrics {
         name: 'xline_sip_post_dial_delay_seconds',
         help: "From the caller's INVITE to the first 18x relayed back (post-dial delay added by xline and the far end)",
         buckets: [0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10],
+        registers: [registry],
+      }),
+    ),
+    routing: get('xline_sip_routing_seconds', () =>
+      new Histogram({
+        name: 'xline_sip_routing_seconds',
+        help: "xline's own share of post-dial delay: caller's INVITE in → B leg INVITE handed to drachtio-server (ACL, lookup, decision)",
+        buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1],
         registers: [registry],
       }),
     ),
