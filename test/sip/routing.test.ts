@@ -332,6 +332,8 @@ describe.skipIf(!canRun)('SIP routing through drachtio-server (sipp both ends)',
         const b = mobile('139');
         const { x } = await bind(side, { mode: 'AXB', a, b });
         await call(s, { uac: 'uac-call-expect-200.xml', uas: 'uas-answer.xml', x, caller: a, target: b });
+        await refused({ uac: 'uac-refused-expect-403.xml', x, caller: mobile('150') }, 403, 21);
+        await refused({ uac: 'uac-refused-expect-403.xml', x, caller: a, localIp: '127.0.0.2' }, 403, 21);
         const text = await s.ctx.metrics.metrics();
         const value = (re: RegExp) => Number(re.exec(text)?.[1] ?? NaN);
         expect(value(/^xline_sip_calls_total\{outcome="answered"\} (\d+)/m)).toBeGreaterThanOrEqual(1);
@@ -339,6 +341,7 @@ describe.skipIf(!canRun)('SIP routing through drachtio-server (sipp both ends)',
         expect(value(/^xline_sip_calls_total\{outcome="untrusted"\} (\d+)/m)).toBeGreaterThanOrEqual(1);
         expect(value(/^xline_sip_live_calls (\d+)/m)).toBe(0);
         expect(value(/^xline_sip_post_dial_delay_seconds_count (\d+)/m)).toBeGreaterThanOrEqual(1);
+        expect(value(/^xline_sip_routing_seconds_count (\d+)/m)).toBeGreaterThanOrEqual(1);
       });
 
       it('AX: anyone→X rings A; A calling its own X is refused', async () => {
