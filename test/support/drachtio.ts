@@ -48,6 +48,10 @@ export async function startDrachtio(
     ];
     const c = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     child = c;
+    // A test process that dies without its afterAll must not leave drachtio-server behind.
+    const reap = () => c.kill('SIGKILL');
+    process.once('exit', reap);
+    c.once('exit', () => process.off('exit', reap));
     const keep = (d: Buffer) => {
       if (opts.logFile) appendFileSync(opts.logFile, d);
       out += d.toString();
