@@ -16,6 +16,7 @@ import type { MediaLink } from './media-server.js';
 import { MediaUnavailableError } from './media-server.js';
 import { announcementFor, EXTENSION_ENTRY, PROMPT } from './prompts.js';
 import { recordingDuration, recordingPath, type RecordingLinks } from './recording-files.js';
+import { withOrigin } from './sdp.js';
 
 type Req = Srf.SrfRequest;
 type Res = Srf.SrfResponse;
@@ -57,6 +58,8 @@ export class MediaSession {
   private bAnswered = false;
   private ringback?: Promise<void>;
   private recordPath?: string;
+  /** Media handed to the two parties: FreeSWITCH is out, in-dialog requests go leg to leg. */
+  private direct = false;
   private ending?: CallEnding;
   private torn = false;
   private tornDown?: Promise<void>;
@@ -258,12 +261,48 @@ export class MediaSession {
     this.bAnswered = true;
     this.call.answered();
     if (d.record) await this.startRecording(callerEp);
-    this.log.info({ record: Boolean(this.recordPath) }, 'MediaSession:connected');
+    else if (config.MEDIA_ANCHOR === 'recording') await this.handOff();
+    this.log.info({ record: Boolean(this.recordPath), direct: this.direct }, 'MediaSession:connected');
     this.timer(config.SIP_MAX_CALL_SECONDS * 1000, () => {
       this.log.info('MediaSession:max call duration reached');
       this.stop({ dir: DIR.PLATFORM, cause: Q850.NORMAL_CLEARING, outcome: 'answered' });
     });
     await this.untilEnded();
+  }
+
+  /**
+   * Takes FreeSWITCH out of a bridged, unrecorded call (RFC 3725 style, with offers): the caller
+   * is re-INVITEd with B's media, then B with the caller's answer; each keeps the SDP origin it
+   * knows. If the caller refuses, FreeSWITCH simply stays; if B refuses after the caller moved,
+   * the caller is moved back. Then both FreeSWITCH channels are released.
+   */
+  private async handOff(): Promise<void> {
+    const uas = this.uas!;
+    const uac = this.uac!;
+    const toA = uas.local.sdp;
+    let aAnswer: string;
+    try {
+      aAnswer = await this.until(uas.modify(withOrigin(uac.remote.sdp, toA)));
+    } catch (err) {
+      if (err instanceof CallGone) throw err;
+      this.log.info({ err: String(err) }, 'MediaSession:caller refused the media hand-off; FreeSWITCH stays in the path');
+      return;
+    }
+    try {
+      await this.until(uac.modify(withOrigin(aAnswer, uac.local.sdp)));
+    } catch (err) {
+      if (err instanceof CallGone) throw err;
+      this.log.warn({ err: String(err) }, 'MediaSession:B refused the media hand-off; moving the caller back to FreeSWITCH');
+      await this.until(uas.modify(withOrigin(this.callerEp!.local.sdp, uas.local.sdp))).catch((e: unknown) => {
+        if (e instanceof CallGone) throw e;
+        this.stop({ dir: DIR.PLATFORM, cause: Q850.TEMPORARY_FAILURE, outcome: 'error' });
+      });
+      return;
+    }
+    this.direct = true;
+    const eps = this.endpoints.splice(0);
+    this.callerEp = this.bEp = undefined;
+    await Promise.allSettled(eps.map((ep) => this.env.link.release(ep)));
   }
 
   private async goodbye(file: string, ending: CallEnding): Promise<void> {
@@ -322,8 +361,8 @@ export class MediaSession {
       });
     });
     // SIP INFO digits reach FreeSWITCH (liberal-dtmf) like RFC 2833 ones: prompt and B alike.
-    uas.on('info', (req: Req, res: Res) => void this.relayInfo(this.callerEp, req, res));
-    uas.on('modify', (req: Req, res: Res) => void this.reoffer(uas, this.callerEp, req, res));
+    uas.on('info', (req: Req, res: Res) => void (this.direct ? this.relayDirect(this.uac, req, res) : this.relayInfo(this.callerEp, req, res)));
+    uas.on('modify', (req: Req, res: Res) => void (this.direct ? this.reofferDirect(uas, this.uac, req, res) : this.reoffer(uas, this.callerEp, req, res)));
     uas.on('refer', (_req: Req, res: Res) => res.send(603));
   }
 
@@ -331,8 +370,8 @@ export class MediaSession {
     uac.on('destroy', (bye: Req) => {
       this.stop({ dir: DIR.CALLEE, cause: parseQ850(bye?.get?.('Reason')) ?? Q850.NORMAL_CLEARING, outcome: 'answered' });
     });
-    uac.on('info', (req: Req, res: Res) => void this.relayInfo(this.bEp, req, res));
-    uac.on('modify', (req: Req, res: Res) => void this.reoffer(uac, this.bEp, req, res));
+    uac.on('info', (req: Req, res: Res) => void (this.direct ? this.relayDirect(this.uas, req, res) : this.relayInfo(this.bEp, req, res)));
+    uac.on('modify', (req: Req, res: Res) => void (this.direct ? this.reofferDirect(uac, this.uas, req, res) : this.reoffer(uac, this.bEp, req, res)));
     uac.on('refer', (_req: Req, res: Res) => res.send(603));
   }
 
@@ -364,6 +403,36 @@ export class MediaSession {
     }
   }
 
+  /** After the hand-off: an INFO goes to the other party as it came (DTMF relay, etc.). */
+  private async relayDirect(to: Dialog | undefined, req: Req, res: Res): Promise<void> {
+    if (!to?.connected) return void res.send(481);
+    try {
+      const headers: Record<string, string> = {};
+      if (req.has('Content-Type')) headers['Content-Type'] = req.get('Content-Type');
+      const r = await to.request({ method: 'INFO', headers, ...(req.body ? { body: req.body } : {}) });
+      res.send(r.status);
+    } catch (err) {
+      this.log.info({ err: String(err) }, 'MediaSession:INFO relay failed');
+      res.send(500);
+    }
+  }
+
+  /** After the hand-off: a re-INVITE (hold, codec change) is offered to the other party. */
+  private async reofferDirect(from: Dialog, to: Dialog | undefined, req: Req, res: Res): Promise<void> {
+    try {
+      if (!req.body || !to?.connected) {
+        res.send(200, { headers: SDP, body: from.local.sdp });
+        return;
+      }
+      const answer = await to.modify(withOrigin(req.body, to.local.sdp));
+      from.local.sdp = withOrigin(answer, from.local.sdp);
+      res.send(200, { headers: SDP, body: from.local.sdp });
+    } catch (err) {
+      this.log.info({ err: String(err) }, 'MediaSession:re-INVITE relay failed');
+      res.send(err instanceof Srf.SipError ? err.status : 500);
+    }
+  }
+
   private cancelB(cause: number): void {
     const r = this.uacReq;
     if (!r || this.bSettled) return;
@@ -386,7 +455,8 @@ export class MediaSession {
         else {
           this.endpoints.push(ep);
           ep.once('destroy', () => {
-            if (!this.torn) this.stop({ dir: DIR.PLATFORM, cause: Q850.TEMPORARY_FAILURE, status: 503, outcome: 'error' });
+            // FreeSWITCH lost a channel the call still uses (not one released by the hand-off).
+            if (!this.torn && this.endpoints.includes(ep)) this.stop({ dir: DIR.PLATFORM, cause: Q850.TEMPORARY_FAILURE, status: 503, outcome: 'error' });
           });
         }
       },

@@ -50,8 +50,10 @@ describe.skipIf(!canRunMedia)('AXN extension calls through FreeSWITCH', () => {
         caller,
         x,
         target: a,
-        script: { hangUpAfterMs: 5000, rtpPort: callerRtp.port },
-        farEnd: { ringMs: 300, rtpPort: farRtp.port },
+        script: { hangUpAfterMs: 4000, rtpPort: callerRtp.port, reinvite: true },
+        farEnd: { ringMs: 300, rtpPort: farRtp.port, reinvite: true },
+        callerRtp,
+        farRtp,
       });
       expect(run.a.code, run.a.errors.slice(-1500) + run.a.output.slice(-800)).toBe(0);
       const inv = received(run.b, (m) => m.method === 'INVITE');
@@ -62,19 +64,26 @@ describe.skipIf(!canRunMedia)('AXN extension calls through FreeSWITCH', () => {
       expect(received(run.b, (m) => m.method === 'BYE'), 'B was not hung up').toBeDefined();
 
       // Barge-in: B was dialled before the prompt could have ended (3.3 s after the answer).
-      const aLog = timedMessages(run.a);
-      const bLog = timedMessages(run.b!);
+      const aLog = timedMessages(run.aLog);
+      const bLog = timedMessages(run.bLog!);
       const answered = aLog.find((m) => m.direction === 'received' && m.startLine.startsWith('SIP/2.0 200'))!.at;
       const bInvite = bLog.find((m) => m.direction === 'received' && m.startLine.startsWith('INVITE'))!.at;
       const bAnswer = bLog.find((m) => m.direction === 'sent' && m.startLine.startsWith('SIP/2.0 200'))!.at;
       expect(bInvite - answered).toBeLessThan(3000);
 
-      // The caller heard the prompt before B answered and B's 600 Hz once bridged; B heard A's 1 kHz.
+      // The caller heard the prompt before B answered; once bridged and the media handed over
+      // (re-INVITEs to both, FreeSWITCH released), each hears the other's tone directly.
       expect(rms(callerRtp.audio(answered, bInvite))).toBeGreaterThan(100);
-      expect(dominantHz(callerRtp.audio(bAnswer + 500))).toBeGreaterThan(570);
-      expect(dominantHz(callerRtp.audio(bAnswer + 500))).toBeLessThan(630);
-      expect(dominantHz(farRtp.audio(bAnswer + 500))).toBeGreaterThan(950);
-      expect(dominantHz(farRtp.audio(bAnswer + 500))).toBeLessThan(1050);
+      const handedOver = timedMessages(run.aLog).find((m) => m.direction === 'received' && m.startLine.startsWith('INVITE'))!.at;
+      expect(handedOver).toBeGreaterThanOrEqual(bAnswer);
+      const fromB = callerRtp.audio(handedOver + 300);
+      const fromA = farRtp.audio(handedOver + 300);
+      expect(fromB.length, 'caller got no audio after the hand-off').toBeGreaterThan(50);
+      expect(fromA.length, 'B got no audio after the hand-off').toBeGreaterThan(50);
+      expect(Math.abs(dominantHz(fromB) - 600)).toBeLessThan(30);
+      expect(Math.abs(dominantHz(fromA) - 1000)).toBeLessThan(50);
+      // Directly: FreeSWITCH holds no channel for this call any more.
+      expect(s.media.liveEndpoints()).toBe(0);
 
       const cdr = await cdrOf(s as never, run.callId);
       expect(cdr).toMatchObject({ sub_id: binding.subsId, pool_key: POOL, secret_no: x, phone_no: a, peer_no: caller, call_type: 1, release_dir: 1 });
@@ -94,8 +103,8 @@ describe.skipIf(!canRunMedia)('AXN extension calls through FreeSWITCH', () => {
       caller: mobile('139'),
       x,
       target: a,
-      script: { info: '2468', infoAfterMs: 500, hangUpAfterMs: 1500 },
-      farEnd: { ringMs: 200 },
+      script: { info: '2468', infoAfterMs: 500, hangUpAfterMs: 1500, reinvite: true },
+      farEnd: { ringMs: 200, reinvite: true },
     });
     expect(run.a.code, run.a.errors.slice(-1500) + run.a.output.slice(-800)).toBe(0);
     const inv = received(run.b, (m) => m.method === 'INVITE');
@@ -115,12 +124,12 @@ describe.skipIf(!canRunMedia)('AXN extension calls through FreeSWITCH', () => {
       caller: mobile('139'),
       x,
       target: a,
-      script: { pcap: pcap({ digits: '77#', leadMs: 600 }), hangUpAfterMs: 4000 },
-      farEnd: { ringMs: 100 },
+      script: { pcap: pcap({ digits: '77#', leadMs: 600 }), hangUpAfterMs: 1000, reinvite: true },
+      farEnd: { ringMs: 100, reinvite: true },
     });
     expect(run.a.code, run.a.errors.slice(-1500) + run.a.output.slice(-800)).toBe(0);
-    const answered = timedMessages(run.a).find((m) => m.direction === 'received' && m.startLine.startsWith('SIP/2.0 200'))!.at;
-    const bInvite = timedMessages(run.b!).find((m) => m.direction === 'received' && m.startLine.startsWith('INVITE'))?.at;
+    const answered = timedMessages(run.aLog).find((m) => m.direction === 'received' && m.startLine.startsWith('SIP/2.0 200'))!.at;
+    const bInvite = timedMessages(run.bLog!).find((m) => m.direction === 'received' && m.startLine.startsWith('INVITE'))?.at;
     expect(bInvite, 'far end got no INVITE').toBeDefined();
     // '#' is sent 1.6 s after the answer; without it the 5 s digit timeout would run to ~6 s.
     expect(bInvite! - answered).toBeLessThan(3000);
@@ -135,8 +144,8 @@ describe.skipIf(!canRunMedia)('AXN extension calls through FreeSWITCH', () => {
       caller: mobile('139'),
       x,
       target: a,
-      script: { pcap: pcap({ digits: '3004 3003', leadMs: 600, pauseMs: 1500 }), hangUpAfterMs: 6000 },
-      farEnd: { ringMs: 100 },
+      script: { pcap: pcap({ digits: '3004 3003', leadMs: 600, pauseMs: 1500 }), hangUpAfterMs: 1000, reinvite: true },
+      farEnd: { ringMs: 100, reinvite: true },
     });
     expect(run.a.code, run.a.errors.slice(-1500) + run.a.output.slice(-800)).toBe(0);
     expect(uriUser(received(run.b, (m) => m.method === 'INVITE')?.uri)).toBe(a);
@@ -166,7 +175,7 @@ describe.skipIf(!canRunMedia)('AXN extension calls through FreeSWITCH', () => {
     await bindExtension(side, { poolKey: POOL, x, a: mobile('138'), extension: '6006' });
     const run = await placeMediaCall(s, { caller: mobile('139'), x, script: { expectBye: true }, timeoutSec: 60 });
     expect(run.a.code, run.a.errors.slice(-1500) + run.a.output.slice(-800)).toBe(0);
-    const log = timedMessages(run.a);
+    const log = timedMessages(run.aLog);
     const answered = log.find((m) => m.direction === 'received' && m.startLine.startsWith('SIP/2.0 200'))!.at;
     const byeAt = log.find((m) => m.direction === 'received' && m.startLine.startsWith('BYE'))!.at;
     // 3 × (3.3 s prompt + 5 s) + 1.9 s goodbye ≈ 26.8 s
@@ -214,11 +223,12 @@ describe.skipIf(!canRunMedia)('AXN extension calls through FreeSWITCH', () => {
         caller: mobile('139'),
         x,
         target: a,
-        script: { hangUpAfterMs: 4500, rtpPort: callerRtp.port },
-        farEnd: { ringMs: 2500 },
+        script: { hangUpAfterMs: 1000, rtpPort: callerRtp.port, reinvite: true },
+        farEnd: { ringMs: 2500, reinvite: true },
+        callerRtp,
       });
       expect(run.a.code, run.a.errors.slice(-1500) + run.a.output.slice(-800)).toBe(0);
-      const bLog = timedMessages(run.b!);
+      const bLog = timedMessages(run.bLog!);
       const ringFrom = bLog.find((m) => m.direction === 'received' && m.startLine.startsWith('INVITE'))!.at;
       const answeredAt = bLog.find((m) => m.direction === 'sent' && m.startLine.startsWith('SIP/2.0 200'))!.at;
       const hz = dominantHz(callerRtp.audio(ringFrom + 100, ringFrom + 1000));
@@ -250,8 +260,8 @@ describe.skipIf(!canRunMedia)('AXN extension calls through FreeSWITCH', () => {
       expect(cdr.record_path!.startsWith(s.config.RECORDING_DIR)).toBe(true);
       expect(existsSync(cdr.record_path!)).toBe(true);
       // Expected length: from B's answer to the caller's BYE (same clock, sipp logs).
-      const bAnswer = timedMessages(run.b!).find((m) => m.direction === 'sent' && m.startLine.startsWith('SIP/2.0 200'))!.at;
-      const aBye = timedMessages(run.a).find((m) => m.direction === 'sent' && m.startLine.startsWith('BYE'))!.at;
+      const bAnswer = timedMessages(run.bLog!).find((m) => m.direction === 'sent' && m.startLine.startsWith('SIP/2.0 200'))!.at;
+      const aBye = timedMessages(run.aLog).find((m) => m.direction === 'sent' && m.startLine.startsWith('BYE'))!.at;
       const seconds = Number(soxi(cdr.record_path!, '-D'));
       expect(Math.abs(seconds - (aBye - bAnswer) / 1000)).toBeLessThan(0.6);
       expect(soxi(cdr.record_path!, '-r')).toBe('8000');

@@ -16,7 +16,9 @@ import type { BindRequest } from '../../src/store/types.js';
 import { drachtioBin, freeUdpTcpPort, startDrachtio, type DrachtioServer } from '../support/drachtio.js';
 import { channelCount, freeswitchBin, startFreeSwitch, type FreeSwitch } from '../support/freeswitch.js';
 import { hasRedis } from '../support/redis.js';
-import { sippBin, startSipp, type SipMsg, type SippResult } from '../support/sipp.js';
+import { parseMessageLog, sippBin, startSipp, type SipMsg, type SippResult } from '../support/sipp.js';
+import { audioAddress } from '../../src/media/sdp.js';
+import type { RtpPeer } from './rtp-peer.js';
 import { TeeSink, waitFor, type RedisSide } from '../sip/harness.js';
 import { callerScenario, farEndScenario, type CallerScript, type FarEndScript } from './scenarios.js';
 
@@ -128,6 +130,9 @@ export async function bindExtension(
 export interface MediaCallRun {
   a: SippResult;
   b?: SippResult;
+  /** sipp -trace_msg logs of caller and far end (timedMessages reads them). */
+  aLog: string;
+  bLog?: string;
   callId: string;
   /** When the caller's sipp started and ended (ms since epoch). */
   startedAt: number;
@@ -148,39 +153,73 @@ export async function placeMediaCall(
     /** false: the far end listens only to prove it is never called; it is stopped with the caller. */
     farEndCalled?: boolean;
     timeoutSec?: number;
+    /** RTP sockets of the caller / far end: they follow the SDP each party receives. */
+    callerRtp?: RtpPeer;
+    farRtp?: RtpPeer;
   },
 ): Promise<MediaCallRun> {
   const n = ++scenarioSeq;
+  const aLog = join(s.dir, `uac-${n}.messages.log`);
+  const bLog = join(s.dir, `uas-${n}.messages.log`);
+  const trace = (file: string) => ({ traceMessages: false, extraArgs: ['-trace_msg', '-message_file', file] });
   const b = o.farEnd
     ? await startSipp({
         scenario: farEndScenario(s.dir, `uas-${n}`, o.farEnd),
         port: s.farEndPort,
         service: o.target ?? 'far-end',
         timeoutSec: o.timeoutSec ?? 40,
+        ...trace(bLog),
       })
     : undefined;
+  const followers = [
+    ...(o.callerRtp ? [followSdp(aLog, o.callerRtp)] : []),
+    ...(o.farRtp ? [followSdp(bLog, o.farRtp)] : []),
+  ];
   const startedAt = Date.now();
-  const a = await (
+  const aRaw = await (
     await startSipp({
       scenario: callerScenario(s.dir, `uac-${n}`, o.script),
       remote: `127.0.0.1:${s.drachtio.sipPort}`,
       service: o.x,
       caller: o.caller,
       timeoutSec: o.timeoutSec ?? 40,
+      ...trace(aLog),
     })
   ).done;
   const endedAt = Date.now();
   const grace = o.farEndCalled === false ? 300 : 8000;
-  const bRes = b ? await Promise.race([b.done, new Promise<SippResult>((r) => setTimeout(() => void b.stop().then(r), grace))]) : undefined;
+  const bRaw = b ? await Promise.race([b.done, new Promise<SippResult>((r) => setTimeout(() => void b.stop().then(r), grace))]) : undefined;
+  for (const stop of followers) stop();
+  const a = withMessages(aRaw, aLog);
+  const bRes = bRaw ? withMessages(bRaw, bLog) : undefined;
   const invite = a.messages.find((m) => m.direction === 'sent' && m.method === 'INVITE');
-  return { a, ...(bRes ? { b: bRes } : {}), callId: invite?.header('call-id') ?? '', startedAt, endedAt };
+  return { a, aLog, ...(bRes ? { b: bRes, bLog } : {}), callId: invite?.header('call-id') ?? '', startedAt, endedAt };
+}
+
+function withMessages(r: SippResult, file: string): SippResult {
+  return { ...r, messages: existsSync(file) ? parseMessageLog(readFileSync(file, 'latin1')) : [] };
+}
+
+/** Points an RTP peer at the media address of the latest SDP its party received (as a phone does). */
+function followSdp(file: string, peer: RtpPeer): () => void {
+  let seen = 0;
+  const t = setInterval(() => {
+    if (!existsSync(file)) return;
+    const msgs = parseMessageLog(readFileSync(file, 'latin1')).filter((m) => m.direction === 'received' && /m=audio/.test(m.body));
+    if (msgs.length === seen) return;
+    seen = msgs.length;
+    const addr = audioAddress(msgs.at(-1)!.body);
+    if (!addr) return;
+    const i = addr.lastIndexOf(':');
+    peer.setRemote(addr.slice(0, i), Number(addr.slice(i + 1)));
+  }, 20);
+  return () => clearInterval(t);
 }
 
 export const received = (r: SippResult | undefined, pred: (m: SipMsg) => boolean) => r?.messages.find((m) => m.direction === 'received' && pred(m));
 
-/** sipp's -trace_msg log with each message's local timestamp (ms since epoch). */
-export function timedMessages(r: SippResult): Array<{ at: number; direction: string; startLine: string }> {
-  const file = join(r.dir, 'messages.log');
+/** A sipp -trace_msg log (MediaCallRun.aLog / bLog) with each message's local time (ms since epoch). */
+export function timedMessages(file: string): Array<{ at: number; direction: string; startLine: string }> {
   if (!existsSync(file)) return [];
   const out: Array<{ at: number; direction: string; startLine: string }> = [];
   const re = /^-{20,} (\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d\.\d+)\n(?:UDP|TCP) message (sent|received)[^\n]*\n\s*\n([^\n]+)/gm;

@@ -58,18 +58,19 @@ describe.skipIf(!canRunMedia)('media bridges and media failures', () => {
   }
 
   /** A call from N to an AXN X whose far end rings 2 s: RTP the caller got before the 200 OK. */
-  async function ringToneCall(x: string, a: string) {
+  async function ringToneCall(x: string, a: string, o: { recorded?: boolean } = {}) {
     const callerRtp = await RtpPeer.open();
     try {
       const run = await placeMediaCall(s, {
         caller: mobile('139'),
         x,
         target: a,
-        script: { hangUpAfterMs: 1000, rtpPort: callerRtp.port },
-        farEnd: { ringMs: 2000 },
+        script: { hangUpAfterMs: 1000, rtpPort: callerRtp.port, ...(o.recorded ? {} : { reinvite: true }) },
+        farEnd: { ringMs: 2000, ...(o.recorded ? {} : { reinvite: true }) },
+        callerRtp,
       });
       expect(run.a.code, run.a.errors.slice(-1500)).toBe(0);
-      const log = timedMessages(run.a);
+      const log = timedMessages(run.aLog);
       const early = log.find((m) => m.direction === 'received' && m.startLine.startsWith('SIP/2.0 183'));
       const ok = log.find((m) => m.direction === 'received' && m.startLine.startsWith('SIP/2.0 200'))!;
       expect(early, '183 with early media before the answer').toBeDefined();
@@ -110,7 +111,7 @@ describe.skipIf(!canRunMedia)('media bridges and media failures', () => {
     const x = mobile('177');
     const a = mobile('138');
     await bindAxn({ poolKey: 'FCREC1', x, a, recording: true });
-    const r = await ringToneCall(x, a);
+    const r = await ringToneCall(x, a, { recorded: true });
     expect(Math.abs(r.hz - 450)).toBeLessThan(30);
     const cdr = await cdrOf(s as never, r.run.callId);
     expect(cdr.record_path && existsSync(cdr.record_path)).toBe(true);
@@ -174,7 +175,13 @@ describe.skipIf(!canRunMedia)('media bridges and media failures', () => {
 
     await s.fs.start();
     await waitFor(() => s.ctx.health.media, 10_000, 'health.media back up');
-    const up = await placeMediaCall(s, { caller: mobile('139'), x, target: a, script: { info: '33#', infoAfterMs: 300, hangUpAfterMs: 800 }, farEnd: { ringMs: 100 } });
+    const up = await placeMediaCall(s, {
+      caller: mobile('139'),
+      x,
+      target: a,
+      script: { info: '33#', infoAfterMs: 300, hangUpAfterMs: 800, reinvite: true },
+      farEnd: { ringMs: 100, reinvite: true },
+    });
     expect(up.a.code, up.a.errors.slice(-1500)).toBe(0);
     expect(uriUser(received(up.b, (m) => m.method === 'INVITE')?.uri)).toBe(a);
   }, 60_000);

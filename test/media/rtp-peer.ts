@@ -117,6 +117,11 @@ export class RtpPeer {
     }, 20);
   }
 
+  /** Where to send from now on: the address in the latest SDP this party received. */
+  setRemote(address: string, port: number): void {
+    this.remote = { address, port, family: 'IPv4', size: 0 };
+  }
+
   /**
    * Once FreeSWITCH has sent something, sends these packets (RTP, e.g. DTMF events and audio from
    * dtmf-pcap.ts) at their times, from this socket: symmetric RTP, as real phones do.
@@ -126,11 +131,10 @@ export class RtpPeer {
       if (!this.remote) return;
       clearInterval(wait);
       const start = Date.now();
-      const remote = this.remote;
       let i = 0;
       this.timer = setInterval(() => {
         const now = Date.now() - start;
-        while (i < packets.length && packets[i]!.atMs <= now) this.sock.send(packets[i++]!.rtp, remote.port, remote.address);
+        while (i < packets.length && packets[i]!.atMs <= now) this.sock.send(packets[i++]!.rtp, this.remote!.port, this.remote!.address);
         if (i >= packets.length) clearInterval(this.timer);
       }, 5);
     }, 10);

@@ -23,6 +23,8 @@ export interface CallerScript {
   expectStatus?: number;
   /** Early media then CANCEL: waits for 183, CANCELs after this long, expects 487. */
   cancelAfterMs?: number;
+  /** Expect xline's re-INVITE handing the media over (B answered, call not recorded); answer it. */
+  reinvite?: boolean;
 }
 
 export function callerScenario(dir: string, name: string, s: CallerScript): string {
@@ -174,6 +176,36 @@ export function callerScenario(dir: string, name: string, s: CallerScript): stri
   <pause milliseconds="250"/>`);
     }
   }
+  if (s.reinvite) {
+    steps.push(`
+  <recv request="INVITE"/>
+  <send>
+    <![CDATA[
+
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Contact: <sip:[caller]@[local_ip]:[local_port];transport=[transport]>
+      Content-Type: application/sdp
+      Content-Length: [len]
+
+      v=0
+      o=alice 53655765 2353687638 IN IP[local_ip_type] [local_ip]
+      s=xline-a-reanswer
+      c=IN IP[media_ip_type] [media_ip]
+      t=0 0
+      m=audio ${mport} RTP/AVP 0 101
+      a=rtpmap:0 PCMU/8000
+      a=rtpmap:101 telephone-event/8000
+      a=sendrecv
+
+    ]]>
+  </send>
+  <recv request="ACK"/>`);
+  }
   if (s.expectBye) {
     steps.push(`
   <recv request="BYE"/>
@@ -225,6 +257,8 @@ export interface FarEndScript {
   rtpPort?: number;
   /** Ring until CANCELed: 200 for the CANCEL, 487 for the INVITE. */
   awaitCancel?: boolean;
+  /** Expect xline's re-INVITE handing the media over once answered; answer it. */
+  reinvite?: boolean;
 }
 
 export function farEndScenario(dir: string, name: string, s: FarEndScript): string {
@@ -337,6 +371,36 @@ export function farEndScenario(dir: string, name: string, s: FarEndScript): stri
       <exec play_pcap_audio="${s.pcap}"/>
     </action>
   </nop>`);
+  }
+  if (s.reinvite) {
+    steps.push(`
+  <recv request="INVITE"/>
+  <send>
+    <![CDATA[
+
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Contact: <sip:[service]@[local_ip]:[local_port];transport=[transport]>
+      Content-Type: application/sdp
+      Content-Length: [len]
+
+      v=0
+      o=bob 1 2 IN IP[local_ip_type] [local_ip]
+      s=xline-b-reanswer
+      c=IN IP[media_ip_type] [media_ip]
+      t=0 0
+      m=audio ${s.rtpPort ?? '[media_port]'} RTP/AVP 0 101
+      a=rtpmap:0 PCMU/8000
+      a=rtpmap:101 telephone-event/8000
+      a=sendrecv
+
+    ]]>
+  </send>
+  <recv request="ACK"/>`);
   }
   if (s.hangUpAfterMs !== undefined) {
     steps.push(`

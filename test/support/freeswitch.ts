@@ -31,6 +31,8 @@ export interface FreeSwitch {
   restart(): Promise<void>;
   /** Kills the process hard (crash), without restarting. */
   kill(): Promise<void>;
+  /** The running process (CPU figures in benchmarks). */
+  pid(): number | undefined;
   start(): Promise<void>;
 }
 
@@ -41,7 +43,7 @@ function rtpRange(): [number, number] {
   return [start, start + 1999];
 }
 
-export async function startFreeSwitch(opts: { password?: string; loglevel?: string } = {}): Promise<FreeSwitch> {
+export async function startFreeSwitch(opts: { password?: string; loglevel?: string; rtp?: [number, number] } = {}): Promise<FreeSwitch> {
   if (!freeswitchBin) throw new Error('freeswitch binary not found');
   const bin = freeswitchBin;
   const dir = mkdtempSync(join(tmpdir(), 'xline-fs-'));
@@ -55,7 +57,7 @@ export async function startFreeSwitch(opts: { password?: string; loglevel?: stri
   const password = opts.password ?? 'ClueCon';
   const eslPort = await freePort();
   const sipPort = await freeUdpTcpPort();
-  const [rtpStart, rtpEnd] = rtpRange();
+  const [rtpStart, rtpEnd] = opts.rtp ?? rtpRange();
   let out = '';
   let child: ChildProcess | undefined;
 
@@ -139,6 +141,7 @@ export async function startFreeSwitch(opts: { password?: string; loglevel?: stri
       await launch();
     },
     kill: () => stopWith('SIGKILL'),
+    pid: () => child?.pid,
     start: launch,
   };
 }
