@@ -145,11 +145,35 @@ function cpuNow(redisPid: number | undefined): { node: number; redis: number } {
 }
 
 /**
- * V8's default young generation is small for a server allocating per request; a larger one
- * roughly halved CPU per bind in trials here. The measured server runs with the flag xline is
- * meant to run with in production (see the report to the lead): re-executed when missing.
+ * The measured server runs with the node flags of `npm start` (package.json scripts.start), read
+ * from there so the two cannot drift apart (e.g. --max-semi-space-size: V8's default young
+ * generation is small for a server allocating per request). Re-executed when they are missing.
  */
-const NODE_FLAGS = ['--max-semi-space-size=32'];
+const NODE_FLAGS: string[] = (() => {
+  const pkg = JSON.parse(readFileSync(fileURLToPath(new URL('../package.json', import.meta.url)), 'utf8')) as { scripts?: { start?: string } };
+  const words = (pkg.scripts?.start ?? '').split(/\s+/);
+  const flags: string[] = [];
+  if (words[0] === 'node') for (const w of words.slice(1)) if (w.startsWith('--')) flags.push(w); else break;
+  return flags;
+})();
+
+/**
+ * BENCH_API_CPUPROF=file.cpuprofile: a V8 CPU profile of the server process during the measured
+ * bind run only (no start-up, no warm-up), for Chrome DevTools or a self-time summary.
+ */
+async function startCpuProfile(file: string): Promise<() => Promise<void>> {
+  const { Session } = await import('node:inspector/promises');
+  const { writeFileSync } = await import('node:fs');
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  return async () => {
+    const { profile } = await session.post('Profiler.stop');
+    writeFileSync(file, JSON.stringify(profile));
+    session.disconnect();
+  };
+}
 
 export async function run(): Promise<void> {
   if (!NODE_FLAGS.every((f) => process.execArgv.includes(f))) {
@@ -198,8 +222,10 @@ export async function run(): Promise<void> {
     const hc = cpuNow(redisServer.process.pid);
     const h = onlyBind ? { rps: NaN, p50: NaN, p99: NaN, notOk: 0, errors: 0, total: 0, genCpu: NaN } : await load(helloUrl, 'hello');
     const bc = cpuNow(redisServer.process.pid);
+    const stopProfile = process.env.BENCH_API_CPUPROF ? await startCpuProfile(process.env.BENCH_API_CPUPROF) : undefined;
     const b = await load(apiUrl, 'bind', { pool: 'BENCH', expiration, firstSeq: 0 });
     const ec = cpuNow(redisServer.process.pid);
+    if (stopProfile) await stopProfile();
     const binds = (b.ok / b.total) * b.rps;
     console.log(`hello-world : ${fmt(h.rps)} req/s  p50 ${h.p50} ms  p99 ${h.p99} ms  (${h.notOk + h.errors} failed; load generator ${(h.genCpu ?? NaN).toFixed(2)} cores)`);
     console.log(
