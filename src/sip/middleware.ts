@@ -4,7 +4,7 @@
 import type Srf from 'drachtio-srf';
 import type { CountryCode } from 'libphonenumber-js';
 // National-form CN mobiles skip libphonenumber's full parse (same metadata, same verdict).
-import { canonicalNumberFast as canonicalNumber } from '../api/dypls/fast-number.js';
+import { canonicalNumberFast as canonicalNumber } from '../domain/fast-number.js';
 import type { Decision } from '../domain/route.js';
 import { Q850 } from '../domain/route.js';
 import type { Logger } from '../log.js';

@@ -3,7 +3,7 @@
 // (isv.MOBILE_NUMBER_ILLEGAL, isv.EXPIRE_DATE_ILLEGAL, isv.INVALID_PARAMETERS, …).
 import { z } from 'zod';
 import type { CountryCode } from 'libphonenumber-js';
-import { canonicalNumberFast } from './fast-number.js';
+import { canonicalNumberFast } from '../../domain/fast-number.js';
 import { CALL_RESTRICTS, RING_KEYS, type CallRestrict, type RingConfig, type RingKey } from '../../domain/binding.js';
 import { ERROR_CODES, XlineError, xerr } from '../../domain/errors.js';
 import { parseWallClock } from './wall-clock.js';

@@ -5,7 +5,7 @@
 // canonicalNumber(). A unit test proves both agree.
 import { Metadata } from 'libphonenumber-js/core';
 import metadata from 'libphonenumber-js/max/metadata';
-import { canonicalNumber, type Canonical } from '../../domain/numbers.js';
+import { canonicalNumber, type Canonical } from './numbers.js';
 
 function cnMobilePattern(): RegExp | undefined {
   try {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalNumberFast, fastPathActive } from '../../src/api/dypls/fast-number.js';
+import { canonicalNumberFast, fastPathActive } from '../../src/domain/fast-number.js';
 import { canonicalNumber } from '../../src/domain/numbers.js';
 
 describe('canonicalNumberFast', () => {
