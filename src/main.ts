@@ -48,7 +48,11 @@ async function main(): Promise<void> {
 
   const store = new RedisBindingStore(conn.redis, { log });
   const stopSweeper = startSweeper(store, config.SWEEP_INTERVAL_MS, log);
-  const pipeline = createEventPipeline({ redis: conn.redis, config, log, metrics });
+  // Events get their own connection: ~5 writes per call must not queue behind (or in front of)
+  // the one lookup an INVITE waits for.
+  const eventsRedis = conn.redis.duplicate();
+  eventsRedis.on('error', () => undefined); // the main connection already logs Redis trouble
+  const pipeline = createEventPipeline({ redis: eventsRedis, config, log, metrics });
   pipeline.start();
 
   // One SIP app (and one media link) per drachtio-server; each reports into its own Health, and
@@ -103,6 +107,7 @@ async function main(): Promise<void> {
     await Promise.all(media.map((m) => m.stop()));
     await admin?.close();
     await pipeline.stop();
+    eventsRedis.disconnect();
     stopSweeper();
     await store.close();
     await conn.close();

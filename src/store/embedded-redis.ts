@@ -22,6 +22,9 @@ export interface RedisChildOptions {
 
 export class MissingBinaryError extends Error {}
 
+const live = new Set<ChildProcess>();
+process.once('exit', () => live.forEach((c) => c.kill('SIGKILL')));
+
 export async function freePort(host = '127.0.0.1'): Promise<number> {
   return new Promise((res, rej) => {
     const s = createServer();
@@ -51,6 +54,9 @@ export async function startRedisServer(opts: RedisChildOptions = {}): Promise<Re
   }
   args.push(...(opts.extraArgs ?? []));
   const child = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  // A private server never outlives its owner, even one that exits without calling stop().
+  live.add(child);
+  child.once('exit', () => live.delete(child));
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
