@@ -35,6 +35,8 @@ const STEP_SECONDS = Number(process.env.BENCH_MEDIA_STEP_SECONDS ?? 20);
 const HOLD_MS = Number(process.env.BENCH_MEDIA_HOLD_MS ?? 10_000);
 const NUMBERS = Number(process.env.BENCH_MEDIA_NUMBERS ?? 500);
 const TRIALS = Number(process.env.BENCH_MEDIA_TRIALS ?? 2);
+/** 'extension' alone skips the same-run baseline (profiling runs). */
+const KINDS = (process.env.BENCH_MEDIA_KINDS ?? 'plain,extension').split(',') as Kind[];
 
 type Kind = 'extension' | 'plain';
 
@@ -124,6 +126,7 @@ export async function run(): Promise<void> {
       SIP_RING_TIMEOUT: '20',
       RECORDING_DIR: join(work, 'recordings'),
       RING_TONE_DIR: join(work, 'tones'),
+      ...(process.env.BENCH_MEDIA_ANCHOR ? { MEDIA_ANCHOR: process.env.BENCH_MEDIA_ANCHOR } : {}),
     });
     // Production logging (info, masked numbers), written to /dev/null.
     const log = pino(
@@ -154,13 +157,19 @@ export async function run(): Promise<void> {
       writeFileSync(path, readFileSync(path, 'latin1').replaceAll('[service]', '[field0]').replaceAll('[caller]', '[field1]'));
       return path;
     };
+    // Unrecorded extension calls get the media handed over by re-INVITE once B answers
+    // (MEDIA_ANCHOR=recording, the default); BENCH_MEDIA_ANCHOR=always keeps FreeSWITCH in the path.
+    const handOff = config.MEDIA_ANCHOR === 'recording';
     const uac: Record<Kind, string> = {
-      extension: csvFields(callerScenario(work, 'uac-extension', { pcap, hangUpAfterMs: HOLD_MS })),
+      extension: csvFields(callerScenario(work, 'uac-extension', { pcap, hangUpAfterMs: HOLD_MS, reinvite: handOff })),
       plain: csvFields(callerScenario(work, 'uac-plain', { hangUpAfterMs: HOLD_MS })),
     };
-    const uas = farEndScenario(work, 'uas', { ringMs: 100 });
+    const uas: Record<Kind, string> = {
+      extension: farEndScenario(work, 'uas-extension', { ringMs: 100, reinvite: handOff }),
+      plain: farEndScenario(work, 'uas-plain', { ringMs: 100 }),
+    };
     console.log(
-      `${NUMBERS} AXN-extension and ${NUMBERS} plain AXN bindings; steps of ${STEP_SECONDS} s, calls held ${HOLD_MS / 1000} s after the answer; ` +
+      `FreeSWITCH pid ${fs.pid()}; ${NUMBERS} AXN-extension and ${NUMBERS} plain AXN bindings; MEDIA_ANCHOR=${config.MEDIA_ANCHOR}; steps of ${STEP_SECONDS} s, calls held ${HOLD_MS / 1000} s after the answer; ` +
         `rates ${RATES.join(', ')} calls/s (peak concurrency ≈ rate × ${((HOLD_MS + 2000) / 1000).toFixed(0)} s)`,
     );
 
@@ -168,7 +177,7 @@ export async function run(): Promise<void> {
     let offset = 0;
     const dead = new Set<Kind>();
     for (const rate of RATES) {
-      for (const kind of ['plain', 'extension'] as Kind[]) {
+      for (const kind of (['plain', 'extension'] as Kind[]).filter((k) => KINDS.includes(k))) {
         if (dead.has(kind)) continue;
         let step: Step | undefined;
         for (let trial = 1; trial <= TRIALS && !step?.ok; trial++) {
@@ -176,7 +185,7 @@ export async function run(): Promise<void> {
           const csv = join(work, `calls-${kind}-${rate}-${trial}.csv`);
           writeFileSync(csv, `SEQUENTIAL\n${Array.from({ length: calls }, (_, i) => rows[kind][(offset + i) % NUMBERS]).join('\n')}\n`);
           offset += calls;
-          step = await loadStep({ kind, rate, calls, csv, trial, uac: uac[kind], uas, farEnd, drachtio, fsPid: fs.pid(), sink, app, media: media! });
+          step = await loadStep({ kind, rate, calls, csv, trial, uac: uac[kind], uas: uas[kind], farEnd, drachtio, fsPid: fs.pid(), sink, app, media: media! });
           console.log(fmt(step));
         }
         results.push(step!);

@@ -16,7 +16,8 @@ import type { MediaLink } from './media-server.js';
 import { MediaUnavailableError } from './media-server.js';
 import { announcementFor, EXTENSION_ENTRY, PROMPT } from './prompts.js';
 import { recordingDuration, recordingPath, type RecordingLinks } from './recording-files.js';
-import { withOrigin } from './sdp.js';
+import { anonymous, audioAddress, withOrigin } from './sdp.js';
+import { DEFAULT_RINGBACK } from './ring-tones.js';
 
 type Req = Srf.SrfRequest;
 type Res = Srf.SrfResponse;
@@ -24,7 +25,6 @@ type Dialog = Srf.Dialog;
 
 const DIR = { PLATFORM: 0, CALLER: 1, CALLEE: 2 } as const;
 const SDP = { 'Content-Type': 'application/sdp' };
-const CODECS = ['PCMU', 'PCMA'];
 const DTMF_INFO = /^application\/(dtmf-relay|dtmf)\b/i;
 
 export interface MediaEnv {
@@ -108,7 +108,7 @@ export class MediaSession {
         this.stop({ dir: DIR.PLATFORM, cause: 88, status: 488, outcome: 'failed' });
         return;
       }
-      const ep = (this.callerEp = await this.endpoint({ remoteSdp: this.call.req.body, codecs: CODECS }));
+      const ep = (this.callerEp = await this.endpoint({ remoteSdp: this.call.req.body }));
       this.call.res.send(183, { headers: SDP, body: ep.local.sdp });
       await this.connectB(d);
     } catch (err) {
@@ -126,7 +126,7 @@ export class MediaSession {
       this.stop({ dir: DIR.PLATFORM, cause: 88, status: 488, outcome: 'failed' });
       throw new CallGone();
     }
-    const ep = (this.callerEp = await this.endpoint({ remoteSdp: req.body, codecs: CODECS }));
+    const ep = (this.callerEp = await this.endpoint({ remoteSdp: req.body }));
     this.uas = await this.dialog(srf.createUAS(req, res, { localSdp: ep.local.sdp }));
     this.wireCaller(this.uas);
   }
@@ -200,7 +200,13 @@ export class MediaSession {
     const { config } = this.env;
     const callerEp = this.callerEp!;
     const tone = await this.until(this.env.ringSource(d));
-    const bEp = (this.bEp = await this.endpoint({}));
+    // Direct: an answered caller, nothing to record, no ring tone of the operator's: B gets the
+    // caller's own offer and FreeSWITCH leaves once B answers (one channel per call, for the
+    // prompt). Otherwise B is offered a second FreeSWITCH endpoint, so that only FreeSWITCH's
+    // audio (the ring tone) reaches the caller until B answers, and recording sees both parties.
+    const direct = Boolean(this.uas) && !d.record && tone === DEFAULT_RINGBACK && config.MEDIA_ANCHOR === 'recording';
+    const bEp = direct ? undefined : (this.bEp = await this.endpoint({}));
+    const offer = bEp ? bEp.local.sdp : anonymous(this.call.req.body, String(Date.now()));
     const { uri, headers } = this.call.bLeg(d.target);
     this.startRingback(tone);
 
@@ -213,7 +219,7 @@ export class MediaSession {
     let uac: Dialog;
     try {
       uac = await this.dialog(
-        this.call.srf.createUAC(uri, { localSdp: bEp.local.sdp, headers }, {
+        this.call.srf.createUAC(uri, { localSdp: offer, headers }, {
           // srf.js calls it (err, req), whatever its shipped types say.
           cbRequest: ((err: unknown, r?: Req) => {
             if (err || !r) return;
@@ -225,6 +231,8 @@ export class MediaSession {
               this.alerted = true;
               this.call.ringing();
             }
+            // Direct: B's early media (183 with SDP) reaches the caller itself; ours would mix in.
+            if (direct && p.body && this.ringback) void this.stopRingback();
           },
         }),
       );
@@ -248,6 +256,18 @@ export class MediaSession {
     this.uac = uac;
     this.wireB(uac);
     this.log.debug('MediaSession: B answered');
+    if (!bEp) {
+      this.bAnswered = true;
+      this.call.answered();
+      await this.joinDirect(offer);
+      this.log.info({ direct: this.direct }, 'MediaSession:connected');
+      this.timer(config.SIP_MAX_CALL_SECONDS * 1000, () => {
+        this.log.info('MediaSession:max call duration reached');
+        this.stop({ dir: DIR.PLATFORM, cause: Q850.NORMAL_CLEARING, outcome: 'answered' });
+      });
+      await this.untilEnded();
+      return;
+    }
     // FreeSWITCH offered to B; B's answer completes the B endpoint's negotiation.
     await this.until(bEp.modify(uac.remote.sdp));
     this.log.debug('MediaSession: B endpoint has B\'s answer');
@@ -271,6 +291,47 @@ export class MediaSession {
   }
 
   /**
+   * B answered the caller's own offer: the caller (answered by FreeSWITCH for the prompt) is
+   * re-INVITEd with B's media; B is re-INVITEd too only if the caller's answer moved its media.
+   * Then FreeSWITCH is released. A caller refusing the re-INVITE cannot be bridged: the call ends.
+   */
+  private async joinDirect(offerToB: string): Promise<void> {
+    const uas = this.uas!;
+    const uac = this.uac!;
+    await this.stopRingback();
+    let aAnswer: string;
+    try {
+      aAnswer = await this.reinvite(uas, withOrigin(uac.remote.sdp, uas.local.sdp));
+    } catch (err) {
+      if (err instanceof CallGone) throw err;
+      this.log.warn({ err: String(err) }, 'MediaSession:caller refused the re-INVITE to B\'s media');
+      this.stop({ dir: DIR.PLATFORM, cause: Q850.TEMPORARY_FAILURE, outcome: 'error' });
+      return;
+    }
+    if (audioAddress(aAnswer) !== audioAddress(offerToB)) {
+      await this.until(uac.modify(withOrigin(aAnswer, uac.local.sdp))).catch((err: unknown) => {
+        if (err instanceof CallGone) throw err;
+        this.log.warn({ err: String(err) }, 'MediaSession:B refused the caller\'s new media address');
+      });
+    }
+    this.direct = true;
+    const eps = this.endpoints.splice(0);
+    this.callerEp = undefined;
+    await Promise.allSettled(eps.map((ep) => this.env.link.release(ep)));
+  }
+
+  /** A re-INVITE, tried once more after a pause when it crossed one of the far end's (491). */
+  private async reinvite(dlg: Dialog, sdp: string): Promise<string> {
+    try {
+      return await this.until(dlg.modify(sdp));
+    } catch (err) {
+      if (!(err instanceof Srf.SipError) || err.status !== 491) throw err;
+      await this.until(new Promise((r) => setTimeout(r, 300 + Math.random() * 1200)));
+      return this.until(dlg.modify(sdp));
+    }
+  }
+
+  /**
    * Takes FreeSWITCH out of a bridged, unrecorded call (RFC 3725 style, with offers): the caller
    * is re-INVITEd with B's media, then B with the caller's answer; each keeps the SDP origin it
    * knows. If the caller refuses, FreeSWITCH simply stays; if B refuses after the caller moved,
@@ -282,14 +343,14 @@ export class MediaSession {
     const toA = uas.local.sdp;
     let aAnswer: string;
     try {
-      aAnswer = await this.until(uas.modify(withOrigin(uac.remote.sdp, toA)));
+      aAnswer = await this.reinvite(uas, withOrigin(uac.remote.sdp, toA));
     } catch (err) {
       if (err instanceof CallGone) throw err;
       this.log.info({ err: String(err) }, 'MediaSession:caller refused the media hand-off; FreeSWITCH stays in the path');
       return;
     }
     try {
-      await this.until(uac.modify(withOrigin(aAnswer, uac.local.sdp)));
+      await this.reinvite(uac, withOrigin(aAnswer, uac.local.sdp));
     } catch (err) {
       if (err instanceof CallGone) throw err;
       this.log.warn({ err: String(err) }, 'MediaSession:B refused the media hand-off; moving the caller back to FreeSWITCH');

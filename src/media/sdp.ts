@@ -21,3 +21,13 @@ export function audioAddress(sdp: string): string | undefined {
   const host = mediaC ?? sessionC;
   return port && host ? `${host}:${port}` : undefined;
 }
+
+/**
+ * The caller's offer as B may see it: its origin user and session name (a phone may put its
+ * number or name there) replaced; the media description is untouched.
+ */
+export function anonymous(sdp: string, sessionId: string): string {
+  return sdp
+    .replace(ORIGIN, (_m, _user: string, _id: string, _ver: string, net: string, type: string, addr: string) => `o=xline ${sessionId} 1 ${net} ${type} ${addr}`)
+    .replace(/^s=.*$/m, 's=xline');
+}

@@ -151,7 +151,7 @@ export function callerScenario(dir: string, name: string, s: CallerScript): stri
   if (s.info) {
     steps.push(`\n  <pause milliseconds="${s.infoAfterMs ?? 600}"/>`);
     let cseq = 2;
-    for (const key of s.info) {
+    for (const [i, key] of [...s.info].entries()) {
       const signal = key === '#' ? '#' : key === '*' ? '*' : key;
       steps.push(`
   <send retrans="500">
@@ -172,8 +172,7 @@ export function callerScenario(dir: string, name: string, s: CallerScript): stri
 
     ]]>
   </send>
-  <recv response="200"/>
-  <pause milliseconds="250"/>`);
+  <recv response="200"/>${i < s.info.length - 1 ? '\n  <pause milliseconds="250"/>' : ''}`);
     }
   }
   if (s.reinvite) {
