@@ -85,7 +85,7 @@ export async function run(): Promise<void> {
   redis.on('error', () => {});
   await waitReady(redis);
   const store = new RedisBindingStore(redis);
-  const fs = await startFreeSwitch({ loglevel: 'err', rtp: [20000, 29999] });
+  const fs = await startFreeSwitch({ loglevel: process.env.BENCH_MEDIA_FS_LOGLEVEL ?? 'err', rtp: [20000, 29999] });
   const drachtio = await startDrachtio({ loglevel: 'error', extraArgs: ['--sofia-loglevel', '0'] });
   const farEnd = await freeUdpTcpPort();
   const stops: Array<() => unknown> = [];
@@ -136,7 +136,8 @@ export async function run(): Promise<void> {
         timestamp: pino.stdTimeFunctions.isoTime,
         redact: { paths: [...NUMBER_FIELDS, ...NUMBER_FIELDS.map((f) => `*.${f}`)], censor: (v) => (typeof v === 'string' ? maskNumber(v) : v) },
       },
-      pino.destination({ dest: '/dev/null', sync: false }),
+      // BENCH_MEDIA_LOG=<file> keeps the log (diagnosing a failed step).
+      pino.destination({ dest: process.env.BENCH_MEDIA_LOG ?? '/dev/null', sync: false }),
     );
     const metrics = new Registry();
     const pipeline = createEventPipeline({ redis, config, log, metrics });

@@ -85,8 +85,10 @@ export class MediaSession {
   /** AXN extension: answer, prompt, collect, route, ring A, bridge. */
   async collect(): Promise<void> {
     try {
-      await this.answerCaller();
-      const d = await this.askExtension();
+      // The first prompt is already running when the caller gets its 200 OK: a parked
+      // FreeSWITCH channel swallows digits, so none may arrive before the collector does.
+      const { started } = await this.answerCaller((ep) => this.collectDigits(ep, PROMPT.enterExtension));
+      const d = await this.askExtension(started);
       if (d) {
         this.call.routed(d);
         this.log.info({ target: d.target, subsId: d.binding.subsId }, 'MediaSession:extension routed');
@@ -120,40 +122,52 @@ export class MediaSession {
 
   // ---- steps ------------------------------------------------------------------------------
 
-  private async answerCaller(): Promise<void> {
+  /** Answers the caller from a FreeSWITCH endpoint, starting `before` on it before the 200 OK. */
+  private async answerCaller<T>(before: (ep: Mrf.Endpoint) => Promise<T>): Promise<{ started: Promise<T> }> {
     const { req, res, srf } = this.call;
     if (!req.body) {
       this.stop({ dir: DIR.PLATFORM, cause: 88, status: 488, outcome: 'failed' });
       throw new CallGone();
     }
     const ep = (this.callerEp = await this.endpoint({ remoteSdp: req.body }));
+    const started = before(ep);
+    started.catch(() => undefined); // awaited by the caller of answerCaller; never unhandled
     this.uas = await this.dialog(srf.createUAS(req, res, { localSdp: ep.local.sdp }));
     this.wireCaller(this.uas);
+    return { started };
+  }
+
+  /** One entry attempt: prompt (barge-in), up to 4 digits, `#` ends, 5 s first/inter-digit. */
+  private collectDigits(ep: Mrf.Endpoint, file: string): Promise<Mrf.PlayCollectResult> {
+    const rules = EXTENSION_ENTRY;
+    return ep.playCollect({
+      file,
+      min: rules.minDigits,
+      max: rules.maxDigits,
+      tries: 1,
+      timeout: rules.firstDigitMs,
+      digitTimeout: rules.interDigitMs,
+      terminators: rules.terminator,
+      invalidFile: 'silence_stream://100',
+      varName: 'xline_extension',
+      regexp: `^\\d{${rules.minDigits},${rules.maxDigits}}$`,
+    });
   }
 
   /** Up to 3 tries; returns the routed bridge or undefined once the goodbye has been said. */
-  private async askExtension(): Promise<BridgeDecision | undefined> {
+  private async askExtension(first: Promise<Mrf.PlayCollectResult>): Promise<BridgeDecision | undefined> {
     const ep = this.callerEp!;
     const rules = EXTENSION_ENTRY;
     let keyed = false;
     let lastWrong = false;
     for (let attempt = 1; attempt <= rules.tries; attempt++) {
-      // A '#' typed after a full 4-digit entry would end the next try at once.
-      if (attempt > 1) await this.until(ep.execute('flush_dtmf'));
-      const r: Mrf.PlayCollectResult = await this.until(
-        ep.playCollect({
-          file: lastWrong ? PROMPT.retry : PROMPT.enterExtension,
-          min: rules.minDigits,
-          max: rules.maxDigits,
-          tries: 1,
-          timeout: rules.firstDigitMs,
-          digitTimeout: rules.interDigitMs,
-          terminators: rules.terminator,
-          invalidFile: 'silence_stream://100',
-          varName: 'xline_extension',
-          regexp: `^\\d{${rules.minDigits},${rules.maxDigits}}$`,
-        }),
-      );
+      let r: Mrf.PlayCollectResult;
+      if (attempt === 1) r = await this.until(first);
+      else {
+        // A '#' typed after a full 4-digit entry would end the next try at once.
+        await this.until(ep.execute('flush_dtmf'));
+        r = await this.until(this.collectDigits(ep, lastWrong ? PROMPT.retry : PROMPT.enterExtension));
+      }
       const digits = r.digits ?? '';
       this.log.info({ attempt, digits: digits.length, invalid: Boolean(r.invalidDigits) }, 'MediaSession:extension entered');
       if (!digits) {
