@@ -1,7 +1,8 @@
 // Media section of `npm run bench`: AXN-extension calls through the whole stack — sipp caller →
 // drachtio-server → xline → FreeSWITCH answers and prompts, RFC 2833 digits from a pcap (barge-in),
-// Redis lookup, B leg → sipp far end, bridged in FreeSWITCH — at rising call rates, each call held
-// HOLD_MS, so concurrency climbs to rate × hold. Baseline in the same run: the same callers and
+// Redis lookup, B leg → sipp far end, ringback, then the media handed to caller and B by re-INVITE
+// (MEDIA_ANCHOR=recording, the default; BENCH_MEDIA_ANCHOR=always keeps FreeSWITCH bridging) —
+// at rising call rates, each call held HOLD_MS, so concurrency climbs to rate × hold. Baseline in the same run: the same callers and
 // hold on plain AXN bindings (no media: drachtio B2BUA only). A step is clean when every call was
 // answered, bridged (its CDR has a start_time) and hung up, with no sipp error. Printed per step:
 // calls, failures, peak concurrent calls, and CPU of FreeSWITCH, xline (Node) and drachtio-server
@@ -301,7 +302,7 @@ function fmt(s: Step): string {
 function summarize(results: Step[]): void {
   const best = results.filter((s) => s.kind === 'extension' && s.ok).at(-1);
   const base = best && results.find((s) => s.kind === 'plain' && s.rate === best.rate && s.ok);
-  console.log('\n  AXN-extension calls (prompt + RFC 2833 digits + lookup + B leg + bridge in FreeSWITCH):');
+  console.log('\n  AXN-extension calls (prompt + RFC 2833 digits + lookup + B leg + ringback + media hand-off / bridge):');
   if (!best) {
     console.log('    no clean step');
     return;

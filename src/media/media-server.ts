@@ -44,6 +44,7 @@ export class MediaLink {
   private pingTimer: NodeJS.Timeout | undefined;
   private delayMs = 100;
   private lastError = '';
+  private missedPings = 0;
   private readonly endpoints = new Set<Mrf.Endpoint>();
   private waiters: Array<() => void> = [];
 
@@ -158,6 +159,7 @@ export class MediaLink {
       this.ms = ms;
       this.delayMs = 100;
       this.lastError = '';
+      this.missedPings = 0;
       this.onState(true);
       this.log.info({ freeswitch: `${o.host}:${o.port}`, sip: ms.sip.ipv4.udp.address }, 'MediaLink: connected to FreeSWITCH');
       this.pingTimer = setInterval(() => void this.ping(), o.pingMs ?? 5000);
@@ -182,9 +184,12 @@ export class MediaLink {
   private async ping(): Promise<void> {
     if (!this.ms) return;
     try {
-      await this.api('status', 3000);
+      await this.api('status', 5000);
+      this.missedPings = 0;
     } catch (err) {
-      this.lost(`liveness check failed: ${String(err)}`);
+      // A FreeSWITCH that died closes the socket (noticed at once); this catches one that hangs.
+      // Two misses in a row, so a host busy for a few seconds does not cost the link.
+      if (++this.missedPings >= 2) this.lost(`liveness check failed twice: ${String(err)}`);
     }
   }
 
