@@ -125,7 +125,10 @@ export function startMedia(ctx: AppContext, srf: Srf): MediaService {
     available: () => link.up,
     wantsBridge(d) {
       // Without FreeSWITCH a call still goes out as a plain bridge: no tone, no recording.
-      if (!link.up) return false;
+      if (!link.up) {
+        if (d.record) log.warn({ subsId: d.binding.subsId }, 'media: FreeSWITCH unavailable, this call is bridged without recording');
+        return false;
+      }
       if (d.record) return true;
       if (!d.ringKey) return false;
       if (d.binding.ringConfig?.[d.ringKey]) return true;
