@@ -58,7 +58,8 @@ describe.skipIf(!hasRedis)('events: xline killed mid-delivery', () => {
       WEBHOOK_URL: rx.url,
       WEBHOOK_SECRET: SECRET,
       WEBHOOK_RETRY_SCHEDULE: '1s,1s,1s',
-      WEBHOOK_TIMEOUT_MS: '5000',
+      // longer than the whole first life: a held POST must not time out (and move to the retry queue) before the kill
+      WEBHOOK_TIMEOUT_MS: '30000',
       // far longer than this test: only resuming its own pending entries can deliver the held ones
       WEBHOOK_CLAIM_IDLE_MS: '600000',
       WEBHOOK_CONCURRENCY: '8',
