@@ -81,15 +81,23 @@ describe.skipIf(!hasRedis)('events: xline killed mid-delivery', () => {
     rx.answer = () => (rx.got.length > 30 ? 'hang' : 200);
     const first = await startChild(env);
     children.push(first);
-    // 8 distinct events held (a POST re-sent on a fresh keep-alive socket counts once)
-    await rx.waitFor(() => rx.got.length > 30 && new Set(rx.got.slice(30).map((g) => g.id)).size >= 8, 15_000, 'a full window of POSTs in flight');
+    // The worker refills its 8 slots in batches (once a quarter is free), so the held window is
+    // 7 or 8 POSTs: wait until at least 7 distinct events are held and no new POST arrives.
+    const held = () => new Set(rx.got.slice(30).map((g) => g.id)).size;
+    await rx.waitFor(() => rx.got.length > 30 && held() >= 7, 15_000, 'a full window of POSTs in flight');
+    for (let n = rx.got.length, i = 0; i < 20; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      if (rx.got.length === n) break;
+      n = rx.got.length;
+    }
     first.kill('SIGKILL');
     await killed(first);
     const pending = ((await redis.xpending(EVENT_KEYS.stream, 'webhook')) as [number])[0];
-    expect(pending).toBe(8); // exactly the in-flight window: unacknowledged, still in Redis
     const deliveredBefore = new Set(rx.got.slice(0, 30).map((g) => g.id));
     const interrupted = new Set(rx.got.slice(30).map((g) => g.id));
-    expect(interrupted.size).toBe(8);
+    expect(interrupted.size).toBeGreaterThanOrEqual(7);
+    expect(interrupted.size).toBeLessThanOrEqual(8);
+    expect(pending).toBe(interrupted.size); // exactly the in-flight window: unacknowledged, still in Redis
 
     // second life: the receiver is healthy again
     rx.answer = () => 200;
