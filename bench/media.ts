@@ -8,7 +8,7 @@
 // calls, failures, peak concurrent calls, and CPU of FreeSWITCH, xline (Node) and drachtio-server
 // as % of one core and per call; then the highest clean rate, its peak concurrency, and xline's
 // CPU per call as a ratio to the baseline's.
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -30,6 +30,7 @@ import { callerScenario, farEndScenario } from '../test/media/scenarios.js';
 import { freeUdpTcpPort, startDrachtio } from '../test/support/drachtio.js';
 import { startFreeSwitch } from '../test/support/freeswitch.js';
 import { cleanupSipp, startSipp } from '../test/support/sipp.js';
+import { lastStats, procCpuSeconds } from './process-stats.js';
 
 const RATES = (process.env.BENCH_MEDIA_RATES ?? '10,20,25,30').split(',').map(Number);
 const STEP_SECONDS = Number(process.env.BENCH_MEDIA_STEP_SECONDS ?? 20);
@@ -321,27 +322,6 @@ function summarize(results: Step[]): void {
   }
   const target = best.rate >= 20 && best.peak >= 200;
   console.log(`    target (≥200 concurrent, ≥20 calls/s, 0 failures on 2 cores): ${target ? 'met' : 'NOT met'}`);
-}
-
-function procCpuSeconds(pid: number | undefined): number {
-  if (!pid) return 0;
-  try {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const parts = f.slice(f.lastIndexOf(')') + 2).split(' ');
-    return (Number(parts[11]) + Number(parts[12])) / 100;
-  } catch {
-    return 0;
-  }
-}
-
-function lastStats(dir: string): { successful: number; failed: number } | undefined {
-  const f = readdirSync(dir).find((n) => n.endsWith('.csv') && !n.endsWith('_rtt.csv'));
-  if (!f) return undefined;
-  const lines = readFileSync(join(dir, f), 'latin1').trim().split('\n');
-  const head = lines[0]!.split(';');
-  const last = lines.at(-1)!.split(';');
-  const col = (name: string) => Number(last[head.indexOf(name)]);
-  return { successful: col('SuccessfulCall(C)'), failed: col('FailedCall(C)') };
 }
 
 function sleep(ms: number): Promise<void> {

@@ -29,6 +29,7 @@ import { findBinary } from '../src/util/binaries.js';
 import { freeUdpTcpPort, startDrachtio, type DrachtioServer } from '../test/support/drachtio.js';
 import { startSipp, cleanupSipp } from '../test/support/sipp.js';
 import { startAnswerOnly, startBareB2bua } from './sip-baselines.js';
+import { lastStats, procCpuSeconds } from './process-stats.js';
 
 const BINDINGS = Number(process.env.BENCH_SIP_BINDINGS ?? 5000);
 const STEP_SECONDS = Number(process.env.BENCH_SIP_STEP_SECONDS ?? 5);
@@ -278,27 +279,6 @@ function udpRcvbufErrors(): number {
   } catch {
     return 0;
   }
-}
-
-function procCpuSeconds(pid: number | undefined): number {
-  if (!pid) return 0;
-  try {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const parts = f.slice(f.lastIndexOf(')') + 2).split(' ');
-    return (Number(parts[11]) + Number(parts[12])) / 100; // utime + stime, clock ticks
-  } catch {
-    return 0;
-  }
-}
-
-function lastStats(dir: string): { successful: number; failed: number } | undefined {
-  const f = readdirSync(dir).find((n) => n.endsWith('.csv') && !n.endsWith('_rtt.csv'));
-  if (!f) return undefined;
-  const lines = readFileSync(join(dir, f), 'latin1').trim().split('\n');
-  const head = lines[0]!.split(';');
-  const last = lines.at(-1)!.split(';');
-  const col = (name: string) => Number(last[head.indexOf(name)]);
-  return { successful: col('SuccessfulCall(C)'), failed: col('FailedCall(C)') };
 }
 
 /** Response times (ms) of rtd "pdd" from sipp's -trace_rtt file. */
