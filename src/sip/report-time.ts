@@ -1,18 +1,26 @@
 // Alibaba report times: 'YYYY-MM-DD HH:mm:ss' wall clock in the configured zone.
+// Four per call in the CDR: the zone's UTC offset is looked up once per quarter hour (zone
+// transitions fall on quarter hours) and the rest is arithmetic, not Intl formatting.
 const formatters = new Map<string, Intl.DateTimeFormat>();
-
-/** Several report times per call fall in the same second: keep the last one formatted. */
-let last = { second: NaN, timeZone: '', text: '' };
+const QUARTER_MS = 15 * 60 * 1000;
+/** zone → the quarter hour last looked up and its offset (ms to add to UTC). */
+const offsets = new Map<string, { quarter: number; offset: number }>();
 
 export function reportTime(ms: number, timeZone: string): string {
-  const second = Math.floor(ms / 1000);
-  if (second === last.second && timeZone === last.timeZone) return last.text;
-  const text = format(second * 1000, timeZone);
-  last = { second, timeZone, text };
-  return text;
+  const quarter = Math.floor(ms / QUARTER_MS);
+  let o = offsets.get(timeZone);
+  if (!o || o.quarter !== quarter) {
+    o = { quarter, offset: offsetAt(quarter * QUARTER_MS, timeZone) };
+    offsets.set(timeZone, o);
+  }
+  const d = new Date(Math.floor(ms / 1000) * 1000 + o.offset);
+  return `${d.getUTCFullYear()}-${p2(d.getUTCMonth() + 1)}-${p2(d.getUTCDate())} ${p2(d.getUTCHours())}:${p2(d.getUTCMinutes())}:${p2(d.getUTCSeconds())}`;
 }
 
-function format(ms: number, timeZone: string): string {
+const p2 = (n: number) => (n < 10 ? '0' + n : String(n));
+
+/** The zone's offset from UTC at `ms` (whole seconds), from Intl. */
+function offsetAt(ms: number, timeZone: string): number {
   let f = formatters.get(timeZone);
   if (!f) {
     f = new Intl.DateTimeFormat('en-CA', {
@@ -27,6 +35,7 @@ function format(ms: number, timeZone: string): string {
     });
     formatters.set(timeZone, f);
   }
-  const p = Object.fromEntries(f.formatToParts(new Date(ms)).map((x) => [x.type, x.value]));
-  return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}:${p.second}`;
+  const p = Object.fromEntries(f.formatToParts(new Date(ms)).map((x) => [x.type, Number(x.value)]));
+  const wall = Date.UTC(p.year!, p.month! - 1, p.day!, p.hour!, p.minute!, p.second!);
+  return wall - Math.floor(ms / 1000) * 1000;
 }

@@ -93,4 +93,26 @@ describe('report times', () => {
     expect(reportTime(Date.UTC(2024, 0, 1, 16, 0, 5), 'Asia/Shanghai')).toBe('2024-01-02 00:00:05');
     expect(reportTime(Date.UTC(2024, 6, 1, 0, 0, 0), 'UTC')).toBe('2024-07-01 00:00:00');
   });
+
+  it('follows daylight-saving transitions to the second', () => {
+    // New York springs forward at 02:00 EST (07:00Z) to 03:00 EDT
+    expect(reportTime(Date.UTC(2024, 2, 10, 6, 59, 59, 999), 'America/New_York')).toBe('2024-03-10 01:59:59');
+    expect(reportTime(Date.UTC(2024, 2, 10, 7, 0, 0), 'America/New_York')).toBe('2024-03-10 03:00:00');
+    // and falls back at 02:00 EDT (06:00Z) to 01:00 EST
+    expect(reportTime(Date.UTC(2024, 10, 3, 5, 59, 59), 'America/New_York')).toBe('2024-11-03 01:59:59');
+    expect(reportTime(Date.UTC(2024, 10, 3, 6, 0, 0), 'America/New_York')).toBe('2024-11-03 01:00:00');
+  });
+
+  it('agrees with Intl at random instants in several zones', () => {
+    const intl = (ms: number, timeZone: string) =>
+      new Intl.DateTimeFormat('sv-SE', { timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' }).format(new Date(ms));
+    let seed = 7;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    for (const zone of ['Asia/Shanghai', 'Asia/Kolkata', 'Australia/Lord_Howe', 'Europe/London', 'America/St_Johns']) {
+      for (let i = 0; i < 300; i++) {
+        const ms = Date.UTC(2020, 0, 1) + Math.floor(rnd() * 6 * 365 * 86_400_000);
+        expect(reportTime(ms, zone)).toBe(intl(ms, zone));
+      }
+    }
+  });
 });
