@@ -23,18 +23,30 @@ export function parseCidrList(text: string): AddressList {
     if (!/^\d{1,3}$/.test(bits) || prefix > (family === 4 ? 32 : 128)) throw new Error(`bad CIDR prefix: ${raw}`);
     list.addSubnet(addr, prefix, type);
   }
+  // Trunks are few and send every call from the same addresses: remember verdicts (bounded, so
+  // INVITEs from many scanner addresses cannot grow it).
+  const verdicts = new Map<string, boolean>();
+  const check = (address: string): boolean => {
+    // drachtio reports IPv6 sources in brackets on some transports.
+    const a = address.replace(/^\[|\]$/g, '');
+    const family = isIP(a);
+    if (!family) return false;
+    if (family === 6) {
+      const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(a);
+      if (mapped?.[1]) return list.check(mapped[1], 'ipv4');
+    }
+    return list.check(a, family === 4 ? 'ipv4' : 'ipv6');
+  };
   return {
     text,
     has(address: string) {
-      // drachtio reports IPv6 sources in brackets on some transports.
-      const a = address.replace(/^\[|\]$/g, '');
-      const family = isIP(a);
-      if (!family) return false;
-      if (family === 6) {
-        const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(a);
-        if (mapped?.[1]) return list.check(mapped[1], 'ipv4');
+      let v = verdicts.get(address);
+      if (v === undefined) {
+        v = check(address);
+        if (verdicts.size >= 1024) verdicts.clear();
+        verdicts.set(address, v);
       }
-      return list.check(a, family === 4 ? 'ipv4' : 'ipv6');
+      return v;
     },
   };
 }
