@@ -129,12 +129,17 @@ export class CallSession implements MediaCall {
     ));
   }
 
+  /** Debug lines cost nothing at info level (no child logger is made for them). */
+  private debug(fields: Record<string, unknown>, msg: string): void {
+    if (this.env.log.isLevelEnabled('debug')) this.log.debug(fields, msg);
+  }
+
   // ---- routing outcomes -------------------------------------------------------------------
 
   /** Refusal before any B leg: final response with Reason, CDR with call_type 4. */
   refuse(status: number, cause: number, controlType: string, controlMsg: string, binding?: Binding): Promise<void> {
     if (binding) this.binding = binding;
-    this.log.debug({ status, cause, controlType }, 'CallSession:refuse');
+    this.debug({ status, cause, controlType }, 'CallSession:refuse');
     return this.end({
       dir: RELEASE_DIR.PLATFORM,
       cause,
@@ -178,7 +183,7 @@ export class CallSession implements MediaCall {
     this.routed(d);
     if (this.ended) return;
     const { uri, headers } = this.bLeg(d.target);
-    this.log.debug({ target: d.target, callType: d.callType, subsId: d.binding.subsId }, 'CallSession:bridge');
+    this.debug({ target: d.target, callType: d.callType, subsId: d.binding.subsId }, 'CallSession:bridge');
     this.bLaunched = true;
     const cfg = this.env.config;
     try {
@@ -209,7 +214,7 @@ export class CallSession implements MediaCall {
       }
       if (err instanceof Srf.SipError && err.status >= 300) {
         const cause = parseQ850(err.res?.get('Reason')) ?? causeForStatus(err.status, this.ringAt !== undefined);
-        this.log.debug({ status: err.status, cause }, 'CallSession:bridge B failed');
+        this.debug({ status: err.status, cause }, 'CallSession:bridge B failed');
         await this.end({ dir: RELEASE_DIR.CALLEE, cause, status: err.status, outcome: 'failed' });
         return;
       }
@@ -261,7 +266,7 @@ export class CallSession implements MediaCall {
       this.log.info('CallSession:max call duration reached');
       void this.end({ dir: RELEASE_DIR.PLATFORM, cause: Q850.NORMAL_CLEARING, outcome: 'answered' });
     }, maxMs);
-    this.log.debug('CallSession:connected');
+    this.debug({}, 'CallSession:connected');
   }
 
   private async relayReinvite(from: Dialog, to: Dialog, req: Req, res: Res): Promise<void> {
@@ -403,9 +408,11 @@ export class CallSession implements MediaCall {
     this.env.registry.remove(this);
     this.env.metrics.live.dec();
     this.env.metrics.calls.inc({ outcome });
-    // One info line per call, with what a reader needs to follow it (numbers masked).
-    this.log.info(
+    // One info line per call, with what a reader needs to follow it (numbers masked). Most calls
+    // log nothing else, so no child logger is made for it.
+    (this.childLog ?? this.env.log).info(
       {
+        ...(this.childLog ? {} : this.x ? { callId: this.callId, caller: this.caller, x: this.x } : { callId: this.callId }),
         outcome,
         releaseDir: e.dir,
         releaseCause: e.cause,
