@@ -18,6 +18,7 @@ import { createMetricsRegistry } from '../src/metrics.js';
 import { startRedisServer } from '../src/store/embedded-redis.js';
 import { connectRedis, waitReady } from '../src/store/redis-connection.js';
 import { RedisBindingStore } from '../src/store/redis-store.js';
+import { startCpuProfile } from './process-stats.js';
 
 const SECONDS = Number(process.env.BENCH_API_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_API_CONNECTIONS ?? 64);
@@ -156,24 +157,6 @@ const NODE_FLAGS: string[] = (() => {
   if (words[0] === 'node') for (const w of words.slice(1)) if (w.startsWith('--')) flags.push(w); else break;
   return flags;
 })();
-
-/**
- * BENCH_API_CPUPROF=file.cpuprofile: a V8 CPU profile of the server process during the measured
- * bind run only (no start-up, no warm-up), for Chrome DevTools or a self-time summary.
- */
-async function startCpuProfile(file: string): Promise<() => Promise<void>> {
-  const { Session } = await import('node:inspector/promises');
-  const { writeFileSync } = await import('node:fs');
-  const session = new Session();
-  session.connect();
-  await session.post('Profiler.enable');
-  await session.post('Profiler.start');
-  return async () => {
-    const { profile } = await session.post('Profiler.stop');
-    writeFileSync(file, JSON.stringify(profile));
-    session.disconnect();
-  };
-}
 
 export async function run(): Promise<void> {
   if (!NODE_FLAGS.every((f) => process.execArgv.includes(f))) {

@@ -1,4 +1,4 @@
-// Shared by the SIP and media benches: a process's CPU time and sipp's final call counts.
+// Shared by the benches: a process's CPU time, sipp's final call counts, V8 CPU profiles.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -23,4 +23,23 @@ export function lastStats(dir: string): { successful: number; failed: number } |
   const last = lines.at(-1)!.split(';');
   const col = (name: string) => Number(last[head.indexOf(name)]);
   return { successful: col('SuccessfulCall(C)'), failed: col('FailedCall(C)') };
+}
+
+/**
+ * A V8 CPU profile of this process from now until the returned function is called (written to
+ * `file`, for Chrome DevTools or a self-time summary). Used by BENCH_API_CPUPROF / BENCH_SIP_CPUPROF
+ * to profile only the measured runs, not start-up or warm-up.
+ */
+export async function startCpuProfile(file: string): Promise<() => Promise<void>> {
+  const { Session } = await import('node:inspector/promises');
+  const { writeFileSync } = await import('node:fs');
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  return async () => {
+    const { profile } = await session.post('Profiler.stop');
+    writeFileSync(file, JSON.stringify(profile));
+    session.disconnect();
+  };
 }

@@ -6,8 +6,7 @@
 //                B2BUA with From = X, call session, events + CDR to Redis, metrics, info logs
 // Each gets its own drachtio-server so they do not share one SIP stack. At each rate every app
 // still clean gets a step (tried twice when it fails: the machine is shared); an app drops out at
-// a rate where both tries had a failed call. BENCH_SIP_EVENTS_REDIS=separate gives the event
-// pipeline its own Redis connection (main.ts shares one with the store). Printed: the
+// a rate where both tries had a failed call. Printed: the
 // highest rate with 0 failed calls, post-dial delay (INVITE → 180 at the caller) p50/p99, CPU
 // seconds per 1000 calls of drachtio-server and of Node, and xline as a ratio to bare-b2bua.
 import { readdirSync, readFileSync, rmSync, writeFileSync, mkdtempSync } from 'node:fs';
@@ -19,8 +18,7 @@ import { loadConfig } from '../src/config.js';
 import type { AppContext } from '../src/context.js';
 import { createEventPipeline } from '../src/events/pipeline.js';
 import { nullEventSink } from '../src/events/types.js';
-import { NUMBER_FIELDS } from '../src/log.js';
-import { maskNumber } from '../src/domain/numbers.js';
+import { createLogger, logDestination } from '../src/log.js';
 import { startSipApp } from '../src/sip/app.js';
 import { connectRedis, waitReady } from '../src/store/redis-connection.js';
 import { RedisBindingStore } from '../src/store/redis-store.js';
@@ -29,7 +27,7 @@ import { findBinary } from '../src/util/binaries.js';
 import { freeUdpTcpPort, startDrachtio, type DrachtioServer } from '../test/support/drachtio.js';
 import { startSipp, cleanupSipp } from '../test/support/sipp.js';
 import { startAnswerOnly, startBareB2bua } from './sip-baselines.js';
-import { lastStats, procCpuSeconds } from './process-stats.js';
+import { lastStats, procCpuSeconds, startCpuProfile } from './process-stats.js';
 
 const BINDINGS = Number(process.env.BENCH_SIP_BINDINGS ?? 5000);
 const STEP_SECONDS = Number(process.env.BENCH_SIP_STEP_SECONDS ?? 5);
@@ -37,6 +35,13 @@ const HOLD_MS = Number(process.env.BENCH_SIP_HOLD_MS ?? 500);
 const RATES = (process.env.BENCH_SIP_RATES ?? '50,100,200,300,400,500,600,800').split(',').map(Number);
 const RESPONSIVE_P99_MS = Number(process.env.BENCH_SIP_RESPONSIVE_P99_MS ?? 100);
 const TRIALS = Number(process.env.BENCH_SIP_TRIALS ?? 2);
+/**
+ * BENCH_SIP_CPUPROF=file: V8 CPU profile of the node process during one step: BENCH_SIP_CPUPROF_VARIANT's
+ * (default xline) at BENCH_SIP_CPUPROF_RATE (default: the first rate), first trial.
+ */
+const CPUPROF = process.env.BENCH_SIP_CPUPROF;
+const CPUPROF_VARIANT = process.env.BENCH_SIP_CPUPROF_VARIANT ?? 'xline';
+const CPUPROF_RATE = Number(process.env.BENCH_SIP_CPUPROF_RATE ?? RATES[0]);
 const VARIANTS = (process.env.BENCH_SIP_VARIANTS ?? 'answer-only,bare-b2bua,xline').split(',') as Variant[];
 
 type Variant = 'answer-only' | 'bare-b2bua' | 'xline';
@@ -117,20 +122,14 @@ export async function run(): Promise<void> {
       SIP_OUTBOUND_URI: `sip:127.0.0.1:${setup.xline.farEnd}`,
       SIP_TRUNK_CIDRS: '127.0.0.0/8',
     });
-    // Production logging (info, masked numbers), written to /dev/null.
-    const log = pino(
-      {
-        level: 'info',
-        base: { service: 'xline' },
-        timestamp: pino.stdTimeFunctions.isoTime,
-        redact: { paths: [...NUMBER_FIELDS, ...NUMBER_FIELDS.map((f) => `*.${f}`)], censor: (v) => (typeof v === 'string' ? maskNumber(v) : v) },
-      },
-      pino.destination({ dest: '/dev/null', sync: false }),
-    );
+    // Production logging (createLogger: info, masked numbers, synchronous writes), to /dev/null.
+    const log = createLogger('info', {}, process.env.BENCH_SIP_LOG_ASYNC ? pino.destination({ dest: '/dev/null', sync: false }) : logDestination('/dev/null'));
     const metrics = new Registry();
-    const eventsRedis = process.env.BENCH_SIP_EVENTS_REDIS === 'separate' ? redis.duplicate() : redis;
+    // Events on their own connection, as main.ts does (ioredis runs one auto-pipeline at a time per
+    // connection: lookups must not queue behind event writes).
+    const eventsRedis = redis.duplicate();
     eventsRedis.on('error', () => {});
-    stops.push(() => eventsRedis !== redis && eventsRedis.disconnect());
+    stops.push(() => eventsRedis.disconnect());
     const pipeline = createEventPipeline({ redis: eventsRedis, config, log, metrics });
     // BENCH_SIP_EVENTS=off: diagnostic run without event/CDR writes, to size their share.
     const events = process.env.BENCH_SIP_EVENTS === 'off' ? nullEventSink : pipeline.sink;
@@ -158,7 +157,9 @@ export async function run(): Promise<void> {
           writeFileSync(csv, `SEQUENTIAL\n${slice.join('\n')}\n`);
           offset = (offset + calls) % rows.length;
           const before = v === 'xline' ? await routingBuckets(metrics) : undefined;
+          const stopProfile = CPUPROF && v === CPUPROF_VARIANT && rate === CPUPROF_RATE && trial === 1 ? await startCpuProfile(CPUPROF) : undefined;
           step = await loadStep(v, rate, calls, csv, setup[v], v === 'answer-only');
+          if (stopProfile) await stopProfile();
           step.trial = trial;
           if (before) {
             const q = bucketQuantiles(before, await routingBuckets(metrics), [0.5, 0.99]);
