@@ -37,6 +37,14 @@ describe('POP signature v1 (HMAC-SHA1)', () => {
     expect(sign('GET', doc, 'testsecret')).toBe('OLeaidS1JvxuMvnyHOwuJ+uX5qY=');
   });
 
+  it('builds the string to sign in one pass exactly as the definition: enc(canonical query)', () => {
+    const awkward = ['', 'a b', "!'()*~", '100%', 'a=b&c', '北京', '+86 138-0000-0001', '{"AXNRing_A":"1"}', '%41', 'x'.repeat(300)];
+    for (const v of awkward) {
+      const params = { ...doc, OutId: v, [`K${v.length}`]: v };
+      expect(stringToSign('POST', params)).toBe('POST&%2F&' + percentEncode(canonicalQuery(params)));
+    }
+  });
+
   it('ignores the Signature parameter itself and sorts by name', () => {
     expect(canonicalQuery({ b: '2', Signature: 'x', a: '1', B: '3' })).toBe('B=3&a=1&b=2');
   });

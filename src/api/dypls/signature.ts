@@ -31,8 +31,25 @@ export function canonicalQuery(params: Readonly<Record<string, string>>): string
   return out;
 }
 
+/** percentEncode applied twice (the string to sign encodes the already-encoded query). */
+function encodeTwice(s: string): string {
+  return UNRESERVED.test(s) ? s : percentEncode(s).replace(/%/g, '%25');
+}
+
+/**
+ * METHOD&%2F&enc(canonicalQuery): built in one pass, each name and value encoded twice in place
+ * ('=' → %3D, '&' → %26, '%' → %25) instead of re-encoding the whole joined query.
+ */
 export function stringToSign(method: string, params: Readonly<Record<string, string>>): string {
-  return method.toUpperCase() + '&%2F&' + percentEncode(canonicalQuery(params));
+  const keys = Object.keys(params).filter((k) => k !== 'Signature');
+  keys.sort();
+  let out = method.toUpperCase() + '&%2F&';
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]!;
+    if (i) out += '%26';
+    out += encodeTwice(k) + '%3D' + encodeTwice(params[k]!);
+  }
+  return out;
 }
 
 export function sign(method: string, params: Readonly<Record<string, string>>, secret: string): string {
