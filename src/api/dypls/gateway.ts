@@ -3,7 +3,7 @@
 // runs — common parameters, Timestamp window, AccessKeyId, signature (POP v1 HMAC-SHA1 as
 // pop-core sends, or V3 ACS3-HMAC-SHA256 as the Tea SDKs send), Version, Action, per-key
 // throttling, SignatureNonce replay — then runs the action and answers in Alibaba's shape.
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { parse as parseForm } from 'node:querystring';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../context.js';
@@ -47,6 +47,18 @@ declare module 'fastify' {
 }
 
 class Deadline extends Error {}
+
+/**
+ * RequestIds in Alibaba's shape (36 uppercase hex and dashes): a random per-process prefix and a
+ * counter. Unique across instances without a random UUID per request (they are for tracing, not
+ * secrets).
+ */
+function requestIds(): () => string {
+  const p = randomBytes(10).toString('hex').toUpperCase();
+  const prefix = `${p.slice(0, 8)}-${p.slice(8, 12)}-${p.slice(12, 16)}-${p.slice(16, 20)}-`;
+  let n = 0;
+  return () => prefix + (n++ % 0x1000000000000).toString(16).toUpperCase().padStart(12, '0');
+}
 
 /** Settles like `p`, or rejects with Deadline after `ms` (calling onLate first). */
 function withDeadline<T>(p: Promise<T>, ms: number, onLate: () => void): Promise<T> {
@@ -111,6 +123,7 @@ export async function dyplsGateway(app: FastifyInstance, ctx: AppContext, opts: 
     l.observe(seconds);
   };
   const log = ctx.log.child({ component: 'dypls' });
+  const nextRequestId = requestIds();
   const debug = log.isLevelEnabled('debug');
 
   interface Authenticated {
@@ -194,7 +207,7 @@ export async function dyplsGateway(app: FastifyInstance, ctx: AppContext, opts: 
 
   async function handle(req: FastifyRequest, reply: FastifyReply): Promise<void> {
     const started = performance.now();
-    const requestId = randomUUID().toUpperCase();
+    const requestId = nextRequestId();
     let actionName = 'unknown';
     let code = 'OK';
     let status = 200;
