@@ -61,8 +61,8 @@ export interface RedisConnection {
   close(): Promise<void>;
 }
 
-/** Creates a Redis or Cluster client with xline's fail-fast options from host:port strings / a URL. */
-export function connectRedis(target: { url?: string; clusterNodes?: string[] }): Redis | Cluster {
+/** Creates a Redis or Cluster client with xline's fail-fast options from host:port strings, a URL or a Unix socket path. */
+export function connectRedis(target: { url?: string; clusterNodes?: string[]; path?: string }): Redis | Cluster {
   if (target.clusterNodes?.length) {
     const nodes = target.clusterNodes.map((hp) => {
       const i = hp.lastIndexOf(':');
@@ -70,7 +70,8 @@ export function connectRedis(target: { url?: string; clusterNodes?: string[] }):
     });
     return new Cluster(nodes, clusterClientOptions());
   }
-  if (!target.url) throw new Error('connectRedis: url or clusterNodes required');
+  if (target.path) return new Redis({ ...redisClientOptions, path: target.path });
+  if (!target.url) throw new Error('connectRedis: url, path or clusterNodes required');
   return new Redis(target.url, redisClientOptions);
 }
 
@@ -101,8 +102,8 @@ export async function createRedisConnection(config: Config, log: Logger): Promis
   } else {
     // throws MissingBinaryError naming the package to install when redis-server is absent
     embedded = await startRedisServer({ dir: config.REDIS_DATA_DIR, port: config.EMBEDDED_REDIS_PORT });
-    log.info({ port: embedded.port, dir: config.REDIS_DATA_DIR }, 'redis: started private redis-server (AOF on)');
-    redis = connectRedis({ url: embedded.url });
+    log.info({ port: embedded.port, socket: embedded.socket, dir: config.REDIS_DATA_DIR }, 'redis: started private redis-server (AOF on)');
+    redis = connectRedis(embedded.socket ? { path: embedded.socket } : { url: embedded.url });
   }
   let lastError = '';
   redis.on('error', (e: Error) => {

@@ -43,6 +43,10 @@ describe.skipIf(!hasRedis)('createRedisConnection', () => {
     await smoke(conn.redis);
     expect(await (conn.redis as Redis).config('GET', 'appendonly')).toEqual(['appendonly', 'yes']);
     expect(existsSync(data) && readdirSync(data).length).toBeTruthy();
+    // xline talks to its private server over the Unix socket in the data dir, not TCP
+    expect(child.socket).toBe(join(data, `redis-${child.port}.sock`));
+    expect((conn.redis as Redis).options.path).toBe(child.socket);
+    expect(String(await (conn.redis as Redis).client('INFO'))).toContain(`laddr=${child.socket}`);
     await conn.close();
     expect(child.process.exitCode !== null || child.process.signalCode !== null).toBe(true);
 
