@@ -9,15 +9,8 @@ import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import fastify from 'fastify';
-import { buildAdminApp } from '../src/api/server.js';
-import { loadConfig } from '../src/config.js';
 import type { AppContext } from '../src/context.js';
-import { nullEventSink } from '../src/events/types.js';
-import { createLogger } from '../src/log.js';
-import { createMetricsRegistry } from '../src/metrics.js';
-import { startRedisServer } from '../src/store/embedded-redis.js';
-import { connectRedis, waitReady } from '../src/store/redis-connection.js';
-import { RedisBindingStore } from '../src/store/redis-store.js';
+import { distModule } from './dist.js';
 import { startCpuProfile } from './process-stats.js';
 
 const SECONDS = Number(process.env.BENCH_API_SECONDS ?? 10);
@@ -169,8 +162,18 @@ export async function run(): Promise<void> {
     if (code !== 0) throw new Error(`api-bind benchmark exited ${code}`);
     return;
   }
+  // The server side as `npm start` runs it: compiled dist/.
+  const { buildAdminApp } = await distModule<typeof import('../src/api/server.js')>('api/server.js');
+  const { loadConfig } = await distModule<typeof import('../src/config.js')>('config.js');
+  const { nullEventSink } = await distModule<typeof import('../src/events/types.js')>('events/types.js');
+  const { createLogger } = await distModule<typeof import('../src/log.js')>('log.js');
+  const { createMetricsRegistry } = await distModule<typeof import('../src/metrics.js')>('metrics.js');
+  const { startRedisServer } = await distModule<typeof import('../src/store/embedded-redis.js')>('store/embedded-redis.js');
+  const { connectRedis, waitReady } = await distModule<typeof import('../src/store/redis-connection.js')>('store/redis-connection.js');
+  const { RedisBindingStore } = await distModule<typeof import('../src/store/redis-store.js')>('store/redis-store.js');
   const redisServer = await startRedisServer();
-  const redis = connectRedis({ url: redisServer.url });
+  // As xline connects to its private redis-server (REDIS_URL unset): over the Unix socket.
+  const redis = connectRedis(redisServer.socket ? { path: redisServer.socket } : { url: redisServer.url });
   redis.on('error', () => {});
   await waitReady(redis, 10_000);
   const config = loadConfig({ ACCESS_KEYS: `${KEY_ID}:${KEY_SECRET}`, OPS_TOKEN: 'bench', API_RATE_LIMIT: '0', LOG_LEVEL: 'silent' });

@@ -74,7 +74,8 @@ export async function run(): Promise<void> {
   }
   const work = mkdtempSync(join(tmpdir(), 'xline-bench-sip-'));
   const redisChild = await startRedisServer();
-  const redis = connectRedis({ url: redisChild.url });
+  // As xline connects to its private redis-server (REDIS_URL unset): over the Unix socket.
+  const redis = connectRedis(redisChild.socket ? { path: redisChild.socket } : { url: redisChild.url });
   redis.on('error', () => {});
   await waitReady(redis);
   const store = new RedisBindingStore(redis);
