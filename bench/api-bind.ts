@@ -10,7 +10,7 @@ import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import fastify from 'fastify';
 import type { AppContext } from '../src/context.js';
-import { distModule } from './dist.js';
+import { distModule, NODE_FLAGS, ranWithStartFlags } from './dist.js';
 import { startCpuProfile } from './process-stats.js';
 
 const SECONDS = Number(process.env.BENCH_API_SECONDS ?? 10);
@@ -138,30 +138,8 @@ function cpuNow(redisPid: number | undefined): { node: number; redis: number } {
   return { node: u.user + u.system, redis };
 }
 
-/**
- * The measured server runs with the node flags of `npm start` (package.json scripts.start), read
- * from there so the two cannot drift apart (e.g. --max-semi-space-size: V8's default young
- * generation is small for a server allocating per request). Re-executed when they are missing.
- */
-const NODE_FLAGS: string[] = (() => {
-  const pkg = JSON.parse(readFileSync(fileURLToPath(new URL('../package.json', import.meta.url)), 'utf8')) as { scripts?: { start?: string } };
-  const words = (pkg.scripts?.start ?? '').split(/\s+/);
-  const flags: string[] = [];
-  if (words[0] === 'node') for (const w of words.slice(1)) if (w.startsWith('--')) flags.push(w); else break;
-  return flags;
-})();
-
 export async function run(): Promise<void> {
-  if (!NODE_FLAGS.every((f) => process.execArgv.includes(f))) {
-    const self = fileURLToPath(import.meta.url);
-    const code = await new Promise<number | null>((resolve, reject) => {
-      const child = spawn(process.execPath, [...NODE_FLAGS, '--import', 'tsx', self], { stdio: 'inherit' });
-      child.once('error', reject);
-      child.once('exit', resolve);
-    });
-    if (code !== 0) throw new Error(`api-bind benchmark exited ${code}`);
-    return;
-  }
+  if (await ranWithStartFlags(import.meta.url)) return;
   // The server side as `npm start` runs it: compiled dist/.
   const { buildAdminApp } = await distModule<typeof import('../src/api/server.js')>('api/server.js');
   const { loadConfig } = await distModule<typeof import('../src/config.js')>('config.js');

@@ -1,11 +1,12 @@
-// The measured xline code is the compiled dist/ that `npm start` runs, not tsx's on-the-fly
-// transform of src/ (which adds helpers and runs differently). Built once per bench process.
-import { spawnSync } from 'node:child_process';
+// The measured xline code runs as `npm start` runs it: the compiled dist/ (not tsx's on-the-fly
+// transform of src/), in a node process with the flags of package.json scripts.start.
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 let built = false;
 
-/** Imports dist/<path> (e.g. 'api/server.js'), running `npm run build` first once. */
+/** Imports dist/<path> (e.g. 'api/server.js'), running `npm run build` first, once per process. */
 export async function distModule<T>(path: string): Promise<T> {
   if (!built && !process.env.BENCH_NO_BUILD) {
     const root = fileURLToPath(new URL('..', import.meta.url));
@@ -14,4 +15,34 @@ export async function distModule<T>(path: string): Promise<T> {
     built = true;
   }
   return (await import(new URL(`../dist/${path}`, import.meta.url).href)) as T;
+}
+
+/**
+ * The node flags of `npm start` (package.json scripts.start), read from there so the two cannot
+ * drift apart (e.g. --max-semi-space-size: V8's default young generation is small for a server
+ * allocating per request).
+ */
+export const NODE_FLAGS: string[] = (() => {
+  const pkg = JSON.parse(readFileSync(fileURLToPath(new URL('../package.json', import.meta.url)), 'utf8')) as { scripts?: { start?: string } };
+  const words = (pkg.scripts?.start ?? '').split(/\s+/);
+  const flags: string[] = [];
+  if (words[0] === 'node') for (const w of words.slice(1)) if (w.startsWith('--')) flags.push(w); else break;
+  return flags;
+})();
+
+/**
+ * When this process lacks NODE_FLAGS, runs the bench file `selfUrl` again in a child that has
+ * them and returns true once it is done (the caller then returns); false when they are present.
+ * The file must run its section when executed directly.
+ */
+export async function ranWithStartFlags(selfUrl: string): Promise<boolean> {
+  if (NODE_FLAGS.every((f) => process.execArgv.includes(f))) return false;
+  const self = fileURLToPath(selfUrl);
+  const code = await new Promise<number | null>((resolve, reject) => {
+    const child = spawn(process.execPath, [...NODE_FLAGS, '--import', 'tsx', self], { stdio: 'inherit' });
+    child.once('error', reject);
+    child.once('exit', resolve);
+  });
+  if (code !== 0) throw new Error(`${self} exited ${code}`);
+  return true;
 }
