@@ -6,10 +6,8 @@
 // process + every redis-server, from /proc), which on a dedicated box bounds the rate.
 import { readFileSync } from 'node:fs';
 import type { Cluster, Redis } from 'ioredis';
-import { startRedisServer } from '../src/store/embedded-redis.js';
-import { connectRedis, waitReady } from '../src/store/redis-connection.js';
-import { RedisBindingStore } from '../src/store/redis-store.js';
 import { findBinary } from '../src/util/binaries.js';
+import { distModule, ranWithStartFlags } from './dist.js';
 import { startTestCluster } from '../test/support/cluster.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
@@ -23,8 +21,9 @@ interface Figures {
   rate: number;
   p50: number;
   p99: number;
-  /** CPU microseconds (node + redis) spent. */
+  /** CPU microseconds (node + redis) spent, and node's share. */
   cpuUs: number;
+  nodeUs: number;
 }
 
 /** utime + stime of processes, in microseconds. */
@@ -59,13 +58,16 @@ async function loop(redisPids: readonly number[], op: (i: number) => Promise<unk
   const secs = (performance.now() - t0) / 1000;
   const n = process.cpuUsage(n0);
   const cpuUs = n.user + n.system + cpuOf(redisPids) - r0;
+  const nodeUs = n.user + n.system;
   lat.sort((a, b) => a - b);
-  return { ops: lat.length, rate: lat.length / secs, p50: lat[Math.floor(lat.length * 0.5)] ?? 0, p99: lat[Math.floor(lat.length * 0.99)] ?? 0, cpuUs };
+  return { ops: lat.length, rate: lat.length / secs, p50: lat[Math.floor(lat.length * 0.5)] ?? 0, p99: lat[Math.floor(lat.length * 0.99)] ?? 0, cpuUs, nodeUs };
 }
 
 let runId = 0;
 
-async function measure(redis: Redis | Cluster, pids: readonly number[]): Promise<{ bind: Figures; lookup: Figures }> {
+type StoreModule = typeof import('../src/store/redis-store.js');
+
+async function measure(RedisBindingStore: StoreModule['RedisBindingStore'], redis: Redis | Cluster, pids: readonly number[]): Promise<{ bind: Figures; lookup: Figures }> {
   const store = new RedisBindingStore(redis, { poolCacheMs: 3_600_000 });
   const pool = `BENCH${++runId}`;
   await store.upsertPool(pool, { name: 'bench', strictCity: false });
@@ -104,6 +106,11 @@ export async function run(): Promise<void> {
     console.log('SKIPPED: redis-server / redis-cli not found (apt-get install -y redis-server)');
     return;
   }
+  // The store as `npm start` runs it: compiled dist/, with its node flags (GC settings matter here).
+  if (await ranWithStartFlags(import.meta.url)) return;
+  const { RedisBindingStore } = await distModule<StoreModule>('store/redis-store.js');
+  const { startRedisServer } = await distModule<typeof import('../src/store/embedded-redis.js')>('store/embedded-redis.js');
+  const { connectRedis, waitReady } = await distModule<typeof import('../src/store/redis-connection.js')>('store/redis-connection.js');
   const srv = await startRedisServer();
   const cluster = await startTestCluster({ masters: 3, replicasPerMaster: 0 });
   const single = connectRedis({ url: srv.url });
@@ -114,19 +121,20 @@ export async function run(): Promise<void> {
     await waitReady(multi, 15_000);
     console.log(`${SECONDS} s per figure, ${CONCURRENCY} calls in flight, pool of ${X_COUNT} X, ${ROUNDS} alternating rounds`);
     const best: Record<Name, Partial<Record<Op, Figures>>> = { standalone: {}, cluster: {} };
-    const cpu: Record<Name, Record<Op, { us: number; ops: number }>> = {
-      standalone: { bind: { us: 0, ops: 0 }, lookup: { us: 0, ops: 0 } },
-      cluster: { bind: { us: 0, ops: 0 }, lookup: { us: 0, ops: 0 } },
+    const cpu: Record<Name, Record<Op, { us: number; node: number; ops: number }>> = {
+      standalone: { bind: { us: 0, node: 0, ops: 0 }, lookup: { us: 0, node: 0, ops: 0 } },
+      cluster: { bind: { us: 0, node: 0, ops: 0 }, lookup: { us: 0, node: 0, ops: 0 } },
     };
     for (let r = 0; r < ROUNDS; r++) {
       for (const [name, client, pids] of [
         ['standalone', single, [srv.process.pid!]],
         ['cluster', multi, cluster.pids()],
       ] as const) {
-        const m = await measure(client, pids);
+        const m = await measure(RedisBindingStore, client, pids);
         for (const op of ['bind', 'lookup'] as const) {
           if (!best[name][op] || m[op].rate > best[name][op]!.rate) best[name][op] = m[op];
           cpu[name][op].us += m[op].cpuUs;
+          cpu[name][op].node += m[op].nodeUs;
           cpu[name][op].ops += m[op].ops;
         }
       }
@@ -137,7 +145,7 @@ export async function run(): Promise<void> {
         const f = best[name][op]!;
         console.log(
           `  ${name.padEnd(10)} ${op.padEnd(6)} best ${Math.round(f.rate).toString().padStart(6)}/s  p50 ${f.p50.toFixed(2)} ms  p99 ${f.p99.toFixed(2)} ms` +
-            `  CPU ${perOp(name, op).toFixed(1)} µs/op (node + redis)`,
+            `  CPU ${perOp(name, op).toFixed(1)} µs/op (node ${(cpu[name][op].node / cpu[name][op].ops).toFixed(1)} + redis ${((cpu[name][op].us - cpu[name][op].node) / cpu[name][op].ops).toFixed(1)})`,
         );
       }
     }
