@@ -113,6 +113,13 @@ const schema = z
     WEBHOOK_CLAIM_IDLE_MS: z.coerce.number().int().min(1000).default(60_000),
     /** Call events and CDRs that could not reach Redis wait here (fsynced) until it is back. */
     EVENT_SPOOL_DIR: z.string().default('./var/events-spool'),
+    /** How often each xline instance records itself alive in Redis (for the orphaned-call reaper). */
+    EVENT_HEARTBEAT_MS: z.coerce.number().int().min(100).max(600_000).default(5000),
+    /**
+     * An instance silent this long is taken for dead: another instance (each looks every
+     * EVENT_HEARTBEAT_MS) ends its live calls with a CDR (release_dir 0, cause 41).
+     */
+    EVENT_OWNER_GRACE_MS: z.coerce.number().int().min(300).default(15_000),
     RECORDING_DIR: z.string().default('./var/recordings'),
     RING_TONE_DIR: z.string().default('./var/ring-tones'),
     /** Base URL written into signed recording download links. */
@@ -160,6 +167,10 @@ const schema = z
       // An event still held by a live instance (waiting up to one timeout for a free slot, then its
       // own POST) must never look abandoned, or two instances would send it.
       ctx.addIssue({ code: 'custom', path: ['WEBHOOK_CLAIM_IDLE_MS'], message: 'must exceed 2 × WEBHOOK_TIMEOUT_MS + 1000' });
+    }
+    if (c.EVENT_OWNER_GRACE_MS < 2 * c.EVENT_HEARTBEAT_MS) {
+      // one late heartbeat (a GC pause, a slow Redis round trip) must not get a live instance's calls ended
+      ctx.addIssue({ code: 'custom', path: ['EVENT_OWNER_GRACE_MS'], message: 'must be at least 2 × EVENT_HEARTBEAT_MS' });
     }
   });
 
