@@ -18,10 +18,17 @@ export const EVENT_KEYS = {
   /** CDR indexes: zset call_id → recorded-at ms, all calls and per binding. */
   cdrsByTime: `${P}cdrs:time`,
   cdrsBySub: (subId: string) => `${P}cdrs:sub:${subId}`,
-  /** Live call: hash {state, since, info, ev:<type> markers}; deleted by the CDR write. */
+  /**
+   * Live call: hash {state, since, info, owner, t:<type> (event time ms), ev:<type> markers};
+   * deleted by the CDR write.
+   */
   call: (callId: string) => `${P}call:${callId}`,
   /** Live calls of one binding: set of call_ids. */
   live: (subId: string) => `${P}live:${subId}`,
+  /** Heartbeats: zset owner (one pipeline's run) → last seen, ms of the Redis clock. */
+  owners: `${P}owners`,
+  /** Live calls of one owner: set of call_ids (added by its first event, removed by the CDR). */
+  owned: (owner: string) => `${P}owned:${owner}`,
 } as const;
 
 export const DELIVERY_GROUP = 'webhook';

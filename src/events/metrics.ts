@@ -9,6 +9,8 @@ export interface EventMetrics {
   deadLettered: Counter<'type'>;
   /** Written to the local spool because Redis was unreachable (replayed later). */
   spooled: Counter<'type'>;
+  /** Calls of a dead instance ended by a reaper (a CDR written on its behalf). */
+  reaped: Counter;
   /** Queued (for a CDR: the hangup) → the receiver's 2xx, retries included. */
   latency: Histogram<'type'>;
   depth: Gauge<'queue'>;
@@ -27,6 +29,11 @@ export function eventMetrics(registry: Registry, readDepth: () => Promise<Record
     retried: new Counter({ name: 'xline_events_retried_total', help: 'Failed delivery attempts scheduled for a retry', labelNames: ['type'], registers }),
     deadLettered: new Counter({ name: 'xline_events_dead_lettered_total', help: 'Events that exhausted the retry schedule', labelNames: ['type'], registers }),
     spooled: new Counter({ name: 'xline_events_spooled_total', help: 'Events and CDRs spooled to local disk while Redis was unreachable', labelNames: ['type'], registers }),
+    reaped: new Counter({
+      name: 'xline_events_reaped_calls_total',
+      help: 'Live calls of an xline instance that stopped heartbeating, ended by this instance with a CDR (release_dir 0, cause 41)',
+      registers,
+    }),
     latency: new Histogram({
       name: 'xline_event_delivery_latency_seconds',
       help: 'From queueing (for CDRs: hangup) to the 2xx of the delivering POST, retries included',

@@ -7,6 +7,7 @@ import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import { eventMetrics } from './metrics.js';
 import type { RedisLike } from './scripts.js';
+import { OrphanReaper } from './reaper.js';
 import { EventSpool, type SpoolOp } from './spool.js';
 import { EventStore, validateCdr, validateEvent, type LiveCall } from './store.js';
 import type { CallEvent, CallEventSink, CallRecord } from './types.js';
@@ -29,6 +30,12 @@ export interface EventPipelineDeps {
   sinkRetryDelaysMs?: number[];
   /** How long an event write may wait for others to share its socket write (default 5 ms; 0 = none). */
   writeBatchMs?: number;
+  /** Heartbeat period (default EVENT_HEARTBEAT_MS). */
+  heartbeatMs?: number;
+  /** How often other owners' heartbeats are checked (default: the heartbeat period). */
+  reapIntervalMs?: number;
+  /** Silence after which an owner's calls are reaped (default EVENT_OWNER_GRACE_MS). */
+  ownerGraceMs?: number;
   now?: () => number;
 }
 
@@ -38,9 +45,24 @@ export interface EventPipeline {
   store: EventStore;
   /** QueryCallStatus: calls of a binding in progress, newest first. */
   callState: { get(subId: string): Promise<LiveCall[]> };
-  /** Starts webhook delivery (when WEBHOOK_URL is set) and CDR retention trimming. */
+  /**
+   * This run of the pipeline, recorded on the calls it starts: the consumer name plus a random
+   * suffix, so a restart under the same XLINE_INSTANCE_ID is a new owner and the previous run's
+   * calls are still seen as orphaned.
+   */
+  owner: string;
+  /** Ends the live calls of owners silent past the grace (the timer calls this too). */
+  reap: OrphanReaper;
+  /**
+   * Starts webhook delivery (when WEBHOOK_URL is set), CDR retention trimming, the heartbeat and
+   * the orphaned-call reaper.
+   */
   start(): void;
-  /** Stops delivery, waiting for POSTs in flight; undelivered events stay in Redis. */
+  /**
+   * Stops delivery, waiting for POSTs in flight (undelivered events stay in Redis), and the
+   * heartbeat: removed when this owner holds no live call any more, left to age otherwise so that
+   * a reaper ends what the drain did not.
+   */
   stop(): Promise<void>;
 }
 
@@ -84,15 +106,17 @@ export function createEventPipeline(deps: EventPipelineDeps): EventPipeline {
   const { redis, config, log } = deps;
   const now = deps.now ?? Date.now;
   const queue = Boolean(config.WEBHOOK_URL);
+  const consumer = deps.consumer ?? config.XLINE_INSTANCE_ID ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  const owner = `${consumer}~${randomBytes(4).toString('hex')}`;
   const store = new EventStore(redis, {
     retentionMs: deps.retentionMs ?? config.CDR_RETENTION_DAYS * 86_400_000,
     // A live call's state outlives a crashed instance by at most its longest possible life.
     liveTtlMs: (config.SIP_MAX_CALL_SECONDS + config.SIP_RING_TIMEOUT + 300) * 1000,
     queue,
     now,
+    owner,
   });
   const metrics = eventMetrics(deps.metrics, () => store.depth());
-  const consumer = deps.consumer ?? config.XLINE_INSTANCE_ID ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   const minWait = Math.min(...config.WEBHOOK_RETRY_SCHEDULE, 4000);
   const worker = config.WEBHOOK_URL
     ? new DeliveryWorker({
@@ -171,13 +195,42 @@ export function createEventPipeline(deps: EventPipelineDeps): EventPipeline {
     }
   }
 
+  const graceMs = deps.ownerGraceMs ?? config.EVENT_OWNER_GRACE_MS;
+  const heartbeatMs = deps.heartbeatMs ?? config.EVENT_HEARTBEAT_MS;
+  const reaper = new OrphanReaper({ store, log, self: owner, graceMs, timeZone: config.TIMEZONE, onReaped: () => metrics.reaped.inc() });
+  let heartbeatFailing = false;
+  /** Heartbeat and reaper passes in flight; stop() waits for them (a late heartbeat would outlive stop). */
+  const inFlight = new Set<Promise<unknown>>();
+  const track = (p: Promise<unknown>) => {
+    inFlight.add(p);
+    void p.finally(() => inFlight.delete(p));
+  };
+  const heartbeat = () =>
+    store.heartbeat(owner).then(
+      () => {
+        if (heartbeatFailing) log.info({ owner }, 'events:heartbeat recorded again');
+        heartbeatFailing = false;
+      },
+      (err: Error) => {
+        // once per outage: the timer keeps trying
+        if (!heartbeatFailing) log.warn({ owner, err: err.message }, 'events:heartbeat not recorded; past the grace, other instances end this one\'s calls');
+        heartbeatFailing = true;
+      },
+    );
+  const reap = () =>
+    reaper.reapOnce().catch((err: Error) => log.warn({ err: err.message }, 'events:orphaned-call reaper failed; retried on its next tick'));
+
   let trimTimer: NodeJS.Timeout | undefined;
   let spoolTimer: NodeJS.Timeout | undefined;
+  let heartbeatTimer: NodeJS.Timeout | undefined;
+  let reapTimer: NodeJS.Timeout | undefined;
   let started = false;
   return {
     sink,
     store,
     callState: { get: (subId) => store.liveCalls(subId) },
+    owner,
+    reap: reaper,
     start() {
       if (started) return;
       started = true;
@@ -195,14 +248,28 @@ export function createEventPipeline(deps: EventPipelineDeps): EventPipeline {
       void drainSpool();
       spoolTimer = setInterval(() => void drainSpool(), deps.spoolDrainMs ?? 2000);
       spoolTimer.unref();
+      track(heartbeat());
+      heartbeatTimer = setInterval(() => track(heartbeat()), heartbeatMs);
+      heartbeatTimer.unref();
+      reapTimer = setInterval(() => track(reap()), deps.reapIntervalMs ?? heartbeatMs);
+      reapTimer.unref();
     },
     async stop() {
       if (!started) return;
       started = false;
       if (trimTimer) clearInterval(trimTimer);
       if (spoolTimer) clearInterval(spoolTimer);
+      if (heartbeatTimer) clearInterval(heartbeatTimer);
+      if (reapTimer) clearInterval(reapTimer);
       while (draining) await new Promise((r) => setTimeout(r, 10));
       await worker?.stop();
+      await Promise.all(inFlight);
+      try {
+        // Calls are drained before this (main.ts); any left stay with a heartbeat that ages out.
+        if (!(await store.forgetOwner(owner))) log.warn({ owner }, 'events:stopping with live calls recorded; other instances end them after the grace');
+      } catch (err) {
+        log.warn({ owner, err: (err as Error).message }, 'events:heartbeat not removed; other instances end any calls left after the grace');
+      }
     },
   };
 }

@@ -2,8 +2,11 @@
 // dead letters and retention. Shared by the sink (SIP role), the delivery worker and the ops API.
 import { EVENT_KEYS as K } from './keys.js';
 import {
+  FORGET_OWNER,
+  HEARTBEAT,
   PRODUCE_CDR,
   PRODUCE_EVENT,
+  SILENT_OWNERS,
   RESEND_DEAD,
   TRIM_OLDER,
   runScript,
@@ -89,7 +92,24 @@ export interface EventStoreOptions {
   liveTtlMs: number;
   /** Queue for webhook delivery (WEBHOOK_URL set); CDRs are stored for pull either way. */
   queue: boolean;
+  /** Who produces here (one pipeline's run): recorded on each call it starts, for the reaper. */
+  owner?: string;
   now?: () => number;
+}
+
+/** A reaper's write on behalf of a silent owner: refused once the owner heartbeats again. */
+export interface ReapAs {
+  owner: string;
+  graceMs: number;
+}
+
+/** What the live hash of a call holds, for rebuilding its CDR. */
+export interface LiveCallRecord {
+  owner?: string;
+  state?: string;
+  /** Event times (ms) by type: start, ring, answer, hangup. */
+  times: Partial<Record<CallEventType, number>>;
+  info: Partial<Pick<CallEvent, 'sub_id' | 'pool_key' | 'secret_no' | 'phone_no' | 'peer_no' | 'call_type' | 'out_id'>>;
 }
 
 // SIP Call-IDs have no length limit in RFC 3261; real ones are far shorter than this.
@@ -128,6 +148,11 @@ export class EventStore {
 
   /** Returns false when this event was already produced (idempotent on call_id + type). */
   async produceEvent(e: CallEvent, at?: number): Promise<boolean> {
+    return (await this.writeEvent(e, at)) === 1;
+  }
+
+  /** 1 written, 0 already there, -1 refused (reaping for an owner that is not silent any more). */
+  async writeEvent(e: CallEvent, at?: number, reap?: ReapAs): Promise<number> {
     validateEvent(e);
     const callId = e.call_id;
     const sub = e.sub_id ?? '';
@@ -141,30 +166,113 @@ export class EventStore {
       phone_no: e.phone_no,
       peer_no: e.peer_no,
       call_type: e.call_type,
+      out_id: e.out_id,
     });
+    const owner = reap?.owner ?? this.opts.owner ?? '';
     const r = await runScript(
       this.redis,
       PRODUCE_EVENT,
-      [K.stream, K.call(callId), K.cdr(callId), K.live(sub)],
-      [env.id, e.type, env.body, now, this.opts.liveTtlMs, STATE_OF[e.type], sub, callId, this.opts.queue ? '1' : '0', info],
+      [K.stream, K.call(callId), K.cdr(callId), K.live(sub), K.owned(owner), K.owners],
+      [
+        env.id,
+        e.type,
+        env.body,
+        now,
+        this.opts.liveTtlMs,
+        STATE_OF[e.type],
+        sub,
+        callId,
+        this.opts.queue ? '1' : '0',
+        info,
+        owner,
+        Number.isFinite(e.at) ? e.at : now,
+        reap ? reap.graceMs : '',
+      ],
     );
-    return r === 1;
+    return Number(r);
   }
 
   /** Returns false when this call's CDR was already recorded (exactly one per call). */
   async produceCdr(r: CallRecord, at?: number): Promise<boolean> {
+    return (await this.writeCdr(r, at)) === 1;
+  }
+
+  /** 1 written, 0 already there, -1 refused (reaping for an owner that is not silent any more). */
+  async writeCdr(r: CallRecord, at?: number, reap?: ReapAs): Promise<number> {
     validateCdr(r);
     const callId = r.call_id;
     const sub = r.sub_id ?? '';
     const now = at ?? this.now();
     const env = cdrEnvelope(r, now);
+    const owner = reap?.owner ?? this.opts.owner ?? '';
     const res = await runScript(
       this.redis,
       PRODUCE_CDR,
-      [K.stream, K.call(callId), K.cdr(callId), K.live(sub), K.cdrsByTime, K.cdrsBySub(sub)],
-      [env.id, env.body, now, this.opts.retentionMs, callId, JSON.stringify(r), sub, this.opts.queue ? '1' : '0', now - this.opts.retentionMs],
+      [K.stream, K.call(callId), K.cdr(callId), K.live(sub), K.cdrsByTime, K.cdrsBySub(sub), K.owned(owner), K.owners],
+      [
+        env.id,
+        env.body,
+        now,
+        this.opts.retentionMs,
+        callId,
+        JSON.stringify(r),
+        sub,
+        this.opts.queue ? '1' : '0',
+        now - this.opts.retentionMs,
+        owner,
+        reap ? reap.graceMs : '',
+      ],
     );
-    return res === 1;
+    return Number(res);
+  }
+
+  /** This store's owner is alive (Redis clock); returns the time recorded. */
+  async heartbeat(owner: string): Promise<number> {
+    return Number(await runScript(this.redis, HEARTBEAT, [K.owners], [owner]));
+  }
+
+  /** Owners whose last heartbeat is older than the grace, oldest first. */
+  async silentOwners(graceMs: number, max = 100): Promise<Array<{ owner: string; lastSeen: number }>> {
+    const raw = (await runScript(this.redis, SILENT_OWNERS, [K.owners], [graceMs, max])) as string[];
+    const out: Array<{ owner: string; lastSeen: number }> = [];
+    for (let i = 0; i + 1 < raw.length; i += 2) out.push({ owner: raw[i]!, lastSeen: Number(raw[i + 1]) });
+    return out;
+  }
+
+  /** Call ids in an owner's index. */
+  async ownedCalls(owner: string): Promise<string[]> {
+    return this.redis.smembers(K.owned(owner));
+  }
+
+  /** Drops index entries whose call is no longer this owner's (ended elsewhere, or expired). */
+  async disown(owner: string, callIds: string[]): Promise<void> {
+    if (callIds.length) await this.redis.srem(K.owned(owner), ...callIds);
+  }
+
+  /**
+   * Removes an owner's heartbeat and index once it holds no calls; with `graceMs` only while it is
+   * still silent past the grace. Returns whether it was removed.
+   */
+  async forgetOwner(owner: string, graceMs?: number): Promise<boolean> {
+    return Number(await runScript(this.redis, FORGET_OWNER, [K.owners, K.owned(owner)], [owner, graceMs ?? ''])) === 1;
+  }
+
+  /** The live hash of a call, parsed; undefined when there is none (ended or expired). */
+  async liveCallRecord(callId: string): Promise<LiveCallRecord | undefined> {
+    const h = await this.redis.hgetall(K.call(callId));
+    if (!h || Object.keys(h).length === 0) return undefined;
+    const times: LiveCallRecord['times'] = {};
+    for (const t of CALL_EVENT_TYPES) {
+      const v = h[`t:${t}`];
+      if (v !== undefined && Number.isFinite(Number(v))) times[t] = Number(v);
+    }
+    let info: LiveCallRecord['info'] = {};
+    try {
+      info = h.info ? (JSON.parse(h.info) as LiveCallRecord['info']) : {};
+    } catch {
+      /* written by this module; never malformed in practice */
+    }
+    return { owner: h.owner, state: h.state, times, info };
   }
 
   /** Calls of one binding in progress (a binding may carry several at once, e.g. AXN). */
