@@ -137,7 +137,7 @@ export class MediaSession {
     return { started };
   }
 
-  /** One entry attempt: prompt (barge-in), up to EXTENSION_ENTRY.maxDigits digits, `#` ends, 5 s first/inter-digit. */
+  /** One entry attempt: prompt (barge-in), up to 4 digits, `#` ends, 5 s first/inter-digit. */
   private collectDigits(ep: Mrf.Endpoint, file: string): Promise<Mrf.PlayCollectResult> {
     const rules = EXTENSION_ENTRY;
     return ep.playCollect({

@@ -17,9 +17,7 @@ export const PROMPT = {
 export const EXTENSION_ENTRY = {
   tries: 3,
   minDigits: 1,
-  // The API's longest Extension (BindAxnExtension: 1–3 digits; allocated ones are 3): the third
-  // digit routes at once instead of waiting for `#` or the timeout.
-  maxDigits: 3,
+  maxDigits: 4,
   /** After the prompt ends, for the first digit. */
   firstDigitMs: 5000,
   /** Between digits. */
