@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { makeFields, parseParams } from '../../src/api/dypls/fields.js';
 import { GatewayError } from '../../src/api/dypls/gateway-errors.js';
-import { formatWallClock, parsePopTimestamp, parseWallClock } from '../../src/api/dypls/wall-clock.js';
+import { formatWallClock, parsePopTimestamp, parseWallClock } from '../../src/domain/wall-clock.js';
 import { RateLimiter } from '../../src/api/dypls/rate-limit.js';
 import { XlineError } from '../../src/domain/errors.js';
 

@@ -6,7 +6,7 @@ import type { CountryCode } from 'libphonenumber-js';
 import { canonicalNumberFast } from '../../domain/fast-number.js';
 import { CALL_RESTRICTS, RING_KEYS, type CallRestrict, type RingConfig, type RingKey } from '../../domain/binding.js';
 import { ERROR_CODES, XlineError, xerr } from '../../domain/errors.js';
-import { parseWallClock } from './wall-clock.js';
+import { parseWallClock } from '../../domain/wall-clock.js';
 import { gw } from './gateway-errors.js';
 
 type CodeName = keyof typeof ERROR_CODES;

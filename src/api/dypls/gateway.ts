@@ -16,7 +16,7 @@ import { nonceClaimer } from './nonce.js';
 import { RateLimiter } from './rate-limit.js';
 import { canonicalQuery, percentEncode, sign, signatureMatches } from './signature.js';
 import { canonicalRequestV3, parseV3Authorization, sha256Hex, signV3, V3_ALGORITHM } from './signature-v3.js';
-import { parsePopTimestamp } from './wall-clock.js';
+import { parsePopTimestamp } from '../../domain/wall-clock.js';
 
 export const API_VERSION = '2017-05-25';
 /** POP refuses Timestamps more than 15 minutes away from its clock, either way. */

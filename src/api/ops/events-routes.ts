@@ -10,7 +10,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../context.js';
 import { CursorError, type EventStore } from '../../events/store.js';
-import { parseWallClock } from '../dypls/wall-clock.js';
+import { parseWallClock } from '../../domain/wall-clock.js';
 import { errorSchema, opsError } from './errors.js';
 
 const MAX_LIMIT = 1000;

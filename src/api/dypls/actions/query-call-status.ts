@@ -8,7 +8,7 @@ import type { Binding } from '../../../domain/binding.js';
 import { xerr } from '../../../domain/errors.js';
 import type { LiveCall } from '../../../events/store.js';
 import { LIMITS } from '../fields.js';
-import { formatWallClock } from '../wall-clock.js';
+import { formatWallClock } from '../../../domain/wall-clock.js';
 import { defineAction, type ActionFactory } from '../action.js';
 
 export interface CallStateReader {

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Binding } from '../../../domain/binding.js';
 import { xerr } from '../../../domain/errors.js';
 import { LIMITS } from '../fields.js';
-import { formatWallClock } from '../wall-clock.js';
+import { formatWallClock } from '../../../domain/wall-clock.js';
 import { defineAction, type ActionFactory } from '../action.js';
 
 export function secretBindDetailDTO(b: Binding, now: number, zone: string): Record<string, unknown> {

@@ -1,6 +1,7 @@
-// Alibaba's wall-clock times ('YYYY-MM-DD HH:mm:ss' in the API's zone, e.g. Expiration,
-// ExpireDate, GmtCreate) and POP's ISO 8601 UTC Timestamp. Pure; zone offsets are cached per hour
-// because Intl is slow and bind requests parse one Expiration each.
+// Alibaba's wall-clock times ('YYYY-MM-DD HH:mm:ss' in the configured zone: the API's Expiration,
+// ExpireDate, GmtCreate and the CDR's call/ring/release times) and POP's ISO 8601 UTC Timestamp.
+// Pure; zone offsets are cached per quarter hour because Intl is slow and every bind parses one
+// Expiration and every call formats four report times.
 
 const WALL = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})$/;
 const ISO = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.\d{1,9})?Z$/;
@@ -28,8 +29,9 @@ function formatter(zone: string): Intl.DateTimeFormat {
 
 /** Offset of `zone` from UTC, in seconds, at unix second `t`. */
 export function zoneOffset(zone: string, t: number): number {
-  // Offsets change on hour boundaries in every real zone; cache per (zone, hour).
-  const key = zone + '|' + Math.floor(t / 3600);
+  // Offsets change on quarter hours in every real zone (Lord Howe's DST starts at 15:30 UTC);
+  // cache per (zone, quarter hour).
+  const key = zone + '|' + Math.floor(t / 900);
   const hit = offsetCache.get(key);
   if (hit !== undefined) return hit;
   const parts = formatter(zone).formatToParts(new Date(t * 1000));
