@@ -10,7 +10,7 @@ import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import fastify from 'fastify';
 import type { AppContext } from '../src/context.js';
-import { distModule, NODE_FLAGS, ranWithStartFlags } from './dist.js';
+import { distModule, NODE_FLAGS, ranWithStartFlags, runIfMain } from './dist.js';
 import { startCpuProfile } from './process-stats.js';
 
 const SECONDS = Number(process.env.BENCH_API_SECONDS ?? 10);
@@ -263,15 +263,7 @@ export async function run(): Promise<void> {
 }
 
 // `tsx bench/api-bind.ts` runs it alone (and run() re-executes this file with NODE_FLAGS).
-if (import.meta.url === `file://${process.argv[1]}`) {
-  run().then(
-    () => process.exit(0),
-    (e: unknown) => {
-      console.error(e);
-      process.exit(1);
-    },
-  );
-}
+runIfMain(import.meta.url, run);
 
 /** CPU µs used so far by a child process (from /proc, Linux). */
 function procCpuUs(pid: number | undefined): number {

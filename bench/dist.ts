@@ -46,3 +46,15 @@ export async function ranWithStartFlags(selfUrl: string): Promise<boolean> {
   if (code !== 0) throw new Error(`${self} exited ${code}`);
   return true;
 }
+
+/** Runs a bench section when its file is executed directly (`tsx bench/<file>.ts`, or ranWithStartFlags). */
+export function runIfMain(selfUrl: string, run: () => Promise<void>): void {
+  if (selfUrl !== `file://${process.argv[1]}`) return;
+  run().then(
+    () => process.exit(0),
+    (e: unknown) => {
+      console.error(e);
+      process.exit(1);
+    },
+  );
+}

@@ -17,7 +17,7 @@ import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import type { AppContext } from '../src/context.js';
 import { findBinary } from '../src/util/binaries.js';
-import { distModule, ranWithStartFlags } from './dist.js';
+import { distModule, ranWithStartFlags, runIfMain } from './dist.js';
 import { freeUdpTcpPort, startDrachtio, type DrachtioServer } from '../test/support/drachtio.js';
 import { startSipp, cleanupSipp } from '../test/support/sipp.js';
 import { startAnswerOnly, startBareB2bua } from './sip-baselines.js';
@@ -376,12 +376,4 @@ function summarize(results: Record<Variant, Step[]>): void {
 }
 
 // `tsx bench/sip.ts` runs it alone (and run() re-executes this file with NODE_FLAGS).
-if (import.meta.url === `file://${process.argv[1]}`) {
-  run().then(
-    () => process.exit(0),
-    (e: unknown) => {
-      console.error(e);
-      process.exit(1);
-    },
-  );
-}
+runIfMain(import.meta.url, run);

@@ -9,6 +9,7 @@ import { connectRedis, waitReady } from '../src/store/redis-connection.js';
 import { RedisBindingStore } from '../src/store/redis-store.js';
 import { dataMemory } from '../test/support/redis-memory.js';
 import { findBinary } from '../src/util/binaries.js';
+import { runIfMain } from './dist.js';
 
 const TOTAL = Number(process.env.BENCH_BINDINGS ?? 100_000);
 const TARGET = 400;
@@ -94,12 +95,4 @@ export async function run(): Promise<void> {
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  run().then(
-    () => process.exit(0),
-    (e: unknown) => {
-      console.error(e);
-      process.exit(1);
-    },
-  );
-}
+runIfMain(import.meta.url, run);

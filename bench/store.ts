@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import type { Cluster, Redis } from 'ioredis';
 import { findBinary } from '../src/util/binaries.js';
-import { distModule, ranWithStartFlags } from './dist.js';
+import { distModule, ranWithStartFlags, runIfMain } from './dist.js';
 import { startTestCluster } from '../test/support/cluster.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
@@ -164,12 +164,4 @@ export async function run(): Promise<void> {
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  run().then(
-    () => process.exit(0),
-    (e: unknown) => {
-      console.error(e);
-      process.exit(1);
-    },
-  );
-}
+runIfMain(import.meta.url, run);
