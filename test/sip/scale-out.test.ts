@@ -4,19 +4,25 @@
 // INVITEs over the apps connected to it) and calls through d2 all reach x1. Every call is checked
 // at the far end (sipp UAS), in Redis (CDR read back through the events pipeline's store), in the
 // webhook deliveries of both instances' workers, and in the instances' own logs (which one ended
-// the call). Finally x2 is SIGKILLed while it holds an answered call.
+// the call). Finally x2 is SIGKILLed while it holds an answered call: x1 sees its heartbeat stop
+// and writes the lost call's CDR (platform release, cause 41) in its place.
 import { createServer, type Server } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CallRecord } from '../../src/events/types.js';
+import { EVENT_KEYS } from '../../src/events/keys.js';
+import { reportTime } from '../../src/sip/report-time.js';
 import { canRun, mobile, sleep, startRedisSide, waitFor, type RedisSide } from './harness.js';
 import { freeUdpTcpPort, startDrachtio, type DrachtioServer } from '../support/drachtio.js';
 import { cleanupSipp, startSipp, uriUser, type SippResult } from '../support/sipp.js';
 import { startXlineProcess, type XlineProcess } from '../support/xline-process.js';
 
 const POOL = 'scale-out';
+/** Short heartbeat and grace, so a killed instance's calls are reaped within seconds. */
+const HEARTBEAT_MS = 200;
+const GRACE_MS = 1000;
 
 describe.skipIf(!canRun)('scale-out: two xline processes × two drachtio-servers, one Redis', { timeout: 30_000 }, () => {
   let side: RedisSide;
@@ -63,6 +69,8 @@ describe.skipIf(!canRun)('scale-out: two xline processes × two drachtio-servers
       FREESWITCH_PORT: String(await freeUdpTcpPort()),
       WEBHOOK_URL: `http://127.0.0.1:${hookPort}/hook`,
       SWEEP_INTERVAL_MS: '60000',
+      EVENT_HEARTBEAT_MS: String(HEARTBEAT_MS),
+      EVENT_OWNER_GRACE_MS: String(GRACE_MS),
     };
     [x1, x2] = await Promise.all([
       startXlineProcess('x1', {
@@ -155,6 +163,29 @@ describe.skipIf(!canRun)('scale-out: two xline processes × two drachtio-servers
     }
   }
 
+  /**
+   * The killed instance's call: exactly one CDR, written by x1's reaper (platform release, Q.850
+   * 41) within the grace and a few heartbeats of the kill, released at the dead instance's last
+   * heartbeat; its hangup and CDR delivered once each; x1 logged it without a number.
+   */
+  async function expectReaped(orphan: string, killedAt: number, dead: string, expected: Partial<CallRecord>, reapedSoFar: number): Promise<CallRecord> {
+    const r = (await cdrs([orphan], GRACE_MS + 8000)).get(orphan)!;
+    expect(r).toMatchObject({ ...expected, release_dir: 0, release_cause: 41, control_type: 'instance-lost' });
+    const recordedAt = Number(await side.redis.hget(EVENT_KEYS.cdr(orphan), 't'));
+    expect(recordedAt - killedAt, 'reaped within the grace and a few heartbeats').toBeLessThan(GRACE_MS + 10 * HEARTBEAT_MS);
+    expect(recordedAt - killedAt).toBeGreaterThanOrEqual(GRACE_MS - 2 * HEARTBEAT_MS);
+    const tz = 'Asia/Shanghai';
+    expect(r.release_time >= reportTime(killedAt - 2000, tz) && r.release_time <= reportTime(killedAt, tz), `release_time ${r.release_time}`).toBe(true);
+    await waitFor(() => ['hangup', 'cdr'].every((t) => [...delivered.values()].some((e) => e.callId === orphan && e.type === t)), 10_000, 'orphan hangup + cdr delivered');
+    await sleep(300);
+    for (const t of ['hangup', 'cdr']) expect([...delivered.values()].filter((e) => e.callId === orphan && e.type === t).map((e) => e.n), t).toEqual([1]);
+    const warn = await x1.waitLog((l) => String(l.msg).startsWith('events:instance stopped heartbeating') && String(l.owner).startsWith(`${dead}~`), 5000, 'reaper warn');
+    expect(warn).toMatchObject({ reaped: 1 });
+    for (const n of [r.phone_no, r.peer_no]) expect(JSON.stringify(warn)).not.toContain(n);
+    expect(await x1.metric('xline_events_reaped_calls_total')).toBe(reapedSoFar);
+    return r;
+  }
+
   function expectBLegs(far: SippResult, n: number, b: string, x: string, a: string): void {
     const invites = far.messages.filter((m) => m.direction === 'received' && m.method === 'INVITE');
     expect(new Set(invites.map((m) => m.header('call-id'))).size, far.output.slice(-1500)).toBe(n);
@@ -220,7 +251,7 @@ describe.skipIf(!canRun)('scale-out: two xline processes × two drachtio-servers
     expect((await x2.health()).drachtio).toEqual([{ server: `127.0.0.1:${d1.adminPort}`, sip: 'up', media: 'down' }]);
   });
 
-  it('SIGKILL of an instance holding an answered call: its call ends at the first BYE (481), the other instance\'s call and new calls are unaffected', async () => {
+  it('SIGKILL of an instance holding an answered call: its call ends at the first BYE (481) and gets one CDR from x1\'s reaper, the other instance\'s call and new calls are unaffected', async () => {
     // Two calls through d1 one after the other: round-robin puts one on each instance.
     const { a, b, x, subsId, far, caller } = await callBatch(d1, 2, { uac: 'uac-call-bye-200-or-481.xml', uas: 'uas-answer-bye-within-6s.xml', holdMs: 2500 });
     // Both answered (live state in Redis, written by each instance's events) and one on each.
@@ -256,7 +287,7 @@ describe.skipIf(!canRun)('scale-out: two xline processes × two drachtio-servers
     expect(byeAnswer(ra, survivor, 'sent')?.status).toBe(200);
     // Orphan: drachtio-server keeps both dialogs but has no app for them. The caller's BYE is
     // answered 481 at once (and that dialog forgotten); B hears nothing and, hanging up itself
-    // after 6 s, gets 481 too. No CDR: the instance that would have written it is gone.
+    // after 6 s, gets 481 too. The CDR comes from x1's reaper (below).
     expect(byeAnswer(ra, orphan, 'sent')?.status).toBe(481);
     const bCalls = callIdsOfB(rb);
     expect(bCalls).toHaveLength(2);
@@ -270,8 +301,11 @@ describe.skipIf(!canRun)('scale-out: two xline processes × two drachtio-servers
 
     const records = await cdrs([survivor]);
     expect(records.get(survivor)).toMatchObject({ release_dir: 1, release_cause: 16 });
-    await sleep(500);
-    expect(await side.pipeline.store.getCdr(orphan)).toBeUndefined();
+    const reaped = await expectReaped(orphan, killedAt, 'x2', { sub_id: subsId, secret_no: x, phone_no: a, peer_no: b, call_type: 0 }, 1);
+    expect(reaped.start_time, 'answered before the kill').toBeDefined();
+    // One CDR per call, and the survivor's is still its own.
+    expect((await side.pipeline.store.listCdrs({ subId: subsId, limit: 100 })).items.map((r) => r.call_id).sort()).toEqual([...ids].sort());
+    expect(await side.pipeline.store.getCdr(survivor)).toEqual(records.get(survivor));
 
     // New calls through d1 now all reach x1 and succeed.
     const next = await callBatch(d1, 3);
@@ -288,7 +322,7 @@ describe.skipIf(!canRun)('scale-out: two xline processes × two drachtio-servers
     expect(await x1.health()).toMatchObject({ redis: 'up', sip: 'up' });
   });
 
-  it('SIGKILL of an instance while its call rings: the caller\'s CANCEL is answered 487 by drachtio-server; B is never told', async () => {
+  it('SIGKILL of an instance while its call rings: the caller\'s CANCEL is answered 487 by drachtio-server; B is never told; x1\'s reaper writes its CDR', async () => {
     // x3 replaces x2 on d1; two ringing calls through d1, one on each instance.
     x3 = await startXlineProcess('x3', { ...common, DRACHTIO_HOST: '127.0.0.1', DRACHTIO_PORT: String(d1.adminPort), EVENT_SPOOL_DIR: join(spool, 'x3') });
     await x3.waitLog((l) => l.msg === 'connected to drachtio-server', 40_000, 'x3 connected');
@@ -301,6 +335,7 @@ describe.skipIf(!canRun)('scale-out: two xline processes × two drachtio-servers
       if (Date.now() > deadline) throw new Error(`calls not both ringing, one per instance: ${JSON.stringify({ live, m1, m3 })}`);
       await sleep(50);
     }
+    const killedAt = Date.now();
     x3.kill('SIGKILL');
     await x3.exited;
     // Callers CANCEL when their ring timer (-d) runs out.
@@ -328,8 +363,13 @@ describe.skipIf(!canRun)('scale-out: two xline processes × two drachtio-servers
     expect(callIdsOfB(rb)).toHaveLength(2);
     const canceled = callIdsOfB(rb).filter((id) => rb.messages.some((m) => m.direction === 'received' && m.method === 'CANCEL' && m.header('call-id') === id));
     expect(canceled).toHaveLength(1);
-    expect((await cdrs([survivor])).get(survivor)).toMatchObject({ release_dir: 1 });
-    expect(await side.pipeline.store.getCdr(orphan)).toBeUndefined();
+    const survivorCdr = (await cdrs([survivor])).get(survivor)!;
+    expect(survivorCdr).toMatchObject({ release_dir: 1 });
+    const reaped = await expectReaped(orphan, killedAt, 'x3', { sub_id: subsId, call_type: 0 }, 2);
+    expect(reaped.ring_time, 'rang before the kill').toBeDefined();
+    expect(reaped.start_time, 'never answered').toBeUndefined();
+    expect((await side.pipeline.store.listCdrs({ subId: subsId, limit: 100 })).items.map((r) => r.call_id).sort()).toEqual([...ids].sort());
+    expect(await side.pipeline.store.getCdr(survivor)).toEqual(survivorCdr);
   });
 });
 
