@@ -199,6 +199,13 @@ export function createEventPipeline(deps: EventPipelineDeps): EventPipeline {
   const heartbeatMs = deps.heartbeatMs ?? config.EVENT_HEARTBEAT_MS;
   const reaper = new OrphanReaper({ store, log, self: owner, graceMs, timeZone: config.TIMEZONE, onReaped: () => metrics.reaped.inc() });
   let heartbeatFailing = false;
+  /**
+   * Since when this pipeline's heartbeats have been landing without a miss. It reaps only once
+   * that is a whole grace ago: after a Redis outage (or a failover, or this instance's own
+   * partition) every live instance gets a grace's worth of heartbeats in before anyone is judged
+   * by them, so an outage longer than the grace does not get every live call ended.
+   */
+  let healthySince: number | undefined;
   /** Heartbeat and reaper passes in flight; stop() waits for them (a late heartbeat would outlive stop). */
   const inFlight = new Set<Promise<unknown>>();
   const track = (p: Promise<unknown>) => {
@@ -210,15 +217,19 @@ export function createEventPipeline(deps: EventPipelineDeps): EventPipeline {
       () => {
         if (heartbeatFailing) log.info({ owner }, 'events:heartbeat recorded again');
         heartbeatFailing = false;
+        healthySince ??= performance.now();
       },
       (err: Error) => {
+        healthySince = undefined;
         // once per outage: the timer keeps trying
         if (!heartbeatFailing) log.warn({ owner, err: err.message }, 'events:heartbeat not recorded; past the grace, other instances end this one\'s calls');
         heartbeatFailing = true;
       },
     );
-  const reap = () =>
-    reaper.reapOnce().catch((err: Error) => log.warn({ err: err.message }, 'events:orphaned-call reaper failed; retried on its next tick'));
+  const reap = async () => {
+    if (healthySince === undefined || performance.now() - healthySince < graceMs) return;
+    await reaper.reapOnce().catch((err: Error) => log.warn({ err: err.message }, 'events:orphaned-call reaper failed; retried on its next tick'));
+  };
 
   let trimTimer: NodeJS.Timeout | undefined;
   let spoolTimer: NodeJS.Timeout | undefined;

@@ -2,8 +2,14 @@
 // owner's heartbeat stop and ends its live calls with one hangup event and one CDR each, on a real
 // Redis (standalone and Cluster). A "dead" owner here is a pipeline that heartbeat once and then
 // never again, which is what Redis sees of a killed process.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Cluster, Redis } from 'ioredis';
+import { startRedisServer, type RedisChild } from '../../src/store/embedded-redis.js';
+import { connectRedis, waitReady } from '../../src/store/redis-connection.js';
+import { hasRedis } from '../support/redis.js';
 import { backends, type Backend } from '../support/store-backends.js';
 import { EVENT_KEYS } from '../../src/events/keys.js';
 import { reportTime } from '../../src/sip/report-time.js';
@@ -258,4 +264,54 @@ describe.each(backends)('events: calls of a dead instance are reaped on $name', 
     expect((await r.pipeline.reap.reapOnce()).reaped).toBe(1);
     expect(await r.pipeline.store.getCdr('left-1')).toMatchObject({ release_dir: 0, release_cause: 41, call_time: call.cdr.call_time });
   });
+});
+
+describe.skipIf(!hasRedis)('events: the reaper after a Redis outage', () => {
+  let dir: string;
+  let server: RedisChild;
+  const clients: Array<Redis | Cluster> = [];
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'xline-reaper-'));
+    server = await startRedisServer({ dir }); // append-only file: the owners survive the restart
+  });
+  afterAll(async () => {
+    for (const c of clients) c.disconnect();
+    await server?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function client() {
+    const c = connectRedis({ url: server.url });
+    c.on('error', () => undefined);
+    clients.push(c);
+    await waitReady(c, 5000);
+    return c;
+  }
+
+  it('an outage longer than the grace gets no live instance\'s calls ended: reapers wait a grace of their own heartbeats first', async () => {
+    // a: holds a call and heartbeats a little slower than b, which would reap it first otherwise
+    const { pipeline: a } = makePipeline(await client(), undefined, {}, { heartbeatMs: 190, ownerGraceMs: GRACE });
+    const { pipeline: b } = makePipeline(await client(), undefined, {}, { heartbeatMs: 50, ownerGraceMs: GRACE });
+    a.start();
+    b.start();
+    try {
+      const call = oneCall('outage-1', 'sub-out');
+      await a.sink.event(call.events[0]!);
+      await sleep(GRACE + 200);
+      const port = server.port;
+      await server.stop();
+      await sleep(GRACE * 3);
+      server = await startRedisServer({ dir, port });
+      await sleep(GRACE * 3);
+      const probe = await client();
+      expect(await probe.exists(EVENT_KEYS.cdr('outage-1'))).toBe(0);
+      expect(await probe.hget(EVENT_KEYS.call('outage-1'), 'state')).toBe('calling');
+      expect(await probe.zscore(EVENT_KEYS.owners, a.owner)).not.toBeNull();
+      await a.sink.cdr(call.cdr);
+      expect((await a.store.getCdr('outage-1'))?.release_dir).toBe(1);
+    } finally {
+      await Promise.all([a.stop(), b.stop()]);
+    }
+  }, 20_000);
 });
