@@ -33,10 +33,10 @@ export interface ReapResult {
   gone: number;
 }
 
-/** The hangup event and CDR of a call whose owner was last seen alive at `lastSeen`. */
 /** CDR times as the SIP side writes them (Alibaba's wall clock in TIMEZONE). */
 const reportTime = (ms: number, zone: string) => formatWallClock(Math.floor(ms / 1000), zone);
 
+/** The hangup event and CDR of a call whose owner was last seen alive at `lastSeen`. */
 export function orphanRecords(callId: string, owner: string, live: LiveCallRecord, lastSeen: number, timeZone: string): { hangup: CallEvent; cdr: CallRecord } {
   const i = live.info;
   const t = live.times;
