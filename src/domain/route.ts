@@ -10,7 +10,8 @@ export type Lookup =
   /** X has live AXB bindings but the caller is party to none of them. */
   | { kind: 'stranger' }
   /** AXN extension X, caller not an A there, no extension given yet: prompt for one. */
-  | { kind: 'need-extension'; poolKey: string }
+  /** extensionDigits: the longest extension X has had (absent for bindings made before it was kept). */
+  | { kind: 'need-extension'; poolKey: string; extensionDigits?: number }
   /** The binding that applies; role = who the caller is in it. */
   | { kind: 'match'; binding: Binding; role: 'A' | 'B' | 'N' };
 
@@ -32,7 +33,8 @@ export type Decision =
       ringKey?: RingKey;
       record: boolean;
     }
-  | { kind: 'collect'; poolKey: string }
+  /** Prompt for an extension; stop collecting at extensionDigits digits when known. */
+  | { kind: 'collect'; poolKey: string; extensionDigits?: number }
   | { kind: 'refuse'; status: 403 | 404; cause: number; reason: RefuseReason; binding?: Binding };
 
 export type RefuseReason = 'no-binding' | 'not-a-party' | 'call-restricted' | 'no-default-b' | 'self-call';
@@ -65,7 +67,7 @@ export function decide(call: CallFacts, found: Lookup): Decision {
     case 'stranger':
       return refuse(403, 'not-a-party');
     case 'need-extension':
-      return { kind: 'collect', poolKey: found.poolKey };
+      return { kind: 'collect', poolKey: found.poolKey, ...(found.extensionDigits ? { extensionDigits: found.extensionDigits } : {}) };
     case 'match':
       return decideMatch(call, found.binding, found.role);
   }

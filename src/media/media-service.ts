@@ -137,7 +137,7 @@ export function startMedia(ctx: AppContext, srf: Srf): MediaService {
       if (k) return toneId(d, k.rc) !== undefined;
       return pools.get(d.binding.poolKey).then((rc) => toneId(d, rc) !== undefined);
     },
-    collect: (call: MediaCall, _d: CollectDecision) => new MediaSession(env, call).collect(),
+    collect: (call: MediaCall, d: CollectDecision) => new MediaSession(env, call).collect(d.extensionDigits),
     bridge: (call: MediaCall, d: BridgeDecision) => new MediaSession(env, call).bridge(d),
     liveEndpoints: () => link.liveEndpoints(),
     waitUp: (ms) => link.waitUp(ms),

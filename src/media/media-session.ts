@@ -64,6 +64,8 @@ export class MediaSession {
   private torn = false;
   private tornDown?: Promise<void>;
   private readonly timers = new Set<NodeJS.Timeout>();
+  /** Digits that end an entry without `#`: the longest extension on X when the store knows it. */
+  private maxDigits: number = EXTENSION_ENTRY.maxDigits;
 
   constructor(
     private readonly env: MediaEnv,
@@ -82,8 +84,14 @@ export class MediaSession {
 
   // ---- the two flows ----------------------------------------------------------------------
 
-  /** AXN extension: answer, prompt, collect, route, ring A, bridge. */
-  async collect(): Promise<void> {
+  /**
+   * AXN extension: answer, prompt, collect, route, ring A, bridge. `extensionDigits`: the longest
+   * extension X has (3 for allocated ones): entry ends on that digit instead of `#` or the timeout.
+   */
+  async collect(extensionDigits?: number): Promise<void> {
+    if (extensionDigits !== undefined && extensionDigits >= EXTENSION_ENTRY.minDigits && extensionDigits <= EXTENSION_ENTRY.maxDigits) {
+      this.maxDigits = extensionDigits;
+    }
     try {
       // The first prompt is already running when the caller gets its 200 OK: a parked
       // FreeSWITCH channel swallows digits, so none may arrive before the collector does.
@@ -137,20 +145,20 @@ export class MediaSession {
     return { started };
   }
 
-  /** One entry attempt: prompt (barge-in), up to 4 digits, `#` ends, 5 s first/inter-digit. */
+  /** One entry attempt: prompt (barge-in), up to maxDigits digits, `#` ends, 5 s first/inter-digit. */
   private collectDigits(ep: Mrf.Endpoint, file: string): Promise<Mrf.PlayCollectResult> {
     const rules = EXTENSION_ENTRY;
     return ep.playCollect({
       file,
       min: rules.minDigits,
-      max: rules.maxDigits,
+      max: this.maxDigits,
       tries: 1,
       timeout: rules.firstDigitMs,
       digitTimeout: rules.interDigitMs,
       terminators: rules.terminator,
       invalidFile: 'silence_stream://100',
       varName: 'xline_extension',
-      regexp: `^\\d{${rules.minDigits},${rules.maxDigits}}$`,
+      regexp: `^\\d{${rules.minDigits},${this.maxDigits}}$`,
     });
   }
 

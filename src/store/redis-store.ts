@@ -539,7 +539,7 @@ export class RedisBindingStore implements BindingStore {
       case 'stranger':
         return { kind: 'stranger' };
       case 'need-extension':
-        return { kind: 'need-extension', poolKey: String(r[1]) };
+        return { kind: 'need-extension', poolKey: String(r[1]), ...(r[2] ? { extensionDigits: Number(r[2]) } : {}) };
       default:
         return { kind: 'none' };
     }

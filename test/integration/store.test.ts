@@ -347,7 +347,9 @@ describe.each(backends)('RedisBindingStore on $name', (kind) => {
       await expectCode(store.bind(await req(poolKey, { mode: 'AXN', x })), 'isv.BIND_CONFLICT');
 
       const stranger = newNum();
-      expect(await store.lookup(stranger, x)).toEqual({ kind: 'need-extension', poolKey });
+      // the longest extension on X (12 and an allocated 3-digit one): the prompt stops at 3 digits
+      expect(await store.lookup(stranger, x)).toEqual({ kind: 'need-extension', poolKey, extensionDigits: 3 });
+      expect(decide({ caller: stranger, x }, await store.lookup(stranger, x))).toEqual({ kind: 'collect', poolKey, extensionDigits: 3 });
       expect(await store.lookup(stranger, x, '12')).toMatchObject({ kind: 'match', role: 'N', binding: { subsId: e1.subsId } });
       expect(await store.lookup(stranger, x, e2.extension)).toMatchObject({ kind: 'match', role: 'N', binding: { subsId: e2.subsId } });
       expect(await store.lookup(stranger, x, '99')).toEqual({ kind: 'none' });
@@ -362,6 +364,12 @@ describe.each(backends)('RedisBindingStore on $name', (kind) => {
       expect(await store.lookup(stranger, x, '12')).toEqual({ kind: 'none' });
       expect((await store.bind(await req(poolKey, { mode: 'AXE', x, extension: '12' }))).extension).toBe('12');
       await store.unbind(poolKey, x, e2.subsId);
+      // a 4-digit (Huawei-style) extension raises it; unbinding never lowers it (a caller may
+      // still be keying the longer one)
+      const long = await store.bind(await req(poolKey, { mode: 'AXE', x, extension: '4321' }));
+      expect(await store.lookup(stranger, x)).toMatchObject({ kind: 'need-extension', extensionDigits: 4 });
+      await store.unbind(poolKey, x, long.subsId);
+      expect(await store.lookup(stranger, x)).toMatchObject({ kind: 'need-extension', extensionDigits: 4 });
       // updateNoA keeps (X, A) unique
       const e3 = await store.bind(await req(poolKey, { mode: 'AXE', x, extension: '7' }));
       const e4 = await store.bind(await req(poolKey, { mode: 'AXE', x, extension: '8' }));

@@ -139,6 +139,26 @@ describe.skipIf(!canRunMedia)('AXN extension calls through FreeSWITCH', () => {
     expect(uriUser(received(run.b, (m) => m.method === 'INVITE')!.uri)).toBe(a);
   });
 
+  it('a 3-digit extension routes on its third digit when X has none longer (no # needed)', async () => {
+    const x = mobile('177');
+    const a = mobile('138');
+    await bindExtension(side, { poolKey: POOL, x, a, extension: '305' });
+    const run = await placeMediaCall(s, {
+      caller: mobile('139'),
+      x,
+      target: a,
+      script: { pcap: pcap({ digits: '305', leadMs: 600 }), hangUpAfterMs: 1000, reinvite: true },
+      farEnd: { ringMs: 100 },
+    });
+    expect(run.a.code, run.a.errors.slice(-1500) + run.a.output.slice(-800)).toBe(0);
+    const answered = timedMessages(run.aLog).find((m) => m.direction === 'received' && m.startLine.startsWith('SIP/2.0 200'))!.at;
+    const bInvite = timedMessages(run.bLog!).find((m) => m.direction === 'received' && m.startLine.startsWith('INVITE'))?.at;
+    expect(bInvite, 'far end got no INVITE').toBeDefined();
+    // the last digit is sent ~1.4 s after the answer; waiting for '#' or the 5 s timeout would take ~6 s
+    expect(bInvite! - answered).toBeLessThan(3000);
+    expect(uriUser(received(run.b, (m) => m.method === 'INVITE')!.uri)).toBe(a);
+  });
+
   it('a wrong extension is retried with the retry prompt; right on the 2nd try connects', async () => {
     const x = mobile('177');
     const a = mobile('138');

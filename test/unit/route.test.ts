@@ -36,6 +36,7 @@ const rows: Row[] = [
   ['AXN N restricted by BX', '13700000000', match(bind({ mode: 'AXN', callRestrict: 'CONTROL_BX_DISABLE' }), 'N'), { kind: 'refuse', status: 403 }],
   ['AXN A restricted by AX', base.a, match(bind({ mode: 'AXN', callRestrict: 'CONTROL_AX_DISABLE' }), 'A'), { kind: 'refuse', status: 403 }],
   ['AXE needs an extension', '13700000000', { kind: 'need-extension', poolKey: 'FC1' }, { kind: 'collect', poolKey: 'FC1' }],
+  ['AXE needs an extension of at most 3 digits', '13700000000', { kind: 'need-extension', poolKey: 'FC1', extensionDigits: 3 }, { kind: 'collect', poolKey: 'FC1', extensionDigits: 3 }],
   ['AXE extension matched rings A', '13700000000', match(bind({ mode: 'AXE', extension: '12', b: undefined }), 'N'), { kind: 'bridge', target: base.a, callType: 1 }],
   ['AXE A of X goes to default B', base.a, match(bind({ mode: 'AXE', extension: '12' }), 'A'), { kind: 'bridge', target: base.b, callType: 0 }],
   ['AXE A of X without default B → 404', base.a, match(bind({ mode: 'AXE', extension: '12', b: undefined }), 'A'), { kind: 'refuse', status: 404 }],

@@ -4,7 +4,7 @@
 -- -> {'OK', seq, ext, now, publishDue(0|1)} | {'NOPOOL'} | {'EXPIRED'} | {'CONFLICT', why}
 local pool, mode, a, b, ext, exp, tail = string.match(ARGV[1], '^([^\31]*)\31([^\31]*)\31([^\31]*)\31([^\31]*)\31([^\31]*)\31([^\31]*)\31?(.*)$')
 exp = tonumber(exp)
-local m = redis.call('HMGET', META, 'p', 'm', 'd')
+local m = redis.call('HMGET', META, 'p', 'm', 'd', 'xl')
 if m[1] ~= pool then return {'NOPOOL'} end
 local t = now()
 if exp <= t then return {'EXPIRED'} end
@@ -36,6 +36,9 @@ elseif mode == 'AXE' then
     end
     if ext == '' then return {'CONFLICT', 'ext-full'} end
   end
+  -- xl: the longest extension X has had (never lowered); the prompt stops collecting at that
+  -- many digits, so a caller keying a 3-digit extension is routed on the third digit
+  if #ext > (tonumber(m[4]) or 0) then redis.call('HSET', META, 'xl', #ext) end
 else
   claim(a, t)
 end

@@ -1,8 +1,8 @@
 -- lookup: the SIP question "caller C dialled X (extension E)?" in one round trip. Read-only.
 -- ARGV[1]: caller, or caller US extension
--- -> {'none'} | {'stranger'} | {'need-extension', pool} | {'match', role, seq, record, pool}
+-- -> {'none'} | {'stranger'} | {'need-extension', pool, longest extension or ''} | {'match', role, seq, record, pool}
 local caller, ext = string.match(ARGV[1], '^([^\31]*)\31?(.*)$')
-local m = redis.call('HMGET', META, 'p', 'm')
+local m = redis.call('HMGET', META, 'p', 'm', 'xl')
 local pool, mode = m[1], m[2]
 if not pool or not mode then return {'none'} end
 local t = now()
@@ -19,7 +19,7 @@ elseif mode == 'AXE' then
     if s then return {'match', 'N', s, raw, pool} end
     return {'none'}
   end
-  if live_count(t) > 0 then return {'need-extension', pool} end
+  if live_count(t) > 0 then return {'need-extension', pool, m[3] or ''} end
   return {'none'}
 else
   local s, raw = sole_live(t)
