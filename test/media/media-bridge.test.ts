@@ -179,7 +179,7 @@ describe.skipIf(!canRunMedia)('media bridges and media failures', () => {
       caller: mobile('139'),
       x,
       target: a,
-      script: { info: '33#', infoAfterMs: 300, hangUpAfterMs: 800, reinvite: true },
+      script: { info: '33', infoAfterMs: 300, hangUpAfterMs: 800, reinvite: true },
       farEnd: { ringMs: 100 },
     });
     expect(up.a.code, up.a.errors.slice(-1500)).toBe(0);
