@@ -1,27 +1,20 @@
 // CDR storage and pull queries, live call state, idempotent produce and retention, on a real Redis.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Cluster, Redis } from 'ioredis';
-import { backends, type Backend } from '../support/store-backends.js';
+import { backends } from '../support/store-backends.js';
 import { EVENT_KEYS } from '../../src/events/keys.js';
 import { CursorError, InvalidEventError } from '../../src/events/store.js';
 import type { CallRecord } from '../../src/events/types.js';
 import { makePipeline, oneCall } from './events-fixtures.js';
-import { flushAll, keyCount } from './events-fixtures.js';
+import { keyCount, useRedis } from './events-fixtures.js';
 
 describe.each(backends)('events: CDRs, live state, retention on $name', (kind) => {
   if (!kind.available) return void it.skip(`needs ${kind.name} Redis binaries`, () => {});
-  let backend: Backend;
+  const db = useRedis(kind);
   let redis: Redis | Cluster;
 
-  beforeAll(async () => {
-    backend = await kind.start();
-    redis = await backend.connect();
-  }, 90_000);
-  afterAll(async () => {
-    await backend?.stop();
-  });
-  beforeEach(async () => {
-    await flushAll(redis);
+  beforeAll(() => {
+    redis = db.redis;
   });
 
   it('tracks a call live (calling → ringing → talking) and the CDR write ends that state in the same step', async () => {

@@ -3,7 +3,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Cluster, Redis } from 'ioredis';
 import { Registry } from 'prom-client';
-import { backends, type Backend } from '../support/store-backends.js';
+import { backends } from '../support/store-backends.js';
 import { verifyWebhook, signWebhook } from '../../src/events/webhook.js';
 import { EVENT_KEYS } from '../../src/events/keys.js';
 import type { EventPipeline } from '../../src/events/pipeline.js';
@@ -12,11 +12,11 @@ import { eventMetrics } from '../../src/events/metrics.js';
 import { createLogger } from '../../src/log.js';
 import { startReceiver, type Receiver } from './events-receiver.js';
 import { SECRET, makePipeline, oneCall } from './events-fixtures.js';
-import { flushAll } from './events-fixtures.js';
+import { useRedis } from './events-fixtures.js';
 
 describe.each(backends)('events: webhook delivery on $name', (kind) => {
   if (!kind.available) return void it.skip(`needs ${kind.name} Redis binaries`, () => {});
-  let backend: Backend;
+  const db = useRedis(kind);
   let redis: Redis | Cluster;
   let rx: Receiver;
   const running: EventPipeline[] = [];
@@ -28,15 +28,10 @@ describe.each(backends)('events: webhook delivery on $name', (kind) => {
     return made;
   };
 
-  beforeAll(async () => {
-    backend = await kind.start();
-    redis = await backend.connect();
-  }, 90_000);
-  afterAll(async () => {
-    await backend?.stop();
+  beforeAll(() => {
+    redis = db.redis;
   });
   beforeEach(async () => {
-    await flushAll(redis);
     rx = await startReceiver();
   });
   afterEach(async () => {

@@ -1,11 +1,13 @@
 // Shared by the events tests: a pipeline on a real Redis with a seconds-scale retry schedule, and
 // the events + CDR of one call as the SIP side produces them.
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { Registry } from 'prom-client';
 import type { Cluster, Redis } from 'ioredis';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
 import { createEventPipeline, type EventPipelineDeps } from '../../src/events/pipeline.js';
 import type { CallEvent, CallRecord } from '../../src/events/types.js';
+import type { Backend, BackendKind } from '../support/store-backends.js';
 
 export const SECRET = 'test-webhook-secret';
 
@@ -73,4 +75,28 @@ export async function keyCount(redis: Redis | Cluster): Promise<number> {
   if (!redis.isCluster) return (redis as Redis).dbsize();
   const n = await Promise.all((redis as Cluster).nodes('master').map((m) => m.dbsize()));
   return n.reduce((a, b) => a + b, 0);
+}
+
+/**
+ * The test file's Redis of `kind` (standalone or cluster): started and connected before its tests,
+ * flushed before each test, stopped after. Read `.redis` in tests and hooks.
+ */
+export function useRedis(kind: BackendKind): { readonly redis: Redis | Cluster } {
+  let backend: Backend | undefined;
+  let redis: Redis | Cluster | undefined;
+  beforeAll(async () => {
+    backend = await kind.start();
+    redis = await backend.connect();
+  }, 90_000);
+  afterAll(async () => {
+    await backend?.stop();
+  });
+  beforeEach(async () => {
+    await flushAll(redis!);
+  });
+  return {
+    get redis() {
+      return redis!;
+    },
+  };
 }

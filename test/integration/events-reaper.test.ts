@@ -10,11 +10,11 @@ import type { Cluster, Redis } from 'ioredis';
 import { startRedisServer, type RedisChild } from '../../src/store/embedded-redis.js';
 import { connectRedis, waitReady } from '../../src/store/redis-connection.js';
 import { hasRedis } from '../support/redis.js';
-import { backends, type Backend } from '../support/store-backends.js';
+import { backends } from '../support/store-backends.js';
 import { EVENT_KEYS } from '../../src/events/keys.js';
 import { reportTime } from '../../src/sip/report-time.js';
 import type { CallEvent } from '../../src/events/types.js';
-import { flushAll, makePipeline, oneCall } from './events-fixtures.js';
+import { makePipeline, oneCall, useRedis } from './events-fixtures.js';
 
 const URL = 'http://127.0.0.1:9/unused'; // queue for delivery (entries checked in the stream); never started
 const GRACE = 400;
@@ -23,18 +23,11 @@ const tz = 'Asia/Shanghai';
 
 describe.each(backends)('events: calls of a dead instance are reaped on $name', (kind) => {
   if (!kind.available) return void it.skip(`needs ${kind.name} Redis binaries`, () => {});
-  let backend: Backend;
+  const db = useRedis(kind);
   let redis: Redis | Cluster;
 
-  beforeAll(async () => {
-    backend = await kind.start();
-    redis = await backend.connect();
-  }, 90_000);
-  afterAll(async () => {
-    await backend?.stop();
-  });
-  beforeEach(async () => {
-    await flushAll(redis);
+  beforeAll(() => {
+    redis = db.redis;
   });
 
   /** A pipeline that produces calls (the instance about to die) and one that reaps (a survivor). */
