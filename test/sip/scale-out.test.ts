@@ -196,9 +196,9 @@ describe.skipIf(!canRun)('scale-out: two xline processes × two drachtio-servers
     }
   }
 
-  it('one drachtio-server, two instances: calls are shared by both, each ends on one, one CDR each', async () => {
-    const N = 6;
-    const { a, b, x, subsId, far, caller } = await callBatch(d1, N);
+  /** N calls through `d` that both sipp ends complete, each B leg checked; the binding and Call-IDs. */
+  async function placeBatch(d: Parameters<typeof callBatch>[0], N: number) {
+    const { a, b, x, subsId, far, caller } = await callBatch(d, N);
     const [ra, rb] = await Promise.all([caller.done, far.done]);
     results.push(ra, rb);
     expect(ra.code, `${ra.errors}\n${ra.output.slice(-1500)}`).toBe(0);
@@ -206,6 +206,11 @@ describe.skipIf(!canRun)('scale-out: two xline processes × two drachtio-servers
     expectBLegs(rb, N, b, x, a);
     const ids = callIdsSent(ra);
     expect(ids).toHaveLength(N);
+    return { a, b, x, subsId, ids };
+  }
+
+  it('one drachtio-server, two instances: calls are shared by both, each ends on one, one CDR each', async () => {
+    const { a, b, x, subsId, ids } = await placeBatch(d1, 6);
 
     const records = await cdrs(ids);
     for (const r of records.values()) {
@@ -225,15 +230,7 @@ describe.skipIf(!canRun)('scale-out: two xline processes × two drachtio-servers
   });
 
   it('one instance, two drachtio-servers: calls through the second server succeed too, on x1 alone', async () => {
-    const N = 4;
-    const { a, b, x, subsId, far, caller } = await callBatch(d2, N);
-    const [ra, rb] = await Promise.all([caller.done, far.done]);
-    results.push(ra, rb);
-    expect(ra.code, `${ra.errors}\n${ra.output.slice(-1500)}`).toBe(0);
-    expect(rb.code, `${rb.errors}\n${rb.output.slice(-1500)}`).toBe(0);
-    expectBLegs(rb, N, b, x, a);
-    const ids = callIdsSent(ra);
-    expect(ids).toHaveLength(N);
+    const { a, b, x, subsId, ids } = await placeBatch(d2, 4);
     const records = await cdrs(ids);
     for (const r of records.values()) expect(r).toMatchObject({ sub_id: subsId, secret_no: x, phone_no: a, peer_no: b, release_dir: 1 });
     for (const [id, who] of endedBy(ids)) expect(who, `call ${id} ended by`).toEqual(['x1']);
