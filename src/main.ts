@@ -7,7 +7,7 @@ import { createMetricsRegistry } from './metrics.js';
 import type { Config } from './config.js';
 import type { AppContext, Health } from './context.js';
 import { MissingBinaryError } from './store/embedded-redis.js';
-import { createRedisConnection } from './store/redis-connection.js';
+import { createRedisConnection, waitReady } from './store/redis-connection.js';
 import { RedisBindingStore, startSweeper } from './store/redis-store.js';
 import { createEventPipeline } from './events/pipeline.js';
 import { buildAdminApp } from './api/server.js';
@@ -53,6 +53,9 @@ async function main(): Promise<void> {
   const eventsRedis = conn.redis.duplicate();
   eventsRedis.on('error', () => undefined); // the main connection already logs Redis trouble
   const pipeline = createEventPipeline({ redis: eventsRedis, config, log, metrics });
+  // The first heartbeat needs the connection up (no offline queue); when Redis is down at start
+  // the pipeline reports it and keeps trying, like every other part.
+  if (conn.redis.status === 'ready') await waitReady(eventsRedis);
   pipeline.start();
 
   // One SIP app (and one media link) per drachtio-server; each reports into its own Health, and
