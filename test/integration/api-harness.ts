@@ -51,7 +51,7 @@ export async function startHarness(env: Record<string, string> = {}, extras: Adm
   const ctx: AppContext = { config, log, store, events: nullEventSink, metrics: createMetricsRegistry(), health };
   const app = await buildAdminApp(ctx, extras);
   await app.ready();
-  return {
+  const h: Harness = {
     app,
     ctx,
     redis,
@@ -60,9 +60,11 @@ export async function startHarness(env: Record<string, string> = {}, extras: Adm
     async stop() {
       await app.close();
       redis.disconnect();
-      await server.stop();
+      // h.server, not the first one: a test may have replaced it with a restarted redis-server
+      await h.server.stop();
     },
   };
+  return h;
 }
 
 export interface SignOptions {
