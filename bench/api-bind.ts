@@ -5,13 +5,12 @@
 // Targets (issue 3, 2 cores, generator on the same machine): ≥10,000 binds/s, p99 ≤15 ms, ≥50% of
 // hello-world.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import fastify from 'fastify';
 import type { AppContext } from '../src/context.js';
 import { distModule, NODE_FLAGS, ranWithStartFlags, runIfMain } from './dist.js';
-import { startCpuProfile } from './process-stats.js';
+import { procCpuSeconds, startCpuProfile } from './process-stats.js';
 
 const SECONDS = Number(process.env.BENCH_API_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_API_CONNECTIONS ?? 64);
@@ -129,15 +128,7 @@ const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 /** CPU µs used so far by this process and by the redis-server child (from /proc, Linux). */
 function cpuNow(redisPid: number | undefined): { node: number; redis: number } {
   const u = process.cpuUsage();
-  let redis = NaN;
-  try {
-    const f = readFileSync(`/proc/${redisPid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    // utime + stime in clock ticks (fields 14 and 15; 12 and 13 after the command name)
-    redis = ((Number(f[11]) + Number(f[12])) * 1e6) / 100;
-  } catch {
-    // not Linux: redis CPU unknown
-  }
-  return { node: u.user + u.system, redis };
+  return { node: u.user + u.system, redis: procCpuSeconds(redisPid) * 1e6 };
 }
 
 export async function run(): Promise<void> {
@@ -226,10 +217,10 @@ export async function run(): Promise<void> {
         const urls = [apiUrl, ...extra.map((e) => e.url)];
         await Promise.all(urls.map((url, i) => load(url, 'bind', { seconds: warm, pool: 'BENCH', expiration, firstSeq: 80_000_000 + i * 1_000_000, connections: Math.ceil(CONNECTIONS / urls.length) })));
         const c0 = cpuNow(redisServer.process.pid);
-        const k0 = extra.reduce((t, e) => t + procCpuUs(e.pid), 0);
+        const k0 = extra.reduce((t, e) => t + procCpuSeconds(e.pid) * 1e6, 0);
         const runs = await Promise.all(urls.map((url, i) => load(url, 'bind', { pool: 'BENCH', expiration, firstSeq: 60_000_000 + i * 2_000_000, connections: Math.ceil(CONNECTIONS / urls.length), presign: Math.ceil((25_000 * SECONDS) / urls.length) })));
         const c1 = cpuNow(redisServer.process.pid);
-        const k1 = extra.reduce((t, e) => t + procCpuUs(e.pid), 0);
+        const k1 = extra.reduce((t, e) => t + procCpuSeconds(e.pid) * 1e6, 0);
         const total = runs.reduce((t, r) => t + r.total, 0);
         const ok = runs.reduce((t, r) => t + (r.ok / r.total) * r.rps, 0);
         const us = (c1.node - c0.node + k1 - k0) / total;
@@ -264,16 +255,6 @@ export async function run(): Promise<void> {
 
 // `tsx bench/api-bind.ts` runs it alone (and run() re-executes this file with NODE_FLAGS).
 runIfMain(import.meta.url, run);
-
-/** CPU µs used so far by a child process (from /proc, Linux). */
-function procCpuUs(pid: number | undefined): number {
-  try {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return ((Number(f[11]) + Number(f[12])) * 1e6) / 100;
-  } catch {
-    return NaN;
-  }
-}
 
 /** Starts `n` bench/api-instance.ts children (dist/, npm start's node flags) on free ports. */
 async function startInstances(n: number, redisAt: string): Promise<Array<{ url: string; pid?: number; stop(): void }>> {

@@ -4,17 +4,16 @@
 // Two figures per operation, because the machine is shared and wall-clock rates swing with other
 // load: the best rate over alternating rounds, and the CPU time one operation costs (xline's node
 // process + every redis-server, from /proc), which on a dedicated box bounds the rate.
-import { readFileSync } from 'node:fs';
 import type { Cluster, Redis } from 'ioredis';
 import { findBinary } from '../src/util/binaries.js';
 import { distModule, ranWithStartFlags, runIfMain } from './dist.js';
+import { procCpuSeconds } from './process-stats.js';
 import { startTestCluster } from '../test/support/cluster.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 256);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const X_COUNT = 1000;
-const CLK_TCK = 100; // Linux USER_HZ
 
 interface Figures {
   ops: number;
@@ -28,16 +27,7 @@ interface Figures {
 
 /** utime + stime of processes, in microseconds. */
 function cpuOf(pids: readonly number[]): number {
-  let ticks = 0;
-  for (const pid of pids) {
-    try {
-      const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      ticks += Number(f[11]) + Number(f[12]);
-    } catch {
-      // not Linux or gone: CPU figures then cover node only
-    }
-  }
-  return (ticks * 1e6) / CLK_TCK;
+  return pids.reduce((t, pid) => t + procCpuSeconds(pid) * 1e6, 0);
 }
 
 async function loop(redisPids: readonly number[], op: (i: number) => Promise<unknown>): Promise<Figures> {
