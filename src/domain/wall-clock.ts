@@ -82,6 +82,11 @@ export function formatWallClock(t: number, zone: string): string {
   );
 }
 
+/** CDR report times (call/ring/answer/release): unix ms → 'YYYY-MM-DD HH:mm:ss' in `zone`. */
+export function reportTime(ms: number, zone: string): string {
+  return formatWallClock(Math.floor(ms / 1000), zone);
+}
+
 /** POP Timestamp 'YYYY-MM-DDTHH:mm:ssZ' (fraction allowed) → unix ms, or undefined. */
 export function parsePopTimestamp(s: string): number | undefined {
   if (s === lastIso.s) return lastIso.t;

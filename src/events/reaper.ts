@@ -4,7 +4,7 @@
 // through the same idempotent scripts as every CDR, so racing reapers write one CDR per call.
 // Billing then has no gap when a host dies or a process is SIGKILLed.
 import type { Logger } from '../log.js';
-import { formatWallClock } from '../domain/wall-clock.js';
+import { reportTime } from '../domain/wall-clock.js';
 import type { EventStore, LiveCallRecord } from './store.js';
 import type { CallEvent, CallRecord } from './types.js';
 
@@ -32,9 +32,6 @@ export interface ReapResult {
   /** Index entries whose call had no live state left (ended elsewhere, or expired by TTL). */
   gone: number;
 }
-
-/** CDR times as the SIP side writes them (Alibaba's wall clock in TIMEZONE). */
-const reportTime = (ms: number, zone: string) => formatWallClock(Math.floor(ms / 1000), zone);
 
 /** The hangup event and CDR of a call whose owner was last seen alive at `lastSeen`. */
 export function orphanRecords(callId: string, owner: string, live: LiveCallRecord, lastSeen: number, timeZone: string): { hangup: CallEvent; cdr: CallRecord } {

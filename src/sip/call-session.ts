@@ -13,7 +13,7 @@ import type { CallEvent, CallEventSink, CallEventType, CallRecord } from '../eve
 import type { BridgeDecision, CallEnding, MediaCall, ReleaseDir } from './media-seam.js';
 import type { CallOutcome, SipMetrics } from './metrics.js';
 import { causeForStatus, parseQ850, reasonHeader } from './q850.js';
-import { reportTime } from './report-time.js';
+import { reportTime } from '../domain/wall-clock.js';
 import type { SessionRegistry } from './session-registry.js';
 
 type Req = Srf.SrfRequest;

@@ -12,7 +12,7 @@ import { connectRedis, waitReady } from '../../src/store/redis-connection.js';
 import { hasRedis } from '../support/redis.js';
 import { backends } from '../support/store-backends.js';
 import { EVENT_KEYS } from '../../src/events/keys.js';
-import { reportTime } from '../../src/sip/report-time.js';
+import { reportTime } from '../../src/domain/wall-clock.js';
 import type { CallEvent } from '../../src/events/types.js';
 import { makePipeline, oneCall, useRedis } from './events-fixtures.js';
 

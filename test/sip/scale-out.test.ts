@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CallRecord } from '../../src/events/types.js';
 import { EVENT_KEYS } from '../../src/events/keys.js';
-import { reportTime } from '../../src/sip/report-time.js';
+import { reportTime } from '../../src/domain/wall-clock.js';
 import { canRun, mobile, sleep, startRedisSide, waitFor, type RedisSide } from './harness.js';
 import { freeUdpTcpPort, startDrachtio, type DrachtioServer } from '../support/drachtio.js';
 import { cleanupSipp, startSipp, uriUser, type SippResult } from '../support/sipp.js';

@@ -5,7 +5,7 @@ import { causeForStatus, parseQ850, reasonHeader, statusForCause } from '../../s
 import { parseCidrList } from '../../src/sip/cidr.js';
 import { rawUser } from '../../src/sip/middleware.js';
 import { parseOutboundUri } from '../../src/sip/call-session.js';
-import { reportTime } from '../../src/sip/report-time.js';
+import { reportTime } from '../../src/domain/wall-clock.js';
 
 describe('Q.850', () => {
   it.each([
