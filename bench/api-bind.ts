@@ -157,6 +157,17 @@ export async function run(): Promise<void> {
   const nonceless = await buildAdminApp({ ...ctx, config: { ...config, DISABLE_SIGNATURE_NONCE_CHECK: true } });
   const hello = fastify();
   hello.get('/hello', async () => ({ hello: 'world' }));
+  // The stack's floor: a plain fastify route doing only the two Redis commands of a bind (the nonce
+  // SET NX and the bind script, through the same store) — no signature, validation, deadline,
+  // metrics or error mapping. What xline adds on top of fastify + ioredis + Redis is bind ÷ floor.
+  const floor = fastify();
+  floor.get('/', async (req) => {
+    const q = req.query as Record<string, string>;
+    await redis.set(`nonce:floor:${q.SignatureNonce}`, '1', 'EX', 1860, 'NX');
+    const expiresAt = Math.floor(Date.now() / 1000) + 86_400;
+    const b = await store.bind({ mode: 'AXB', poolKey: q.PoolKey!, a: q.PhoneNoA!, b: q.PhoneNoB!, expiresAt, recording: false, callDisplayType: 1 });
+    return { Code: 'OK', Message: 'OK', RequestId: q.SignatureNonce, SecretBindDTO: { SubsId: b.subsId, SecretNo: b.x } };
+  });
   let multi: { binds: number; p99: number } | undefined;
   try {
     await store.upsertPool('BENCH', { name: 'bench', strictCity: false });
@@ -165,6 +176,7 @@ export async function run(): Promise<void> {
     const apiUrl = await app.listen({ host: '127.0.0.1', port: 0 });
     const noncelessUrl = await nonceless.listen({ host: '127.0.0.1', port: 0 });
     const helloUrl = await hello.listen({ host: '127.0.0.1', port: 0 });
+    const floorUrl = await floor.listen({ host: '127.0.0.1', port: 0 });
     console.log(
       `api-bind: ${SECONDS} s per run, ${CONNECTIONS} connections, pool of ${POOL_SIZE} X, autocannon in its own process, server node ${NODE_FLAGS.join(' ')}`,
     );
@@ -201,6 +213,16 @@ export async function run(): Promise<void> {
     console.log(`load        : ${loadavg().map((l) => l.toFixed(1)).join(' ')} (1/5/15-min load average on ${cpus().length} cores)`);
     console.log(`ratio       : BindAxb / hello-world = ${(binds / h.rps).toFixed(2)}`);
     if (!onlyBind) {
+      const f0 = cpuNow(redisServer.process.pid);
+      const f = await load(floorUrl, 'bind', { pool: 'BENCH', expiration, firstSeq: 40_000_000 });
+      const f1 = cpuNow(redisServer.process.pid);
+      const floorRate = (f.ok / f.total) * f.rps;
+      const usFloor = (f1.node - f0.node) / f.total;
+      console.log(
+        `stack floor : ${fmt(floorRate)} binds/s  p50 ${f.p50} ms  p99 ${f.p99} ms, ${usFloor.toFixed(0)} µs/bind (xline process) + ${((f1.redis - f0.redis) / f.total).toFixed(0)} µs (redis) — ` +
+          `a bare fastify route doing only the bind's two Redis commands (nonce SET NX + bind script), no signature, validation or metrics`,
+      );
+      console.log(`xline/floor : rate ${(binds / floorRate).toFixed(2)}×, CPU per bind ${(usBind / usFloor).toFixed(2)}× (what the gateway, signature, validation and metrics cost)`);
       const c0 = cpuNow(redisServer.process.pid);
       const n = await load(noncelessUrl, 'bind', { pool: 'BENCH', expiration, firstSeq: 50_000_000 });
       const c1 = cpuNow(redisServer.process.pid);
@@ -248,6 +270,7 @@ export async function run(): Promise<void> {
     await app.close();
     await nonceless.close();
     await hello.close();
+    await floor.close();
     redis.disconnect();
     await redisServer.stop();
   }
