@@ -51,7 +51,7 @@ import {
   xKeys,
 } from './codec.js';
 import { defineScripts } from './scripts.js';
-import type { BindRequest, BindingStore, NumberEntry, PoolInfo, PoolSettings } from './types.js';
+import { NonceReplayError, type BindRequest, type BindingStore, type NonceClaim, type NumberEntry, type PoolInfo, type PoolSettings } from './types.js';
 
 export interface RedisStoreOptions {
   log?: Logger;
@@ -392,8 +392,15 @@ export class RedisBindingStore implements BindingStore {
 
   // ---------------------------------------------------------------- bindings
 
-  async bind(req: BindRequest): Promise<Binding> {
+  /** Standalone only: on a Cluster the nonce key and X's keys are in different slots. */
+  get bindClaimsNonce(): boolean {
+    return !this.isCluster;
+  }
+
+  async bind(req: BindRequest, opts: { nonce?: NonceClaim } = {}): Promise<Binding> {
     checkBind(req);
+    // the first script run claims the nonce (and refuses a replay); later tries on other X do not
+    let nonce = this.isCluster ? undefined : opts.nonce;
     // hot path: a cached, fresh pool costs no await
     const cached = this.pools.get(req.poolKey);
     const pool = cached && Date.now() - cached.loadedAt <= this.poolCacheMs ? cached : await this.requirePool(req.poolKey);
@@ -401,7 +408,11 @@ export class RedisBindingStore implements BindingStore {
     const packed = [req.poolKey, req.mode, req.a, req.b ?? '', req.extension ?? '', req.expiresAt, tail].join(SEP);
 
     const attempt = async (x: string) => {
-      const r = await this.script('bind', x, packed).catch((e: unknown) => Promise.reject(this.failure('bind', e)));
+      const claim = nonce;
+      nonce = undefined;
+      const r = await (claim ? this.bindClaiming(x, packed, claim) : this.script('bind', x, packed)).catch((e: unknown) => Promise.reject(this.failure('bind', e)));
+      if (claim) claim.claimed = true;
+      if (r[0] === 'REPLAY') throw new NonceReplayError();
       if (r[0] === 'OK') {
         const [, seq, ext, now, publish] = r;
         if (Number(publish) === 1) this.publishDue(x, req.expiresAt);
@@ -435,6 +446,11 @@ export class RedisBindingStore implements BindingStore {
       throw xerr('NO_AVAILABLE_NUMBER', `pool ${req.poolKey} has no number in ${req.expectCity}`);
     }
     throw xerr('NO_AVAILABLE_NUMBER', `no number of pool ${req.poolKey} can take this binding`);
+  }
+
+  private bindClaiming(x: string, packed: string, claim: NonceClaim): Promise<Reply> {
+    const fn = (this.redis as unknown as Record<string, ScriptFn>).xl_bindNonce!;
+    return fn.call(this.redis, ...xKeys(x), `nonce:${claim.key}`, packed, Math.max(1, Math.ceil(claim.ttlSeconds)));
   }
 
   /** Tells the sweep index that X has a binding expiring at `at` (ZADD LT keeps the earliest). */

@@ -18,13 +18,19 @@ function luaDir(): string {
   throw new Error('Lua scripts not found (expected src/store/lua/*.lua next to the store module)');
 }
 
-export function loadScripts(): Record<PerXScript | 'dueCas', { numberOfKeys: number; lua: string }> {
+export function loadScripts(): Record<PerXScript | 'dueCas' | 'bindNonce', { numberOfKeys: number; lua: string }> {
   const dir = luaDir();
   const lib = readFileSync(dir + 'lib.lua', 'utf8');
-  const out = {} as Record<PerXScript | 'dueCas', { numberOfKeys: number; lua: string }>;
+  const out = {} as Record<PerXScript | 'dueCas' | 'bindNonce', { numberOfKeys: number; lua: string }>;
   for (const name of PER_X_SCRIPTS) {
     out[name] = { numberOfKeys: 4, lua: `${lib}\n${readFileSync(`${dir}${name}.lua`, 'utf8')}` };
   }
+  // bind with the request's SignatureNonce claimed first (KEYS[5], TTL in ARGV[2]), one Redis only:
+  // a replay answers REPLAY before anything is written
+  out.bindNonce = {
+    numberOfKeys: 5,
+    lua: `${lib}\nif not redis.call('SET', KEYS[5], '1', 'EX', ARGV[2], 'NX') then return {'REPLAY'} end\n${readFileSync(`${dir}bind.lua`, 'utf8')}`,
+  };
   out.dueCas = { numberOfKeys: 1, lua: readFileSync(dir + 'due-cas.lua', 'utf8') };
   return out;
 }

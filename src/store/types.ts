@@ -69,7 +69,15 @@ export interface BindingStore {
   inventoryCities?(): Promise<string[]>;
 
   // bindings
-  bind(req: BindRequest): Promise<Binding>;
+  /**
+   * A new binding. With `opts.nonce` (only when `bindClaimsNonce`), the bind script also claims
+   * the request's SignatureNonce in the same round trip: a used nonce throws NonceReplayError and
+   * writes nothing; `nonce.claimed` tells the caller whether a script ran (false: the bind failed
+   * before reaching Redis, and the nonce is still the caller's to claim).
+   */
+  bind(req: BindRequest, opts?: { nonce?: NonceClaim }): Promise<Binding>;
+  /** true when bind() can claim a nonce in its own script (one Redis: not on a Cluster, where the nonce key lives in another slot). */
+  readonly bindClaimsNonce?: boolean;
   unbind(poolKey: string, x: string, subsId: string): Promise<void>;
   update(poolKey: string, x: string, subsId: string, patch: BindingPatch): Promise<Binding>;
   get(poolKey: string, x: string, subsId: string): Promise<Binding | undefined>;
@@ -98,4 +106,20 @@ export interface BindingStore {
   /** true when Redis answers a PING within the timeout. */
   ping(): Promise<boolean>;
   close(): Promise<void>;
+}
+
+/** A SignatureNonce for bind() to claim (key as for claimNonce). */
+export interface NonceClaim {
+  key: string;
+  ttlSeconds: number;
+  /** Set by the store once a script carrying the claim has run. */
+  claimed?: boolean;
+}
+
+/** bind() with a nonce that was already used: nothing was written. */
+export class NonceReplayError extends Error {
+  constructor() {
+    super('signature nonce already used');
+    this.name = 'NonceReplayError';
+  }
 }

@@ -108,6 +108,21 @@ describe.skipIf(!hasRedis)('dypls gateway', () => {
     expect(other.body.Code).toBe('isv.SUBS_NOT_EXIST');
   });
 
+  it('a bind refused before it reached Redis has used its SignatureNonce all the same', async () => {
+    const nonce = 'nonce-replay-2';
+    const first = await rpc(h.app, 'BindAxb', { ...bindParams(10), Expiration: expiration(-3600) }, { nonce });
+    expect(first.body.Code).toBe('isv.EXPIRE_DATE_ILLEGAL');
+    const before = await snapshot(h.redis);
+    await gatewayRefuses(await rpc(h.app, 'BindAxb', bindParams(11), { nonce }), 400, 'SignatureNonceUsed');
+    expect(await snapshot(h.redis)).toEqual(before);
+    // and so has one refused by the bind script itself (PhoneNoX already taken by A)
+    const ok = await rpc(h.app, 'BindAxb', bindParams(12));
+    const x = ok.body.SecretBindDTO.SecretNo;
+    const conflict = await rpc(h.app, 'BindAxb', { ...bindParams(13), PhoneNoA: aNo(12), PhoneNoX: x }, { nonce: 'nonce-replay-3' });
+    expect(conflict.body.Code).toBe('isv.BIND_CONFLICT');
+    await gatewayRefuses(await rpc(h.app, 'BindAxb', bindParams(14), { nonce: 'nonce-replay-3' }), 400, 'SignatureNonceUsed');
+  });
+
   it.each(['AccessKeyId', 'Signature', 'SignatureNonce', 'Timestamp', 'SignatureMethod', 'SignatureVersion', 'Version', 'Action'])(
     'refuses a request without %s (Missing…, 400)',
     async (name) => {

@@ -7,7 +7,7 @@ import { XlineError } from '../../src/domain/errors.js';
 import { decide } from '../../src/domain/route.js';
 import { DUE_SHARDS, dueKey, dueShard, inventoryKey, parseSubsId, poolNumbersKey, xKeys } from '../../src/store/codec.js';
 import { RedisBindingStore } from '../../src/store/redis-store.js';
-import type { BindRequest } from '../../src/store/types.js';
+import { NonceReplayError, type BindRequest, type NonceClaim } from '../../src/store/types.js';
 import { backends, type Backend } from '../support/store-backends.js';
 
 /** Rejects with an XlineError of this code. */
@@ -193,6 +193,34 @@ describe.each(backends)('RedisBindingStore on $name', (kind) => {
       // expiring later than the X's earliest binding: nothing to tell the sweep index
       const later = await req(poolKey, { expiresAt: first.expiresAt + 10 });
       expect(await commandsOf(() => store.bind(later))).toEqual(['evalsha']);
+    });
+
+    it('a bind claims its SignatureNonce in its own EVALSHA (standalone); a reused nonce writes nothing', async () => {
+      const { poolKey } = await newPool(2);
+      const first = await store.bind(await req(poolKey));
+      const nonce: NonceClaim = { key: `test:${kind.name}:${poolKey}`, ttlSeconds: 120 };
+      const r1 = await req(poolKey, { expiresAt: first.expiresAt + 10 });
+      expect(await commandsOf(() => store.bind(r1, { nonce }))).toEqual(['evalsha']);
+      if (!store.bindClaimsNonce) {
+        // Cluster: the nonce key is in another slot; the gateway claims it with its own SET
+        expect(nonce.claimed).toBeUndefined();
+        expect(kind.name).toMatch(/cluster/i);
+        return;
+      }
+      expect(nonce.claimed).toBe(true);
+      const ttl = await (redis as Redis).ttl(`nonce:${nonce.key}`);
+      expect(ttl).toBeGreaterThan(100);
+      expect(ttl).toBeLessThanOrEqual(120);
+      const before = (await store.getPool(poolKey))!.bindings;
+      const replay: NonceClaim = { key: nonce.key, ttlSeconds: 120 };
+      await expect(store.bind(await req(poolKey), { nonce: replay })).rejects.toBeInstanceOf(NonceReplayError);
+      expect(replay.claimed).toBe(true);
+      expect((await store.getPool(poolKey))!.bindings).toBe(before);
+      // a bind refused by its script (here: A already bound on that X) has used its nonce too
+      const conflict: NonceClaim = { key: `${nonce.key}:2`, ttlSeconds: 120 };
+      await expectCode(store.bind(await req(poolKey, { x: first.x, a: first.a }), { nonce: conflict }), 'isv.BIND_CONFLICT');
+      expect(conflict.claimed).toBe(true);
+      await expect(store.bind(await req(poolKey), { nonce: { key: conflict.key, ttlSeconds: 120 } })).rejects.toBeInstanceOf(NonceReplayError);
     });
   });
 

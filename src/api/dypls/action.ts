@@ -4,6 +4,7 @@
 // one new file plus one line.
 import type { z } from 'zod';
 import type { AppContext } from '../../context.js';
+import type { NonceClaim } from '../../store/types.js';
 import type { Fields } from './fields.js';
 
 export interface ActionContext extends AppContext {
@@ -11,11 +12,21 @@ export interface ActionContext extends AppContext {
   now: number;
   requestId: string;
   accessKeyId: string;
+  /**
+   * The request's SignatureNonce, for an action with `claimsNonce` to claim in its own Redis
+   * round trip (set only when the store can: see BindingStore.bindClaimsNonce).
+   */
+  nonce?: NonceClaim;
 }
 
 export interface DyplsAction<P = unknown> {
   name: string;
   schema: z.ZodType<P>;
+  /**
+   * The action claims the SignatureNonce itself when the gateway hands it ctx.nonce (binds: one
+   * Redis round trip instead of two). The gateway claims it when the action did not get that far.
+   */
+  claimsNonce?: boolean;
   /** Returns the payload fields; the gateway adds Code, Message and RequestId. */
   run(params: P, ctx: ActionContext): Promise<Record<string, unknown>>;
 }

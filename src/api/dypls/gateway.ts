@@ -9,14 +9,15 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../context.js';
 import { ERROR_CODES, XlineError } from '../../domain/errors.js';
 import type { ApiMetrics } from '../api-metrics.js';
-import type { ActionFactory, DyplsAction } from './action.js';
+import type { ActionContext, ActionFactory, DyplsAction } from './action.js';
 import { makeFields, parseParams } from './fields.js';
 import { GatewayError, gw } from './gateway-errors.js';
-import { nonceClaimer } from './nonce.js';
+import { NONCE_TTL_SECONDS, nonceClaimer } from './nonce.js';
 import { RateLimiter } from './rate-limit.js';
 import { canonicalQuery, percentEncode, sign, signatureMatches } from './signature.js';
 import { canonicalRequestV3, parseV3Authorization, sha256Hex, signV3, V3_ALGORITHM } from './signature-v3.js';
 import { parsePopTimestamp } from '../../domain/wall-clock.js';
+import { NonceReplayError, type NonceClaim } from '../../store/types.js';
 
 export const API_VERSION = '2017-05-25';
 /** POP refuses Timestamps more than 15 minutes away from its clock, either way. */
@@ -225,11 +226,28 @@ export async function dyplsGateway(app: FastifyInstance, ctx: AppContext, opts: 
       for (const k in params) if (!COMMON.has(k) && params[k] !== '') own[k] = params[k]!;
       const parsed = parseParams(action.schema, own);
       let late = false;
+      const nonceKey = `dypls:${accessKeyId}:${nonce}`;
+      const actx: ActionContext = { ...ctx, now: Math.floor(Date.now() / 1000), requestId, accessKeyId };
+      // A bind claims its nonce inside its own script (one Redis round trip instead of two).
+      const claim: NonceClaim | undefined =
+        checkNonce && action.claimsNonce && ctx.store.bindClaimsNonce ? (actx.nonce = { key: nonceKey, ttlSeconds: NONCE_TTL_SECONDS }) : undefined;
       const run = async () => {
-        if (checkNonce && !(await claimNonce(`dypls:${accessKeyId}:${nonce}`))) throw gw.nonceUsed();
-        // Already answered isp.SYSTEM_ERROR: a slow nonce check must not start a write now.
-        if (late) throw new Deadline();
-        return action.run(parsed, { ...ctx, now: Math.floor(Date.now() / 1000), requestId, accessKeyId });
+        if (!claim) {
+          if (checkNonce && !(await claimNonce(nonceKey))) throw gw.nonceUsed();
+          // Already answered isp.SYSTEM_ERROR: a slow nonce check must not start a write now.
+          if (late) throw new Deadline();
+          return action.run(parsed, actx);
+        }
+        try {
+          return await action.run(parsed, actx);
+        } catch (err) {
+          if (err instanceof NonceReplayError) throw gw.nonceUsed();
+          // Refused before it reached Redis (a bad Expiration, an unknown pool, …): the nonce is
+          // used all the same, and a replay of it answers SignatureNonceUsed as it would have.
+          const business = err instanceof XlineError && err.code !== ERROR_CODES.SYSTEM_ERROR;
+          if (business && !claim.claimed && !(await claimNonce(nonceKey))) throw gw.nonceUsed();
+          throw err;
+        }
       };
       const payload = await withDeadline(run(), STORE_DEADLINE_MS, () => {
         late = true;

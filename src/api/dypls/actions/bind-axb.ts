@@ -7,6 +7,7 @@ const factory: ActionFactory = (f) =>
   defineAction({
     name: 'BindAxb',
     schema: z.object({ ...bindShape(f, AXB_RING_KEYS), PhoneNoB: f.phone('PhoneNoB') }),
+    claimsNonce: true,
     run: (p, ctx) => bind('AXB', p, ctx),
   });
 export default factory;

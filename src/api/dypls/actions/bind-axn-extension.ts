@@ -14,6 +14,7 @@ const factory: ActionFactory = (f) =>
       PhoneNoB: f.phone('PhoneNoB').optional(),
       Extension: f.digits('Extension', 1, 3).optional(),
     }),
+    claimsNonce: true,
     run: (p, ctx) => {
       if (p.Extension !== undefined && p.PhoneNoX === undefined) {
         throw xerr('INVALID_PARAMETERS', 'Extension requires PhoneNoX');

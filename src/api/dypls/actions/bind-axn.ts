@@ -7,6 +7,7 @@ const factory: ActionFactory = (f) =>
   defineAction({
     name: 'BindAxn',
     schema: z.object({ ...bindShape(f, AXN_RING_KEYS), PhoneNoB: f.phone('PhoneNoB').optional() }),
+    claimsNonce: true,
     run: (p, ctx) => bind('AXN', p, ctx),
   });
 export default factory;
