@@ -123,6 +123,23 @@ describe.skipIf(!hasRedis)('dypls gateway', () => {
     await gatewayRefuses(await rpc(h.app, 'BindAxb', bindParams(14), { nonce: 'nonce-replay-3' }), 400, 'SignatureNonceUsed');
   });
 
+  it('keeps a nonce only until its Timestamp leaves the 15-minute window (plus a minute)', async () => {
+    const ttl = (nonce: string) => (h.redis as import('ioredis').Redis).ttl(`nonce:dypls:testid:${nonce}`);
+    // a bind (nonce claimed in the bind script) and a query (claimed by the gateway)
+    expect((await rpc(h.app, 'BindAxb', bindParams(15), { nonce: 'ttl-now' })).body.Code).toBe('OK');
+    expect((await rpc(h.app, 'QuerySubscriptionDetail', query(), { nonce: 'ttl-old', timestamp: iso(-14 * 60_000) })).body.Code).toBe('isv.SUBS_NOT_EXIST');
+    expect((await rpc(h.app, 'QuerySubscriptionDetail', query(), { nonce: 'ttl-ahead', timestamp: iso(14 * 60_000) })).body.Code).toBe('isv.SUBS_NOT_EXIST');
+    const now = await ttl('ttl-now');
+    expect(now).toBeGreaterThan(15 * 60);
+    expect(now).toBeLessThanOrEqual(16 * 60);
+    const old = await ttl('ttl-old');
+    expect(old).toBeGreaterThan(60);
+    expect(old).toBeLessThanOrEqual(2 * 60);
+    const ahead = await ttl('ttl-ahead');
+    expect(ahead).toBeGreaterThan(29 * 60);
+    expect(ahead).toBeLessThanOrEqual(31 * 60);
+  });
+
   it.each(['AccessKeyId', 'Signature', 'SignatureNonce', 'Timestamp', 'SignatureMethod', 'SignatureVersion', 'Version', 'Action'])(
     'refuses a request without %s (Missing…, 400)',
     async (name) => {

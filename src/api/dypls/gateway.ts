@@ -131,12 +131,18 @@ export async function dyplsGateway(app: FastifyInstance, ctx: AppContext, opts: 
     action: DyplsAction<any>;
     accessKeyId: string;
     nonce: string;
+    /** How long the nonce must be remembered: until its Timestamp leaves the window. */
+    nonceTtl: number;
   }
 
-  function checkTimestamp(ts: string): void {
+  /** Returns the nonce TTL in seconds: a replay is refused by the window once Timestamp + 15 min is past. */
+  function checkTimestamp(ts: string): number {
     const t = parsePopTimestamp(ts);
     if (t === undefined) throw gw.timestampFormat();
-    if (Math.abs(Date.now() - t) > TIMESTAMP_WINDOW_MS) throw gw.timestampExpired();
+    const now = Date.now();
+    if (Math.abs(now - t) > TIMESTAMP_WINDOW_MS) throw gw.timestampExpired();
+    // plus a minute for instances whose clocks disagree; at most NONCE_TTL_SECONDS
+    return Math.min(NONCE_TTL_SECONDS, Math.ceil((t + TIMESTAMP_WINDOW_MS - now) / 1000) + 60);
   }
 
   function secretOf(accessKeyId: string): string {
@@ -147,13 +153,13 @@ export async function dyplsGateway(app: FastifyInstance, ctx: AppContext, opts: 
   }
 
   /** After the signature: Version, Action, nonce length, throttling (signed requests only). */
-  function resolve(version: string, actionName: string, accessKeyId: string, nonce: string): Authenticated {
+  function resolve(version: string, actionName: string, accessKeyId: string, nonce: string, nonceTtl: number): Authenticated {
     if (version !== API_VERSION) throw gw.invalidVersion();
     const action = actions.get(actionName);
     if (!action) throw gw.actionNotFound(actionName);
     if (nonce.length > MAX_NONCE) throw gw.badRequest(`SignatureNonce is longer than ${MAX_NONCE} characters`);
     if (!limiter.take(accessKeyId)) throw gw.throttled();
-    return { action, accessKeyId, nonce };
+    return { action, accessKeyId, nonce, nonceTtl };
   }
 
   /** POP signature v1: everything, signature included, travels in the parameters. */
@@ -164,12 +170,12 @@ export async function dyplsGateway(app: FastifyInstance, ctx: AppContext, opts: 
     if (params.SignatureMethod !== 'HMAC-SHA1' || params.SignatureVersion !== '1.0') {
       throw gw.incompleteSignature('SignatureMethod must be HMAC-SHA1 and SignatureVersion 1.0.');
     }
-    checkTimestamp(params.Timestamp!);
+    const nonceTtl = checkTimestamp(params.Timestamp!);
     const secret = secretOf(params.AccessKeyId!);
     if (!signatureMatches(sign(method, params, secret), params.Signature!)) {
       throw gw.signatureMismatch(method + '&%2F&' + percentEncode(canonicalQuery(params)));
     }
-    return resolve(params.Version!, params.Action!, params.AccessKeyId!, params.SignatureNonce!);
+    return resolve(params.Version!, params.Action!, params.AccessKeyId!, params.SignatureNonce!, nonceTtl);
   }
 
   /** V3 (ACS3-HMAC-SHA256): action, version, date and nonce in x-acs-* headers, signature in Authorization. */
@@ -190,7 +196,7 @@ export async function dyplsGateway(app: FastifyInstance, ctx: AppContext, opts: 
     for (const n of V3_SIGNED) {
       if (!auth.signedHeaders.includes(n)) throw gw.incompleteSignature(`SignedHeaders must include ${n}.`);
     }
-    checkTimestamp(date);
+    const nonceTtl = checkTimestamp(date);
     const secret = secretOf(auth.accessKeyId);
     if (sha256Hex(req.rawBody ?? '') !== contentSha) throw gw.signatureMismatch('x-acs-content-sha256 does not match the body');
     const query = (req.query ?? {}) as Params;
@@ -203,7 +209,7 @@ export async function dyplsGateway(app: FastifyInstance, ctx: AppContext, opts: 
       payloadHash: contentSha,
     });
     if (!signatureMatches(signV3(secret, canonical), auth.signature)) throw gw.signatureMismatch(canonical);
-    return resolve(version, action, auth.accessKeyId, nonce);
+    return resolve(version, action, auth.accessKeyId, nonce, nonceTtl);
   }
 
   async function handle(req: FastifyRequest, reply: FastifyReply): Promise<void> {
@@ -216,7 +222,7 @@ export async function dyplsGateway(app: FastifyInstance, ctx: AppContext, opts: 
     try {
       const params = collectParams(req);
       const authorization = req.headers.authorization;
-      const { action, accessKeyId, nonce } =
+      const { action, accessKeyId, nonce, nonceTtl } =
         typeof authorization === 'string' && authorization.startsWith('ACS3-')
           ? authenticateV3(req, authorization)
           : authenticateV1(req.method, params);
@@ -230,10 +236,10 @@ export async function dyplsGateway(app: FastifyInstance, ctx: AppContext, opts: 
       const actx: ActionContext = { ...ctx, now: Math.floor(Date.now() / 1000), requestId, accessKeyId };
       // A bind claims its nonce inside its own script (one Redis round trip instead of two).
       const claim: NonceClaim | undefined =
-        checkNonce && action.claimsNonce && ctx.store.bindClaimsNonce ? (actx.nonce = { key: nonceKey, ttlSeconds: NONCE_TTL_SECONDS }) : undefined;
+        checkNonce && action.claimsNonce && ctx.store.bindClaimsNonce ? (actx.nonce = { key: nonceKey, ttlSeconds: nonceTtl }) : undefined;
       const run = async () => {
         if (!claim) {
-          if (checkNonce && !(await claimNonce(nonceKey))) throw gw.nonceUsed();
+          if (checkNonce && !(await claimNonce(nonceKey, nonceTtl))) throw gw.nonceUsed();
           // Already answered isp.SYSTEM_ERROR: a slow nonce check must not start a write now.
           if (late) throw new Deadline();
           return action.run(parsed, actx);
@@ -245,7 +251,7 @@ export async function dyplsGateway(app: FastifyInstance, ctx: AppContext, opts: 
           // Refused before it reached Redis (a bad Expiration, an unknown pool, …): the nonce is
           // used all the same, and a replay of it answers SignatureNonceUsed as it would have.
           const business = err instanceof XlineError && err.code !== ERROR_CODES.SYSTEM_ERROR;
-          if (business && !claim.claimed && !(await claimNonce(nonceKey))) throw gw.nonceUsed();
+          if (business && !claim.claimed && !(await claimNonce(nonceKey, nonceTtl))) throw gw.nonceUsed();
           throw err;
         }
       };

@@ -3,19 +3,23 @@
 // by a store without claimNonce.
 import type { BindingStore } from '../../store/types.js';
 
-/** Longer than any accepted Timestamp stays valid (±15 min window → 30 min), plus a margin. */
+/**
+ * The longest a nonce is kept: as long as any accepted Timestamp stays valid (±15 min window →
+ * 30 min), plus a margin. The gateway keeps each one only until its own Timestamp leaves the
+ * window (≈ 16 min for a client with a right clock).
+ */
 export const NONCE_TTL_SECONDS = 31 * 60;
 
-export type NonceClaimer = (key: string) => Promise<boolean>;
+export type NonceClaimer = (key: string, ttlSeconds?: number) => Promise<boolean>;
 
 export function nonceClaimer(store: BindingStore): NonceClaimer {
   if (store.claimNonce) {
     const claim = store.claimNonce.bind(store);
-    return (key) => claim(key, NONCE_TTL_SECONDS);
+    return (key, ttl = NONCE_TTL_SECONDS) => claim(key, ttl);
   }
   const seen = new Map<string, number>();
   let lastPurge = Date.now();
-  return async (key) => {
+  return async (key, ttl = NONCE_TTL_SECONDS) => {
     const now = Date.now();
     if (now - lastPurge > 60_000) {
       for (const [k, exp] of seen) if (exp <= now) seen.delete(k);
@@ -23,7 +27,7 @@ export function nonceClaimer(store: BindingStore): NonceClaimer {
     }
     const exp = seen.get(key);
     if (exp !== undefined && exp > now) return false;
-    seen.set(key, now + NONCE_TTL_SECONDS * 1000);
+    seen.set(key, now + ttl * 1000);
     return true;
   };
 }
