@@ -20,9 +20,11 @@ export async function distModule<T>(path: string): Promise<T> {
 /**
  * The node flags of `npm start` (package.json scripts.start), read from there so the two cannot
  * drift apart (e.g. --max-semi-space-size: V8's default young generation is small for a server
- * allocating per request).
+ * allocating per request). BENCH_NODE_FLAGS replaces them.
  */
 export const NODE_FLAGS: string[] = (() => {
+  // BENCH_NODE_FLAGS="--flag …" replaces them, for trying V8 settings (e.g. the young generation's size)
+  if (process.env.BENCH_NODE_FLAGS !== undefined) return process.env.BENCH_NODE_FLAGS.split(/\s+/).filter(Boolean);
   const pkg = JSON.parse(readFileSync(fileURLToPath(new URL('../package.json', import.meta.url)), 'utf8')) as { scripts?: { start?: string } };
   const words = (pkg.scripts?.start ?? '').split(/\s+/);
   const flags: string[] = [];

@@ -12,7 +12,7 @@
 import { readdirSync, readFileSync, rmSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { constants as perfConstants, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import type { AppContext } from '../src/context.js';
@@ -59,6 +59,8 @@ interface Step {
   /** Event-loop delay of the node process (all apps share it) during the step, p99 / max ms. */
   loopP99?: number;
   loopMax?: number;
+  /** Garbage-collection pauses of the node process during the step: total ms, longest ms, major (mark-compact) count. */
+  gc?: { totalMs: number; maxMs: number; major: number };
   note?: string;
 }
 
@@ -229,6 +231,15 @@ async function loadStep(
       });
   const loop = monitorEventLoopDelay({ resolution: 5 });
   loop.enable();
+  const gc = { totalMs: 0, maxMs: 0, major: 0 };
+  const gcObserver = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      gc.totalMs += e.duration;
+      gc.maxMs = Math.max(gc.maxMs, e.duration);
+      if (((e as unknown as { detail?: { kind?: number } }).detail)?.kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR) gc.major++;
+    }
+  });
+  gcObserver.observe({ entryTypes: ['gc'] });
   const u0 = udpRcvbufErrors();
   const d0 = procCpuSeconds(s.drachtio.pid());
   const n0 = process.cpuUsage();
@@ -245,6 +256,7 @@ async function loadStep(
   });
   const r = await uac.done;
   loop.disable();
+  gcObserver.disconnect();
   const d1 = procCpuSeconds(s.drachtio.pid());
   const n1 = process.cpuUsage(n0);
   if (far) cleanupSipp(await far.stop());
@@ -263,6 +275,7 @@ async function loadStep(
     udpDrops: udpRcvbufErrors() - u0,
     loopP99: loop.percentile(99) / 1e6,
     loopMax: loop.max / 1e6,
+    gc,
     drachtioCpuPer1k: ((d1 - d0) / Math.max(1, calls)) * 1000,
     nodeCpuPer1k: ((n1.user + n1.system) / 1e6 / Math.max(1, calls)) * 1000,
     ...(r.code !== 0 && failed === 0 ? { note: `sipp exit ${r.code}` } : {}),
@@ -323,7 +336,7 @@ function pct(sorted: number[], q: number): number {
 
 function fmtStep(v: Variant, s: Step): string {
   const pdd = s.p50 !== undefined ? `PDD p50 ${s.p50.toFixed(1)} ms p99 ${s.p99!.toFixed(1)} ms` : 'PDD n/a';
-  return `  ${String(s.rate).padStart(4)} calls/s  ${v.padEnd(12)} #${s.trial ?? 1} ${s.ok ? 'clean ' : 'FAILED'} ${String(s.calls).padStart(5)} ok ${String(s.failed).padStart(4)} failed ${String(s.no180).padStart(3)} w/o 180 ${String(s.udpDrops).padStart(4)} UDP drops  ${pdd}  CPU/1000 calls: drachtio ${s.drachtioCpuPer1k.toFixed(2)} s, node ${s.nodeCpuPer1k.toFixed(2)} s  loop delay p99 ${s.loopP99?.toFixed(0)} ms max ${s.loopMax?.toFixed(0)} ms${s.routing ? `\n${' '.repeat(33)}${s.routing}` : ''}${s.note ? `  (${s.note})` : ''}`;
+  return `  ${String(s.rate).padStart(4)} calls/s  ${v.padEnd(12)} #${s.trial ?? 1} ${s.ok ? 'clean ' : 'FAILED'} ${String(s.calls).padStart(5)} ok ${String(s.failed).padStart(4)} failed ${String(s.no180).padStart(3)} w/o 180 ${String(s.udpDrops).padStart(4)} UDP drops  ${pdd}  CPU/1000 calls: drachtio ${s.drachtioCpuPer1k.toFixed(2)} s, node ${s.nodeCpuPer1k.toFixed(2)} s  loop delay p99 ${s.loopP99?.toFixed(0)} ms max ${s.loopMax?.toFixed(0)} ms${s.gc ? `  GC ${s.gc.totalMs.toFixed(0)} ms (longest ${s.gc.maxMs.toFixed(1)}, ${s.gc.major} major)` : ''}${s.routing ? `\n${' '.repeat(33)}${s.routing}` : ''}${s.note ? `  (${s.note})` : ''}`;
 }
 
 function summarize(results: Record<Variant, Step[]>): void {
