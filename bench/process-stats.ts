@@ -43,3 +43,23 @@ export async function startCpuProfile(file: string): Promise<() => Promise<void>
     session.disconnect();
   };
 }
+
+/**
+ * A V8 sampling heap profile (allocations by call site, for Chrome DevTools or a summary) from now
+ * until the returned function is called, written to `file` (`.heapprofile`). Used by
+ * BENCH_SIP_HEAPPROF: where the garbage the GC pauses for comes from.
+ */
+export async function startHeapProfile(file: string): Promise<() => Promise<void>> {
+  const { Session } = await import('node:inspector/promises');
+  const { writeFileSync } = await import('node:fs');
+  const session = new Session();
+  session.connect();
+  await session.post('HeapProfiler.enable');
+  // every 16 KiB allocated, with what was collected since kept in the profile
+  await session.post('HeapProfiler.startSampling', { samplingInterval: 16384, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+  return async () => {
+    const { profile } = await session.post('HeapProfiler.stopSampling');
+    writeFileSync(file, JSON.stringify(profile));
+    session.disconnect();
+  };
+}

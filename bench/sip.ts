@@ -21,7 +21,7 @@ import { distModule, ranWithStartFlags, runIfMain } from './dist.js';
 import { freeUdpTcpPort, startDrachtio, type DrachtioServer } from '../test/support/drachtio.js';
 import { startSipp, cleanupSipp } from '../test/support/sipp.js';
 import { startAnswerOnly, startBareB2bua } from './sip-baselines.js';
-import { lastStats, procCpuSeconds, startCpuProfile } from './process-stats.js';
+import { lastStats, procCpuSeconds, startCpuProfile, startHeapProfile } from './process-stats.js';
 
 const BINDINGS = Number(process.env.BENCH_SIP_BINDINGS ?? 5000);
 const STEP_SECONDS = Number(process.env.BENCH_SIP_STEP_SECONDS ?? 8);
@@ -34,6 +34,8 @@ const TRIALS = Number(process.env.BENCH_SIP_TRIALS ?? 2);
  * (default xline) at BENCH_SIP_CPUPROF_RATE (default: the first rate), first trial.
  */
 const CPUPROF = process.env.BENCH_SIP_CPUPROF;
+/** BENCH_SIP_HEAPPROF=file: a sampling heap profile (allocations by call site) of the same step instead. */
+const HEAPPROF = process.env.BENCH_SIP_HEAPPROF;
 const CPUPROF_VARIANT = process.env.BENCH_SIP_CPUPROF_VARIANT ?? 'xline';
 const CPUPROF_RATE = Number(process.env.BENCH_SIP_CPUPROF_RATE ?? RATES[0]);
 const VARIANTS = (process.env.BENCH_SIP_VARIANTS ?? 'answer-only,bare-b2bua,xline').split(',') as Variant[];
@@ -177,7 +179,8 @@ export async function run(): Promise<void> {
           writeFileSync(csv, `SEQUENTIAL\n${slice.join('\n')}\n`);
           offset = (offset + calls) % rows.length;
           const before = v === 'xline' ? await routingBuckets(metrics) : undefined;
-          const stopProfile = CPUPROF && v === CPUPROF_VARIANT && rate === CPUPROF_RATE && trial === 1 ? await startCpuProfile(CPUPROF) : undefined;
+          const profiled = v === CPUPROF_VARIANT && rate === CPUPROF_RATE && trial === 1;
+          const stopProfile = !profiled ? undefined : CPUPROF ? await startCpuProfile(CPUPROF) : HEAPPROF ? await startHeapProfile(HEAPPROF) : undefined;
           step = await loadStep(v, rate, calls, csv, setup[v], v === 'answer-only');
           if (stopProfile) await stopProfile();
           step.trial = trial;
