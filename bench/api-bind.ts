@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import fastify from 'fastify';
 import type { AppContext } from '../src/context.js';
 import { distModule, NODE_FLAGS, ranWithStartFlags, runIfMain } from './dist.js';
-import { procCpuSeconds, startCpuProfile } from './process-stats.js';
+import { procCpuSeconds, startProfile } from './process-stats.js';
 
 const SECONDS = Number(process.env.BENCH_API_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_API_CONNECTIONS ?? 64);
@@ -198,7 +198,7 @@ export async function run(): Promise<void> {
     const hc = cpuNow(redisServer.process.pid);
     const h = onlyBind ? { rps: NaN, p50: NaN, p99: NaN, notOk: 0, errors: 0, total: 0, genCpu: NaN } : await load(helloUrl, 'hello');
     const bc = cpuNow(redisServer.process.pid);
-    const stopProfile = process.env.BENCH_API_CPUPROF ? await startCpuProfile(process.env.BENCH_API_CPUPROF) : undefined;
+    const stopProfile = process.env.BENCH_API_CPUPROF ? await startProfile('cpu', process.env.BENCH_API_CPUPROF) : undefined;
     const b = await load(apiUrl, 'bind', { pool: 'BENCH', expiration, firstSeq: 0 });
     const ec = cpuNow(redisServer.process.pid);
     if (stopProfile) await stopProfile();

@@ -26,39 +26,26 @@ export function lastStats(dir: string): { successful: number; failed: number } |
 }
 
 /**
- * A V8 CPU profile of this process from now until the returned function is called (written to
- * `file`, for Chrome DevTools or a self-time summary). Used by BENCH_API_CPUPROF / BENCH_SIP_CPUPROF
- * to profile only the measured runs, not start-up or warm-up.
+ * A V8 profile of this process from now until the returned function is called, written to `file`
+ * (for Chrome DevTools or a summary): 'cpu' (BENCH_API_CPUPROF / BENCH_SIP_CPUPROF) or 'heap', a
+ * sampling heap profile of allocations by call site, collected ones included (BENCH_SIP_HEAPPROF:
+ * where the garbage the GC pauses for comes from). Profiles only the measured runs, not start-up.
  */
-export async function startCpuProfile(file: string): Promise<() => Promise<void>> {
+export async function startProfile(kind: 'cpu' | 'heap', file: string): Promise<() => Promise<void>> {
   const { Session } = await import('node:inspector/promises');
   const { writeFileSync } = await import('node:fs');
   const session = new Session();
   session.connect();
-  await session.post('Profiler.enable');
-  await session.post('Profiler.start');
+  if (kind === 'cpu') {
+    await session.post('Profiler.enable');
+    await session.post('Profiler.start');
+  } else {
+    await session.post('HeapProfiler.enable');
+    // a sample every 16 KiB allocated
+    await session.post('HeapProfiler.startSampling', { samplingInterval: 16384, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+  }
   return async () => {
-    const { profile } = await session.post('Profiler.stop');
-    writeFileSync(file, JSON.stringify(profile));
-    session.disconnect();
-  };
-}
-
-/**
- * A V8 sampling heap profile (allocations by call site, for Chrome DevTools or a summary) from now
- * until the returned function is called, written to `file` (`.heapprofile`). Used by
- * BENCH_SIP_HEAPPROF: where the garbage the GC pauses for comes from.
- */
-export async function startHeapProfile(file: string): Promise<() => Promise<void>> {
-  const { Session } = await import('node:inspector/promises');
-  const { writeFileSync } = await import('node:fs');
-  const session = new Session();
-  session.connect();
-  await session.post('HeapProfiler.enable');
-  // every 16 KiB allocated, with what was collected since kept in the profile
-  await session.post('HeapProfiler.startSampling', { samplingInterval: 16384, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
-  return async () => {
-    const { profile } = await session.post('HeapProfiler.stopSampling');
+    const { profile } = kind === 'cpu' ? await session.post('Profiler.stop') : await session.post('HeapProfiler.stopSampling');
     writeFileSync(file, JSON.stringify(profile));
     session.disconnect();
   };

@@ -21,7 +21,7 @@ import { distModule, ranWithStartFlags, runIfMain } from './dist.js';
 import { freeUdpTcpPort, startDrachtio, type DrachtioServer } from '../test/support/drachtio.js';
 import { startSipp, cleanupSipp } from '../test/support/sipp.js';
 import { startAnswerOnly, startBareB2bua } from './sip-baselines.js';
-import { lastStats, procCpuSeconds, startCpuProfile, startHeapProfile } from './process-stats.js';
+import { lastStats, procCpuSeconds, startProfile } from './process-stats.js';
 
 const BINDINGS = Number(process.env.BENCH_SIP_BINDINGS ?? 5000);
 const STEP_SECONDS = Number(process.env.BENCH_SIP_STEP_SECONDS ?? 8);
@@ -180,7 +180,7 @@ export async function run(): Promise<void> {
           offset = (offset + calls) % rows.length;
           const before = v === 'xline' ? await routingBuckets(metrics) : undefined;
           const profiled = v === CPUPROF_VARIANT && rate === CPUPROF_RATE && trial === 1;
-          const stopProfile = !profiled ? undefined : CPUPROF ? await startCpuProfile(CPUPROF) : HEAPPROF ? await startHeapProfile(HEAPPROF) : undefined;
+          const stopProfile = !profiled ? undefined : CPUPROF ? await startProfile('cpu', CPUPROF) : HEAPPROF ? await startProfile('heap', HEAPPROF) : undefined;
           step = await loadStep(v, rate, calls, csv, setup[v], v === 'answer-only');
           if (stopProfile) await stopProfile();
           step.trial = trial;
