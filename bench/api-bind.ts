@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import fastify from 'fastify';
-import type { AppContext } from '../src/context.js';
+import { benchApi } from './api-app.js';
 import { distModule, NODE_FLAGS, ranWithStartFlags, runIfMain } from './dist.js';
 import { procCpuSeconds, startProfile } from './process-stats.js';
 
@@ -134,23 +134,11 @@ function cpuNow(redisPid: number | undefined): { node: number; redis: number } {
 export async function run(): Promise<void> {
   if (await ranWithStartFlags(import.meta.url)) return;
   // The server side as `npm start` runs it: compiled dist/.
-  const { buildAdminApp } = await distModule<typeof import('../src/api/server.js')>('api/server.js');
-  const { loadConfig } = await distModule<typeof import('../src/config.js')>('config.js');
-  const { nullEventSink } = await distModule<typeof import('../src/events/types.js')>('events/types.js');
-  const { createLogger } = await distModule<typeof import('../src/log.js')>('log.js');
-  const { createMetricsRegistry } = await distModule<typeof import('../src/metrics.js')>('metrics.js');
   const { startRedisServer } = await distModule<typeof import('../src/store/embedded-redis.js')>('store/embedded-redis.js');
-  const { connectRedis, waitReady } = await distModule<typeof import('../src/store/redis-connection.js')>('store/redis-connection.js');
-  const { RedisBindingStore } = await distModule<typeof import('../src/store/redis-store.js')>('store/redis-store.js');
   const redisServer = await startRedisServer();
   // As xline connects to its private redis-server (REDIS_URL unset): over the Unix socket.
-  const redis = connectRedis(redisServer.socket ? { path: redisServer.socket } : { url: redisServer.url });
-  redis.on('error', () => {});
-  await waitReady(redis, 10_000);
-  const config = loadConfig({ ACCESS_KEYS: `${KEY_ID}:${KEY_SECRET}`, OPS_TOKEN: 'bench', API_RATE_LIMIT: '0', LOG_LEVEL: 'silent' });
-  const log = createLogger('silent');
-  const store = new RedisBindingStore(redis, { log });
-  const ctx: AppContext = { config, log, store, events: nullEventSink, metrics: createMetricsRegistry(), health: { sip: false, media: false } };
+  const { redis, store, ctx, buildAdminApp } = await benchApi(redisServer.socket ?? redisServer.url, `${KEY_ID}:${KEY_SECRET}`);
+  const { config } = ctx;
   const app = await buildAdminApp(ctx);
   // The same API without the SignatureNonce check, to show what replay protection costs (a bind
   // claims its nonce inside its own script on one Redis, so: about nothing); DISABLE_SIGNATURE_NONCE_CHECK
