@@ -1,6 +1,7 @@
-# xline: admin API + SIP app. drachtio-server, FreeSWITCH and Redis run in their own containers
-# (see docker-compose.yml).
-FROM node:20-bookworm-slim AS build
+# xline: admin API + SIP app on Node 24 LTS (the version CI runs the suite on as well; keep the
+# two in step: .ci/run NODE24_VERSION). drachtio-server, FreeSWITCH and Redis run in their own
+# containers (see docker-compose.yml).
+FROM node:24.22.3-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -8,7 +9,7 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build && npm prune --omit=dev
 
-FROM node:20-bookworm-slim
+FROM node:24.22.3-bookworm-slim
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
