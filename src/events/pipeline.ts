@@ -59,7 +59,8 @@ export interface EventPipeline {
    */
   start(): void;
   /**
-   * Stops delivery, waiting for POSTs in flight (undelivered events stay in Redis), and the
+   * Waits for the sink's writes in flight (to Redis, or the spool when Redis stays away), then
+   * stops delivery, waiting for POSTs in flight (undelivered events stay in Redis), and the
    * heartbeat: removed when this owner holds no live call any more, left to age otherwise so that
    * a reaper ends what the drain did not.
    */
@@ -170,14 +171,27 @@ export function createEventPipeline(deps: EventPipelineDeps): EventPipeline {
     }
   }
 
+  /**
+   * Writes handed to the sink and not yet in Redis or the spool. Calls do not wait for their
+   * events (and a drained call's CDR is still being written when the drain ends): stop() waits
+   * for these, so nothing a call produced is lost when the process exits after it.
+   */
+  const writing = new Set<Promise<void>>();
+  const tracked = (p: Promise<void>): Promise<void> => {
+    writing.add(p);
+    const forget = () => void writing.delete(p);
+    p.then(forget, forget);
+    return p;
+  };
+
   const sink: CallEventSink = {
     async event(e: CallEvent) {
       validateEvent(e);
-      await produce({ kind: 'event', e, at: now() }, e.call_id);
+      await tracked(produce({ kind: 'event', e, at: now() }, e.call_id));
     },
     async cdr(r: CallRecord) {
       validateCdr(r);
-      await produce({ kind: 'cdr', r, at: now() }, r.call_id);
+      await tracked(produce({ kind: 'cdr', r, at: now() }, r.call_id));
     },
   };
 
@@ -272,6 +286,8 @@ export function createEventPipeline(deps: EventPipelineDeps): EventPipeline {
       if (spoolTimer) clearInterval(spoolTimer);
       if (heartbeatTimer) clearInterval(heartbeatTimer);
       if (reapTimer) clearInterval(reapTimer);
+      // Before the heartbeat goes: a CDR still on its way would otherwise leave its call recorded as live.
+      await Promise.allSettled([...writing]);
       while (draining) await new Promise((r) => setTimeout(r, 10));
       await worker?.stop();
       await Promise.all(inFlight);
