@@ -10,6 +10,7 @@ import type Mrf from 'drachtio-fsmrf';
 import type { Config } from '../config.js';
 import type { Decision } from '../domain/route.js';
 import { Q850 } from '../domain/route.js';
+import { readEntry } from '../domain/extension-entry.js';
 import type { BridgeDecision, CallEnding, MediaCall } from '../sip/media-seam.js';
 import { causeForStatus, parseQ850, reasonHeader } from '../sip/q850.js';
 import type { MediaLink } from './media-server.js';
@@ -162,49 +163,65 @@ export class MediaSession {
     });
   }
 
+  /**
+   * A later try. `flush`: keys typed while the last entry was looked up are dropped (a `#` after
+   * a full entry would otherwise end this try at once; one arriving later is readEntry's concern).
+   */
+  private async nextTry(ep: Mrf.Endpoint, retryPrompt: boolean, flush: boolean): Promise<Mrf.PlayCollectResult> {
+    // FreeSWITCH keeps read_terminator_used from earlier rounds; readEntry needs this round's alone.
+    await ep.execute('unset', 'read_terminator_used');
+    if (flush) await ep.execute('flush_dtmf');
+    return this.collectDigits(ep, retryPrompt ? PROMPT.retry : PROMPT.enterExtension);
+  }
+
   /** Up to 3 tries; returns the routed bridge or undefined once the goodbye has been said. */
   private async askExtension(first: Promise<Mrf.PlayCollectResult>): Promise<BridgeDecision | undefined> {
     const ep = this.callerEp!;
     const rules = EXTENSION_ENTRY;
     let keyed = false;
     let lastWrong = false;
-    for (let attempt = 1; attempt <= rules.tries; attempt++) {
-      let r: Mrf.PlayCollectResult;
-      if (attempt === 1) r = await this.until(first);
-      else {
-        // A '#' typed after a full 4-digit entry would end the next try at once.
-        await this.until(ep.execute('flush_dtmf'));
-        r = await this.until(this.collectDigits(ep, lastWrong ? PROMPT.retry : PROMPT.enterExtension));
-      }
-      const digits = r.digits ?? '';
-      this.log.info({ attempt, digits: digits.length, invalid: Boolean(r.invalidDigits) }, 'MediaSession:extension entered');
-      if (!digits) {
-        if (r.invalidDigits) keyed = true;
-        lastWrong = Boolean(r.invalidDigits);
+    let afterCompleteEntry = false;
+    let attempt = 1;
+    let r = await this.until(first);
+    for (;;) {
+      const e = readEntry(r, { maxDigits: this.maxDigits, afterCompleteEntry, terminator: rules.terminator });
+      afterCompleteEntry = false;
+      this.log.info({ attempt, entry: e.kind, digits: e.kind === 'digits' ? e.digits.length : 0 }, 'MediaSession:extension entered');
+      if (e.kind === 'late-terminator') {
+        // The same try again, without flushing: keys typed since are the caller's next entry.
+        r = await this.until(this.nextTry(ep, lastWrong, false));
         continue;
       }
-      keyed = true;
-      let d: Decision;
-      try {
-        d = await this.until(this.call.route(digits));
-      } catch (err) {
-        if (err instanceof CallGone) throw err;
-        this.log.error({ err: String(err) }, 'MediaSession:extension lookup failed');
-        await this.goodbye(PROMPT.unavailable, { dir: DIR.PLATFORM, cause: Q850.TEMPORARY_FAILURE, outcome: 'unavailable' });
-        return undefined;
+      if (e.kind === 'digits') {
+        keyed = true;
+        let d: Decision;
+        try {
+          d = await this.until(this.call.route(e.digits));
+        } catch (err) {
+          if (err instanceof CallGone) throw err;
+          this.log.error({ err: String(err) }, 'MediaSession:extension lookup failed');
+          await this.goodbye(PROMPT.unavailable, { dir: DIR.PLATFORM, cause: Q850.TEMPORARY_FAILURE, outcome: 'unavailable' });
+          return undefined;
+        }
+        if (d.kind === 'bridge') return d;
+        if (d.kind === 'refuse' && d.reason !== 'no-binding') {
+          await this.goodbye(PROMPT.goodbye, {
+            dir: DIR.PLATFORM,
+            cause: d.cause,
+            outcome: 'refused',
+            controlType: d.reason,
+            controlMsg: 'extension call refused by the binding',
+          });
+          return undefined;
+        }
+        lastWrong = true;
+        afterCompleteEntry = e.complete;
+      } else {
+        if (e.kind === 'invalid') keyed = true;
+        lastWrong = e.kind === 'invalid';
       }
-      if (d.kind === 'bridge') return d;
-      if (d.kind === 'refuse' && d.reason !== 'no-binding') {
-        await this.goodbye(PROMPT.goodbye, {
-          dir: DIR.PLATFORM,
-          cause: d.cause,
-          outcome: 'refused',
-          controlType: d.reason,
-          controlMsg: 'extension call refused by the binding',
-        });
-        return undefined;
-      }
-      lastWrong = true;
+      if (++attempt > rules.tries) break;
+      r = await this.until(this.nextTry(ep, lastWrong, true));
     }
     const cause = keyed ? Q850.UNALLOCATED : Q850.RECOVERY_ON_TIMER_EXPIRE;
     await this.goodbye(keyed ? PROMPT.invalidGoodbye : PROMPT.noInputGoodbye, {

@@ -169,6 +169,28 @@ describe.skipIf(!canRunMedia)('AXN extension calls through FreeSWITCH', () => {
     expect(uriUser(received(run.b, (m) => m.method === 'INVITE')?.uri)).toBe(a);
   });
 
+  it('a # typed after a 3-digit entry belongs to it: wrong twice with #, right on the 3rd try connects', async () => {
+    // X's only extension has 3 digits, so each entry routes on its third digit and the caller's
+    // '#' (200 ms later, as people type it) reaches the next try. Counted as an empty try it
+    // would leave the caller two: 306, '#', 307, then the goodbye before 305 is typed.
+    const x = mobile('177');
+    const a = mobile('138');
+    await bindExtension(side, { poolKey: POOL, x, a, extension: '305' });
+    const run = await placeMediaCall(s, {
+      caller: mobile('139'),
+      x,
+      target: a,
+      script: { pcap: pcap({ digits: '306# 307# 305#', leadMs: 600, pauseMs: 1500 }), hangUpAfterMs: 1000, reinvite: true },
+      farEnd: { ringMs: 100 },
+    });
+    expect(received(run.a, (m) => m.method === 'BYE'), 'xline said goodbye before the third try').toBeUndefined();
+    expect(run.a.code, run.a.errors.slice(-1500) + run.a.output.slice(-800)).toBe(0);
+    expect(uriUser(received(run.b, (m) => m.method === 'INVITE')?.uri)).toBe(a);
+    const cdr = await cdrOf(s as never, run.callId);
+    expect(cdr).toMatchObject({ call_type: 1, phone_no: a, release_dir: 1 });
+    expect(cdr.start_time).toBeDefined();
+  });
+
   it('wrong extension 3 times: goodbye prompt, then BYE with Reason cause=1; B never called', async () => {
     const x = mobile('177');
     await bindExtension(side, { poolKey: POOL, x, a: mobile('138'), extension: '5005' });
