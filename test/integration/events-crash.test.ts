@@ -9,7 +9,7 @@ import type { RedisChild } from '../../src/store/embedded-redis.js';
 import { hasRedis, startTestRedis } from '../support/redis.js';
 import { EVENT_KEYS } from '../../src/events/keys.js';
 import { startReceiver, type Receiver } from './events-receiver.js';
-import { SECRET, makePipeline, oneCall } from './events-fixtures.js';
+import { SECRET, makePipeline, oneCall, queueSettled } from './events-fixtures.js';
 
 const CHILD = fileURLToPath(new URL('./events-worker-child.ts', import.meta.url));
 
@@ -104,7 +104,7 @@ describe.skipIf(!hasRedis)('events: xline killed mid-delivery', () => {
     const second = await startChild(env);
     children.push(second);
     await rx.waitFor(() => ids.every((id) => rx.ids().has(id)), 30_000, 'every id');
-    await new Promise((r) => setTimeout(r, 500));
+    await queueSettled(redis);
     expect([...rx.ids()].sort()).toEqual([...ids].sort());
     // the only re-sends are the 8 POSTs the kill interrupted; what was answered 2xx is never re-sent
     const counts = rx.countById();

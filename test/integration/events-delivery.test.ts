@@ -11,7 +11,7 @@ import { DeliveryWorker } from '../../src/events/worker.js';
 import { eventMetrics } from '../../src/events/metrics.js';
 import { createLogger } from '../../src/log.js';
 import { startReceiver, type Receiver } from './events-receiver.js';
-import { SECRET, makePipeline, oneCall } from './events-fixtures.js';
+import { SECRET, makePipeline, oneCall, queueSettled } from './events-fixtures.js';
 import { useRedis } from './events-fixtures.js';
 
 describe.each(backends)('events: webhook delivery on $name', (kind) => {
@@ -45,7 +45,7 @@ describe.each(backends)('events: webhook delivery on $name', (kind) => {
     for (const e of call.events) await pipeline.sink.event(e);
     await pipeline.sink.cdr(call.cdr);
     await rx.waitFor(() => rx.got.length >= 5, 5000, '5 POSTs');
-    await new Promise((r) => setTimeout(r, 300));
+    await queueSettled(redis);
     expect(rx.got).toHaveLength(5);
     expect(rx.got.map((g) => g.id).sort()).toEqual(
       ['call-a@host:answer', 'call-a@host:cdr', 'call-a@host:hangup', 'call-a@host:ring', 'call-a@host:start'].sort(),
@@ -76,9 +76,8 @@ describe.each(backends)('events: webhook delivery on $name', (kind) => {
     // producing the same event again (a SIP-side retry) queues nothing
     await pipeline.sink.event(call.events[0]!);
     await pipeline.sink.cdr(call.cdr);
-    await new Promise((r) => setTimeout(r, 500));
+    await queueSettled(redis);
     expect(rx.got).toHaveLength(5);
-    expect(await redis.xlen(EVENT_KEYS.stream)).toBe(0);
 
     const text = await registry.metrics();
     expect(text).toMatch(/xline_events_delivered_total\{type="cdr"\} 1/);
@@ -94,7 +93,7 @@ describe.each(backends)('events: webhook delivery on $name', (kind) => {
     const t0 = Date.now();
     await pipeline.sink.cdr(call.cdr);
     await rx.waitFor(() => rx.got.length >= 2, 5000, 'the retry');
-    await new Promise((r) => setTimeout(r, 1500));
+    await queueSettled(redis);
     expect(rx.got).toHaveLength(2);
     const [first, second] = rx.got as [(typeof rx.got)[0], (typeof rx.got)[0]];
     expect(second.id).toBe(first.id);
@@ -112,7 +111,7 @@ describe.each(backends)('events: webhook delivery on $name', (kind) => {
   it('receiver down while 1,000 events are produced, then up: all 1,000 delivered, duplicates only by id', async () => {
     const port = rx.port;
     await rx.close();
-    const { pipeline } = start({ WEBHOOK_RETRY_SCHEDULE: '1s,1s,1s,1s,1s,1s,1s,1s', WEBHOOK_CONCURRENCY: '32' });
+    const { pipeline, registry } = start({ WEBHOOK_RETRY_SCHEDULE: '1s,1s,1s,1s,1s,1s,1s,1s', WEBHOOK_CONCURRENCY: '32' });
     const ids: string[] = [];
     const produce = async (i: number) => {
       const call = oneCall(`down-${i}`, `sub-${i % 50}`);
@@ -124,8 +123,13 @@ describe.each(backends)('events: webhook delivery on $name', (kind) => {
     };
     for (let i = 0; i < 250; i += 25) await Promise.all(Array.from({ length: 25 }, (_, k) => produce(i + k)));
     expect(ids).toHaveLength(1000);
-    // attempts against the closed port fail; every event is parked for a retry, none is lost
-    await new Promise((r) => setTimeout(r, 1500));
+    // attempts against the closed port fail (a thousand of them counted); every event is parked
+    // for a retry, none is lost
+    const failedAttempts = async () => (await registry.getSingleMetric('xline_events_retried_total')!.get()).values.reduce((n, v) => n + v.value, 0);
+    for (const deadline = Date.now() + 10_000; (await failedAttempts()) < 1000; ) {
+      if (Date.now() > deadline) throw new Error(`only ${await failedAttempts()} failed attempts`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
     const parked = await pipeline.store.depth();
     expect(parked.queued + parked.retrying).toBe(1000);
     expect(parked.dead).toBe(0);
@@ -134,9 +138,7 @@ describe.each(backends)('events: webhook delivery on $name', (kind) => {
     await rx.waitFor(() => rx.ids().size >= 1000, 40_000, 'all 1,000 ids');
     expect([...rx.ids()].sort()).toEqual([...ids].sort());
     // nothing left anywhere
-    await new Promise((r) => setTimeout(r, 500));
-    expect(await redis.xlen(EVENT_KEYS.stream)).toBe(0);
-    expect(await redis.zcard(EVENT_KEYS.retryDue)).toBe(0);
+    await queueSettled(redis);
     expect(await redis.zcard(EVENT_KEYS.deadAt)).toBe(0);
     // any extra POST is a re-send of one of these ids, never a foreign or malformed one
     expect(rx.got.every((g) => ids.includes(g.id))).toBe(true);
@@ -149,7 +151,7 @@ describe.each(backends)('events: webhook delivery on $name', (kind) => {
     await pipeline.sink.cdr(call.cdr);
     await pipeline.sink.event(call.events[0]!);
     await rx.waitFor(() => rx.got.length >= 6, 5000, '3 attempts of 2 events');
-    await new Promise((r) => setTimeout(r, 400));
+    await queueSettled(redis);
     expect(rx.got).toHaveLength(6);
     expect(rx.got.map((g) => g.attempt).sort()).toEqual([1, 1, 2, 2, 3, 3]);
     const page = await pipeline.store.listDead({ limit: 10 });
@@ -183,7 +185,7 @@ describe.each(backends)('events: webhook delivery on $name', (kind) => {
       ids.push(...call.events.map((e) => `pair-${i}:${e.type}`), `pair-${i}:cdr`);
     }
     await rx.waitFor(() => rx.got.length >= 500, 10_000, '500 POSTs');
-    await new Promise((r) => setTimeout(r, 800));
+    await queueSettled(redis);
     expect(rx.got).toHaveLength(500);
     expect([...rx.countById().values()].every((n) => n === 1)).toBe(true);
     expect([...rx.ids()].sort()).toEqual(ids.sort());
@@ -262,7 +264,7 @@ describe.each(backends)('events: webhook delivery on $name', (kind) => {
     // taken over only once idle, never while the first worker could still be sending
     expect(Date.now() - t0).toBeGreaterThan(1000);
     expect(new Set(rx.got.slice(10).map((g) => g.id))).toEqual(new Set(rx.got.slice(0, 10).map((g) => g.id)));
-    await new Promise((r) => setTimeout(r, 500));
+    await queueSettled(redis);
     expect(rx.got).toHaveLength(20);
     expect(((await redis.xpending(EVENT_KEYS.stream, 'webhook')) as [number])[0]).toBe(0);
     expect(await redis.xlen(EVENT_KEYS.stream)).toBe(0);

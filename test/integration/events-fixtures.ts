@@ -7,6 +7,7 @@ import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
 import { createEventPipeline, type EventPipelineDeps } from '../../src/events/pipeline.js';
 import type { CallEvent, CallRecord } from '../../src/events/types.js';
+import { EVENT_KEYS } from '../../src/events/keys.js';
 import type { Backend, BackendKind } from '../support/store-backends.js';
 
 export const SECRET = 'test-webhook-secret';
@@ -62,6 +63,21 @@ export function oneCall(callId: string, subId = 'sub-1', t0 = Date.now()): { eve
       release_cause: 16,
     },
   };
+}
+
+/**
+ * Waits until nothing is left to deliver: the stream (an entry stays there, pending, until its
+ * POST is answered) and the retry set are empty. From then on no POST can come, so counting what
+ * the receiver got is final; used instead of sleeping "long enough for a duplicate to show".
+ */
+export async function queueSettled(redis: Redis | Cluster, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const [len, retrying] = await Promise.all([redis.xlen(EVENT_KEYS.stream), redis.zcard(EVENT_KEYS.retryDue)]);
+    if (len + retrying === 0) return;
+    if (Date.now() > deadline) throw new Error(`deliveries still queued after ${ms} ms: ${len} in the stream, ${retrying} waiting for a retry`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
 }
 
 /** Empties the database on a standalone Redis or on every master of a Cluster. */
