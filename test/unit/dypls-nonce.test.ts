@@ -1,10 +1,21 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { NONCE_TTL_SECONDS, nonceClaimer } from '../../src/api/dypls/nonce.js';
 import type { BindingStore } from '../../src/store/types.js';
 
 describe('nonce claimer', () => {
-  it('keeps nonces longer than any accepted Timestamp stays valid (±15 min)', () => {
-    expect(NONCE_TTL_SECONDS).toBeGreaterThanOrEqual(30 * 60);
+  it('keeps a nonce for as long as any accepted Timestamp stays valid (±15 min), then lets it go', async () => {
+    // A request signed 15 min in the future is accepted until 15 min past it: 30 min in all.
+    vi.useFakeTimers({ now: 1_800_000_000_000 });
+    try {
+      const claim = nonceClaimer({} as BindingStore);
+      expect(await claim('n')).toBe(true);
+      vi.setSystemTime(Date.now() + 30 * 60_000);
+      expect(await claim('n'), 'replayed 30 min later').toBe(false);
+      vi.setSystemTime(Date.now() + 2 * 60_000);
+      expect(await claim('n'), 'past the longest window').toBe(true);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("uses the store's claimNonce with that TTL", async () => {
