@@ -6,7 +6,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { cdrOf, mobile, startRedisSide, type RedisSide } from '../sip/harness.js';
+import { cdrOf, eventsOf, mobile, startRedisSide, type RedisSide } from '../sip/harness.js';
 import { uriUser } from '../support/sipp.js';
 import { dtmfRtpPackets, writeDtmfPcap } from './dtmf-pcap.js';
 import { bindExtension, canRunMedia, placeMediaCall, received, startMediaStack, timedMessages, type MediaStack } from './harness.js';
@@ -88,7 +88,7 @@ describe.skipIf(!canRunMedia)('AXN extension calls through FreeSWITCH', () => {
       // Directly: FreeSWITCH holds no channel for this call any more.
       expect(s.media.liveEndpoints()).toBe(0);
 
-      const cdr = await cdrOf(s as never, run.callId);
+      const cdr = await cdrOf(s, run.callId);
       expect(cdr).toMatchObject({ sub_id: binding.subsId, pool_key: POOL, secret_no: x, phone_no: a, peer_no: caller, call_type: 1, release_dir: 1 });
       expect(cdr.start_time).toBeDefined();
       expect(cdr.record_path).toBeUndefined();
@@ -114,7 +114,7 @@ describe.skipIf(!canRunMedia)('AXN extension calls through FreeSWITCH', () => {
     expect(inv, 'far end got no INVITE').toBeDefined();
     expect(uriUser(inv!.uri)).toBe(a);
     expect(uriUser(inv!.header('from'))).toBe(x);
-    const cdr = await cdrOf(s as never, run.callId);
+    const cdr = await cdrOf(s, run.callId);
     expect(cdr.start_time, 'B answered and was bridged').toBeDefined();
     expect(cdr.release_dir).toBe(1);
   });
@@ -186,7 +186,7 @@ describe.skipIf(!canRunMedia)('AXN extension calls through FreeSWITCH', () => {
     expect(received(run.a, (m) => m.method === 'BYE'), 'xline said goodbye before the third try').toBeUndefined();
     expect(run.a.code, run.a.errors.slice(-1500) + run.a.output.slice(-800)).toBe(0);
     expect(uriUser(received(run.b, (m) => m.method === 'INVITE')?.uri)).toBe(a);
-    const cdr = await cdrOf(s as never, run.callId);
+    const cdr = await cdrOf(s, run.callId);
     expect(cdr).toMatchObject({ call_type: 1, phone_no: a, release_dir: 1 });
     expect(cdr.start_time).toBeDefined();
   });
@@ -205,7 +205,7 @@ describe.skipIf(!canRunMedia)('AXN extension calls through FreeSWITCH', () => {
     const bye = received(run.a, (m) => m.method === 'BYE');
     expect(reasonCause(bye?.header('reason'))).toBe(1);
     expect(received(run.b, (m) => m.method === 'INVITE')).toBeUndefined();
-    const cdr = await cdrOf(s as never, run.callId);
+    const cdr = await cdrOf(s, run.callId);
     expect(cdr).toMatchObject({ release_dir: 0, release_cause: 1, call_type: 4 });
     expect(cdr.start_time).toBeUndefined();
   });
@@ -222,7 +222,7 @@ describe.skipIf(!canRunMedia)('AXN extension calls through FreeSWITCH', () => {
     expect(byeAt - answered).toBeGreaterThan(24_000);
     expect(byeAt - answered).toBeLessThan(32_000);
     expect(reasonCause(received(run.a, (m) => m.method === 'BYE')?.header('reason'))).toBe(102);
-    expect((await cdrOf(s as never, run.callId)).release_cause).toBe(102);
+    expect((await cdrOf(s, run.callId)).release_cause).toBe(102);
   }, 70_000);
 
   it('caller hangs up during the prompt: endpoint destroyed, CDR release_dir 1', async () => {
@@ -231,7 +231,7 @@ describe.skipIf(!canRunMedia)('AXN extension calls through FreeSWITCH', () => {
     const run = await placeMediaCall(s, { caller: mobile('139'), x, script: { hangUpAfterMs: 800 } });
     expect(run.a.code, run.a.errors.slice(-1500) + run.a.output.slice(-800)).toBe(0);
     await s.expectIdle(3000);
-    const cdr = await cdrOf(s as never, run.callId);
+    const cdr = await cdrOf(s, run.callId);
     expect(cdr).toMatchObject({ release_dir: 1, call_type: 4 });
   });
 
@@ -248,7 +248,7 @@ describe.skipIf(!canRunMedia)('AXN extension calls through FreeSWITCH', () => {
     });
     expect(run.a.code, run.a.errors.slice(-1500) + run.a.output.slice(-800)).toBe(0);
     expect(reasonCause(received(run.a, (m) => m.method === 'BYE')?.header('reason'))).toBe(17);
-    const cdr = await cdrOf(s as never, run.callId);
+    const cdr = await cdrOf(s, run.callId);
     expect(cdr).toMatchObject({ release_dir: 2, release_cause: 17, call_type: 1 });
   });
 
@@ -295,7 +295,7 @@ describe.skipIf(!canRunMedia)('AXN extension calls through FreeSWITCH', () => {
         farEnd: { ringMs: 200, rtpPort: farRtp.port },
       });
       expect(run.a.code, run.a.errors.slice(-1500) + run.a.output.slice(-800)).toBe(0);
-      const cdr = await cdrOf(s as never, run.callId);
+      const cdr = await cdrOf(s, run.callId);
       expect(cdr.record_path).toBeDefined();
       expect(cdr.record_path!.startsWith(s.config.RECORDING_DIR)).toBe(true);
       expect(existsSync(cdr.record_path!)).toBe(true);
@@ -311,7 +311,7 @@ describe.skipIf(!canRunMedia)('AXN extension calls through FreeSWITCH', () => {
       const rmsAmp = Number(/RMS\s+amplitude:\s+([\d.]+)/.exec(stat)?.[1]);
       expect(rmsAmp).toBeGreaterThan(0.05);
       expect(cdr.record_url).toMatch(/\/v1\/recordings\/.+\.wav\?expires=\d+&sig=/);
-      const ev = s.sink.events.find((e) => e.call_id === run.callId && e.type === 'recording');
+      const ev = (await eventsOf(s, run.callId)).find((e) => e.type === 'recording');
       expect(ev?.data).toMatchObject({ record_path: cdr.record_path });
     } finally {
       farRtp.close();

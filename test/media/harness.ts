@@ -1,6 +1,6 @@
-// The whole media path for tests: real redis-server + store + event pipeline, real
-// drachtio-server, real FreeSWITCH with the repo's conf and prompts, xline's SIP app with the
-// media handler, sipp as caller and far end. Helpers to bind AXN-extension numbers and to place
+// The whole media path for tests: real redis-server + store + event pipeline (events and CDRs
+// read back from Redis), real drachtio-server, real FreeSWITCH with the repo's conf and prompts,
+// xline's SIP app with the media handler, sipp as caller and far end. Helpers to bind AXN-extension numbers and to place
 // calls with scripted DTMF, and to read what the caller and far end really got.
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,7 +19,7 @@ import { hasRedis } from '../support/redis.js';
 import { parseMessageLog, sippBin, startSipp, type SipMsg, type SippResult } from '../support/sipp.js';
 import { audioAddress } from '../../src/media/sdp.js';
 import type { RtpPeer } from './rtp-peer.js';
-import { TeeSink, waitFor, type RedisSide } from '../sip/harness.js';
+import { CheckedSink, waitFor, type RedisSide } from '../sip/harness.js';
 import { callerScenario, farEndScenario, type CallerScript, type FarEndScript } from './scenarios.js';
 
 export const canRunMedia = Boolean(freeswitchBin && drachtioBin && sippBin && hasRedis);
@@ -30,7 +30,9 @@ export interface MediaStack {
   app: SipApp;
   media: MediaService;
   ctx: AppContext;
-  sink: TeeSink;
+  side: RedisSide;
+  /** The SIP app's events and CDRs go through it to the real pipeline (read them with cdrOf, eventsOf). */
+  sink: CheckedSink;
   config: Config;
   farEndPort: number;
   /** Temp dir: recordings/, tones/, scenarios/, pcaps. */
@@ -61,7 +63,7 @@ export async function startMediaStack(side: RedisSide, env: Record<string, strin
     LOG_LEVEL: 'silent',
     ...env,
   });
-  const sink = new TeeSink(side.pipeline.sink);
+  const sink = new CheckedSink(side.pipeline.sink);
   const ctx: AppContext = {
     config,
     log: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
@@ -80,6 +82,7 @@ export async function startMediaStack(side: RedisSide, env: Record<string, strin
     app,
     media: media!,
     ctx,
+    side,
     sink,
     config,
     farEndPort,
@@ -102,6 +105,7 @@ export async function startMediaStack(side: RedisSide, env: Record<string, strin
       await drachtio.stop();
       await fs.stop();
       rmSync(dir, { recursive: true, force: true });
+      sink.check();
     },
   };
 }

@@ -1,12 +1,18 @@
 // A SIP stack for tests: real redis-server + the real binding store and event pipeline, a real
 // drachtio-server on free loopback ports, xline's SIP app connected to it, and sipp as caller
-// and far end. Every call's CDR and events are recorded (and written to Redis by the pipeline).
+// and far end. Every call's events and CDR go through the real event pipeline into Redis, and the
+// tests read them back from there.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { expect } from 'vitest';
 import { loadConfig, type Config } from '../../src/config.js';
 import type { AppContext } from '../../src/context.js';
 import type { CallEvent, CallEventSink, CallRecord } from '../../src/events/types.js';
+import { EVENT_KEYS } from '../../src/events/keys.js';
 import { createEventPipeline, type EventPipeline } from '../../src/events/pipeline.js';
+import { EventSpool } from '../../src/events/spool.js';
 import { createLogger } from '../../src/log.js';
 import { startSipApp, type SipApp } from '../../src/sip/app.js';
 import { connectRedis, waitReady } from '../../src/store/redis-connection.js';
@@ -20,19 +26,46 @@ import { cleanupSipp, sippBin, startSipp, type SipMsg, type SippOptions, type Si
 
 export const canRun = Boolean(drachtioBin && sippBin && hasRedis);
 
-/** Records what the SIP app reports, and forwards it to the real pipeline (Redis). */
-export class TeeSink implements CallEventSink {
-  readonly events: CallEvent[] = [];
-  readonly cdrs: CallRecord[] = [];
+/**
+ * The SIP app's event sink in tests: every event and CDR goes to the real pipeline, which writes
+ * it to Redis as in production, and tests read what landed there (eventsOf, cdrOf). Kept here:
+ * which calls the app reported (to wait on a call whose Call-ID sipp chose), how many CDRs it
+ * handed over per call (exactly one is the contract), and any error the pipeline threw, which
+ * fails the test (check()) instead of being swallowed.
+ */
+export class CheckedSink implements CallEventSink {
+  /** Event types in the order the app reported them, by call id: for waiting, never for checks. */
+  readonly reported = new Map<string, string[]>();
+  /** CDRs handed to the pipeline, by call id. */
+  readonly cdrsHanded = new Map<string, number>();
+  /** Calls whose CDR write the pipeline has finished (in Redis, or spooled while Redis is away). */
+  readonly cdrsSettled = new Set<string>();
   readonly errors: unknown[] = [];
-  constructor(private readonly next?: CallEventSink) {}
+  constructor(private readonly next: CallEventSink) {}
   async event(e: CallEvent) {
-    this.events.push(e);
-    await this.next?.event(e).catch((err: unknown) => void this.errors.push(err));
+    this.reported.set(e.call_id, [...(this.reported.get(e.call_id) ?? []), e.type]);
+    await this.pass(() => this.next.event(e));
   }
   async cdr(r: CallRecord) {
-    this.cdrs.push(r);
-    await this.next?.cdr(r).catch((err: unknown) => void this.errors.push(err));
+    this.cdrsHanded.set(r.call_id, (this.cdrsHanded.get(r.call_id) ?? 0) + 1);
+    await this.pass(() => this.next.cdr(r));
+    this.cdrsSettled.add(r.call_id);
+  }
+  /** The calls the app reported an event of type `type` for, in order. */
+  callsWith(type: string): string[] {
+    return [...this.reported].filter(([, types]) => types.includes(type)).map(([id]) => id);
+  }
+  /** Throws when the pipeline failed a write so far. */
+  check(): void {
+    if (this.errors.length) throw new Error(`the event pipeline failed ${this.errors.length} write(s): ${this.errors.map(String).join('; ')}`);
+  }
+  private async pass(write: () => Promise<void>): Promise<void> {
+    try {
+      await write();
+    } catch (err) {
+      this.errors.push(err);
+      throw err;
+    }
   }
 }
 
@@ -40,7 +73,16 @@ export interface RedisSide {
   child: RedisChild;
   redis: Redis;
   store: RedisBindingStore;
+  /**
+   * The event pipeline as production builds it with a webhook configured, so events are queued in
+   * the delivery stream as well as recorded; its delivery worker is never started, so everything
+   * the SIP app reported stays in Redis for the tests to read.
+   */
   pipeline: EventPipeline;
+  /** Its spool directory (events that could not reach Redis). */
+  spoolDir: string;
+  /** Replays the spool into Redis now, through the pipeline's store (as its replay timer does). */
+  replaySpool(): Promise<{ replayed: number; left: number }>;
   /** Stops redis-server; restart() brings it back on the same port (empty). */
   restart(): Promise<void>;
   stop(): Promise<void>;
@@ -53,8 +95,11 @@ export async function startRedisSide(): Promise<RedisSide> {
   redis.on('error', () => {});
   await waitReady(redis);
   const store = new RedisBindingStore(redis, { poolCacheMs: 0 });
-  const config = loadConfig({});
+  const spoolDir = mkdtempSync(join(tmpdir(), 'xline-sip-spool-'));
+  // Nothing listens there: the worker that would POST to it is never started.
+  const config = loadConfig({ WEBHOOK_URL: 'http://127.0.0.1:9/never-delivered', EVENT_SPOOL_DIR: spoolDir });
   const pipeline = createEventPipeline({ redis, config, log: createLogger('silent'), metrics: new Registry() });
+  const spool = new EventSpool(spoolDir);
   return {
     get child() {
       return child;
@@ -62,6 +107,12 @@ export async function startRedisSide(): Promise<RedisSide> {
     redis,
     store,
     pipeline,
+    spoolDir,
+    replaySpool: () =>
+      spool.drain(async (op) => {
+        if (op.kind === 'event') await pipeline.store.produceEvent(op.e, op.at);
+        else await pipeline.store.produceCdr(op.r, op.at);
+      }),
     async stop() {
       await child.stop();
     },
@@ -72,6 +123,7 @@ export async function startRedisSide(): Promise<RedisSide> {
     async close() {
       redis.disconnect();
       await child.stop();
+      rmSync(spoolDir, { recursive: true, force: true });
     },
   } as RedisSide;
 }
@@ -80,7 +132,8 @@ export interface Stack {
   drachtio: DrachtioServer;
   app: SipApp;
   ctx: AppContext;
-  sink: TeeSink;
+  side: RedisSide;
+  sink: CheckedSink;
   config: Config;
   /** Port where the far end (sipp UAS) must listen: SIP_OUTBOUND_URI. */
   farEndPort: number;
@@ -108,7 +161,7 @@ export async function startStack(
     }),
     ...opts.override,
   };
-  const sink = new TeeSink(side.pipeline.sink);
+  const sink = new CheckedSink(side.pipeline.sink);
   const ctx: AppContext = {
     config,
     log: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
@@ -123,6 +176,7 @@ export async function startStack(
     drachtio,
     app,
     ctx,
+    side,
     sink,
     config,
     farEndPort,
@@ -130,6 +184,7 @@ export async function startStack(
     async stop() {
       await app.stop(1000);
       await drachtio.stop();
+      sink.check();
     },
   };
 }
@@ -216,7 +271,7 @@ export const receivedInvite = (r: SippResult) => first(r, (m) => m.direction ===
 export const finalAtCaller = (r: SippResult) =>
   first(r, (m) => m.direction === 'received' && m.status !== undefined && m.status >= 200 && /INVITE/.test(m.header('cseq') ?? ''));
 
-/** Asserts what the far end got: R-URI user = target, From = <sip:X@…> alone, nothing of A. */
+/** Asserts what the far end got: R-URI user = target; From, Contact and P-Asserted-Identity <sip:X@…>; nothing of A. */
 export function expectCleanBLeg(b: SippResult, target: string, x: string, callerDigits: string): SipMsg {
   const inv = receivedInvite(b);
   expect(inv, `far end received no INVITE; its log:\n${b.output.slice(-1500)}`).toBeDefined();
@@ -230,8 +285,14 @@ export function expectCleanBLeg(b: SippResult, target: string, x: string, caller
     expect(m.header(h), `header ${h} leaked to the far end`).toBeUndefined();
   }
   expect(m.header('user-agent') ?? '').not.toContain('xline-test-uac');
+  // P-Asserted-Identity and Contact name X alone: absent or naming anyone else fails.
   const pai = m.headerAll('p-asserted-identity');
-  for (const v of pai) expect(uriUser(v)).toBe(x);
+  expect(pai, `B leg without exactly one P-Asserted-Identity:\n${m.raw}`).toHaveLength(1);
+  expect(pai[0]!.trim()).toMatch(new RegExp(`^<sips?:${x}@[^>]+>$`));
+  const contact = m.headerAll('contact');
+  expect(contact, `B leg without exactly one Contact:\n${m.raw}`).toHaveLength(1);
+  expect(contact[0]!.trim().startsWith('<'), `Contact has a display name: ${contact[0]}`).toBe(true);
+  expect(uriUser(contact[0])).toBe(x);
   // The caller's number appears nowhere in what B received (headers and SDP).
   expect(m.raw.includes(callerDigits), `caller number leaked:\n${m.raw}`).toBe(false);
   expect(m.raw).not.toContain('Alice');
@@ -252,11 +313,46 @@ export async function waitFor(pred: () => boolean, ms: number, what: string): Pr
   }
 }
 
-export async function cdrOf(s: Stack, callId: string, ms = 5000): Promise<CallRecord> {
-  await waitFor(() => s.sink.cdrs.some((c) => c.call_id === callId), ms, `CDR of ${callId}`);
-  const all = s.sink.cdrs.filter((c) => c.call_id === callId);
-  expect(all, 'exactly one CDR per call').toHaveLength(1);
-  return all[0]!;
+/** A stack's view of what the event pipeline wrote (SIP and media stacks both have one). */
+export interface EventSource {
+  side: RedisSide;
+  sink: CheckedSink;
+}
+
+/**
+ * The call's CDR as the pipeline stored it in Redis (waiting for it), after checking that the app
+ * handed over exactly one and that no pipeline write failed.
+ */
+export async function cdrOf(s: EventSource, callId: string, ms = 5000): Promise<CallRecord> {
+  s.sink.check();
+  let cdr: CallRecord | undefined;
+  const deadline = Date.now() + ms;
+  while (!(cdr = await s.side.pipeline.store.getCdr(callId))) {
+    s.sink.check();
+    if (Date.now() > deadline) throw new Error(`no CDR of ${callId} in Redis after ${ms} ms (the app handed over ${s.sink.cdrsHanded.get(callId) ?? 0})`);
+    await sleep(20);
+  }
+  expect(s.sink.cdrsHanded.get(callId), 'exactly one CDR per call').toBe(1);
+  return cdr;
+}
+
+/** The call's events as queued in Redis's delivery stream, in the order they were written. */
+export async function eventsOf(s: EventSource, callId: string): Promise<CallEvent[]> {
+  s.sink.check();
+  const entries = await s.side.redis.xrange(EVENT_KEYS.stream, '-', '+');
+  const out: CallEvent[] = [];
+  for (const [, fields] of entries) {
+    const body = fields[fields.indexOf('body') + 1];
+    const msg = body ? (JSON.parse(body) as { event?: CallEvent }) : {};
+    if (msg.event?.call_id === callId) out.push(msg.event);
+  }
+  return out;
+}
+
+/** The types of the call's events in Redis, once its CDR is there (the hangup is written first). */
+export async function eventTypesOf(s: EventSource, callId: string): Promise<string[]> {
+  await cdrOf(s, callId);
+  return (await eventsOf(s, callId)).map((e) => e.type);
 }
 
 export function sleep(ms: number): Promise<void> {

@@ -151,11 +151,24 @@ describe.skipIf(!canRun)('scale-out: two xline processes × two drachtio-servers
     return out;
   }
 
+  /**
+   * Nothing left to deliver: the delivery stream (entries in flight stay there until their POST is
+   * answered) and the retry set are empty, so every POST that will ever be made has been received
+   * and a duplicate cannot come later.
+   */
+  async function queueSettled(ms = 10_000): Promise<void> {
+    const deadline = Date.now() + ms;
+    while ((await side.redis.xlen(EVENT_KEYS.stream)) + (await side.redis.zcard(EVENT_KEYS.retryDue)) > 0) {
+      if (Date.now() > deadline) throw new Error('webhook deliveries still queued');
+      await sleep(50);
+    }
+  }
+
   /** Every call's events and CDR reached the webhook receiver, each exactly once. */
   async function expectDeliveredOnce(callIds: string[], types = ['start', 'ring', 'answer', 'hangup', 'cdr']): Promise<void> {
     const has = (id: string, t: string) => [...delivered.values()].some((e) => e.callId === id && e.type === t);
     await waitFor(() => callIds.every((id) => types.every((t) => has(id, t))), 10_000, 'webhook deliveries of every call');
-    await sleep(300); // a duplicate would arrive about now
+    await queueSettled();
     for (const id of callIds) {
       const got = [...delivered.values()].filter((e) => e.callId === id);
       expect(got.map((e) => e.type).sort(), id).toEqual([...types].sort());
@@ -177,7 +190,7 @@ describe.skipIf(!canRun)('scale-out: two xline processes × two drachtio-servers
     const tz = 'Asia/Shanghai';
     expect(r.release_time >= reportTime(killedAt - 2000, tz) && r.release_time <= reportTime(killedAt, tz), `release_time ${r.release_time}`).toBe(true);
     await waitFor(() => ['hangup', 'cdr'].every((t) => [...delivered.values()].some((e) => e.callId === orphan && e.type === t)), 10_000, 'orphan hangup + cdr delivered');
-    await sleep(300);
+    await queueSettled();
     for (const t of ['hangup', 'cdr']) expect([...delivered.values()].filter((e) => e.callId === orphan && e.type === t).map((e) => e.n), t).toEqual([1]);
     const warn = await x1.waitLog((l) => String(l.msg).startsWith('events:instance stopped heartbeating') && String(l.owner).startsWith(`${dead}~`), 5000, 'reaper warn');
     expect(warn).toMatchObject({ reaped: 1 });
@@ -353,8 +366,9 @@ describe.skipIf(!canRun)('scale-out: two xline processes × two drachtio-servers
     expect(by.get(survivor)).toEqual(['x1']);
     expect(by.get(orphan), 'the killed instance never ended its call').toEqual([]);
     // B: x1 relayed its caller's CANCEL; the killed instance's B leg is known to nobody now and
-    // keeps ringing until B gives up by itself (here: the test stops it).
-    await sleep(1000);
+    // keeps ringing until B gives up by itself (here: the test stops it, once x1's CANCEL is in).
+    const cancelAtB = () => far.messagesSoFar().some((m) => m.direction === 'received' && m.method === 'CANCEL');
+    await waitFor(cancelAtB, 5000, "x1's CANCEL at the far end");
     const rb = await far.stop();
     results.push(rb);
     expect(callIdsOfB(rb)).toHaveLength(2);

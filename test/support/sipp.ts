@@ -70,6 +70,8 @@ export interface SippResult {
 export interface SippProcess {
   port: number;
   done: Promise<SippResult>;
+  /** What sipp has logged so far (-trace_msg is written as it goes), while it runs. */
+  messagesSoFar(): SipMsg[];
   /** Ends sipp (SIGUSR1 = graceful quit, then SIGKILL) and returns what it logged. */
   stop(): Promise<SippResult>;
 }
@@ -127,6 +129,7 @@ export async function startSipp(o: SippOptions): Promise<SippProcess> {
   return {
     port,
     done,
+    messagesSoFar: () => (existsSync(msgFile) ? parseMessageLog(readFileSync(msgFile, 'latin1')) : []),
     async stop() {
       if (child.exitCode === null) {
         child.kill('SIGUSR1');
