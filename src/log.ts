@@ -24,7 +24,7 @@ export function createLogger(level: string, base: Record<string, unknown> = {}, 
       // Masking by serializers (a line's fields and child loggers' bindings) and a formatter (one
       // level down), not pino's `redact`: pino 10's redact parses its paths again on every line,
       // about a tenth of all the SIP side allocated (bench sip with BENCH_SIP_HEAPPROF).
-      serializers: Object.fromEntries(NUMBER_FIELDS.map((f) => [f, maskValue])),
+      serializers: { ...Object.fromEntries(NUMBER_FIELDS.map((f) => [f, maskValue])), err: serializeError },
       formatters: { log: maskNumberFields },
     },
     dest,
@@ -32,6 +32,23 @@ export function createLogger(level: string, base: Record<string, unknown> = {}, 
 }
 
 const maskValue = (v: unknown) => (typeof v === 'string' ? maskNumber(v) : v);
+
+/**
+ * An error as pino shows it (type, message and stack with their causes) with its scalar fields
+ * (status, code, reason), but none of the objects errors carry along: drachtio's SipError holds
+ * the whole SIP response (`res`, B's number in its To and Request-URI), ioredis errors the command
+ * with its arguments. A scalar under a number field name is masked.
+ */
+export function serializeError(err: unknown): unknown {
+  const s = pino.stdSerializers.err(err as Error) as unknown;
+  if (s === err || s === null || typeof s !== 'object') return s;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(s)) {
+    if (k === 'aggregateErrors' && Array.isArray(v)) out[k] = v.map((e: unknown) => serializeError(e));
+    else if (v === null || typeof v !== 'object') out[k] = NUMBER_FIELD.has(k) ? maskValue(v) : v;
+  }
+  return out;
+}
 
 const NUMBER_FIELD = new Set(NUMBER_FIELDS);
 
