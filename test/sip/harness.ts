@@ -202,7 +202,7 @@ export interface CallRun {
  * from `localIp` to drachtio. Resolves when the caller's sipp has finished.
  */
 export async function placeCall(
-  s: Stack,
+  s: Pick<Stack, 'drachtio' | 'farEndPort' | 'transport'>,
   o: {
     uac: string;
     uas?: string;

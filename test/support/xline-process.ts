@@ -15,8 +15,10 @@ export interface XlineProcess {
   pid: number;
   /** Every JSON log line so far. */
   lines: LogLine[];
-  /** Everything printed (for failure messages). */
+  /** The last ~200-400 KB printed (for failure messages). */
   output(): string;
+  /** Everything printed on stdout and stderr since the start, never cut. */
+  fullOutput(): string;
   /** Resolves with the exit code (null after a signal). */
   exited: Promise<number | null>;
   waitLog(pred: (l: LogLine) => boolean, ms: number, what: string): Promise<LogLine>;
@@ -46,10 +48,12 @@ export async function startXlineProcess(name: string, env: Record<string, string
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
+  const all: string[] = [];
   let partial = '';
   const lines: LogLine[] = [];
   child.stdout!.on('data', (d: Buffer) => {
     const s = d.toString();
+    all.push(s);
     out += s;
     if (out.length > 400_000) out = out.slice(-200_000);
     partial += s;
@@ -64,6 +68,7 @@ export async function startXlineProcess(name: string, env: Record<string, string
     }
   });
   child.stderr!.on('data', (d: Buffer) => {
+    all.push(d.toString());
     out += d.toString();
   });
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
@@ -75,6 +80,7 @@ export async function startXlineProcess(name: string, env: Record<string, string
     pid: child.pid!,
     lines,
     output: () => out,
+    fullOutput: () => all.join(''),
     exited,
     async waitLog(pred, ms, what) {
       const deadline = Date.now() + ms;
