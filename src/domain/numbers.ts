@@ -10,11 +10,16 @@ import { parsePhoneNumberFromString, getCountryCallingCode, type CountryCode } f
 export type Canonical = string & { readonly __canonical: unique symbol };
 
 const MAX_INPUT = 32;
+/** An optional '+', then a digit or '(' first, a digit last, digits and separators between. */
+const SHAPE = /^\+?[\d(][\d\s\-().]*\d$/;
 
 export function canonicalNumber(input: string, home: CountryCode = 'CN'): Canonical | undefined {
   if (typeof input !== 'string' || input.length === 0 || input.length > MAX_INPUT) return undefined;
-  // SIP users may carry visual separators or a ;phone-context; keep digits and a leading '+'.
-  const raw = input.trim().replace(/[\s\-().]/g, '');
+  const text = input.trim();
+  // Visual separators (space, - . ( )) only inside the number: "-13800000222" or "138…1-" is not
+  // a way of writing a number, and stripping the sign would store another number than was meant.
+  if (!SHAPE.test(text)) return undefined;
+  const raw = text.replace(/[\s\-().]/g, '');
   if (!/^\+?\d{3,20}$/.test(raw)) return undefined;
   const cc = getCountryCallingCode(home);
   const candidates: string[] = [];

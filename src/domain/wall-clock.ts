@@ -100,5 +100,7 @@ function parsePopTimestampUncached(s: string): number | undefined {
   if (!m) return undefined;
   const [y, mo, d, h, mi, se] = m.slice(1).map(Number) as [number, number, number, number, number, number];
   if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60) return undefined;
+  // Date.UTC rolls 2026-02-31 over into March: a day the month does not have is no date at all.
+  if (new Date(Date.UTC(y, mo - 1, d)).getUTCDate() !== d) return undefined;
   return Date.UTC(y, mo - 1, d, h, mi, se);
 }

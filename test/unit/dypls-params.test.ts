@@ -48,6 +48,19 @@ describe('wall clock (Alibaba Expiration)', () => {
     expect(parsePopTimestamp('2016-02-23 12:46:24')).toBeUndefined();
     expect(parsePopTimestamp('2016-02-23T12:46:24+08:00')).toBeUndefined();
   });
+
+  it.each(['2026-02-31T00:00:00Z', '2026-02-29T00:00:00Z', '2026-04-31T12:00:00Z', '2026-06-31T23:59:59Z'])(
+    'refuses the POP Timestamp %s: a day its month does not have',
+    (s) => {
+      expect(parsePopTimestamp(s)).toBeUndefined();
+    },
+  );
+
+  it('reads the last day of each month, a leap day and a leap second', () => {
+    expect(parsePopTimestamp('2028-02-29T00:00:00Z')).toBe(Date.UTC(2028, 1, 29));
+    expect(parsePopTimestamp('2026-04-30T00:00:00Z')).toBe(Date.UTC(2026, 3, 30));
+    expect(parsePopTimestamp('2026-12-31T23:59:60Z')).toBe(Date.UTC(2027, 0, 1));
+  });
 });
 
 describe('action parameter fields', () => {

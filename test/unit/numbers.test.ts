@@ -15,12 +15,24 @@ describe('canonicalNumber', () => {
     ['057188886666', '057188886666'],
     ['+14155550100', '+14155550100'],
     ['4008123123', '4008123123'],
+    ['+86 138-0000-0001', '13800000001'],
+    ['(010) 1234 5678', '01012345678'],
+    ['+86 (10) 1234-5678', '01012345678'],
+    ['0571.8888.6666', '057188886666'],
   ])('%s → %s', (input, out) => {
     expect(canonicalNumber(input)).toBe(out);
   });
 
   it.each(['', 'abc', '1380000000a', '12345', '+', '138000000011234567890123456789012', '13800000001;x', '99999999999'])(
     'refuses %j',
+    (input) => {
+      expect(canonicalNumber(input)).toBeUndefined();
+    },
+  );
+
+  // Stripping separators used to turn these into a valid number someone else owns.
+  it.each(['-13800000222', '--13800000222', '.13800000222', ')13800000222', '13800000222-', '13800000222)', '+-8613800000222', '-+8613800000222', '1380000022+2'])(
+    'refuses %j: not a number written in any common form',
     (input) => {
       expect(canonicalNumber(input)).toBeUndefined();
     },
