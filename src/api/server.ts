@@ -1,12 +1,13 @@
 // The admin HTTP server: the dypls-compatible RPC at `/`, the ops REST API under /v1 (bearer
 // token), /v1/health, /metrics and the OpenAPI document. Every error, fastify's own included,
 // answers in the documented format of the API it hit: never fastify's default 500.
-import fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
+import fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import swagger from '@fastify/swagger';
 import type { Socket } from 'node:net';
 import type { AppContext } from '../context.js';
 import { ERROR_CODES, XlineError } from '../domain/errors.js';
 import { apiMetrics } from './api-metrics.js';
+import { useTextJsonParser } from './body-text.js';
 import type { ActionFactory } from './dypls/action.js';
 import { ACTIONS } from './dypls/actions/index.js';
 import { dyplsGateway } from './dypls/gateway.js';
@@ -50,8 +51,12 @@ export async function buildAdminApp(ctx: AppContext, extras: AdminAppExtras = {}
     // Unknown fields are an error the caller should hear about, not silently dropped.
     ajv: { customOptions: { removeAdditional: false } },
     clientErrorHandler,
+    // A path that is not valid percent-encoded UTF-8 (FST_ERR_BAD_URL) and the like: answered in
+    // the API's format like every other error, not fastify's.
+    frameworkErrors: answerError,
   });
   const metrics = apiMetrics(ctx.metrics);
+  useTextJsonParser(app);
 
   await app.register(swagger, {
     openapi: {
@@ -67,15 +72,7 @@ export async function buildAdminApp(ctx: AppContext, extras: AdminAppExtras = {}
     },
   });
 
-  app.setErrorHandler((err: FastifyError | Error, req, reply) => {
-    if (isOps(req.url)) {
-      const [status, code, message] = opsErrorOf(err);
-      if (status >= 500) req.log.error({ err }, 'ops: error');
-      return reply.code(status).send(errorBody(code, message));
-    }
-    const g = gatewayErrorOf(err, req);
-    return reply.code(g.status).send({ RequestId: 'xline', HostId: 'xline', Code: g.code, Message: g.message });
-  });
+  app.setErrorHandler(answerError);
 
   app.setNotFoundHandler((req, reply) => {
     if (isOps(req.url)) return reply.code(404).send(errorBody('NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`));
@@ -114,6 +111,17 @@ export async function buildAdminApp(ctx: AppContext, extras: AdminAppExtras = {}
   );
 
   return app;
+}
+
+/** Every error fastify or a route raises, in the format of the API the request was for. */
+function answerError(err: FastifyError | Error, req: FastifyRequest, reply: FastifyReply) {
+  if (isOps(req.url)) {
+    const [status, code, message] = opsErrorOf(err);
+    if (status >= 500) req.log.error({ err }, 'ops: error');
+    return reply.code(status).send(errorBody(code, message));
+  }
+  const g = gatewayErrorOf(err, req);
+  return reply.code(g.status).send({ RequestId: 'xline', HostId: 'xline', Code: g.code, Message: g.message });
 }
 
 /**

@@ -4,13 +4,14 @@
 // pop-core sends, or V3 ACS3-HMAC-SHA256 as the Tea SDKs send), Version, Action, per-key
 // throttling, SignatureNonce replay — then runs the action and answers in Alibaba's shape.
 import { randomBytes } from 'node:crypto';
-import { parse as parseForm } from 'node:querystring';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../context.js';
 import { ERROR_CODES, XlineError } from '../../domain/errors.js';
 import type { ApiMetrics } from '../api-metrics.js';
 import type { ActionContext, ActionFactory, DyplsAction } from './action.js';
 import { makeFields, parseParams } from './fields.js';
+import { MAX_PARAMS, parseParamText, queryParams, tooManyParams } from './form-params.js';
+import { isUtf8 } from '../body-text.js';
 import { GatewayError, gw } from './gateway-errors.js';
 import { NONCE_TTL_SECONDS, nonceClaimer } from './nonce.js';
 import { RateLimiter } from './rate-limit.js';
@@ -83,18 +84,20 @@ function withDeadline<T>(p: Promise<T>, ms: number, onLate: () => void): Promise
 }
 
 /** Query and form body merged into one flat string map; repeated parameters are refused. */
-function collectParams(req: FastifyRequest): Params {
+function collectParams(req: FastifyRequest, query: unknown): Params {
   const out: Params = Object.create(null) as Params;
+  let n = 0;
   const add = (src: unknown) => {
     if (!src || typeof src !== 'object') return;
     const o = src as Record<string, unknown>;
     for (const k in o) {
       const v = o[k];
       if (typeof v !== 'string' || (k in out && out[k] !== v)) throw gw.badRequest(`parameter ${k} must appear once`);
+      if (++n > MAX_PARAMS) throw tooManyParams();
       out[k] = v;
     }
   };
-  add(req.query);
+  add(query);
   if (req.method === 'POST') add(req.body);
   return out;
 }
@@ -179,7 +182,7 @@ export async function dyplsGateway(app: FastifyInstance, ctx: AppContext, opts: 
   }
 
   /** V3 (ACS3-HMAC-SHA256): action, version, date and nonce in x-acs-* headers, signature in Authorization. */
-  function authenticateV3(req: FastifyRequest, authorization: string): Authenticated {
+  function authenticateV3(req: FastifyRequest, query: Params, authorization: string): Authenticated {
     const auth = parseV3Authorization(authorization);
     if (!auth) throw gw.incompleteSignature(`Authorization must be "${V3_ALGORITHM} Credential=…,SignedHeaders=…,Signature=…".`);
     const h = req.headers;
@@ -199,7 +202,6 @@ export async function dyplsGateway(app: FastifyInstance, ctx: AppContext, opts: 
     const nonceTtl = checkTimestamp(date);
     const secret = secretOf(auth.accessKeyId);
     if (sha256Hex(req.rawBody ?? '') !== contentSha) throw gw.signatureMismatch('x-acs-content-sha256 does not match the body');
-    const query = (req.query ?? {}) as Params;
     const canonical = canonicalRequestV3({
       method: req.method,
       path: req.url.split('?')[0]!,
@@ -220,11 +222,12 @@ export async function dyplsGateway(app: FastifyInstance, ctx: AppContext, opts: 
     let status = 200;
     let body: Record<string, unknown>;
     try {
-      const params = collectParams(req);
+      const query = queryParams(req.url, req.query);
+      const params = collectParams(req, query);
       const authorization = req.headers.authorization;
       const { action, accessKeyId, nonce, nonceTtl } =
         typeof authorization === 'string' && authorization.startsWith('ACS3-')
-          ? authenticateV3(req, authorization)
+          ? authenticateV3(req, (query ?? {}) as Params, authorization)
           : authenticateV1(req.method, params);
       actionName = action.name;
       // Empty values were signed and count for the signature, but mean "absent" to an action.
@@ -284,9 +287,18 @@ export async function dyplsGateway(app: FastifyInstance, ctx: AppContext, opts: 
   }
 
   // Form bodies parsed here, keeping the raw text: a V3 signature covers the body's sha256.
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (req, body, done) => {
-    req.rawBody = body as string;
-    done(null, parseForm(body as string));
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'buffer' }, (req, body, done) => {
+    const buf = body as Buffer;
+    if (!isUtf8(buf)) return done(gw.badRequest('the body is not UTF-8 text'), undefined);
+    const text = buf.toString();
+    req.rawBody = text;
+    let parsed;
+    try {
+      parsed = parseParamText(text);
+    } catch (err) {
+      return done(err as Error, undefined);
+    }
+    done(null, parsed);
   });
   // POP requests are small; a large body is refused before it is read in full.
   const bodyLimit = 256 * 1024;
