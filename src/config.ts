@@ -21,6 +21,15 @@ const schema = z
     REDIS_DATA_DIR: z.string().default('./var/redis'),
     ADMIN_HOST: z.string().default('127.0.0.1'),
     ADMIN_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+    /**
+     * An admin HTTP request's headers, and then its body, must each arrive within this; otherwise
+     * 408 and the connection is closed (a slow client holds a socket this long at most).
+     */
+    ADMIN_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
+    /** The body of a ring-tone upload (up to 10 MB): 120 s is 10 MB at 0.7 Mbit/s. */
+    RING_TONE_UPLOAD_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(120_000),
+    /** Admin HTTP connections open at once; beyond it new ones are closed at once (0: no limit). */
+    ADMIN_MAX_CONNECTIONS: z.coerce.number().int().min(0).default(1024),
     ACCESS_KEYS: z
       .string()
       .optional()

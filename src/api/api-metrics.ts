@@ -1,5 +1,5 @@
 // Admin API metrics on the process registry: dypls requests by action and answer code, and
-// latency by action; ops REST requests by route and status.
+// latency by action; ops REST requests by route and status; connections refused over the limit.
 import { Counter, Histogram, type Registry } from 'prom-client';
 
 function once<T>(registry: Registry, name: string, make: () => T): T {
@@ -11,6 +11,8 @@ export interface ApiMetrics {
   dypls: Counter<'action' | 'code'>;
   dyplsLatency: Histogram<'action'>;
   ops: Counter<'route' | 'status'>;
+  /** Connections closed on accept because ADMIN_MAX_CONNECTIONS were open. */
+  dropped: Counter;
 }
 
 export function apiMetrics(registry: Registry): ApiMetrics {
@@ -46,6 +48,16 @@ export function apiMetrics(registry: Registry): ApiMetrics {
           name: 'xline_ops_requests_total',
           help: 'ops REST requests by route and HTTP status',
           labelNames: ['route', 'status'] as const,
+          registers: [registry],
+        }),
+    ),
+    dropped: once(
+      registry,
+      'xline_api_connections_dropped_total',
+      () =>
+        new Counter({
+          name: 'xline_api_connections_dropped_total',
+          help: 'admin HTTP connections closed on accept because ADMIN_MAX_CONNECTIONS were open',
           registers: [registry],
         }),
     ),

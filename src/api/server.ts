@@ -7,6 +7,7 @@ import type { Socket } from 'node:net';
 import type { AppContext } from '../context.js';
 import { ERROR_CODES, XlineError } from '../domain/errors.js';
 import { apiMetrics } from './api-metrics.js';
+import { bodyDeadline } from './body-deadline.js';
 import { useTextJsonParser } from './body-text.js';
 import type { ActionFactory } from './dypls/action.js';
 import { ACTIONS } from './dypls/actions/index.js';
@@ -38,7 +39,14 @@ const BODY_LIMIT = 2 * 1024 * 1024;
 const isOps = (url: string) => url.startsWith('/v1') || url.startsWith('/metrics');
 
 export async function buildAdminApp(ctx: AppContext, extras: AdminAppExtras = {}): Promise<FastifyInstance> {
+  const { ADMIN_REQUEST_TIMEOUT_MS: requestMs, RING_TONE_UPLOAD_TIMEOUT_MS: uploadMs, ADMIN_MAX_CONNECTIONS: maxConnections } = ctx.config;
+  // Node bounds the headers; bodyDeadline (below) each route's body; the whole request is bounded
+  // as a backstop by the longest of the two in a row. Node checks its timers every
+  // connectionsCheckingInterval (30 s by default, too coarse for a 10 s limit).
+  const requestTimeout = requestMs + uploadMs;
   const app = fastify({
+    requestTimeout,
+    http: { headersTimeout: requestMs, requestTimeout, connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(requestMs / 4))) },
     // pino's Logger is wider than FastifyBaseLogger; the app is used through the base type.
     loggerInstance: ctx.log.child({ component: 'admin-http' }) as FastifyBaseLogger,
     // One log line per request would cost more than a bind; outcomes are counted in /metrics.
@@ -57,6 +65,11 @@ export async function buildAdminApp(ctx: AppContext, extras: AdminAppExtras = {}
   });
   const metrics = apiMetrics(ctx.metrics);
   useTextJsonParser(app);
+  app.addHook('preParsing', bodyDeadline(requestMs));
+  // Past the limit a new connection is closed on accept: what an overload costs stays bounded
+  // (file descriptors are shared with Redis, drachtio and the event spool).
+  if (maxConnections > 0) app.server.maxConnections = maxConnections;
+  app.server.on('drop', () => metrics.dropped.inc());
 
   await app.register(swagger, {
     openapi: {
@@ -130,13 +143,14 @@ function answerError(err: FastifyError | Error, req: FastifyRequest, reply: Fast
  */
 function clientErrorHandler(err: Error & { code?: string }, socket: Socket): void {
   if (err.code === 'ECONNRESET' || socket.destroyed) return;
-  const [status, text, message] =
-    err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-      ? [408, 'Request Timeout', 'the request was not received in time']
-      : err.code === 'HPE_HEADER_OVERFLOW'
-        ? [431, 'Request Header Fields Too Large', 'the request line or headers are too large']
-        : [400, 'Bad Request', 'malformed HTTP request'];
-  const body = JSON.stringify({ Code: 'InvalidParameter', Message: message, error: { code: 'INVALID_REQUEST', message } });
+  const timeout = err.code === 'ERR_HTTP_REQUEST_TIMEOUT';
+  const [status, text, message] = timeout
+    ? [408, 'Request Timeout', 'the request was not received in time']
+    : err.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'Request Header Fields Too Large', 'the request line or headers are too large']
+      : [400, 'Bad Request', 'malformed HTTP request'];
+  const [code, opsCode] = timeout ? ['RequestTimeout', 'REQUEST_TIMEOUT'] : ['InvalidParameter', 'INVALID_REQUEST'];
+  const body = JSON.stringify({ Code: code, Message: message, error: { code: opsCode, message } });
   if (socket.writable) {
     socket.write(`HTTP/1.1 ${status} ${text}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${body}`);
   }
@@ -149,7 +163,7 @@ function opsErrorOf(err: FastifyError | Error): [number, string, string] {
   const fe = err as FastifyError;
   if (fe.validation) return [400, 'INVALID_REQUEST', fe.message];
   if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
-    return [fe.statusCode, 'INVALID_REQUEST', fe.message];
+    return [fe.statusCode, fe.statusCode === 408 ? 'REQUEST_TIMEOUT' : 'INVALID_REQUEST', fe.message];
   }
   // Redis down, a bug: say so plainly, with a 503 the caller may retry.
   return [503, ERROR_CODES.SYSTEM_ERROR, 'internal error or the binding store is unavailable; try again'];
@@ -159,6 +173,7 @@ function gatewayErrorOf(err: FastifyError | Error, req: FastifyRequest): Gateway
   if (err instanceof GatewayError) return err;
   const fe = err as FastifyError;
   if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return gw.bodyTooLarge();
+  if (fe.statusCode === 408) return gw.requestTimeout(fe.message);
   if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
     return new GatewayError(fe.statusCode, 'InvalidParameter', fe.message);
   }

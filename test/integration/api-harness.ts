@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Cluster, Redis } from 'ioredis';
+import type { DestinationStream } from 'pino';
 import { buildAdminApp, type AdminAppExtras } from '../../src/api/server.js';
 import { sign } from '../../src/api/dypls/signature.js';
 import { loadConfig } from '../../src/config.js';
@@ -32,7 +33,8 @@ export interface Harness {
   stop(): Promise<void>;
 }
 
-export async function startHarness(env: Record<string, string> = {}, extras: AdminAppExtras = {}): Promise<Harness> {
+/** logTo: where log lines go (default stdout), for tests that read what was logged. */
+export async function startHarness(env: Record<string, string> = {}, extras: AdminAppExtras = {}, logTo?: DestinationStream): Promise<Harness> {
   const server = await startTestRedis();
   const redis = connectRedis({ url: server.url });
   redis.on('error', () => {}); // reconnect noise while a test stops redis-server on purpose
@@ -45,7 +47,7 @@ export async function startHarness(env: Record<string, string> = {}, extras: Adm
     LOG_LEVEL: 'silent',
     ...env,
   });
-  const log = createLogger(config.LOG_LEVEL);
+  const log = createLogger(config.LOG_LEVEL, {}, logTo);
   const health: Health = { sip: false, media: false };
   const store = new RedisBindingStore(redis, { log, poolCacheMs: 0 });
   const ctx: AppContext = { config, log, store, events: nullEventSink, metrics: createMetricsRegistry(), health };

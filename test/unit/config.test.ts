@@ -15,6 +15,9 @@ describe('loadConfig', () => {
       SIP_TRUNK_CIDRS: '127.0.0.0/8',
       SIP_OUTBOUND_URI: 'sip:127.0.0.1:5090',
       TIMEZONE: 'Asia/Shanghai',
+      ADMIN_REQUEST_TIMEOUT_MS: 10_000,
+      RING_TONE_UPLOAD_TIMEOUT_MS: 120_000,
+      ADMIN_MAX_CONNECTIONS: 1024,
     });
     expect(c.REDIS_URL).toBeUndefined();
     expect(c.ACCESS_KEYS.size).toBe(0);

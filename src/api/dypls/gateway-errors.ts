@@ -39,6 +39,7 @@ export const gw = {
   forbiddenNoKeys: () =>
     new GatewayError(403, 'Forbidden.AccessKeyDisabled', 'The dypls API is disabled: ACCESS_KEYS is not configured.'),
   bodyTooLarge: () => new GatewayError(413, 'RequestEntityTooLarge', 'The request body is too large.'),
+  requestTimeout: (message: string) => new GatewayError(408, 'RequestTimeout', message),
   badRequest: (message: string) => new GatewayError(400, 'InvalidParameter', message),
   methodNotAllowed: () => new GatewayError(405, 'UnsupportedHTTPMethod', 'Use GET or POST.'),
 } as const;

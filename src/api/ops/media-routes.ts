@@ -49,6 +49,8 @@ export async function ringToneRoutes(app: FastifyInstance, ctx: AppContext): Pro
     '/ring-tones/:id',
     {
       bodyLimit: RING_TONE_MAX_BYTES,
+      // 10 MB may take a while on an operator's slow link; API bodies keep the short deadline.
+      config: { bodyTimeoutMs: ctx.config.RING_TONE_UPLOAD_TIMEOUT_MS },
       schema: {
         summary: 'Upload or replace a ring tone (wav body: PCM 8/16-bit, A-law or µ-law, 8–48 kHz, ≤ 10 MB)',
         description:
