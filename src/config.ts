@@ -19,6 +19,11 @@ const schema = z
       .transform((v) => (v ? v.split(',').map((s) => s.trim()).filter(Boolean) : undefined))
       .refine((v) => !v || v.every((n) => hostPort.test(n)), 'must be host:port,host:port'),
     REDIS_DATA_DIR: z.string().default('./var/redis'),
+    /**
+     * appendfsync of the private redis-server: everysec loses up to about a second of acknowledged
+     * writes on a power loss or kernel crash; always fsyncs every write before Redis answers.
+     */
+    REDIS_APPENDFSYNC: z.enum(['everysec', 'always']).default('everysec'),
     ADMIN_HOST: z.string().default('127.0.0.1'),
     ADMIN_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
     /**

@@ -101,8 +101,13 @@ export async function createRedisConnection(config: Config, log: Logger): Promis
     log.info({ url: redactUrl(config.REDIS_URL) }, 'redis: connecting');
   } else {
     // throws MissingBinaryError naming the package to install when redis-server is absent
-    embedded = await startRedisServer({ dir: config.REDIS_DATA_DIR, port: config.EMBEDDED_REDIS_PORT });
-    log.info({ port: embedded.port, socket: embedded.socket, dir: config.REDIS_DATA_DIR }, 'redis: started private redis-server (AOF on)');
+    embedded = await startRedisServer({
+      dir: config.REDIS_DATA_DIR,
+      port: config.EMBEDDED_REDIS_PORT,
+      // after startRedisServer's own --appendfsync everysec: the last one given wins
+      extraArgs: ['--appendfsync', config.REDIS_APPENDFSYNC],
+    });
+    log.info({ port: embedded.port, socket: embedded.socket, dir: config.REDIS_DATA_DIR, appendfsync: config.REDIS_APPENDFSYNC }, 'redis: started private redis-server (AOF on)');
     redis = connectRedis(embedded.socket ? { path: embedded.socket } : { url: embedded.url });
   }
   let lastError = '';

@@ -57,6 +57,17 @@ describe.skipIf(!hasRedis)('createRedisConnection', () => {
     await again.close();
   });
 
+  it('runs the private redis-server with appendfsync everysec by default and always with REDIS_APPENDFSYNC=always', async () => {
+    for (const [env, want] of [[{}, 'everysec'], [{ REDIS_APPENDFSYNC: 'always' }, 'always']] as const) {
+      const conn = await createRedisConnection(loadConfig({ REDIS_DATA_DIR: join(dir, `fsync-${want}`), EMBEDDED_REDIS_PORT: '0', ...env }), log);
+      try {
+        expect(await (conn.redis as Redis).config('GET', 'appendfsync')).toEqual(['appendfsync', want]);
+      } finally {
+        await conn.close();
+      }
+    }
+  });
+
   it('names the package to install when redis-server is missing', async () => {
     const before = process.env.REDIS_SERVER_BIN;
     process.env.REDIS_SERVER_BIN = join(dir, 'no-such-redis-server');

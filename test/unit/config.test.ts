@@ -18,6 +18,7 @@ describe('loadConfig', () => {
       ADMIN_REQUEST_TIMEOUT_MS: 10_000,
       RING_TONE_UPLOAD_TIMEOUT_MS: 120_000,
       ADMIN_MAX_CONNECTIONS: 1024,
+      REDIS_APPENDFSYNC: 'everysec',
     });
     expect(c.REDIS_URL).toBeUndefined();
     expect(c.ACCESS_KEYS.size).toBe(0);
@@ -41,6 +42,11 @@ describe('loadConfig', () => {
     for (const bad of ['127.0.0.1', 'a:0', 'a:70000', 'a:1,a:1', ' , ']) {
       expect(() => loadConfig({ DRACHTIO_SERVERS: bad }), bad).toThrow(/DRACHTIO_SERVERS/);
     }
+  });
+
+  it('takes REDIS_APPENDFSYNC always, and nothing weaker than everysec', () => {
+    expect(loadConfig({ REDIS_APPENDFSYNC: 'always' }).REDIS_APPENDFSYNC).toBe('always');
+    expect(() => loadConfig({ REDIS_APPENDFSYNC: 'no' })).toThrow(/REDIS_APPENDFSYNC/);
   });
 
   it('refuses REDIS_URL together with REDIS_CLUSTER_NODES', () => {
