@@ -6,7 +6,7 @@
 import type { Logger } from '../log.js';
 import { reportTime } from '../domain/wall-clock.js';
 import type { EventStore, LiveCallRecord } from './store.js';
-import type { CallEvent, CallRecord } from './types.js';
+import { unconnectedCause, type CallEvent, type CallRecord } from './types.js';
 
 /** Q.850 41, temporary failure: the platform lost the call. */
 export const REAPED_CAUSE = 41;
@@ -50,6 +50,7 @@ export function orphanRecords(callId: string, owner: string, live: LiveCallRecor
     ...(i.peer_no !== undefined ? { peer_no: i.peer_no } : {}),
     ...(i.call_type !== undefined ? { call_type: i.call_type } : {}),
     ...(i.out_id ? { out_id: i.out_id } : {}),
+    ...(i.out_order_id ? { out_order_id: i.out_order_id } : {}),
   };
   const hangup: CallEvent = {
     type: 'hangup',
@@ -73,7 +74,9 @@ export function orphanRecords(callId: string, owner: string, live: LiveCallRecor
     release_time: reportTime(releaseAt, timeZone),
     release_dir: 0,
     release_cause: REAPED_CAUSE,
+    unconnected_cause: unconnectedCause(t.answer !== undefined, REAPED_CONTROL_TYPE),
     ...(i.out_id ? { out_id: i.out_id } : {}),
+    ...(i.out_order_id ? { out_order_id: i.out_order_id } : {}),
     control_type: REAPED_CONTROL_TYPE,
     control_msg: controlMsg,
   };

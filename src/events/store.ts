@@ -109,7 +109,7 @@ export interface LiveCallRecord {
   state?: string;
   /** Event times (ms) by type: start, ring, answer, hangup. */
   times: Partial<Record<CallEventType, number>>;
-  info: Partial<Pick<CallEvent, 'sub_id' | 'pool_key' | 'secret_no' | 'phone_no' | 'peer_no' | 'call_type' | 'out_id'>>;
+  info: Partial<Pick<CallEvent, 'sub_id' | 'pool_key' | 'secret_no' | 'phone_no' | 'peer_no' | 'call_type' | 'out_id' | 'out_order_id'>>;
 }
 
 // SIP Call-IDs have no length limit in RFC 3261; real ones are far shorter than this.
@@ -167,6 +167,7 @@ export class EventStore {
       peer_no: e.peer_no,
       call_type: e.call_type,
       out_id: e.out_id,
+      out_order_id: e.out_order_id,
     });
     const owner = reap?.owner ?? this.opts.owner ?? '';
     const r = await runScript(

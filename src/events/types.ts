@@ -23,7 +23,9 @@ export interface CallEvent {
   peer_no?: string;
   /** 0 caller, 1 callee, 4 intercepted (as CallRecord.call_type). */
   call_type?: number;
+  /** The binding's OutId and OutOrderId, echoed. */
   out_id?: string;
+  out_order_id?: string;
 }
 
 /** Alibaba SecretReport (the CDR). Times are 'YYYY-MM-DD HH:mm:ss' in TIMEZONE, as Alibaba. */
@@ -48,13 +50,43 @@ export interface CallRecord {
   release_dir: number;
   /** Q.850 cause. */
   release_cause: number;
+  /** Alibaba's class of why a call was not put through (UNCONNECTED_CAUSE); 0 for calls put through. */
   unconnected_cause?: number;
   record_url?: string;
   record_path?: string;
   record_duration?: number;
   out_id?: string;
+  out_order_id?: string;
   control_type?: string;
   control_msg?: string;
+}
+
+/**
+ * Alibaba SecretReport unconnected_cause (未接通通话的原因归类): 0 a normal call, 1 blacklisted,
+ * 2 no binding, 3 call restricted, 4 other. xline has no blacklist (callers outside
+ * SIP_TRUNK_CIDRS get no CDR at all), so 1 is never written.
+ */
+export const UNCONNECTED_CAUSE = { NORMAL: 0, BLACKLIST: 1, NO_BINDING: 2, RESTRICTED: 3, OTHER: 4 } as const;
+
+/**
+ * The unconnected_cause of a CDR from the call's control_type (why xline refused or ended it, when
+ * it did). A call put through to the called party is normal whether or not it was answered: busy,
+ * no answer and cancel are the parties' doing, not the platform's.
+ */
+export function unconnectedCause(answered: boolean, controlType: string | undefined): number {
+  if (answered || !controlType) return UNCONNECTED_CAUSE.NORMAL;
+  switch (controlType) {
+    case 'no-binding': // X unknown, no live binding, expired
+    case 'not-a-party': // AXB: the caller is neither A nor B
+    case 'no-default-b': // AXN: A called X, the binding has no B
+    case 'wrong-extension': // AXN extension: no binding for the digits keyed
+      return UNCONNECTED_CAUSE.NO_BINDING;
+    case 'call-restricted': // CallRestrict
+    case 'self-call': // AX: A called its own X
+      return UNCONNECTED_CAUSE.RESTRICTED;
+    default: // unavailable (Redis, FreeSWITCH, shutting down), no-extension, instance-lost
+      return UNCONNECTED_CAUSE.OTHER;
+  }
 }
 
 export interface CallEventSink {

@@ -9,7 +9,7 @@ import type { Binding } from '../domain/binding.js';
 import { CALL_TYPE } from '../domain/binding.js';
 import type { Decision } from '../domain/route.js';
 import { Q850 } from '../domain/route.js';
-import type { CallEvent, CallEventSink, CallEventType, CallRecord } from '../events/types.js';
+import { unconnectedCause, type CallEvent, type CallEventSink, type CallEventType, type CallRecord } from '../events/types.js';
 import type { BridgeDecision, CallEnding, MediaCall, ReleaseDir } from './media-seam.js';
 import type { CallOutcome, SipMetrics } from './metrics.js';
 import { causeForStatus, parseQ850, reasonHeader } from './q850.js';
@@ -462,6 +462,7 @@ export class CallSession implements MediaCall {
       ...this.parties(),
       call_type: this.callType,
       ...(b?.outId ? { out_id: b.outId } : {}),
+      ...(b?.outOrderId ? { out_order_id: b.outOrderId } : {}),
       ...(data ? { data } : {}),
     };
     this.env.events.event(e).catch((err: unknown) => this.log.warn({ err: String(err), type }, 'CallSession:event not recorded'));
@@ -495,7 +496,9 @@ export class CallSession implements MediaCall {
       release_time: reportTime(releaseAt, tz),
       release_dir: e.dir as ReleaseDir,
       release_cause: e.cause,
+      unconnected_cause: unconnectedCause(this.answerAt !== undefined, e.controlType),
       ...(b?.outId ? { out_id: b.outId } : {}),
+      ...(b?.outOrderId ? { out_order_id: b.outOrderId } : {}),
       ...(e.controlType ? { control_type: e.controlType, control_msg: e.controlMsg ?? '' } : {}),
       ...(this.record.url ? { record_url: this.record.url } : {}),
       ...(this.record.path ? { record_path: this.record.path } : {}),

@@ -51,7 +51,7 @@ describe.each(backends)('events: calls of a dead instance are reaped on $name', 
     const talking = oneCall('orph-talk', 'sub-o', t0);
     const ringing = oneCall('orph-ring', 'sub-o', t0 + 500);
     for (const e of talking.events.slice(0, 3)) await dead.sink.event(e);
-    for (const e of ringing.events.slice(0, 2)) await dead.sink.event({ ...e, out_id: 'order-7', call_type: 1 });
+    for (const e of ringing.events.slice(0, 2)) await dead.sink.event({ ...e, out_id: 'order-7', out_order_id: 'ord-77', call_type: 1 });
     const lastSeen = await dead.store.heartbeat(dead.owner);
     expect(await redis.smembers(EVENT_KEYS.owned(dead.owner))).toHaveLength(2);
 
@@ -70,6 +70,8 @@ describe.each(backends)('events: calls of a dead instance are reaped on $name', 
       release_time: reportTime(lastSeen, tz),
       release_dir: 0,
       release_cause: 41,
+      // answered: put through, whatever ended it
+      unconnected_cause: 0,
       ...control,
     });
     const ringCdr = await r.pipeline.store.getCdr('orph-ring');
@@ -81,7 +83,10 @@ describe.each(backends)('events: calls of a dead instance are reaped on $name', 
       release_time: reportTime(lastSeen, tz),
       release_dir: 0,
       release_cause: 41,
+      // never answered, ended by the platform: Alibaba's "other"
+      unconnected_cause: 4,
       out_id: 'order-7',
+      out_order_id: 'ord-77',
       ...control,
     });
     expect(ringCdr!.start_time).toBeUndefined();
@@ -96,6 +101,7 @@ describe.each(backends)('events: calls of a dead instance are reaped on $name', 
     const hangup = q.find(([id]) => id === 'orph-talk:hangup')![1].event!;
     expect(hangup).toMatchObject({ type: 'hangup', call_id: 'orph-talk', sub_id: 'sub-o', secret_no: '13900000000', phone_no: '13800000001', at: lastSeen });
     expect(hangup.data).toMatchObject({ release_dir: 0, release_cause: 41, control_type: 'instance-lost' });
+    expect(q.find(([id]) => id === 'orph-ring:hangup')![1].event).toMatchObject({ out_id: 'order-7', out_order_id: 'ord-77' });
 
     // Live state, the owner's index and its heartbeat are gone; a second pass does nothing.
     expect(await r.pipeline.callState.get('sub-o')).toEqual([]);

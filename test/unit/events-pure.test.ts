@@ -1,11 +1,12 @@
-// Pure parts of the events module: the webhook signature a receiver checks, the envelopes, and
-// QueryCallStatus's DTO.
+// Pure parts of the events module: the webhook signature a receiver checks, the envelopes,
+// QueryCallStatus's DTO and the CDR's unconnected_cause.
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { cdrEnvelope, eventEnvelope, signWebhook, verifyWebhook } from '../../src/events/webhook.js';
 import { secretCallStatusDTO } from '../../src/api/dypls/actions/query-call-status.js';
 import type { Binding } from '../../src/domain/binding.js';
 import type { LiveCall } from '../../src/events/store.js';
+import { unconnectedCause } from '../../src/events/types.js';
 
 describe('webhook signature', () => {
   const body = '{"id":"c1:cdr"}';
@@ -55,5 +56,24 @@ describe('QueryCallStatus DTO', () => {
     const live = [call('x', 'talking', 1000, '13900000009'), call('y', 'ringing', 2000)];
     expect(secretCallStatusDTO(b, live, '13800000002', 1000, 'UTC')).toMatchObject({ CallState: 'RINGING', CallId: 'y', LiveCalls: 1 });
     expect(secretCallStatusDTO(b, live, '13700000000', 1000, 'UTC')).toMatchObject({ CallState: 'IDLE', LiveCalls: 0 });
+  });
+});
+
+describe('unconnected_cause (Alibaba: 0 normal, 1 blacklist, 2 no binding, 3 restricted, 4 other)', () => {
+  it.each([
+    [false, undefined, 0], // put through, not answered (busy, no answer, cancel)
+    [true, undefined, 0],
+    [true, 'instance-lost', 0], // answered, then its instance died
+    [false, 'no-binding', 2],
+    [false, 'not-a-party', 2],
+    [false, 'no-default-b', 2],
+    [false, 'wrong-extension', 2],
+    [false, 'call-restricted', 3],
+    [false, 'self-call', 3],
+    [false, 'unavailable', 4],
+    [false, 'no-extension', 4],
+    [false, 'instance-lost', 4],
+  ] as const)('answered %s, control_type %s → %i', (answered, controlType, want) => {
+    expect(unconnectedCause(answered, controlType)).toBe(want);
   });
 });

@@ -1,0 +1,86 @@
+// What the receipts of a call carry beyond routing: the binding's OutId and OutOrderId echoed in
+// every event and in the CDR, and the CDR's unconnected_cause in Alibaba's classes (0 a call put
+// through, answered or not; 2 no binding; 3 call restricted). CDRs are read back from Redis.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { CallRecord } from '../../src/events/types.js';
+import type { BindRequest } from '../../src/store/types.js';
+import { canRun, cleanup, mobile, placeCall, startRedisSide, startStack, type CallRun, type RedisSide, type Stack } from './harness.js';
+
+const POOL = 'sip-receipts-pool';
+
+describe.skipIf(!canRun)('call receipts: OutId / OutOrderId echoed, unconnected_cause', () => {
+  let side: RedisSide;
+  let s: Stack;
+  const runs: CallRun[] = [];
+
+  beforeAll(async () => {
+    side = await startRedisSide();
+    await side.store.upsertPool(POOL, { name: 'receipts', strictCity: false });
+    s = await startStack(side);
+  });
+  afterAll(async () => {
+    await s?.stop();
+    await side?.close();
+  });
+  afterEach(() => {
+    for (const r of runs.splice(0)) cleanup(r);
+  });
+
+  async function bind(req: Partial<BindRequest> & Pick<BindRequest, 'mode' | 'a'>): Promise<{ x: string; subsId: string }> {
+    const x = mobile('177');
+    await side.store.addNumbers(POOL, [{ number: x, city: '杭州' }]);
+    const b = await side.store.bind({ poolKey: POOL, expiresAt: Math.floor(Date.now() / 1000) + 3600, recording: false, callDisplayType: 1, x, ...req });
+    return { x: b.x, subsId: b.subsId };
+  }
+
+  async function call(o: Parameters<typeof placeCall>[1]): Promise<CallRun> {
+    const r = await placeCall(s, o);
+    runs.push(r);
+    expect(r.a.code, r.a.errors + r.a.output.slice(-800)).toBe(0);
+    return r;
+  }
+
+  /** The CDR as stored in Redis (what /v1/cdrs and the webhook hand out). */
+  async function storedCdr(callId: string): Promise<CallRecord> {
+    const deadline = Date.now() + 5000;
+    for (;;) {
+      const cdr = await side.pipeline.store.getCdr(callId);
+      if (cdr) return cdr;
+      if (Date.now() > deadline) throw new Error(`no CDR of ${callId} in Redis`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  it('an answered AXB call: every event and the CDR echo OutId and OutOrderId; unconnected_cause 0', async () => {
+    const a = mobile('138');
+    const b = mobile('139');
+    const { x, subsId } = await bind({ mode: 'AXB', a, b, outId: 'out-1', outOrderId: 'order-1' });
+    const r = await call({ uac: 'uac-call-expect-200.xml', uas: 'uas-answer.xml', x, caller: a, target: b, holdMs: 200 });
+    const cdr = await storedCdr(r.callId);
+    expect(cdr).toMatchObject({ sub_id: subsId, out_id: 'out-1', out_order_id: 'order-1', unconnected_cause: 0 });
+    const events = s.sink.events.filter((e) => e.call_id === r.callId);
+    expect(events.map((e) => e.type)).toEqual(['start', 'ring', 'answer', 'hangup']);
+    for (const e of events) expect(e).toMatchObject({ out_id: 'out-1', out_order_id: 'order-1' });
+  });
+
+  it('put through but not answered (B busy): unconnected_cause 0, the parties\' doing', async () => {
+    const a = mobile('138');
+    const b = mobile('139');
+    const { x } = await bind({ mode: 'AXB', a, b });
+    const r = await call({ uac: 'uac-busy-expect-486.xml', uas: 'uas-busy.xml', x, caller: a, target: b });
+    const cdr = await storedCdr(r.callId);
+    expect(cdr).toMatchObject({ release_cause: 17, unconnected_cause: 0 });
+    expect(cdr.out_order_id).toBeUndefined();
+  });
+
+  it('refused: no binding (unknown X, a stranger on AXB) → 2; CallRestrict → 3', async () => {
+    const a = mobile('138');
+    const { x } = await bind({ mode: 'AXB', a, b: mobile('139'), outOrderId: 'order-2', callRestrict: 'CONTROL_AX_DISABLE' });
+    const unknown = await call({ uac: 'uac-unbound-expect-404.xml', x: mobile('177'), caller: mobile('138') });
+    expect(await storedCdr(unknown.callId)).toMatchObject({ control_type: 'no-binding', unconnected_cause: 2 });
+    const stranger = await call({ uac: 'uac-refused-expect-403.xml', x, caller: mobile('150') });
+    expect(await storedCdr(stranger.callId)).toMatchObject({ control_type: 'not-a-party', unconnected_cause: 2 });
+    const restricted = await call({ uac: 'uac-refused-expect-403.xml', x, caller: a });
+    expect(await storedCdr(restricted.callId)).toMatchObject({ control_type: 'call-restricted', unconnected_cause: 3, out_order_id: 'order-2' });
+  });
+});
