@@ -17,12 +17,15 @@ export function bodyTimeoutError(ms: number): Error & { statusCode: number; code
   return Object.assign(new Error(`the request body was not received within ${ms / 1000} s`), { statusCode: 408, code: 'XLINE_BODY_TIMEOUT' });
 }
 
-/** A preParsing hook: the body is read through a stream that fails with 408 at the deadline. */
+/**
+ * A preParsing hook: the body is read through a stream that fails with 408 at the deadline.
+ * Callback style, not async: every request runs it, and a promise per request costs more.
+ */
 export function bodyDeadline(defaultMs: number) {
-  return async (req: FastifyRequest, reply: FastifyReply, payload: Readable) => {
+  return (req: FastifyRequest, reply: FastifyReply, payload: Readable, done: (err: Error | null, payload: Readable) => void): void => {
     const h = req.headers;
     // Bodiless requests (every GET) pass untouched: nothing to wait for.
-    if (h['transfer-encoding'] === undefined && !(Number(h['content-length']) > 0)) return payload;
+    if (h['transfer-encoding'] === undefined && !(Number(h['content-length']) > 0)) return done(null, payload);
     const ms = req.routeOptions.config?.bodyTimeoutMs ?? defaultMs;
     const out = new PassThrough();
     const timer = setTimeout(() => {
@@ -35,6 +38,6 @@ export function bodyDeadline(defaultMs: number) {
     payload.once('end', settled);
     payload.once('close', settled);
     payload.pipe(out);
-    return out;
+    done(null, out);
   };
 }
