@@ -2,9 +2,8 @@
 // every event and in the CDR, and the CDR's unconnected_cause in Alibaba's classes (0 a call put
 // through, answered or not; 2 no binding; 3 call restricted). CDRs are read back from Redis.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { CallRecord } from '../../src/events/types.js';
 import type { BindRequest } from '../../src/store/types.js';
-import { canRun, cleanup, mobile, placeCall, startRedisSide, startStack, type CallRun, type RedisSide, type Stack } from './harness.js';
+import { canRun, cdrOf, cleanup, eventsOf, mobile, placeCall, startRedisSide, startStack, type CallRun, type RedisSide, type Stack } from './harness.js';
 
 const POOL = 'sip-receipts-pool';
 
@@ -40,25 +39,14 @@ describe.skipIf(!canRun)('call receipts: OutId / OutOrderId echoed, unconnected_
     return r;
   }
 
-  /** The CDR as stored in Redis (what /v1/cdrs and the webhook hand out). */
-  async function storedCdr(callId: string): Promise<CallRecord> {
-    const deadline = Date.now() + 5000;
-    for (;;) {
-      const cdr = await side.pipeline.store.getCdr(callId);
-      if (cdr) return cdr;
-      if (Date.now() > deadline) throw new Error(`no CDR of ${callId} in Redis`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
-
   it('an answered AXB call: every event and the CDR echo OutId and OutOrderId; unconnected_cause 0', async () => {
     const a = mobile('138');
     const b = mobile('139');
     const { x, subsId } = await bind({ mode: 'AXB', a, b, outId: 'out-1', outOrderId: 'order-1' });
     const r = await call({ uac: 'uac-call-expect-200.xml', uas: 'uas-answer.xml', x, caller: a, target: b, holdMs: 200 });
-    const cdr = await storedCdr(r.callId);
+    const cdr = await cdrOf(s, r.callId);
     expect(cdr).toMatchObject({ sub_id: subsId, out_id: 'out-1', out_order_id: 'order-1', unconnected_cause: 0 });
-    const events = s.sink.events.filter((e) => e.call_id === r.callId);
+    const events = await eventsOf(s, r.callId);
     expect(events.map((e) => e.type)).toEqual(['start', 'ring', 'answer', 'hangup']);
     for (const e of events) expect(e).toMatchObject({ out_id: 'out-1', out_order_id: 'order-1' });
   });
@@ -68,7 +56,7 @@ describe.skipIf(!canRun)('call receipts: OutId / OutOrderId echoed, unconnected_
     const b = mobile('139');
     const { x } = await bind({ mode: 'AXB', a, b });
     const r = await call({ uac: 'uac-busy-expect-486.xml', uas: 'uas-busy.xml', x, caller: a, target: b });
-    const cdr = await storedCdr(r.callId);
+    const cdr = await cdrOf(s, r.callId);
     expect(cdr).toMatchObject({ release_cause: 17, unconnected_cause: 0 });
     expect(cdr.out_order_id).toBeUndefined();
   });
@@ -77,10 +65,10 @@ describe.skipIf(!canRun)('call receipts: OutId / OutOrderId echoed, unconnected_
     const a = mobile('138');
     const { x } = await bind({ mode: 'AXB', a, b: mobile('139'), outOrderId: 'order-2', callRestrict: 'CONTROL_AX_DISABLE' });
     const unknown = await call({ uac: 'uac-unbound-expect-404.xml', x: mobile('177'), caller: mobile('138') });
-    expect(await storedCdr(unknown.callId)).toMatchObject({ control_type: 'no-binding', unconnected_cause: 2 });
+    expect(await cdrOf(s, unknown.callId)).toMatchObject({ control_type: 'no-binding', unconnected_cause: 2 });
     const stranger = await call({ uac: 'uac-refused-expect-403.xml', x, caller: mobile('150') });
-    expect(await storedCdr(stranger.callId)).toMatchObject({ control_type: 'not-a-party', unconnected_cause: 2 });
+    expect(await cdrOf(s, stranger.callId)).toMatchObject({ control_type: 'not-a-party', unconnected_cause: 2 });
     const restricted = await call({ uac: 'uac-refused-expect-403.xml', x, caller: a });
-    expect(await storedCdr(restricted.callId)).toMatchObject({ control_type: 'call-restricted', unconnected_cause: 3, out_order_id: 'order-2' });
+    expect(await cdrOf(s, restricted.callId)).toMatchObject({ control_type: 'call-restricted', unconnected_cause: 3, out_order_id: 'order-2' });
   });
 });
