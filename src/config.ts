@@ -153,6 +153,23 @@ const schema = z
      * two parties) unless the call is recorded; always: it stays in the path for the whole call.
      */
     MEDIA_ANCHOR: z.enum(['recording', 'always']).default('recording'),
+    /**
+     * rtpengine's ng control address (UDP), host:port. Set: every call's media is anchored by that
+     * relay (topology hiding, the relay's own RTCP); unset: no relay (SDP is still rewritten).
+     */
+    RTPENGINE_NG: z
+      .string()
+      .optional()
+      .transform((v, ctx) => {
+        if (v === undefined) return undefined;
+        const m = /^([^\s:]+):(\d{1,5})$/.exec(v.trim());
+        const port = m ? Number(m[2]) : 0;
+        if (!m || port < 1 || port > 65535) {
+          ctx.addIssue({ code: 'custom', message: `'${v}' is not host:port (rtpengine's listen-ng address, e.g. 127.0.0.1:22222)` });
+          return z.NEVER;
+        }
+        return { host: m[1]!, port };
+      }),
     TIMEZONE: z
       .string()
       .default('Asia/Shanghai')

@@ -49,6 +49,15 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ REDIS_APPENDFSYNC: 'no' })).toThrow(/REDIS_APPENDFSYNC/);
   });
 
+  it('parses RTPENGINE_NG (unset: no relay) and refuses anything but host:port', () => {
+    expect(loadConfig({}).RTPENGINE_NG).toBeUndefined();
+    expect(loadConfig({ RTPENGINE_NG: '127.0.0.1:22222' }).RTPENGINE_NG).toEqual({ host: '127.0.0.1', port: 22222 });
+    expect(loadConfig({ RTPENGINE_NG: 'rtpengine.local:2223' }).RTPENGINE_NG).toEqual({ host: 'rtpengine.local', port: 2223 });
+    for (const bad of ['127.0.0.1', '127.0.0.1:0', '127.0.0.1:70000', 'udp:127.0.0.1:22222', ':22222', 'a b:1']) {
+      expect(() => loadConfig({ RTPENGINE_NG: bad }), bad).toThrow(/RTPENGINE_NG/);
+    }
+  });
+
   it('refuses REDIS_URL together with REDIS_CLUSTER_NODES', () => {
     expect(() => loadConfig({ REDIS_URL: 'redis://x:1', REDIS_CLUSTER_NODES: 'a:1' })).toThrow(/REDIS_CLUSTER_NODES/);
   });

@@ -1,0 +1,188 @@
+// The media relay: rtpengine driven over its ng protocol (UDP) with rtpengine-client, as
+// jambonz's SBCs do (offer on the caller's offer, answer on the callee's answer, delete at the
+// end). Every call's media then runs through the relay: each party sees only the relay's address
+// and port, and RTCP is the relay's own ("generate RTCP": the phones' RTCP, which carries their
+// SIP URI in SDES, is consumed). `up` follows every reply and a ping every few seconds; a command
+// that gets no answer rejects with RelayUnavailableError so the call can be refused (503, 41).
+import { Client } from 'rtpengine-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Logger } from '../log.js';
+
+/** rtpengine did not answer, or refused the command. */
+export class RelayUnavailableError extends Error {}
+
+/** How long one ng command may take: an INVITE waits at most this long for the relay. */
+export const RELAY_COMMAND_TIMEOUT_MS = 1000;
+const PING_INTERVAL_MS = 5000;
+
+/**
+ * What xline asks of the relay for every offer and answer: plain RTP/AVP towards both parties
+ * (no ICE, no DTLS or SDES), the origin and session c= addresses the relay's own, RTCP generated
+ * by the relay, rtcp-mux only where both sides take it.
+ */
+const MEDIA_FLAGS = {
+  replace: ['origin', 'session-connection'],
+  'transport-protocol': 'RTP/AVP',
+  ICE: 'remove',
+  DTLS: 'off',
+  SDES: ['off'],
+  'rtcp-mux': ['accept'],
+  'generate RTCP': 'on',
+} as const;
+
+export interface RelayCommand {
+  /** rtpengine's call id (xline uses the caller leg's Call-ID). */
+  callId: string;
+  /** Offerer's tag ('from-tag') and answerer's tag ('to-tag'). */
+  fromTag: string;
+  toTag?: string;
+  sdp: string;
+}
+
+export interface MediaRelay {
+  /** Answered its last command or ping. */
+  readonly up: boolean;
+  /** Relay sessions this process opened and has not deleted yet. */
+  readonly sessions: number;
+  offer(c: RelayCommand): Promise<string>;
+  answer(c: RelayCommand & { toTag: string }): Promise<string>;
+  /** Deletes the call's relay session; never rejects (a lost delete is logged, rtpengine times it out). */
+  delete(callId: string): Promise<void>;
+  /** rtpengine's own list of its calls (all processes' sessions). */
+  list(): Promise<string[]>;
+  ping(): Promise<boolean>;
+  stop(): void;
+}
+
+export interface RelayOptions {
+  host: string;
+  port: number;
+  log: Logger;
+  metrics: Registry;
+  /** Called whenever `up` changes (health). */
+  onState?(up: boolean): void;
+  timeoutMs?: number;
+}
+
+type Command = 'offer' | 'answer' | 'delete' | 'list' | 'ping';
+
+export function startRtpengine(o: RelayOptions): MediaRelay {
+  const dest = { host: o.host, port: o.port };
+  const client = new Client({ timeout: o.timeoutMs ?? RELAY_COMMAND_TIMEOUT_MS });
+  const log = o.log.child({ component: 'media-relay', rtpengine: `${o.host}:${o.port}` });
+  client.on('error', (err: unknown) => log.warn({ err: String(err) }, 'rtpengine client socket error'));
+  const m = relayMetrics(o.metrics);
+  const open = new Set<string>();
+  let up = false;
+  let stopped = false;
+
+  const setUp = (v: boolean) => {
+    m.up.set(v ? 1 : 0);
+    if (v === up) return;
+    up = v;
+    if (v) log.info('rtpengine answers');
+    else log.warn('rtpengine does not answer: calls are refused (503, cause 41) until it does');
+    o.onState?.(v);
+  };
+
+  async function send(command: Command, run: () => Promise<Record<string, unknown>>): Promise<Record<string, unknown>> {
+    let reply: Record<string, unknown>;
+    try {
+      reply = await run();
+    } catch (err) {
+      m.commands.inc({ command, result: 'timeout' });
+      setUp(false);
+      throw new RelayUnavailableError(`rtpengine ${command}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    setUp(true);
+    if (reply.result === 'error') {
+      m.commands.inc({ command, result: 'error' });
+      throw new RelayUnavailableError(`rtpengine ${command} refused: ${String(reply['error-reason'] ?? 'no reason')}`);
+    }
+    m.commands.inc({ command, result: 'ok' });
+    return reply;
+  }
+
+  const sdpOf = (command: Command, reply: Record<string, unknown>): string => {
+    if (typeof reply.sdp !== 'string') throw new RelayUnavailableError(`rtpengine ${command}: reply without SDP`);
+    return reply.sdp;
+  };
+
+  const relay: MediaRelay = {
+    get up() {
+      return up;
+    },
+    get sessions() {
+      return open.size;
+    },
+    async offer(c) {
+      // Counted before the command: an offer that timed out may still have made a session.
+      if (!open.has(c.callId)) {
+        open.add(c.callId);
+        m.sessions.set(open.size);
+      }
+      const reply = await send('offer', () =>
+        client.offer(dest, { ...MEDIA_FLAGS, 'call-id': c.callId, 'from-tag': c.fromTag, ...(c.toTag ? { 'to-tag': c.toTag } : {}), sdp: c.sdp }),
+      );
+      return sdpOf('offer', reply);
+    },
+    async answer(c) {
+      const reply = await send('answer', () =>
+        client.answer(dest, { ...MEDIA_FLAGS, 'call-id': c.callId, 'from-tag': c.fromTag, 'to-tag': c.toTag, sdp: c.sdp }),
+      );
+      return sdpOf('answer', reply);
+    },
+    async delete(callId) {
+      if (!open.delete(callId)) return;
+      m.sessions.set(open.size);
+      try {
+        const reply = await send('delete', () => client.delete(dest, { 'call-id': callId }));
+        if (reply.warning) log.debug({ callId, warning: reply.warning }, 'rtpengine delete');
+      } catch (err) {
+        log.warn({ callId, err: String(err) }, 'rtpengine delete failed: the relay ends the session on its own timeout');
+      }
+    },
+    async list() {
+      const reply = await send('list', () => client.list(dest, { limit: 100_000 }));
+      return Array.isArray(reply.calls) ? reply.calls.map(String) : [];
+    },
+    async ping() {
+      try {
+        await send('ping', () => client.ping(dest));
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    stop() {
+      if (stopped) return;
+      stopped = true;
+      clearInterval(timer);
+      client.close();
+    },
+  };
+
+  const timer = setInterval(() => void relay.ping(), PING_INTERVAL_MS);
+  timer.unref();
+  m.up.set(0);
+  void relay.ping();
+  return relay;
+}
+
+function relayMetrics(registry: Registry) {
+  const get = <T>(name: string, make: () => T): T => (registry.getSingleMetric(name) as T | undefined) ?? make();
+  return {
+    up: get('xline_media_relay_up', () => new Gauge({ name: 'xline_media_relay_up', help: '1 while rtpengine answers its ng commands', registers: [registry] })),
+    sessions: get('xline_media_relay_sessions', () =>
+      new Gauge({ name: 'xline_media_relay_sessions', help: 'rtpengine sessions this instance opened and has not deleted', registers: [registry] }),
+    ),
+    commands: get('xline_media_relay_commands_total', () =>
+      new Counter({
+        name: 'xline_media_relay_commands_total',
+        help: 'ng commands sent to rtpengine by outcome (ok, error = refused, timeout = no answer)',
+        labelNames: ['command', 'result'],
+        registers: [registry],
+      }),
+    ),
+  };
+}
