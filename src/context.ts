@@ -4,12 +4,15 @@ import type { Config } from './config.js';
 import type { Logger } from './log.js';
 import type { BindingStore } from './store/types.js';
 import type { CallEventSink } from './events/types.js';
+import type { MediaRelay } from './media-relay/rtpengine.js';
 
 export interface Health {
   /** Connected to drachtio-server (SIP role). */
   sip: boolean;
   /** Connected to FreeSWITCH. */
   media: boolean;
+  /** rtpengine answers (RTPENGINE_NG); undefined when no relay is configured. */
+  relay?: boolean;
   /** Per drachtio-server, when the SIP app runs (DRACHTIO_SERVERS may name several). */
   readonly drachtio?: ReadonlyArray<{ server: string; sip: boolean; media: boolean }>;
 }
@@ -21,4 +24,6 @@ export interface AppContext {
   events: CallEventSink;
   metrics: Registry;
   health: Health;
+  /** The media relay, when RTPENGINE_NG is set (one per process, shared by every SIP app). */
+  relay?: MediaRelay;
 }

@@ -15,6 +15,7 @@ import { eventsOpsRoutes } from './api/ops/events-routes.js';
 import { queryCallStatusAction } from './api/dypls/actions/query-call-status.js';
 import { startSipApp, type SipApp } from './sip/app.js';
 import { startMedia, type MediaService } from './media/media-service.js';
+import { startRtpengine } from './media-relay/rtpengine.js';
 
 /** How long SIGTERM waits for live calls before ending them (docker-compose grants 60 s). */
 const DRAIN_MS = 50_000;
@@ -62,7 +63,16 @@ async function main(): Promise<void> {
   // the process is up while any of them is (DRACHTIO_SERVERS).
   const drachtios = config.DRACHTIO_SERVERS ?? [{ host: config.DRACHTIO_HOST, port: config.DRACHTIO_PORT }];
   const links = drachtios.map(() => ({ sip: false, media: false }));
+  // One media relay client for the process (RTPENGINE_NG): every SIP app anchors through it.
+  let relayUp = false;
+  const relay =
+    config.RTPENGINE_NG && config.XLINE_ROLE !== 'api'
+      ? startRtpengine({ ...config.RTPENGINE_NG, log, metrics, onState: (up) => (relayUp = up) })
+      : undefined;
   const health: Health = {
+    get relay() {
+      return relay ? relayUp : undefined;
+    },
     get sip() {
       return links.some((h) => h.sip);
     },
@@ -74,7 +84,7 @@ async function main(): Promise<void> {
       return drachtios.map((d, i) => ({ server: `${d.host}:${d.port}`, ...links[i]! }));
     },
   };
-  const ctx: AppContext = { config, log, store, events: pipeline.sink, metrics, health };
+  const ctx: AppContext = { config, log, store, events: pipeline.sink, metrics, health, ...(relay ? { relay } : {}) };
 
   const admin =
     config.XLINE_ROLE === 'sip'
@@ -108,6 +118,7 @@ async function main(): Promise<void> {
     // Calls first (they write CDRs through the pipeline), then the API, then storage.
     await Promise.all(sips.map((s) => s.stop(DRAIN_MS)));
     await Promise.all(media.map((m) => m.stop()));
+    relay?.stop();
     await admin?.close();
     await pipeline.stop();
     eventsRedis.disconnect();

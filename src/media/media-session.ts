@@ -17,7 +17,7 @@ import type { MediaLink } from './media-server.js';
 import { MediaUnavailableError } from './media-server.js';
 import { announcementFor, EXTENSION_ENTRY, PROMPT } from './prompts.js';
 import { recordingDuration, recordingPath, type RecordingLinks } from './recording-files.js';
-import { anonymous, audioAddress, withOrigin } from './sdp.js';
+import { audioAddress } from './sdp.js';
 import { DEFAULT_RINGBACK } from './ring-tones.js';
 
 type Req = Srf.SrfRequest;
@@ -120,7 +120,7 @@ export class MediaSession {
         return;
       }
       const ep = (this.callerEp = await this.endpoint({ remoteSdp: this.call.req.body }));
-      this.call.res.send(183, { headers: SDP, body: ep.local.sdp });
+      this.call.res.send(183, { headers: SDP, body: this.call.sdp.local('a', ep.local.sdp) });
       await this.connectB(d);
     } catch (err) {
       this.failed(err);
@@ -141,7 +141,7 @@ export class MediaSession {
     const ep = (this.callerEp = await this.endpoint({ remoteSdp: req.body }));
     const started = before(ep);
     started.catch(() => undefined); // awaited by the caller of answerCaller; never unhandled
-    this.uas = await this.dialog(srf.createUAS(req, res, { localSdp: ep.local.sdp }));
+    this.uas = await this.dialog(srf.createUAS(req, res, { localSdp: this.call.sdp.local('a', ep.local.sdp) }));
     this.wireCaller(this.uas);
     return { started };
   }
@@ -243,9 +243,10 @@ export class MediaSession {
     // caller's own offer and FreeSWITCH leaves once B answers (one channel per call, for the
     // prompt). Otherwise B is offered a second FreeSWITCH endpoint, so that only FreeSWITCH's
     // audio (the ring tone) reaches the caller until B answers, and recording sees both parties.
-    const direct = Boolean(this.uas) && !d.record && tone === DEFAULT_RINGBACK && config.MEDIA_ANCHOR === 'recording';
+    // With a media relay configured FreeSWITCH is the anchor of the calls it is in: no direct path.
+    const direct = Boolean(this.uas) && !d.record && tone === DEFAULT_RINGBACK && config.MEDIA_ANCHOR === 'recording' && !this.call.sdp.anchored;
     const bEp = direct ? undefined : (this.bEp = await this.endpoint({}));
-    const offer = bEp ? bEp.local.sdp : anonymous(this.call.req.body, String(Date.now()));
+    const offer = bEp ? this.call.sdp.local('b', bEp.local.sdp) : await this.until(this.call.sdp.offer('a', this.call.req.body));
     const { uri, headers } = this.call.bLeg(d.target);
     this.startRingback(tone);
 
@@ -311,7 +312,7 @@ export class MediaSession {
     await this.until(bEp.modify(uac.remote.sdp));
     this.log.debug('MediaSession: B endpoint has B\'s answer');
     if (!this.uas) {
-      this.uas = await this.dialog(this.call.srf.createUAS(this.call.req, this.call.res, { localSdp: callerEp.local.sdp }));
+      this.uas = await this.dialog(this.call.srf.createUAS(this.call.req, this.call.res, { localSdp: this.call.sdp.local('a', callerEp.local.sdp) }));
       this.wireCaller(this.uas);
     }
     await this.stopRingback();
@@ -320,7 +321,7 @@ export class MediaSession {
     this.bAnswered = true;
     this.call.answered();
     if (d.record) await this.startRecording(callerEp);
-    else if (config.MEDIA_ANCHOR === 'recording') await this.handOff();
+    else if (config.MEDIA_ANCHOR === 'recording' && !this.call.sdp.anchored) await this.handOff();
     this.log.info({ record: Boolean(this.recordPath), direct: this.direct }, 'MediaSession:connected');
     this.timer(config.SIP_MAX_CALL_SECONDS * 1000, () => {
       this.log.info('MediaSession:max call duration reached');
@@ -340,7 +341,7 @@ export class MediaSession {
     await this.stopRingback();
     let aAnswer: string;
     try {
-      aAnswer = await this.reinvite(uas, withOrigin(uac.remote.sdp, uas.local.sdp));
+      aAnswer = await this.reinvite(uas, this.call.sdp.local('a', uac.remote.sdp));
     } catch (err) {
       if (err instanceof CallGone) throw err;
       this.log.warn({ err: String(err) }, 'MediaSession:caller refused the re-INVITE to B\'s media');
@@ -348,7 +349,7 @@ export class MediaSession {
       return;
     }
     if (audioAddress(aAnswer) !== audioAddress(offerToB)) {
-      await this.until(uac.modify(withOrigin(aAnswer, uac.local.sdp))).catch((err: unknown) => {
+      await this.until(uac.modify(this.call.sdp.local('b', aAnswer))).catch((err: unknown) => {
         if (err instanceof CallGone) throw err;
         this.log.warn({ err: String(err) }, 'MediaSession:B refused the caller\'s new media address');
       });
@@ -379,21 +380,20 @@ export class MediaSession {
   private async handOff(): Promise<void> {
     const uas = this.uas!;
     const uac = this.uac!;
-    const toA = uas.local.sdp;
     let aAnswer: string;
     try {
-      aAnswer = await this.reinvite(uas, withOrigin(uac.remote.sdp, toA));
+      aAnswer = await this.reinvite(uas, this.call.sdp.local('a', uac.remote.sdp));
     } catch (err) {
       if (err instanceof CallGone) throw err;
       this.log.info({ err: String(err) }, 'MediaSession:caller refused the media hand-off; FreeSWITCH stays in the path');
       return;
     }
     try {
-      await this.reinvite(uac, withOrigin(aAnswer, uac.local.sdp));
+      await this.reinvite(uac, this.call.sdp.local('b', aAnswer));
     } catch (err) {
       if (err instanceof CallGone) throw err;
       this.log.warn({ err: String(err) }, 'MediaSession:B refused the media hand-off; moving the caller back to FreeSWITCH');
-      await this.until(uas.modify(withOrigin(this.callerEp!.local.sdp, uas.local.sdp))).catch((e: unknown) => {
+      await this.until(uas.modify(this.call.sdp.local('a', this.callerEp!.local.sdp))).catch((e: unknown) => {
         if (e instanceof CallGone) throw e;
         this.stop({ dir: DIR.PLATFORM, cause: Q850.TEMPORARY_FAILURE, outcome: 'error' });
       });
@@ -462,7 +462,7 @@ export class MediaSession {
     });
     // SIP INFO digits reach FreeSWITCH (liberal-dtmf) like RFC 2833 ones: prompt and B alike.
     uas.on('info', (req: Req, res: Res) => void (this.direct ? this.relayDirect(this.uac, req, res) : this.relayInfo(this.callerEp, req, res)));
-    uas.on('modify', (req: Req, res: Res) => void (this.direct ? this.reofferDirect(uas, this.uac, req, res) : this.reoffer(uas, this.callerEp, req, res)));
+    uas.on('modify', (req: Req, res: Res) => void (this.direct ? this.reofferDirect(uas, this.uac, req, res) : this.reoffer(uas, this.callerEp, req, res, 'a')));
     uas.on('refer', (_req: Req, res: Res) => res.send(603));
   }
 
@@ -471,7 +471,7 @@ export class MediaSession {
       this.stop({ dir: DIR.CALLEE, cause: parseQ850(bye?.get?.('Reason')) ?? Q850.NORMAL_CLEARING, outcome: 'answered' });
     });
     uac.on('info', (req: Req, res: Res) => void (this.direct ? this.relayDirect(this.uas, req, res) : this.relayInfo(this.bEp, req, res)));
-    uac.on('modify', (req: Req, res: Res) => void (this.direct ? this.reofferDirect(uac, this.uas, req, res) : this.reoffer(uac, this.bEp, req, res)));
+    uac.on('modify', (req: Req, res: Res) => void (this.direct ? this.reofferDirect(uac, this.uas, req, res) : this.reoffer(uac, this.bEp, req, res, 'b')));
     uac.on('refer', (_req: Req, res: Res) => res.send(603));
   }
 
@@ -488,13 +488,13 @@ export class MediaSession {
   }
 
   /** A re-INVITE from the caller or B: FreeSWITCH answers it for that leg. */
-  private async reoffer(dlg: Dialog, ep: Mrf.Endpoint | undefined, req: Req, res: Res): Promise<void> {
+  private async reoffer(dlg: Dialog, ep: Mrf.Endpoint | undefined, req: Req, res: Res, side: 'a' | 'b'): Promise<void> {
     try {
       if (!req.body || !ep) {
         res.send(200, { headers: SDP, body: dlg.local.sdp });
         return;
       }
-      const sdp = await ep.modify(req.body);
+      const sdp = this.call.sdp.local(side, await ep.modify(req.body));
       dlg.local.sdp = sdp;
       res.send(200, { headers: SDP, body: sdp });
     } catch (err) {
@@ -524,8 +524,9 @@ export class MediaSession {
         res.send(200, { headers: SDP, body: from.local.sdp });
         return;
       }
-      const answer = await to.modify(withOrigin(req.body, to.local.sdp));
-      from.local.sdp = withOrigin(answer, from.local.sdp);
+      const fromSide = from === this.uas ? 'a' : 'b';
+      const answer = await to.modify(this.call.sdp.local(fromSide === 'a' ? 'b' : 'a', req.body));
+      from.local.sdp = this.call.sdp.local(fromSide, answer);
       res.send(200, { headers: SDP, body: from.local.sdp });
     } catch (err) {
       this.log.info({ err: String(err) }, 'MediaSession:re-INVITE relay failed');

@@ -12,6 +12,7 @@ import type { MediaHandler } from './media-seam.js';
 import { sipMetrics } from './metrics.js';
 import { guarded, identifyCaller, identifyX, locals, openSession, routeCall, trunkAllowList } from './middleware.js';
 import { SessionRegistry } from './session-registry.js';
+import { startRtpengine } from '../media-relay/rtpengine.js';
 
 export type { MediaHandler, MediaCall } from './media-seam.js';
 
@@ -40,6 +41,13 @@ export async function startSipApp(ctx: AppContext & { media?: MediaOption }): Pr
   const registry = new SessionRegistry<CallSession>();
   const srf = new Srf() as Srf & Srf.SrfExtras;
   const media = typeof ctx.media === 'function' ? ctx.media(srf) : ctx.media;
+  // main.ts hands one relay to every SIP app; an app started alone (tests) makes its own.
+  const ownRelay =
+    !ctx.relay && config.RTPENGINE_NG
+      ? startRtpengine({ ...config.RTPENGINE_NG, log, metrics: ctx.metrics, onState: (up) => (ctx.health.relay = up) })
+      : undefined;
+  if (ownRelay) ctx.health.relay = false;
+  const relay = ctx.relay ?? ownRelay;
   let draining = false;
   let stopped = false;
 
@@ -51,6 +59,7 @@ export async function startSipApp(ctx: AppContext & { media?: MediaOption }): Pr
     metrics,
     registry,
     outbound: parseOutboundUri(config.SIP_OUTBOUND_URI),
+    ...(relay ? { relay } : {}),
     async route(caller, x, extension) {
       const found = await withTimeout(ctx.store.lookup(caller, x, extension), LOOKUP_TIMEOUT_MS);
       return decide({ caller, x, ...(extension ? { extension } : {}) }, found);
@@ -125,6 +134,7 @@ export async function startSipApp(ctx: AppContext & { media?: MediaOption }): Pr
         // not connected at the moment: nothing to close
       }
       ctx.health.sip = false;
+      ownRelay?.stop();
       log.info('SIP app stopped');
     },
   };

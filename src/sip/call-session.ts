@@ -15,6 +15,8 @@ import type { CallOutcome, SipMetrics } from './metrics.js';
 import { causeForStatus, parseQ850, reasonHeader } from './q850.js';
 import { reportTime } from '../domain/wall-clock.js';
 import type { SessionRegistry } from './session-registry.js';
+import type { MediaRelay } from '../media-relay/rtpengine.js';
+import { CallSdp, type Side } from './call-sdp.js';
 
 type Req = Srf.SrfRequest;
 type Res = Srf.SrfResponse;
@@ -44,6 +46,8 @@ export interface SessionEnv {
   metrics: SipMetrics;
   registry: SessionRegistry<CallSession>;
   outbound: OutboundTarget;
+  /** rtpengine (RTPENGINE_NG): anchors every bridged call's media. Unset: SDP is only rewritten. */
+  relay?: MediaRelay;
   /** One store lookup + decide(), shared with the INVITE middleware. */
   route(caller: string, x: string, extension?: string): Promise<Decision>;
 }
@@ -73,6 +77,7 @@ export class CallSession implements MediaCall {
   private startEmitted = false;
   private record: { path?: string; url?: string; durationSec?: number } = {};
   private readonly owned: Array<{ destroy(): unknown }> = [];
+  private callSdp?: CallSdp;
 
   // B leg state: the INVITE while it is pending, both dialogs once connected.
   private bLaunched = false;
@@ -112,6 +117,15 @@ export class CallSession implements MediaCall {
 
   get ended(): boolean {
     return this.ending !== undefined;
+  }
+
+  /** Every SDP passed between the parties goes through this (relay + privacy); made on first use. */
+  get sdp(): CallSdp {
+    if (!this.callSdp) {
+      const c = (this.callSdp = new CallSdp(this.callId, this.env.relay));
+      this.own({ destroy: () => c.close() });
+    }
+    return this.callSdp;
   }
 
   /** Caller and X as the middleware identified them; later log lines carry them (masked). */
@@ -184,6 +198,22 @@ export class CallSession implements MediaCall {
     if (this.ended) return;
     const { uri, headers } = this.bLeg(d.target);
     this.debug({ target: d.target, callType: d.callType, subsId: d.binding.subsId }, 'CallSession:bridge');
+    const sdp = this.sdp;
+    // Early offer: the relay anchors it before B sees it. Late offer (no SDP in the INVITE): B's
+    // 200 carries the offer and the caller's ACK the answer.
+    const lateOffer = !this.req.body;
+    let offerToB: string | undefined;
+    if (!lateOffer) {
+      try {
+        offerToB = await sdp.offer('a', this.req.body);
+      } catch (err) {
+        if (this.ended) return;
+        this.log.warn({ err: String(err) }, 'CallSession:media relay unavailable');
+        await this.refuse(503, Q850.TEMPORARY_FAILURE, 'unavailable', 'media relay unavailable');
+        return;
+      }
+      if (this.ended) return;
+    }
     this.bLaunched = true;
     const cfg = this.env.config;
     try {
@@ -193,6 +223,9 @@ export class CallSession implements MediaCall {
         // without any of B's headers (proxyResponseHeaders is empty).
         passFailure: false,
         passProvisionalResponses: true,
+        // Everything B says about its media reaches the caller rewritten (18x and 200 alike).
+        localSdpA: (sdpB: string) => this.towardsCaller(lateOffer ? sdp.offer('b', sdpB) : sdp.answer('b', sdpB)),
+        localSdpB: offerToB ?? ((ackSdp: string) => this.towardsCaller(sdp.answer('a', ackSdp))),
       }, {
         cbRequest: ((err: unknown, uacReq: Req) => {
           if (err || !uacReq) return;
@@ -220,6 +253,22 @@ export class CallSession implements MediaCall {
       }
       this.log.error({ err }, 'CallSession:bridge unexpected error');
       await this.end({ dir: RELEASE_DIR.PLATFORM, cause: Q850.TEMPORARY_FAILURE, status: 503, outcome: 'error' });
+    }
+  }
+
+  /**
+   * A relay failure while B's answer is on its way: the caller gets 503 with cause 41 (and B its
+   * CANCEL or BYE) before drachtio-srf, seeing the rejection, tears down its half.
+   */
+  private async towardsCaller(p: Promise<string>): Promise<string> {
+    try {
+      return await p;
+    } catch (err) {
+      if (!this.ended) {
+        this.log.warn({ err: String(err) }, 'CallSession:media relay failed on B\'s answer');
+        void this.end({ dir: RELEASE_DIR.PLATFORM, cause: Q850.TEMPORARY_FAILURE, status: 503, outcome: 'unavailable' });
+      }
+      throw err;
     }
   }
 
@@ -270,13 +319,16 @@ export class CallSession implements MediaCall {
   }
 
   private async relayReinvite(from: Dialog, to: Dialog, req: Req, res: Res): Promise<void> {
+    const side: Side = from === this.uas ? 'a' : 'b';
+    const otherSide: Side = side === 'a' ? 'b' : 'a';
     try {
       if (!req.body) {
         // Offerless re-INVITE: answer with what this side already has.
         res.send(200, { body: from.local.sdp, headers: { 'Content-Type': 'application/sdp' } });
         return;
       }
-      const sdp = await to.modify(req.body);
+      const answer = await to.modify(await this.sdp.offer(side, req.body));
+      const sdp = await this.sdp.answer(otherSide, answer);
       from.local.sdp = sdp;
       res.send(200, { body: sdp, headers: { 'Content-Type': 'application/sdp' } });
     } catch (err) {
@@ -286,13 +338,18 @@ export class CallSession implements MediaCall {
   }
 
   private async relayRequest(method: 'UPDATE' | 'INFO', to: Dialog, req: Req, res: Res): Promise<void> {
+    const side: Side = to === this.uac ? 'a' : 'b';
+    const otherSide: Side = side === 'a' ? 'b' : 'a';
     try {
       const headers: Record<string, string> = {};
       for (const h of IN_DIALOG_PASS) if (req.has(h)) headers[h] = req.get(h);
-      const r = await to.request({ method, headers, ...(req.body ? { body: req.body } : {}) });
+      // An UPDATE with SDP is an offer (RFC 3311): through the relay and the rewrite both ways.
+      const offer = method === 'UPDATE' && req.body && isSdp(req) ? await this.sdp.offer(side, req.body) : req.body;
+      const r = await to.request({ method, headers, ...(offer ? { body: offer } : {}) });
       const back: Record<string, string> = {};
       if (r.body && r.has('Content-Type')) back['Content-Type'] = r.get('Content-Type');
-      res.send(r.status, { headers: back, ...(r.body ? { body: r.body } : {}) });
+      const body = r.body && offer !== req.body && r.status < 300 && isSdp(r) ? await this.sdp.answer(otherSide, r.body) : r.body;
+      res.send(r.status, { headers: back, ...(body ? { body } : {}) });
     } catch (err) {
       this.log.info({ err: String(err), method }, 'CallSession:in-dialog relay failed');
       res.send(500);
@@ -510,4 +567,8 @@ export class CallSession implements MediaCall {
       this.log.error({ err: String(err) }, 'CallSession:CDR not recorded');
     }
   }
+}
+
+function isSdp(m: { has(h: string): boolean; get(h: string): string }): boolean {
+  return m.has('Content-Type') && /^application\/sdp\b/i.test(m.get('Content-Type'));
 }

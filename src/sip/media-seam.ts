@@ -7,6 +7,7 @@ import type Srf from 'drachtio-srf';
 import type { Logger } from '../log.js';
 import type { Decision } from '../domain/route.js';
 import type { CallOutcome } from './metrics.js';
+import type { CallSdp } from './call-sdp.js';
 
 export type BridgeDecision = Extract<Decision, { kind: 'bridge' }>;
 export type CollectDecision = Extract<Decision, { kind: 'collect' }>;
@@ -36,6 +37,12 @@ export interface MediaCall {
   /** Canonical caller number (or the raw From user when not a number) and X. */
   readonly caller: string;
   readonly x: string;
+  /**
+   * Every SDP given to the caller ('a') or the called party ('b'), FreeSWITCH's included, goes
+   * through this: one origin per party, nothing naming the other. `anchored`: a media relay is
+   * configured, and FreeSWITCH, once in a call, stays in its media path (it is the anchor).
+   */
+  readonly sdp: CallSdp;
   /** Aborted when the call is torn down (caller CANCEL or BYE, drain, drachtio lost). */
   readonly signal: AbortSignal;
   /** One store lookup + decide() for the digits the caller keyed. Rejects when Redis fails. */

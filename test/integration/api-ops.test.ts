@@ -117,6 +117,22 @@ describe.skipIf(!hasRedis)('ops REST API', () => {
     expect(r.body).toEqual({ status: 'ok', redis: 'up', sip: 'up', media: 'up' });
   });
 
+  it('health shows the media relay only when one is configured, and is degraded while it does not answer', async () => {
+    h.health.sip = true;
+    h.health.media = true;
+    try {
+      h.health.relay = false;
+      let r = await ops(h.app, 'GET', '/v1/health', undefined, null);
+      expect(r.status).toBe(200);
+      expect(r.body).toEqual({ status: 'degraded', redis: 'up', sip: 'up', media: 'up', relay: 'down' });
+      h.health.relay = true;
+      r = await ops(h.app, 'GET', '/v1/health', undefined, null);
+      expect(r.body).toEqual({ status: 'ok', redis: 'up', sip: 'up', media: 'up', relay: 'up' });
+    } finally {
+      delete h.health.relay;
+    }
+  });
+
   it('serves Prometheus text with API metrics', async () => {
     const r = await h.app.inject({ method: 'GET', url: '/metrics' });
     expect(r.statusCode).toBe(200);

@@ -29,6 +29,8 @@ export async function healthRoutes(app: FastifyInstance, ctx: AppContext): Promi
       redis: updown,
       sip: updown,
       media: updown,
+      // only when a media relay is configured (RTPENGINE_NG): up while rtpengine answers
+      relay: updown,
       // one entry per drachtio-server the SIP app uses (sip/media above: up while any is)
       drachtio: {
         type: 'array',
@@ -41,18 +43,25 @@ export async function healthRoutes(app: FastifyInstance, ctx: AppContext): Promi
     '/v1/health',
     {
       schema: {
-        summary: 'Liveness of Redis, the SIP connection (drachtio-server) and media (FreeSWITCH)',
+        summary: 'Liveness of Redis, the SIP connection (drachtio-server), media (FreeSWITCH) and the media relay (rtpengine)',
         tags: ['health'],
         response: { 200: body, 503: body },
       },
     },
     async (_req, reply) => {
       const redis = await redisUp(ctx);
-      const { sip, media } = ctx.health;
+      const { sip, media, relay } = ctx.health;
       const ud = (b: boolean) => (b ? 'up' : 'down');
       reply.code(redis ? 200 : 503);
       const drachtio = ctx.health.drachtio?.map((d) => ({ server: d.server, sip: ud(d.sip), media: ud(d.media) }));
-      return { status: redis && sip && media ? 'ok' : 'degraded', redis: ud(redis), sip: ud(sip), media: ud(media), ...(drachtio ? { drachtio } : {}) };
+      return {
+        status: redis && sip && media && relay !== false ? 'ok' : 'degraded',
+        redis: ud(redis),
+        sip: ud(sip),
+        media: ud(media),
+        ...(relay !== undefined ? { relay: ud(relay) } : {}),
+        ...(drachtio ? { drachtio } : {}),
+      };
     },
   );
 }
