@@ -59,7 +59,8 @@ describe.skipIf(!canRunMedia)('AXN extension calls through FreeSWITCH', () => {
       // From, Contact and P-Asserted-Identity name X; nothing of the caller reaches B.
       const inv = expectCleanBLeg(run.b!, a, x, caller);
       // B was offered the caller's own media (FreeSWITCH leaves once B answers), anonymised.
-      expect(inv!.body).toContain('o=xline ');
+      expect(inv!.body).toMatch(/^o=- \d+ 1 IN IP4 127\.0\.0\.1\r?$/m);
+      expect(inv!.body).toMatch(/^s=-\r?$/m);
       expect(inv!.body).toContain(`m=audio ${callerRtp.port} `);
       expect(received(run.b, (m) => m.method === 'BYE'), 'B was not hung up').toBeDefined();
 

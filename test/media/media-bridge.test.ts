@@ -139,7 +139,10 @@ describe.skipIf(!canRunMedia)('media bridges and media failures', () => {
     expect(uriUser(inv.header('from'))).toBe(x);
     // The caller's answer is B's own SDP: no FreeSWITCH prompt in between.
     const ok = received(run.a, (m) => m.status === 200 && /INVITE/.test(m.header('cseq') ?? ''))!;
-    expect(ok.body).toContain('s=xline-b-answer');
+    // (FreeSWITCH's answers carry a=ptime; the far end's does not), rewritten like every SDP.
+    expect(ok.body).toMatch(/^m=audio \d+ RTP\/AVP 0 101\r?$/m);
+    expect(ok.body).not.toContain('a=ptime');
+    expect(ok.body).toMatch(/^s=-\r?$/m);
 
     const x2 = mobile('177');
     const a2 = mobile('138');
