@@ -220,7 +220,15 @@ describe.skipIf(!canRun)('SDP privacy and media anchoring', () => {
           expect(sdp).toMatch(/^c=IN IP4 127\.0\.0\.1\r?$/m);
           expect(sdp).toMatch(/^o=- \d+ \d+ IN IP4 127\.0\.0\.1\r?$/m);
         }
-        expect(r.okAtA!.raw).not.toContain(b);
+        // nor in any SIP message: no number, no address of the other party, in headers or bodies
+        for (const m of r.b.messages.filter((x) => x.direction === 'received')) {
+          expect(m.raw, m.startLine).not.toContain(a);
+          expect(m.raw, m.startLine).not.toContain(A_IP);
+        }
+        for (const m of r.a.messages.filter((x) => x.direction === 'received')) {
+          expect(m.raw, m.startLine).not.toContain(b);
+          expect(m.raw, m.startLine).not.toContain(B_IP);
+        }
         // RTP both ways, each from the relay port its party was given
         expect(pb.rtp.length).toBeGreaterThanOrEqual(50);
         expect(pa.rtp.length).toBeGreaterThanOrEqual(50);
@@ -253,6 +261,21 @@ describe.skipIf(!canRun)('SDP privacy and media anchoring', () => {
       const reinviteAtB = r.b.messages.filter((m) => m.direction === 'received' && m.method === 'INVITE')[1];
       expect(reinviteAtB?.body).toMatch(/^c=IN IP4 127\.0\.0\.1\r?$/m);
       expect(reinviteAtB?.body).not.toContain(A_IP);
+      await waitFor(() => s.app.liveCalls() === 0, 5000, 'no live call');
+      await expectNoRelaySession(r.callId);
+    });
+
+    it('late offer: B\'s offer in the 200 and the caller\'s answer in the ACK both go through the relay and the rewrite', async () => {
+      const { x, a, b } = await bindAxb();
+      const r = await privateCall(s, farEndPort, { x, a, b, uac: 'uac-late-offer-private-sdp-expect-200.xml', holdMs: 300 });
+      expect(r.a.code, r.a.errors + r.a.output.slice(-800)).toBe(0);
+      expect(r.inviteAtB?.body ?? '').toBe('');
+      const offerToA = r.okAtA!.body;
+      expectNothingOf(offerToA, { number: b, words: [...BOB_WORDS, B_IP] });
+      expect(offerToA).toMatch(/^c=IN IP4 127\.0\.0\.1\r?$/m);
+      const ackAtB = r.b.messages.find((m) => m.direction === 'received' && m.method === 'ACK');
+      expectNothingOf(ackAtB!.body, { number: a, words: [...ALICE_WORDS, A_IP] });
+      expect(ackAtB!.body).toMatch(/^c=IN IP4 127\.0\.0\.1\r?$/m);
       await waitFor(() => s.app.liveCalls() === 0, 5000, 'no live call');
       await expectNoRelaySession(r.callId);
     });
