@@ -295,6 +295,44 @@ describe.skipIf(!canRun)('SDP privacy and media anchoring', () => {
     });
   });
 
+  describe.skipIf(!rtpengineBin)('drain with calls anchored by the relay', () => {
+    let engine: Rtpengine;
+    let s: Stack;
+    let farEndPort: number;
+    let ng: MediaRelay;
+    beforeAll(async () => {
+      engine = await startRtpengine();
+      ({ s, farEndPort } = await stackOn({ RTPENGINE_NG: engine.ng }));
+      ng = relayClient({ host: engine.host, port: engine.port, log: createLogger('silent'), metrics: new Registry() });
+    });
+    afterAll(async () => {
+      ng?.stop();
+      await s?.stop();
+      await engine?.stop();
+    });
+
+    it('stopping the SIP app ends a connected call and deletes its relay session', async () => {
+      const { x, a, b } = await bindAxb();
+      const call = privateCall(s, farEndPort, { x, a, b, holdMs: 15_000, farEndGraceMs: 2000 });
+      const deadline = Date.now() + 8000;
+      while ((await ng.list()).length === 0 || s.app.liveCalls() === 0) {
+        if (Date.now() > deadline) throw new Error('the call never reached the relay');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(await s.ctx.metrics.getSingleMetricAsString('xline_media_relay_sessions')).toMatch(/^xline_media_relay_sessions 1$/m);
+      await s.app.stop(200);
+      expect(s.app.liveCalls()).toBe(0);
+      const until = Date.now() + 3000;
+      while ((await ng.list()).length > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+      expect(await ng.list(), 'relay session left behind by the drain').toEqual([]);
+      expect(await s.ctx.metrics.getSingleMetricAsString('xline_media_relay_sessions')).toMatch(/^xline_media_relay_sessions 0$/m);
+      const r = await call;
+      const bye = r.a.messages.find((m) => m.direction === 'received' && m.method === 'BYE');
+      expect(bye, 'the caller was not hung up').toBeDefined();
+      expect(reasonCause(bye)).toBe(41);
+    });
+  });
+
   describe('with a relay that does not answer', () => {
     let s: Stack;
     let farEndPort: number;
