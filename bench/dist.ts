@@ -27,6 +27,7 @@ export const NODE_FLAGS: string[] = (() => {
   if (process.env.BENCH_NODE_FLAGS !== undefined) return process.env.BENCH_NODE_FLAGS.split(/\s+/).filter(Boolean);
   const pkg = JSON.parse(readFileSync(fileURLToPath(new URL('../package.json', import.meta.url)), 'utf8')) as { scripts?: { start?: string } };
   const words = (pkg.scripts?.start ?? '').split(/\s+/);
+  if (words[0] === 'exec') words.shift(); // npm start execs node so that signals reach it
   const flags: string[] = [];
   if (words[0] === 'node') for (const w of words.slice(1)) if (w.startsWith('--')) flags.push(w); else break;
   return flags;

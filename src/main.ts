@@ -7,6 +7,7 @@ import { createMetricsRegistry } from './metrics.js';
 import type { Config } from './config.js';
 import type { AppContext, Health } from './context.js';
 import { MissingBinaryError } from './store/embedded-redis.js';
+import { DataDirInUseError } from './store/redis-data-dir-lock.js';
 import { createRedisConnection, waitReady } from './store/redis-connection.js';
 import { RedisBindingStore, startSweeper } from './store/redis-store.js';
 import { createEventPipeline } from './events/pipeline.js';
@@ -39,7 +40,7 @@ async function main(): Promise<void> {
   try {
     conn = await createRedisConnection(config, log);
   } catch (err) {
-    if (err instanceof MissingBinaryError) {
+    if (err instanceof MissingBinaryError || err instanceof DataDirInUseError) {
       log.fatal(err.message);
       process.stderr.write(`xline: ${err.message}\n`);
       process.exit(1);
@@ -146,14 +147,21 @@ function pushed<T>(list: T[], item: T): T {
   return item;
 }
 
+/**
+ * A repeat of the first signal within this long is the same request delivered twice: Ctrl-C in a
+ * terminal signals the whole process group, and `npm start` forwards the SIGINT it got as well.
+ */
+const REPEATED_SIGNAL_MS = 1000;
+
 function installShutdown(log: Logger, shutdown: () => Promise<void>): void {
-  let stopping = false;
+  let first: { signal: NodeJS.Signals; at: number } | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
-    if (stopping) {
+    if (first) {
+      if (signal === first.signal && Date.now() - first.at < REPEATED_SIGNAL_MS) return;
       log.warn({ signal }, 'second signal: exiting now');
       process.exit(1);
     }
-    stopping = true;
+    first = { signal, at: Date.now() };
     log.info({ signal }, 'shutting down: draining calls');
     shutdown()
       .then(() => {

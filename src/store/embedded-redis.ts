@@ -1,4 +1,8 @@
 // A private redis-server child for a developer's machine (REDIS_URL unset) and for tests.
+// Started through util-linux's `setpriv --pdeathsig SIGTERM` where it exists (Linux): the kernel
+// sends the server SIGTERM (a clean shutdown, AOF flushed) when the process that started it dies,
+// however it dies (SIGKILL included), so a private server never outlives its owner. setpriv
+// execs redis-server, so the child's pid is the server's.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -16,6 +20,10 @@ export interface RedisChild {
    */
   socket?: string;
   process: ChildProcess;
+  /** Its last lines of output (redis-server logs to stdout; "Address already in use" lands there). */
+  lastOutput(): string[];
+  /** Resolves once the server has exited and its output is read. */
+  exited: Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -24,9 +32,16 @@ export interface RedisChildOptions {
   /** Data directory; AOF on when set, memory only when not. */
   dir?: string;
   extraArgs?: string[];
+  /** Called with each line the server prints (its warnings: it runs with --loglevel warning). */
+  onOutput?: (line: string) => void;
 }
 
 export class MissingBinaryError extends Error {}
+
+const OUTPUT_LINES = 20;
+
+/** setpriv, when this system can tie a child's life to ours (see the top of this file). */
+export const pdeathsigWrapper: string | undefined = process.platform === 'linux' ? findBinary('setpriv') : undefined;
 
 const live = new Set<ChildProcess>();
 process.once('exit', () => live.forEach((c) => c.kill('SIGKILL')));
@@ -64,35 +79,76 @@ export async function startRedisServer(opts: RedisChildOptions = {}): Promise<Re
   const socket = Buffer.byteLength(socketPath) <= 100 ? socketPath : undefined;
   if (socket) args.push('--unixsocket', socket, '--unixsocketperm', '700');
   args.push(...(opts.extraArgs ?? []));
-  const child = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  // A private server never outlives its owner, even one that exits without calling stop().
+  const child = pdeathsigWrapper
+    ? spawn(pdeathsigWrapper, ['--pdeathsig', 'SIGTERM', bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+    : spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Also when this process exits without calling stop() (or where setpriv is missing).
   live.add(child);
   child.once('exit', () => live.delete(child));
-  let stderr = '';
-  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<void>((r) =>
-    child.once('exit', () => {
+  const output: string[] = [];
+  const onLine = (line: string) => {
+    if (!line.trim()) return;
+    output.push(line);
+    if (output.length > OUTPUT_LINES) output.shift();
+    opts.onOutput?.(line);
+  };
+  for (const stream of [child.stdout, child.stderr]) {
+    let partial = '';
+    stream?.on('data', (d: Buffer) => {
+      const parts = (partial + d.toString()).split('\n');
+      partial = parts.pop() ?? '';
+      parts.forEach(onLine);
+    });
+    stream?.once('end', () => partial && onLine(partial));
+  }
+  const lastOutput = () => [...output];
+  let gone = false;
+  // Resolves once the child has exited and its output is read ('close'), or shortly after the
+  // exit if a forked child of the server (an AOF rewrite) still holds the pipes.
+  const exited = new Promise<void>((r) => {
+    let finished = false;
+    const done = () => {
+      if (finished) return;
+      finished = true;
       if (!opts.dir) rmSync(sockDir, { recursive: true, force: true });
       r();
-    }),
-  );
+    };
+    child.once('close', done);
+    child.once('exit', () => {
+      gone = true;
+      setTimeout(done, 200).unref();
+    });
+    child.once('error', (err) => {
+      onLine(`could not run: ${err.message}`);
+      gone = true;
+      done();
+    });
+  });
   const url = `redis://127.0.0.1:${port}`;
+  const failure = (why: string) => new Error(`redis-server ${why}${output.length ? `; its last output:\n${output.join('\n')}` : ' (no output)'}`);
 
   const deadline = Date.now() + 10_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`redis-server exited (${child.exitCode}): ${stderr.trim()}`);
+    if (gone) {
+      await exited;
+      throw failure(`exited at start (${child.exitCode ?? child.signalCode})`);
+    }
     const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
     probe.on('error', () => undefined); // refused while redis-server starts: expected, retried below
     try {
       await probe.connect();
-      await probe.ping();
+      // The server answering must be this child, not another one already on the port (which
+      // makes this child exit on "Address already in use"): wait for that exit instead.
+      const info = await probe.info('server');
       probe.disconnect();
-      break;
+      if (Number(/process_id:(\d+)/.exec(info)?.[1]) === child.pid) break;
+      throw new Error('another server on the port');
     } catch {
       probe.disconnect();
       if (Date.now() > deadline) {
         child.kill('SIGKILL');
-        throw new Error(`redis-server did not answer on port ${port}: ${stderr.trim()}`);
+        await exited;
+        throw failure(`did not answer on port ${port} within 10 s`);
       }
       await new Promise((r) => setTimeout(r, 25));
     }
@@ -102,8 +158,10 @@ export async function startRedisServer(opts: RedisChildOptions = {}): Promise<Re
     port,
     ...(socket ? { socket } : {}),
     process: child,
+    lastOutput,
+    exited,
     async stop() {
-      if (child.exitCode === null) {
+      if (!gone) {
         child.kill('SIGTERM');
         const t = setTimeout(() => child.kill('SIGKILL'), 5000);
         await exited;

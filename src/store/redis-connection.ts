@@ -1,5 +1,6 @@
 // The Redis connection xline runs on: REDIS_CLUSTER_NODES → ioredis Cluster, REDIS_URL → one
-// Redis, neither → a private redis-server child (data in REDIS_DATA_DIR, AOF on, stopped by close()).
+// Redis, neither → a private redis-server child (data in REDIS_DATA_DIR, AOF on, restarted when it
+// dies, stopped by close(): embedded-redis-supervisor.ts).
 //
 // Fail fast, recover by itself: while Redis is unreachable every command is rejected at once
 // (no offline queue) or after COMMAND_TIMEOUT_MS, so callers answer isp.SYSTEM_ERROR within a
@@ -17,7 +18,8 @@
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
-import { startRedisServer, type RedisChild } from './embedded-redis.js';
+import type { RedisChild } from './embedded-redis.js';
+import { superviseRedisServer } from './embedded-redis-supervisor.js';
 
 export const COMMAND_TIMEOUT_MS = 800;
 const CONNECT_WAIT_MS = 5000;
@@ -100,14 +102,15 @@ export async function createRedisConnection(config: Config, log: Logger): Promis
     redis = connectRedis({ url: config.REDIS_URL });
     log.info({ url: redactUrl(config.REDIS_URL) }, 'redis: connecting');
   } else {
-    // throws MissingBinaryError naming the package to install when redis-server is absent
-    embedded = await startRedisServer({
+    // throws MissingBinaryError naming the package to install when redis-server is absent, and
+    // DataDirInUseError when another xline (or a stranger) runs a server on the data dir
+    embedded = await superviseRedisServer({
       dir: config.REDIS_DATA_DIR,
       port: config.EMBEDDED_REDIS_PORT,
+      log,
       // after startRedisServer's own --appendfsync everysec: the last one given wins
       extraArgs: ['--appendfsync', config.REDIS_APPENDFSYNC],
     });
-    log.info({ port: embedded.port, socket: embedded.socket, dir: config.REDIS_DATA_DIR, appendfsync: config.REDIS_APPENDFSYNC }, 'redis: started private redis-server (AOF on)');
     redis = connectRedis(embedded.socket ? { path: embedded.socket } : { url: embedded.url });
   }
   let lastError = '';

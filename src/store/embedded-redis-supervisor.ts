@@ -1,0 +1,110 @@
+// xline's private redis-server (REDIS_URL unset), kept alive for as long as xline runs: the data
+// directory locked first (redis-data-dir-lock.ts), the server's output logged line by line, and
+// a server that dies restarted on the same port and socket after a backoff (0.2 s doubling to
+// 10 s, back to 0.2 s once a server has run 30 s), so the clients reconnect by themselves.
+import { resolve } from 'node:path';
+import type { Logger } from '../log.js';
+import { freePort, pdeathsigWrapper, startRedisServer, type RedisChild } from './embedded-redis.js';
+import { lockDataDir } from './redis-data-dir-lock.js';
+
+const BACKOFF_FIRST_MS = 200;
+const BACKOFF_MAX_MS = 10_000;
+/** A server that ran this long before dying is restarted quickly again. */
+const STABLE_MS = 30_000;
+
+export interface SupervisedRedisOptions {
+  dir: string;
+  /** 0: a free port, kept across restarts. */
+  port: number;
+  log: Logger;
+  /** Passed to every start, after the defaults (the last one given wins in redis-server). */
+  extraArgs?: string[];
+}
+
+/** A RedisChild whose `process` is the server running now (a new one after each restart). */
+export async function superviseRedisServer(opts: SupervisedRedisOptions): Promise<RedisChild> {
+  const { log } = opts;
+  const dir = resolve(opts.dir);
+  if (!pdeathsigWrapper) {
+    log.warn(
+      'redis: setpriv (util-linux) not found: if xline is killed with SIGKILL its private redis-server keeps running until the next xline on this data dir stops it',
+    );
+  }
+  const lock = await lockDataDir(dir, log);
+  let child: RedisChild;
+  const port = opts.port || (await freePort());
+  const start = () =>
+    startRedisServer({
+      dir,
+      port,
+      extraArgs: opts.extraArgs,
+      onOutput: (line) => log.info({ dir }, `redis-server: ${line}`),
+    });
+  try {
+    child = await start();
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
+  lock.setRedis(child.process.pid!, child.socket);
+  log.info({ port, socket: child.socket, dir, pid: child.process.pid, args: opts.extraArgs }, 'redis: started private redis-server (AOF on)');
+
+  let stopping = false;
+  let failures = 0;
+  let startedAt = Date.now();
+  let timer: NodeJS.Timeout | undefined;
+  let restarting: Promise<void> | undefined;
+
+  const retry = (fields: Record<string, unknown>, msg: string) => {
+    const delay = Math.min(BACKOFF_FIRST_MS * 2 ** failures, BACKOFF_MAX_MS);
+    failures++;
+    log.error({ ...fields, dir, restartInMs: delay }, `${msg}; restarting it in ${delay} ms`);
+    timer = setTimeout(restart, delay);
+  };
+  const watch = (c: RedisChild) => {
+    void c.exited.then(() => {
+      if (stopping) return;
+      const ranMs = Date.now() - startedAt;
+      if (ranMs >= STABLE_MS) failures = 0;
+      const { pid, exitCode: code, signalCode: signal } = c.process;
+      retry({ pid, code, signal, ranMs, lastOutput: c.lastOutput() }, 'redis: private redis-server exited');
+    });
+  };
+  const restart = () => {
+    timer = undefined;
+    restarting = start().then(
+      async (c) => {
+        if (stopping) return c.stop();
+        child = c;
+        startedAt = Date.now();
+        lock.setRedis(c.process.pid!, c.socket);
+        log.warn({ pid: c.process.pid, port, attempt: failures }, 'redis: private redis-server restarted');
+        watch(c);
+      },
+      (err: unknown) => {
+        if (!stopping) retry({ err: err instanceof Error ? err.message : String(err) }, 'redis: restarting the private redis-server failed');
+      },
+    );
+  };
+  watch(child);
+
+  return {
+    url: child.url,
+    port,
+    ...(child.socket ? { socket: child.socket } : {}),
+    get process() {
+      return child.process;
+    },
+    lastOutput: () => child.lastOutput(),
+    get exited() {
+      return child.exited;
+    },
+    async stop() {
+      stopping = true;
+      clearTimeout(timer);
+      await restarting;
+      await child.stop();
+      lock.release();
+    },
+  };
+}
