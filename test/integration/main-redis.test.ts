@@ -56,6 +56,17 @@ async function waitUntil(pred: () => boolean | Promise<boolean>, ms: number, wha
 
 const started = (l: LogLine) => l.msg === 'redis: started private redis-server (AOF on)';
 
+async function serverPid(x: XlineProcess): Promise<number> {
+  const pid = Number((await x.waitLog(started, 30_000, 'private redis-server')).pid);
+  seen.push(pid);
+  return pid;
+}
+
+/** xline's exit code, or 'serving' once its admin API listens (a refusal that did not happen). */
+async function outcome(x: XlineProcess): Promise<number | null | 'serving'> {
+  return Promise.race([x.exited, x.waitLog((l) => l.msg === 'admin HTTP listening', 30_000, 'admin API').then(() => 'serving' as const, () => x.exited)]);
+}
+
 async function ops(x: XlineProcess, method: string, path: string, body?: unknown): Promise<number> {
   const r = await fetch(`http://127.0.0.1:${x.adminPort}/v1${path}`, {
     method,
@@ -72,9 +83,12 @@ const putPool = (x: XlineProcess, key: string) => ops(x, 'PUT', `/pools/${key}`,
 const dirs: string[] = [];
 const procs: XlineProcess[] = [];
 const servers: RedisChild[] = [];
+/** Every private server a test saw: none may be left behind, even by a failing test. */
+const seen: number[] = [];
 afterEach(async () => {
   await Promise.all(procs.splice(0).map((p) => p.stop()));
   await Promise.all(servers.splice(0).map((s) => s.stop()));
+  for (const pid of seen.splice(0)) if (alive(pid)) process.kill(pid, 'SIGKILL');
 });
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
@@ -94,7 +108,7 @@ describe.skipIf(!hasRedis)('xline: its private redis-server', () => {
   it('SIGKILLed under a running xline: restarted (logged), and writes succeed again with the data kept', async () => {
     const dir = dataDir();
     const x = await xline('sup', dir);
-    const first = Number((await x.waitLog(started, 30_000, 'private redis-server')).pid);
+    const first = await serverPid(x);
     await waitUntil(async () => (await putPool(x, 'P1')) === 200, 10_000, 'first write');
 
     process.kill(first, 'SIGKILL');
@@ -102,6 +116,7 @@ describe.skipIf(!hasRedis)('xline: its private redis-server', () => {
     expect(exit).toMatchObject({ level: 50, pid: first, signal: 'SIGKILL' });
     expect(exit.restartInMs).toBeGreaterThan(0);
     const again = Number((await x.waitLog((l) => l.msg === 'redis: private redis-server restarted', 15_000, 'restart')).pid);
+    seen.push(again);
     expect(again).not.toBe(first);
 
     await waitUntil(async () => (await putPool(x, 'P2')) === 200, 10_000, 'a write after the restart');
@@ -114,14 +129,14 @@ describe.skipIf(!hasRedis)('xline: its private redis-server', () => {
   it.skipIf(!hasSetpriv)('xline SIGKILLed: its redis-server exits by itself; the next xline takes the stale lock', async () => {
     const dir = dataDir();
     const x = await xline('victim', dir);
-    const redisPid = Number((await x.waitLog(started, 30_000, 'private redis-server')).pid);
+    const redisPid = await serverPid(x);
     x.kill('SIGKILL');
     await x.exited;
     await waitUntil(() => !alive(redisPid), 10_000, `redis-server ${redisPid} to exit after its xline`);
     expect(serversOn(dir)).toEqual([]);
 
     const next = await xline('next', dir);
-    await next.waitLog(started, 30_000, 'private redis-server');
+    await serverPid(next);
     expect(next.lines.some((l) => l.msg?.startsWith('redis: removed the lock of an xline that is gone') && l.xlinePid === x.pid)).toBe(true);
   }, 60_000);
 
@@ -132,7 +147,7 @@ describe.skipIf(!hasRedis)('xline: its private redis-server', () => {
     const noSetpriv = join(dir, '..', 'bin');
     mkdirSync(noSetpriv);
     const old = await xline('old', dir, { PATH: noSetpriv, REDIS_SERVER_BIN: findBinary('redis-server', 'REDIS_SERVER_BIN')!, EMBEDDED_REDIS_PORT: port });
-    const orphan = Number((await old.waitLog(started, 30_000, 'private redis-server')).pid);
+    const orphan = await serverPid(old);
     expect(old.lines.some((l) => l.msg?.startsWith('redis: setpriv (util-linux) not found') && l.level === 40)).toBe(true);
     await waitUntil(async () => (await putPool(old, 'KEPT')) === 200, 10_000, 'a write');
     old.kill('SIGKILL');
@@ -140,7 +155,7 @@ describe.skipIf(!hasRedis)('xline: its private redis-server', () => {
     expect(alive(orphan)).toBe(true); // the defect this guards against, made on purpose
 
     const x = await xline('new', dir, { EMBEDDED_REDIS_PORT: port });
-    const own = Number((await x.waitLog(started, 30_000, 'private redis-server')).pid);
+    const own = await serverPid(x);
     const stopped = x.lines.find((l) => l.msg?.startsWith('redis: stopping the orphaned private redis-server'));
     expect(stopped).toMatchObject({ orphanPid: orphan, xlinePid: old.pid });
     expect(own).not.toBe(orphan);
@@ -152,9 +167,9 @@ describe.skipIf(!hasRedis)('xline: its private redis-server', () => {
   it('refuses a data dir another live xline runs its server on (no second server there)', async () => {
     const dir = dataDir();
     const a = await xline('a', dir);
-    const aRedis = Number((await a.waitLog(started, 30_000, 'private redis-server')).pid);
+    const aRedis = await serverPid(a);
     const b = await xline('b', dir);
-    expect(await b.exited).toBe(1);
+    expect(await outcome(b)).toBe(1);
     expect(b.output()).toContain(`is in use by xline pid ${a.pid}`);
     expect(serversOn(dir)).toEqual([aRedis]);
     expect(await a.health()).toMatchObject({ redis: 'up' });
@@ -165,7 +180,7 @@ describe.skipIf(!hasRedis)('xline: its private redis-server', () => {
     const stranger = await startRedisServer({ dir });
     servers.push(stranger);
     const x = await xline('x', dir);
-    expect(await x.exited).toBe(1);
+    expect(await outcome(x)).toBe(1);
     expect(x.output()).toContain(`a redis-server not started by a running xline (pid ${stranger.process.pid}) answers on ${stranger.socket}`);
     expect(serversOn(dir)).toEqual([stranger.process.pid]);
   }, 60_000);
@@ -174,7 +189,7 @@ describe.skipIf(!hasRedis)('xline: its private redis-server', () => {
     const other = await startTestRedis();
     servers.push(other);
     const x = await xline('x', dataDir(), { EMBEDDED_REDIS_PORT: String(other.port) });
-    expect(await x.exited).toBe(1);
+    expect(await outcome(x)).toBe(1);
     expect(x.output()).toMatch(/Address already in use/);
     // line by line in the log too, as the server printed them
     expect(x.lines.some((l) => typeof l.msg === 'string' && l.msg.startsWith('redis-server: ') && l.msg.includes('Address already in use'))).toBe(true);
