@@ -151,13 +151,16 @@ function pushed<T>(list: T[], item: T): T {
  * A repeat of the first signal within this long is the same request delivered twice: Ctrl-C in a
  * terminal signals the whole process group, and `npm start` forwards the SIGINT it got as well.
  */
-const REPEATED_SIGNAL_MS = 1000;
+const REPEATED_SIGNAL_MS = 2000;
 
 function installShutdown(log: Logger, shutdown: () => Promise<void>): void {
   let first: { signal: NodeJS.Signals; at: number } | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
     if (first) {
-      if (signal === first.signal && Date.now() - first.at < REPEATED_SIGNAL_MS) return;
+      if (signal === first.signal && Date.now() - first.at < REPEATED_SIGNAL_MS) {
+        log.info({ signal }, 'same signal again at once: the same request, still stopping');
+        return;
+      }
       log.warn({ signal }, 'second signal: exiting now');
       process.exit(1);
     }
