@@ -3,7 +3,7 @@
 // sends the server SIGTERM (a clean shutdown, AOF flushed) when the process that started it dies,
 // however it dies (SIGKILL included), so a private server never outlives its owner. setpriv
 // execs redis-server, so the child's pid is the server's.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -79,9 +79,12 @@ export async function startRedisServer(opts: RedisChildOptions = {}): Promise<Re
   const socket = Buffer.byteLength(socketPath) <= 100 ? socketPath : undefined;
   if (socket) args.push('--unixsocket', socket, '--unixsocketperm', '700');
   args.push(...(opts.extraArgs ?? []));
-  const child = pdeathsigWrapper
-    ? spawn(pdeathsigWrapper, ['--pdeathsig', 'SIGTERM', bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-    : spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // detached: a process group of its own, so a terminal's Ctrl-C (sent to the whole foreground
+  // group) reaches only xline, which stops it after draining instead of losing it mid-drain.
+  const spawnOpts: SpawnOptions = { stdio: ['ignore', 'pipe', 'pipe'], detached: true };
+  const child: ChildProcess = pdeathsigWrapper
+    ? spawn(pdeathsigWrapper, ['--pdeathsig', 'SIGTERM', bin, ...args], spawnOpts)
+    : spawn(bin, args, spawnOpts);
   // Also when this process exits without calling stop() (or where setpriv is missing).
   live.add(child);
   child.once('exit', () => live.delete(child));
