@@ -31,6 +31,14 @@ export async function superviseRedisServer(opts: SupervisedRedisOptions): Promis
     );
   }
   const lock = await lockDataDir(dir, log);
+  const record = (c: RedisChild) => {
+    try {
+      lock.setRedis(c.process.pid!, c.socket);
+    } catch (err) {
+      // the lock still names this xline; only an orphan left behind would go unrecognised
+      log.warn({ err: err instanceof Error ? err.message : String(err), lock: lock.path }, 'redis: could not record the redis-server in the lock');
+    }
+  };
   let child: RedisChild;
   const port = opts.port || (await freePort());
   const start = () =>
@@ -46,7 +54,7 @@ export async function superviseRedisServer(opts: SupervisedRedisOptions): Promis
     lock.release();
     throw err;
   }
-  lock.setRedis(child.process.pid!, child.socket);
+  record(child);
   log.info({ port, socket: child.socket, dir, pid: child.process.pid, args: opts.extraArgs }, 'redis: started private redis-server (AOF on)');
 
   let stopping = false;
@@ -77,7 +85,7 @@ export async function superviseRedisServer(opts: SupervisedRedisOptions): Promis
         if (stopping) return c.stop();
         child = c;
         startedAt = Date.now();
-        lock.setRedis(c.process.pid!, c.socket);
+        record(c);
         log.warn({ pid: c.process.pid, port, attempt: failures }, 'redis: private redis-server restarted');
         watch(c);
       },

@@ -53,15 +53,8 @@ export async function lockDataDir(dataDir: string, log: Logger): Promise<DataDir
   };
 
   for (let attempt = 0; ; attempt++) {
-    const tmp = write();
-    try {
-      linkSync(tmp, path); // atomic, and the file is complete when it appears
-      break;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt >= 2) throw err;
-    } finally {
-      unlinkSync(tmp);
-    }
+    if (create(path, write())) break;
+    if (attempt >= 2) throw new DataDirInUseError(`REDIS_DATA_DIR ${dir}: ${LOCK_FILE} keeps being taken by other starting xlines`);
     const prev = readLock(path);
     if (prev && isRunning(prev.xline)) {
       throw new DataDirInUseError(
@@ -72,7 +65,7 @@ export async function lockDataDir(dataDir: string, log: Logger): Promise<DataDir
     if (prev?.redis && isRunning(prev.redis)) {
       await stopOrphan(dir, prev, log);
     } else {
-      log.info({ dir, xlinePid: prev?.xline.pid }, 'redis: removed the lock of an xline that is gone (its redis-server is gone too)');
+      log.info({ dir, xlinePid: prev?.xline.pid }, 'redis: took over the lock of an xline that is gone (no redis-server of it runs)');
     }
     try {
       unlinkSync(path);
@@ -103,6 +96,28 @@ export async function lockDataDir(dataDir: string, log: Logger): Promise<DataDir
     throw err;
   }
   return lock;
+}
+
+/** Creates `path` with the content of `tmp` (removed) unless it exists; false when it does. */
+function create(path: string, tmp: string): boolean {
+  try {
+    linkSync(tmp, path); // atomic, and the file is complete when it appears
+    return true;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return false;
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw err;
+    // a file system without hard links: exclusive create (a reader may see it empty for an instant)
+    try {
+      writeFileSync(path, readFileSync(tmp), { flag: 'wx' });
+      return true;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw e;
+    }
+  } finally {
+    unlinkSync(tmp);
+  }
 }
 
 async function stopOrphan(dir: string, prev: LockContent, log: Logger): Promise<void> {

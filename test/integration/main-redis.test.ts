@@ -137,7 +137,7 @@ describe.skipIf(!hasRedis)('xline: its private redis-server', () => {
 
     const next = await xline('next', dir);
     await serverPid(next);
-    expect(next.lines.some((l) => l.msg?.startsWith('redis: removed the lock of an xline that is gone') && l.xlinePid === x.pid)).toBe(true);
+    expect(next.lines.some((l) => l.msg?.startsWith('redis: took over the lock of an xline that is gone') && l.xlinePid === x.pid)).toBe(true);
   }, 60_000);
 
   it('an orphan (left where setpriv is missing, then xline SIGKILLed) is stopped, logged, and replaced; its data is kept', async () => {
