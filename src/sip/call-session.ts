@@ -30,12 +30,16 @@ export interface OutboundTarget {
   hostport: string;
   /** URI parameters including the leading ';' (e.g. ';transport=tcp'), or ''. */
   params: string;
+  /** `;transport=…` of the URI, lower case, or '' (UDP, or the scheme's default). */
+  transport: string;
 }
 
 export function parseOutboundUri(uri: string): OutboundTarget {
   const m = /^(sips?):([^;@\s]+)(;.*)?$/.exec(uri.trim());
   if (!m?.[1] || !m[2]) throw new Error(`SIP_OUTBOUND_URI must be sip:host[:port][;params], got ${uri}`);
-  return { scheme: m[1] as 'sip' | 'sips', hostport: m[2], params: m[3] ?? '' };
+  const params = m[3] ?? '';
+  const transport = /;transport=([a-z0-9-]+)/i.exec(params)?.[1]?.toLowerCase() ?? '';
+  return { scheme: m[1] as 'sip' | 'sips', hostport: m[2], params, transport: transport ? `;transport=${transport}` : '' };
 }
 
 export interface SessionEnv {
@@ -178,9 +182,11 @@ export class CallSession implements MediaCall {
   }
 
   bLeg(target: string): { uri: string; headers: Record<string, string> } {
-    const { scheme, hostport, params } = this.env.outbound;
-    // drachtio-server replaces 'localhost' with its own SIP address; nothing of A is carried.
-    const self = `<${scheme}:${this.x}@localhost>`;
+    const { scheme, hostport, params, transport } = this.env.outbound;
+    // drachtio-server replaces 'localhost' with its own SIP address (keeping the parameters);
+    // nothing of A is carried. Every URI naming xline carries the leg's transport, so that B's
+    // BYE, re-INVITE and ACK come back on it (a TCP trunk's phones would otherwise use UDP).
+    const self = `<${scheme}:${this.x}@localhost${transport}>`;
     return {
       uri: `${scheme}:${target}@${hostport}${params}`,
       headers: {

