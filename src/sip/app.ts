@@ -11,6 +11,7 @@ import { parseCidrList } from './cidr.js';
 import type { MediaHandler } from './media-seam.js';
 import { sipMetrics } from './metrics.js';
 import { guarded, identifyCaller, identifyX, locals, openSession, routeCall, trunkAllowList } from './middleware.js';
+import { answerOptions } from './options.js';
 import { SessionRegistry } from './session-registry.js';
 import { startRtpengine } from '../media-relay/rtpengine.js';
 
@@ -79,6 +80,17 @@ export async function startSipApp(ctx: AppContext & { media?: MediaOption }): Pr
       void session.end({ dir: 0, cause: Q850.TEMPORARY_FAILURE, status: 503, outcome: 'error' });
     });
   });
+
+  // Trunks' health checks: registering the handler is what makes drachtio-server hand OPTIONS to
+  // xline (without it, it answers 503 "No connected clients found").
+  srf.options(
+    answerOptions({
+      trunks,
+      draining: () => draining,
+      storeUp: () => withTimeout(ctx.store.ping(), LOOKUP_TIMEOUT_MS).catch(() => false),
+      log,
+    }),
+  );
 
   srf.on('connect', (err: Error | null, hostport: string, version?: string) => {
     if (err) {

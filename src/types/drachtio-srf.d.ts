@@ -72,6 +72,8 @@ declare module 'drachtio-srf' {
     disconnect(): void;
     /** true when no transaction or dialog is pending in the agent (proto.js). */
     readonly idle: boolean;
+    /** Out-of-dialog OPTIONS handler (connect.js makes one such method per SIP method). */
+    options(handler: (req: SrfRequest, res: SrfResponse) => void): void;
     use(method: string, step: (req: SrfRequest, res: SrfResponse, next: (err?: unknown) => void) => void): void;
     on(event: 'reconnecting', listener: (info: { delay: number; attempt: number }) => void): this;
     on(event: 'close', listener: () => void): this;

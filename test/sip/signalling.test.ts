@@ -81,6 +81,55 @@ describe.skipIf(!canRun)('SIP signalling towards trunks and phones (real drachti
     for (const p of pings.splice(0)) cleanupSipp(p);
   });
 
+  describe('OPTIONS to xline\'s SIP address', () => {
+    it('answered 200 while xline takes calls, over UDP and TCP, with what xline allows', async () => {
+      const s = await stack();
+      for (const transport of ['udp', 'tcp'] as const) {
+        const res = await options(s, { transport });
+        expect(res.status, res.raw).toBe(200);
+        expect(res.header('allow')).toMatch(/\bINVITE\b.*\bBYE\b/);
+      }
+    });
+
+    it('from outside SIP_TRUNK_CIDRS: 403, as an INVITE from there', async () => {
+      const s = await stack();
+      const res = await options(s, { localIp: '127.0.0.2' });
+      expect(res.status).toBe(403);
+      expect(reasonCause(res)).toBe(21);
+    });
+
+    it('503 with cause 41 while Redis is down; 200 again once Redis is back', async () => {
+      const s = await stack();
+      expect((await options(s)).status).toBe(200);
+      await side.stop();
+      try {
+        const down = await options(s);
+        expect(down.status, down.raw).toBe(503);
+        expect(reasonCause(down), 'xline\'s own 503, not drachtio-server\'s "no connected clients"').toBe(41);
+      } finally {
+        await side.restart();
+      }
+      await waitFor(() => side.redis.status === 'ready', 5000, 'redis client ready');
+      expect((await options(s)).status).toBe(200);
+    });
+
+    it('503 with cause 41 while draining (the SIGTERM drain, app.stop), while a call is still up', async () => {
+      const s = await stack();
+      const n = await bindAxb();
+      const live = call(s, { uac: 'uac-call-expect-200.xml', uas: 'uas-answer.xml', x: n.x, caller: n.a, target: n.b, holdMs: 2500 });
+      await waitFor(() => answered(s), 5000, 'call answered');
+      expect((await options(s)).status).toBe(200);
+      const stopping = s.app.stop(10_000);
+      const res = await options(s);
+      expect(res.status, res.raw).toBe(503);
+      expect(reasonCause(res), 'xline\'s own 503, not drachtio-server\'s "no connected clients"').toBe(41);
+      expect(s.app.liveCalls(), 'still draining when asked').toBe(1);
+      const r = await live;
+      await stopping;
+      expect(r.a.code, r.a.errors).toBe(0);
+    });
+  });
+
   describe('B legs over TCP (SIP_OUTBOUND_URI ;transport=tcp), caller over UDP', () => {
     it('every URI naming xline carries ;transport=tcp; B\'s re-INVITE and BYE come back over TCP and reach A', async () => {
       const s = await stack({ transport: 'udp', farEndTransport: 'tcp' });
