@@ -17,6 +17,7 @@ import { reportTime } from '../domain/wall-clock.js';
 import type { SessionRegistry } from './session-registry.js';
 import type { MediaRelay } from '../media-relay/rtpengine.js';
 import { CallSdp, type Side } from './call-sdp.js';
+import { callerReliability, EarlyDialogs } from './early-dialog.js';
 
 type Req = Srf.SrfRequest;
 type Res = Srf.SrfResponse;
@@ -194,6 +195,9 @@ export class CallSession implements MediaCall {
         To: `<${scheme}:${target}@${hostport}>`,
         Contact: self,
         'P-Asserted-Identity': self,
+        // xline acknowledges B's reliable provisional responses itself (drachtio-srf PRACKs
+        // them), so a trunk that insists on 100rel can be called whatever A supports.
+        Supported: '100rel',
       },
     };
   }
@@ -222,19 +226,27 @@ export class CallSession implements MediaCall {
     }
     this.bLaunched = true;
     const cfg = this.env.config;
+    const early = new EarlyDialogs(this.env.srf, callerReliability(this.req), this.log, {
+      offerToB: (offer) => sdp.offer('a', offer),
+      answerToCaller: (answer) => sdp.answer('b', answer),
+      lastToCaller: () => sdp.current('a'),
+    });
     try {
       const { uas, uac } = await this.env.srf.createB2BUA(this.req, this.res, uri, {
         headers,
         // Failures are relayed by us with a Q.850 Reason; provisional responses pass through
-        // without any of B's headers (proxyResponseHeaders is empty).
+        // without any of B's headers (proxyResponseHeaders is empty), reliably when the caller
+        // asked for 100rel (early-dialog.ts).
         passFailure: false,
         passProvisionalResponses: true,
         // Everything B says about its media reaches the caller rewritten (18x and 200 alike).
         localSdpA: (sdpB: string) => this.towardsCaller(lateOffer ? sdp.offer('b', sdpB) : sdp.answer('b', sdpB)),
         localSdpB: offerToB ?? ((ackSdp: string) => this.towardsCaller(sdp.answer('a', ackSdp))),
+        responseHeaders: ((bRes: Res) => early.responseHeaders(bRes)) as unknown as Srf.CreateB2BUAOptions['responseHeaders'],
       }, {
         cbRequest: ((err: unknown, uacReq: Req) => {
           if (err || !uacReq) return;
+          early.attach(this.req, uacReq);
           this.onBInviteSent(uacReq, cfg.SIP_RING_TIMEOUT * 1000);
         }) as unknown as (req: Req) => void,
         cbFinalizedUac: () => this.answered(),

@@ -11,7 +11,9 @@ import type { AddressList } from './cidr.js';
 import { reasonHeader } from './q850.js';
 
 /** What xline does with the requests it accepts (RFC 3261 §11.2: Allow in OPTIONS answers). */
-export const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE';
+export const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE, PRACK';
+/** Option tags xline honours on calls it bridges (100rel: see the B leg in call-session.ts). */
+export const SUPPORTED = '100rel';
 
 export interface OptionsDeps {
   trunks: AddressList;
@@ -27,7 +29,7 @@ export function answerOptions(d: OptionsDeps): (req: Srf.SrfRequest, res: Srf.Sr
       res.send(403, undefined, { headers: { Reason: reasonHeader(Q850.CALL_REJECTED, 'source not allowed') } });
       return;
     }
-    const headers = { Allow: ALLOW, Accept: 'application/sdp' };
+    const headers = { Allow: ALLOW, Supported: SUPPORTED, Accept: 'application/sdp' };
     if (d.draining()) {
       res.send(503, undefined, { headers: { ...headers, Reason: reasonHeader(Q850.TEMPORARY_FAILURE, 'shutting down') } });
       return;

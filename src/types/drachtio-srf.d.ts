@@ -72,6 +72,17 @@ declare module 'drachtio-srf' {
     disconnect(): void;
     /** true when no transaction or dialog is pending in the agent (proto.js). */
     readonly idle: boolean;
+    /**
+     * A request on drachtio-server's connection `socket`; with `stackDialogId` it goes inside that
+     * dialog (an early one too, once a reliable 18x made it) and 'sip:placeholder' becomes the
+     * dialog's remote target (srf.js request → drachtio-agent.js _makeRequest).
+     */
+    request(
+      socket: import('node:net').Socket,
+      uri: string,
+      opts: { method: SipMethod; stackDialogId?: string; headers?: Record<string, string>; body?: string },
+      callback: (err: unknown, req?: SrfRequest) => void,
+    ): void;
     /** Out-of-dialog OPTIONS handler (connect.js makes one such method per SIP method). */
     options(handler: (req: SrfRequest, res: SrfResponse) => void): void;
     use(method: string, step: (req: SrfRequest, res: SrfResponse, next: (err?: unknown) => void) => void): void;

@@ -88,6 +88,8 @@ describe.skipIf(!canRun)('SIP signalling towards trunks and phones (real drachti
         const res = await options(s, { transport });
         expect(res.status, res.raw).toBe(200);
         expect(res.header('allow')).toMatch(/\bINVITE\b.*\bBYE\b/);
+        expect(res.header('allow')).toMatch(/\bPRACK\b/);
+        expect(res.header('supported')).toMatch(/\b100rel\b/);
       }
     });
 
@@ -160,4 +162,107 @@ describe.skipIf(!canRun)('SIP signalling towards trunks and phones (real drachti
     });
   });
 
+  describe('100rel / PRACK and UPDATE before the answer', () => {
+    let s: Stack;
+    beforeAll(async () => {
+      s = await stack();
+    });
+
+    it('a trunk requiring 100rel gets it; its reliable 183 reaches a 100rel caller reliably; each leg\'s PRACK is answered', async () => {
+      const n = await bindAxb();
+      const r = await call(s, { uac: 'uac-100rel-expect-200.xml', uas: 'uas-100rel.xml', x: n.x, caller: n.a, target: n.b, ringMs: 300, holdMs: 200 });
+      expect(r.a.code, r.a.errors + r.a.output.slice(-800)).toBe(0);
+      expect(r.b.code, r.b.errors + r.b.output.slice(-800)).toBe(0);
+      const inv = expectCleanBLeg(r.b, n.b, n.x, n.a);
+      expect(inv.header('supported')).toMatch(/\b100rel\b/);
+      const prackAtB = got(r.b, (m) => m.method === 'PRACK');
+      expect(prackAtB).toHaveLength(1);
+      expect(prackAtB[0]!.header('rack')).toMatch(/^1 \d+ INVITE$/);
+      const early = got(r.a, inviteStatus(183))[0]!;
+      expect(early.header('require')).toMatch(/\b100rel\b/);
+      expect(early.header('rseq')).toMatch(/^\d+$/);
+      expect(early.body).toMatch(/a=rtpmap:0 PCMU\/8000/);
+      expect(early.raw).not.toContain(n.b);
+      expect(got(r.a, (m) => m.status === 200 && /PRACK/.test(m.header('cseq') ?? ''))).toHaveLength(1);
+      await waitFor(() => s.app.liveCalls() === 0, 3000, 'liveCalls 0');
+      const types = s.sink.events.filter((e) => e.call_id === r.callId).map((e) => e.type);
+      expect(types).toEqual(['start', 'ring', 'answer', 'hangup']);
+    });
+
+    it('a caller requiring 100rel gets B\'s early media reliably even from a B that sends it unreliably', async () => {
+      const n = await bindAxb();
+      const r = await call(s, {
+        uac: 'uac-100rel-expect-200.xml',
+        uas: 'uas-early-media.xml',
+        x: n.x,
+        caller: n.a,
+        target: n.b,
+        ringMs: 300,
+        extraHeader: 'Require: 100rel',
+      });
+      expect(r.a.code, r.a.errors + r.a.output.slice(-800)).toBe(0);
+      expect(r.b.code, r.b.errors).toBe(0);
+      const early = got(r.a, inviteStatus(183))[0]!;
+      expect(early.header('rseq')).toMatch(/^\d+$/);
+      expect(early.body).toMatch(/a=rtpmap:0 PCMU\/8000/);
+      // B's leg stays as B knows it: its 183 was not reliable, so B gets no PRACK.
+      expect(got(r.b, (m) => m.method === 'PRACK')).toHaveLength(0);
+      await waitFor(() => s.app.liveCalls() === 0, 3000, 'liveCalls 0');
+    });
+
+    it('a caller without 100rel still reaches a trunk that requires it: xline PRACKs B, the caller gets a plain 183', async () => {
+      const n = await bindAxb();
+      const r = await call(s, { uac: 'uac-call-expect-200.xml', uas: 'uas-100rel.xml', x: n.x, caller: n.a, target: n.b, ringMs: 300 });
+      expect(r.a.code, r.a.errors + r.a.output.slice(-800)).toBe(0);
+      expect(r.b.code, r.b.errors + r.b.output.slice(-800)).toBe(0);
+      expect(got(r.b, (m) => m.method === 'PRACK')).toHaveLength(1);
+      const early = got(r.a, inviteStatus(183))[0]!;
+      expect(early.header('rseq')).toBeUndefined();
+      expect(early.header('require') ?? '').not.toMatch(/100rel/);
+      await waitFor(() => s.app.liveCalls() === 0, 3000, 'liveCalls 0');
+    });
+
+    it('the caller\'s UPDATE before the answer reaches B in its early dialog, and B\'s answer comes back', async () => {
+      const n = await bindAxb();
+      const r = await call(s, { uac: 'uac-100rel-update-expect-200.xml', uas: 'uas-100rel-update.xml', x: n.x, caller: n.a, target: n.b, ringMs: 300 });
+      expect(r.a.code, r.a.errors + r.a.output.slice(-800)).toBe(0);
+      expect(r.b.code, r.b.errors + r.b.output.slice(-800)).toBe(0);
+      const update = got(r.b, (m) => m.method === 'UPDATE');
+      expect(update).toHaveLength(1);
+      expect(update[0]!.body).toMatch(/m=audio \d+ RTP\/AVP 8\r?\n/);
+      expect(update[0]!.raw).not.toContain(n.a);
+      const answer = got(r.a, (m) => m.status === 200 && /UPDATE/.test(m.header('cseq') ?? ''));
+      expect(answer).toHaveLength(1);
+      expect(answer[0]!.body).toMatch(/a=rtpmap:8 PCMA\/8000/);
+      expect(answer[0]!.raw).not.toContain(n.b);
+      // The UPDATE came before the answer.
+      const bLog = r.b.messages.map((m) => m.method ?? String(m.status));
+      expect(bLog.indexOf('UPDATE')).toBeLessThan(bLog.indexOf('ACK'));
+      await waitFor(() => s.app.liveCalls() === 0, 3000, 'liveCalls 0');
+    });
+  });
+
+  describe('re-INVITE during a call', () => {
+    for (const transport of ['udp', 'tcp'] as const) {
+      it(`a caller's re-INVITE changing codec (PCMU → PCMA only) reaches B and B's answer comes back (${transport})`, async () => {
+        const s = await stack({ transport });
+        const n = await bindAxb();
+        const r = await call(s, { uac: 'uac-reinvite-codec-expect-200.xml', uas: 'uas-answer-pcma-reinvite.xml', x: n.x, caller: n.a, target: n.b });
+        expect(r.a.code, r.a.errors + r.a.output.slice(-800)).toBe(0);
+        expect(r.b.code, r.b.errors + r.b.output.slice(-800)).toBe(0);
+        const invites = got(r.b, (m) => m.method === 'INVITE');
+        expect(invites).toHaveLength(2);
+        expect(receivedInvite(r.b)!.body).toMatch(/a=rtpmap:0 PCMU\/8000/);
+        expect(invites[1]!.body).toMatch(/m=audio \d+ RTP\/AVP 8 101\r?\n/);
+        expect(invites[1]!.body).not.toMatch(/PCMU/);
+        expect(invites[1]!.raw).not.toContain(n.a);
+        const reanswer = got(r.a, (m) => m.status === 200 && /^2 INVITE/.test(m.header('cseq') ?? ''));
+        expect(reanswer).toHaveLength(1);
+        expect(reanswer[0]!.body).toMatch(/m=audio \d+ RTP\/AVP 8\r?\n/);
+        expect(reanswer[0]!.body).toMatch(/a=rtpmap:8 PCMA\/8000/);
+        expect(reanswer[0]!.raw).not.toContain(n.b);
+        await waitFor(() => s.app.liveCalls() === 0, 3000, 'liveCalls 0');
+      });
+    }
+  });
 });
