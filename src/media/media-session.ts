@@ -19,6 +19,7 @@ import { announcementFor, EXTENSION_ENTRY, PROMPT } from './prompts.js';
 import { recordingDuration, recordingPath, type RecordingLinks } from './recording-files.js';
 import { audioAddress } from './sdp.js';
 import { DEFAULT_RINGBACK } from './ring-tones.js';
+import { Ringback } from './ringback.js';
 
 type Req = Srf.SrfRequest;
 type Res = Srf.SrfResponse;
@@ -57,7 +58,7 @@ export class MediaSession {
   private bSettled = false;
   private alerted = false;
   private bAnswered = false;
-  private ringback?: Promise<void>;
+  private ringback?: Ringback;
   private recordPath?: string;
   /** Media handed to the two parties: FreeSWITCH is out, in-dialog requests go leg to leg. */
   private direct = false;
@@ -296,6 +297,10 @@ export class MediaSession {
     this.uac = uac;
     this.wireB(uac);
     this.log.debug('MediaSession: B answered');
+    // Stopped at once, alongside the next steps: the caller's audio must reach B without delay
+    // however soon B answered (ringback.ts). A direct join does not even wait for it: FreeSWITCH
+    // leaves the media path.
+    const ringStopped = this.stopRingback();
     if (!bEp) {
       this.bAnswered = true;
       this.call.answered();
@@ -315,8 +320,7 @@ export class MediaSession {
       this.uas = await this.dialog(this.call.srf.createUAS(this.call.req, this.call.res, { localSdp: this.call.sdp.local('a', callerEp.local.sdp) }));
       this.wireCaller(this.uas);
     }
-    await this.stopRingback();
-    this.log.debug('MediaSession: ringback stopped');
+    await ringStopped;
     await this.until(callerEp.bridge(bEp));
     this.bAnswered = true;
     this.call.answered();
@@ -338,7 +342,6 @@ export class MediaSession {
   private async joinDirect(offerToB: string): Promise<void> {
     const uas = this.uas!;
     const uac = this.uac!;
-    await this.stopRingback();
     let aAnswer: string;
     try {
       aAnswer = await this.reinvite(uas, this.call.sdp.local('a', uac.remote.sdp));
@@ -416,24 +419,15 @@ export class MediaSession {
     this.stop(ending);
   }
 
-  /**
-   * One playback until B answers: `source` is a tone_stream that never ends or a file_string
-   * repeating the ring tone past the ring timeout (see ringSource). One command, so one
-   * uuid_break stops it; FreeSWITCH's endless_playback would ignore uuid_break.
-   */
+  /** Ring tone or ringback to the caller until B answers (ringback.ts). */
   private startRingback(source: string): void {
-    this.ringback = this.callerEp!.play(source).then(
-      () => undefined,
-      (err: unknown) => this.log.warn({ err: String(err) }, 'MediaSession:ringback not playable'),
-    );
+    this.ringback = new Ringback(this.callerEp!, source, this.log);
   }
 
   private async stopRingback(): Promise<void> {
     const rb = this.ringback;
-    if (!rb || !this.callerEp) return;
     this.ringback = undefined;
-    await this.env.link.api(`uuid_break ${this.callerEp.uuid} all`).catch(() => undefined);
-    await withTimeout(rb, 2000).catch(() => this.log.warn('MediaSession:ringback did not stop'));
+    await rb?.stop();
   }
 
   private async startRecording(ep: Mrf.Endpoint): Promise<void> {

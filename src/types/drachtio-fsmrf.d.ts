@@ -79,6 +79,13 @@ declare module 'drachtio-fsmrf' {
       playCollect(opts: PlayCollectOptions): Promise<PlayCollectResult>;
       /** Runs a dialplan application on the channel; resolves with CHANNEL_EXECUTE_COMPLETE. */
       execute(app: string, arg?: string): Promise<EslEvent>;
+      /**
+       * Runs an application without waiting: returns its Application-UUID at once (the id its
+       * CHANNEL_EXECUTE and CHANNEL_EXECUTE_COMPLETE events carry); `callback` gets the latter.
+       */
+      executeAsync(app: string, arg: string, callback: (evt: EslEvent) => void): string;
+      /** This endpoint's outbound event-socket connection (its channel's events arrive on it). */
+      readonly conn: EventEmitter;
       /** API command over this endpoint's outbound connection. */
       api(command: string, args?: string | string[]): Promise<EslEvent>;
       /** uuid_bridge with another endpoint. */

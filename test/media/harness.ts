@@ -9,7 +9,7 @@ import { Registry } from 'prom-client';
 import { loadConfig, type Config } from '../../src/config.js';
 import type { AppContext } from '../../src/context.js';
 import type { Binding } from '../../src/domain/binding.js';
-import { createLogger } from '../../src/log.js';
+import { createLogger, type Logger } from '../../src/log.js';
 import { startMedia, type MediaService } from '../../src/media/media-service.js';
 import { startSipApp, type SipApp } from '../../src/sip/app.js';
 import type { BindRequest } from '../../src/store/types.js';
@@ -42,7 +42,12 @@ export interface MediaStack {
   stop(): Promise<void>;
 }
 
-export async function startMediaStack(side: RedisSide, env: Record<string, string> = {}): Promise<MediaStack> {
+export async function startMediaStack(
+  side: RedisSide,
+  env: Record<string, string> = {},
+  /** `log`: xline's logger (a test that asserts on log lines passes one writing to memory). */
+  opts: { log?: Logger } = {},
+): Promise<MediaStack> {
   const dir = mkdtempSync(join(tmpdir(), 'xline-media-'));
   const fs = await startFreeSwitch();
   const drachtio = await startDrachtio();
@@ -66,7 +71,7 @@ export async function startMediaStack(side: RedisSide, env: Record<string, strin
   const sink = new CheckedSink(side.pipeline.sink);
   const ctx: AppContext = {
     config,
-    log: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
+    log: opts.log ?? createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
     store: side.store,
     events: sink,
     metrics: new Registry(),
