@@ -25,6 +25,8 @@ export interface CallerScript {
   cancelAfterMs?: number;
   /** Expect xline's re-INVITE handing the media over (B answered, call not recorded); answer it. */
   reinvite?: boolean;
+  /** Once connected (after the hand-off, if any): wait this long, then re-INVITE offering PCMA only. */
+  codecChangeAfterMs?: number;
 }
 
 export function callerScenario(dir: string, name: string, s: CallerScript): string {
@@ -205,6 +207,52 @@ export function callerScenario(dir: string, name: string, s: CallerScript): stri
   </send>
   <recv request="ACK"/>`);
   }
+  if (s.codecChangeAfterMs !== undefined) {
+    steps.push(`
+  <pause milliseconds="${s.codecChangeAfterMs}"/>
+  <send retrans="500" start_txn="codec">
+    <![CDATA[
+
+      INVITE [next_url] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: ${CALLER_FROM}
+      To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
+      Call-ID: [call_id]
+      CSeq: 50 INVITE
+      Contact: <sip:[caller]@[local_ip]:[local_port];transport=[transport]>
+      Max-Forwards: 70
+      Content-Type: application/sdp
+      Content-Length: [len]
+
+      v=0
+      o=alice 53655765 2353687639 IN IP[local_ip_type] [local_ip]
+      s=xline-a-pcma
+      c=IN IP[media_ip_type] [media_ip]
+      t=0 0
+      m=audio ${mport} RTP/AVP 8 101
+      a=rtpmap:8 PCMA/8000
+      a=rtpmap:101 telephone-event/8000
+      a=sendrecv
+
+    ]]>
+  </send>
+  <recv response="100" optional="true" response_txn="codec"/>
+  <recv response="200" response_txn="codec"/>
+  <send ack_txn="codec">
+    <![CDATA[
+
+      ACK [next_url] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: ${CALLER_FROM}
+      To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
+      Call-ID: [call_id]
+      CSeq: 50 ACK
+      Max-Forwards: 70
+      Content-Length: 0
+
+    ]]>
+  </send>`);
+  }
   if (s.expectBye) {
     steps.push(`
   <recv request="BYE"/>
@@ -258,6 +306,8 @@ export interface FarEndScript {
   awaitCancel?: boolean;
   /** Expect xline's re-INVITE handing the media over once answered; answer it. */
   reinvite?: boolean;
+  /** Expect a re-INVITE offering PCMA (the caller's codec change, relayed); answer with PCMA. */
+  codecReinvite?: boolean;
 }
 
 export function farEndScenario(dir: string, name: string, s: FarEndScript): string {
@@ -394,6 +444,36 @@ export function farEndScenario(dir: string, name: string, s: FarEndScript): stri
       t=0 0
       m=audio ${s.rtpPort ?? '[media_port]'} RTP/AVP 0 101
       a=rtpmap:0 PCMU/8000
+      a=rtpmap:101 telephone-event/8000
+      a=sendrecv
+
+    ]]>
+  </send>
+  <recv request="ACK"/>`);
+  }
+  if (s.codecReinvite) {
+    steps.push(`
+  <recv request="INVITE"/>
+  <send>
+    <![CDATA[
+
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Contact: <sip:[service]@[local_ip]:[local_port];transport=[transport]>
+      Content-Type: application/sdp
+      Content-Length: [len]
+
+      v=0
+      o=bob 1 3 IN IP[local_ip_type] [local_ip]
+      s=xline-b-pcma
+      c=IN IP[media_ip_type] [media_ip]
+      t=0 0
+      m=audio ${s.rtpPort ?? '[media_port]'} RTP/AVP 8 101
+      a=rtpmap:8 PCMA/8000
       a=rtpmap:101 telephone-event/8000
       a=sendrecv
 
