@@ -206,7 +206,7 @@ export interface CallRun {
  * from `localIp` to drachtio. Resolves when the caller's sipp has finished.
  */
 export async function placeCall(
-  s: Pick<Stack, 'drachtio' | 'farEndPort' | 'transport'>,
+  s: Pick<Stack, 'drachtio' | 'farEndPort' | 'transport'> & Partial<Pick<Stack, 'farEndTransport'>>,
   o: {
     uac: string;
     uas?: string;
@@ -229,7 +229,7 @@ export async function placeCall(
     : await startSipp({
     // No far-end scenario given: B must not be called; a UAS still listens to prove it.
     scenario: o.uas ?? 'uas-answer.xml',
-    transport: s.farEndTransport,
+    transport: s.farEndTransport ?? s.transport,
     port: s.farEndPort,
     service: o.target ?? 'nobody',
     durationMs: o.ringMs ?? 100,

@@ -9,6 +9,7 @@ import {
   canRun,
   cdrOf,
   cleanup,
+  eventTypesOf,
   expectCleanBLeg,
   mobile,
   placeCall,
@@ -65,7 +66,7 @@ describe.skipIf(!canRun)('SIP signalling towards trunks and phones (real drachti
     expect(res, 'no answer to OPTIONS').toBeDefined();
     return res!;
   }
-  const answered = (s: Stack) => s.sink.events.some((e) => e.type === 'answer');
+  const answered = (s: Stack) => s.sink.callsWith('answer').length > 0;
   const got = (r: SippResult, pred: (m: SipMsg) => boolean) => r.messages.filter((m) => m.direction === 'received' && pred(m));
   const inviteStatus = (status: number) => (m: SipMsg) => m.status === status && /INVITE/.test(m.header('cseq') ?? '');
 
@@ -185,8 +186,7 @@ describe.skipIf(!canRun)('SIP signalling towards trunks and phones (real drachti
       expect(early.raw).not.toContain(n.b);
       expect(got(r.a, (m) => m.status === 200 && /PRACK/.test(m.header('cseq') ?? ''))).toHaveLength(1);
       await waitFor(() => s.app.liveCalls() === 0, 3000, 'liveCalls 0');
-      const types = s.sink.events.filter((e) => e.call_id === r.callId).map((e) => e.type);
-      expect(types).toEqual(['start', 'ring', 'answer', 'hangup']);
+      expect(await eventTypesOf(s, r.callId)).toEqual(['start', 'ring', 'answer', 'hangup']);
     });
 
     it('a caller requiring 100rel gets B\'s early media reliably even from a B that sends it unreliably', async () => {
