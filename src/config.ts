@@ -24,6 +24,13 @@ const schema = z
      * writes on a power loss or kernel crash; always fsyncs every write before Redis answers.
      */
     REDIS_APPENDFSYNC: z.enum(['everysec', 'always']).default('everysec'),
+    /**
+     * How far Redis's clock may run behind xline's. A write refuses to run later than its
+     * request's deadline minus 100 ms minus this, by Redis's clock (store/deadline.ts), so that an
+     * isp.SYSTEM_ERROR answer always means nothing was written. 0: same host, or NTP-synced hosts
+     * (a few ms, inside the 100 ms margin).
+     */
+    REDIS_CLOCK_SKEW_MS: z.coerce.number().int().min(0).max(500).default(0),
     ADMIN_HOST: z.string().default('127.0.0.1'),
     ADMIN_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
     /**

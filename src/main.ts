@@ -48,7 +48,7 @@ async function main(): Promise<void> {
     throw err;
   }
 
-  const store = new RedisBindingStore(conn.redis, { log });
+  const store = new RedisBindingStore(conn.redis, { log, clockSkewMs: config.REDIS_CLOCK_SKEW_MS });
   const stopSweeper = startSweeper(store, config.SWEEP_INTERVAL_MS, log);
   // Events get their own connection: ~5 writes per call must not queue behind (or in front of)
   // the one lookup an INVITE waits for.

@@ -1,11 +1,22 @@
 // The admin HTTP server: the dypls-compatible RPC at `/`, the ops REST API under /v1 (bearer
 // token), /v1/health, /metrics and the OpenAPI document. Every error, fastify's own included,
 // answers in the documented format of the API it hit: never fastify's default 500.
-import fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type RouteHandlerMethod,
+  type RouteOptions,
+} from 'fastify';
 import swagger from '@fastify/swagger';
 import type { Socket } from 'node:net';
 import type { AppContext } from '../context.js';
 import { ERROR_CODES, XlineError } from '../domain/errors.js';
+import type { StorageOutageLog } from '../store/outage-log.js';
+import { asStorageError, Deadline, partialMessage, StorageUnavailableError, withDeadline } from '../store/deadline.js';
 import { apiMetrics } from './api-metrics.js';
 import { bodyDeadline } from './body-deadline.js';
 import { useTextJsonParser } from './body-text.js';
@@ -25,6 +36,15 @@ import { recordingDownloadRoutes, ringToneRoutes } from './ops/media-routes.js';
  */
 export type OpsPlugin = (app: FastifyInstance, ctx: AppContext) => Promise<void>;
 export const OPS_PLUGINS: OpsPlugin[] = [poolsRoutes, ringToneRoutes];
+/** Ops plugins that never wait on Redis (files): no store deadline on their routes. */
+const OFF_STORE: ReadonlySet<OpsPlugin> = new Set([ringToneRoutes]);
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** /v1 routes on Redis: when the request gives up on it; pass to the store's calls. */
+    storeDeadline?: Deadline;
+  }
+}
 
 export interface AdminAppExtras {
   /** Extra dypls actions (by Action name; a later entry replaces an earlier one). */
@@ -44,6 +64,7 @@ export async function buildAdminApp(ctx: AppContext, extras: AdminAppExtras = {}
   // as a backstop by the longest of the two in a row. Node checks its timers every
   // connectionsCheckingInterval (30 s by default, too coarse for a 10 s limit).
   const requestTimeout = requestMs + uploadMs;
+  const answerError = errorAnswerer(ctx.store.outage);
   const app = fastify({
     requestTimeout,
     http: { headersTimeout: requestMs, requestTimeout, connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(requestMs / 4))) },
@@ -117,7 +138,10 @@ export async function buildAdminApp(ctx: AppContext, extras: AdminAppExtras = {}
         metrics.ops.inc({ route: req.routeOptions.url ?? 'unknown', status: String(reply.statusCode) });
       });
       for (const plugin of [...OPS_PLUGINS, ...(extras.opsPlugins ?? [])]) {
-        await scope.register(async (s) => plugin(s, ctx));
+        await scope.register(async (s) => {
+          if (!OFF_STORE.has(plugin)) s.addHook('onRoute', boundByStoreDeadline);
+          await plugin(s, ctx);
+        });
       }
     },
     { prefix: '/v1' },
@@ -127,14 +151,19 @@ export async function buildAdminApp(ctx: AppContext, extras: AdminAppExtras = {}
 }
 
 /** Every error fastify or a route raises, in the format of the API the request was for. */
-function answerError(err: FastifyError | Error, req: FastifyRequest, reply: FastifyReply) {
-  if (isOps(req.url)) {
-    const [status, code, message] = opsErrorOf(err);
-    if (status >= 500) req.log.error({ err }, 'ops: error');
-    return reply.code(status).send(errorBody(code, message));
-  }
-  const g = gatewayErrorOf(err, req);
-  return reply.code(g.status).send({ RequestId: 'xline', HostId: 'xline', Code: g.code, Message: g.message });
+/** Every error, fastify's own included, in the format of the API it hit. */
+function errorAnswerer(outage?: StorageOutageLog) {
+  return (err: FastifyError | Error, req: FastifyRequest, reply: FastifyReply) => {
+    if (isOps(req.url)) {
+      const [status, code, message] = opsErrorOf(err, req);
+      // Redis unavailable: counted in the outage log, not a line (and a stack) per request
+      if (err instanceof StorageUnavailableError && outage) outage.requestFailed('ops');
+      else if (status >= 500) req.log.error({ err }, 'ops: error');
+      return reply.code(status).send(errorBody(code, message));
+    }
+    const g = gatewayErrorOf(err, req);
+    return reply.code(g.status).send({ RequestId: 'xline', HostId: 'xline', Code: g.code, Message: g.message });
+  };
 }
 
 /**
@@ -157,8 +186,31 @@ function clientErrorHandler(err: Error & { code?: string }, socket: Socket): voi
   socket.destroy(err);
 }
 
-function opsErrorOf(err: FastifyError | Error): [number, string, string] {
+/**
+ * A /v1 route that waits on Redis answers 503 STORAGE_UNAVAILABLE once Redis has not answered for
+ * STORE_DEADLINE_MS (the dypls API's deadline), however many round trips it makes: the handler
+ * races its request's Deadline, which the store renews after each step Redis answered, and which
+ * the store's writes honour (nothing lands after it).
+ */
+function boundByStoreDeadline(route: RouteOptions): void {
+  const handler = route.handler as RouteHandlerMethod;
+  const op = `${route.method.toString()} ${route.url}`;
+  route.handler = function (this: FastifyInstance, req, reply) {
+    const deadline = new Deadline(true);
+    req.storeDeadline = deadline;
+    // raw client errors (routes on other stores, e.g. the events' CDRs) answer like the store's own
+    const run = Promise.resolve(handler.call(this, req, reply)).catch((e: unknown) => Promise.reject(asStorageError(e, op) ?? e));
+    return withDeadline(run, deadline, op);
+  };
+}
+
+function opsErrorOf(err: FastifyError | Error, req: FastifyRequest): [number, string, string] {
   if (err instanceof OpsError) return [err.status, err.code, err.message];
+  if (err instanceof StorageUnavailableError) {
+    // a bulk write cut short keeps what landed before: say so, and that a retry completes it
+    const landed = req.storeDeadline?.landed ?? 0;
+    return [503, 'STORAGE_UNAVAILABLE', landed > 0 ? partialMessage(err.reason) : err.message];
+  }
   if (err instanceof XlineError) return [statusOf(err.code), err.code, err.message];
   const fe = err as FastifyError;
   if (fe.validation) return [400, 'INVALID_REQUEST', fe.message];

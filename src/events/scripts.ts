@@ -208,10 +208,16 @@ return #ids
 
 /**
  * Re-sends dead letters: back onto the stream with a fresh retry schedule.
- * KEYS: stream, dead at, dead entries  ARGV: max, id... (no ids: the oldest `max`).
- * Returns the ids re-queued.
+ * KEYS: stream, dead at, dead entries  ARGV: write by (epoch ms, '' = no deadline), max, id...
+ * (no ids: the oldest `max`). Returns the ids re-queued; {'LATE'}, having done nothing, when Redis
+ * runs it after the ops request's deadline (store/deadline.ts: that request answered 503).
  */
 export const RESEND_DEAD = script(`
+if ARGV[1] ~= '' then
+  ${REDIS_NOW_MS}
+  if redis_now > tonumber(ARGV[1]) then return {'LATE'} end
+end
+table.remove(ARGV, 1)
 local ids = {}
 if #ARGV > 1 then
   for i = 2, #ARGV do ids[#ids + 1] = ARGV[i] end

@@ -1,5 +1,6 @@
 // The events module's Redis side: producing events and CDRs, the live state of calls, CDR queries,
 // dead letters and retention. Shared by the sink (SIP role), the delivery worker and the ops API.
+import { StorageUnavailableError } from '../store/deadline.js';
 import { EVENT_KEYS as K } from './keys.js';
 import {
   FORGET_OWNER,
@@ -346,14 +347,21 @@ export class EventStore {
     return j ? toDeadLetter(JSON.parse(j) as QueueEntry) : undefined;
   }
 
-  /** Puts dead letters back on the queue with a fresh retry schedule; returns the ids re-queued. */
-  async resendDead(ids: string[] | undefined, max = 1000): Promise<string[]> {
-    const args: Array<string | number> = [max];
+  /**
+   * Puts dead letters back on the queue with a fresh retry schedule; returns the ids re-queued.
+   * With `writeBy` (epoch ms; store/deadline.ts) nothing is re-queued when Redis runs it later:
+   * throws StorageUnavailableError, as for a request that gave up waiting.
+   */
+  async resendDead(ids: string[] | undefined, max = 1000, writeBy?: number): Promise<string[]> {
+    const args: Array<string | number> = [writeBy ?? '', max];
     if (ids) {
       if (ids.length === 0) return [];
       args.push(...ids);
     }
-    return (await runScript(this.redis, RESEND_DEAD, [K.stream, K.deadAt, K.deadEntries], args)) as string[];
+    if (writeBy !== undefined && Date.now() > writeBy) throw new StorageUnavailableError('deadline', 'resendDead');
+    const r = (await runScript(this.redis, RESEND_DEAD, [K.stream, K.deadAt, K.deadEntries], args)) as string[];
+    if (r[0] === 'LATE') throw new StorageUnavailableError('deadline', 'resendDead', 'write refused after its deadline');
+    return r;
   }
 
   /** Events waiting in the stream (incl. in flight), waiting for a retry, and dead. */

@@ -5,8 +5,9 @@
 // Fail fast, recover by itself: while Redis is unreachable every command is rejected at once
 // (no offline queue) or after COMMAND_TIMEOUT_MS, so callers answer isp.SYSTEM_ERROR within a
 // second instead of hanging; the client keeps reconnecting in the background. Commands are never
-// retried by the client: a bind whose reply was lost must not run twice (it could land on
-// another X); its outcome is reported as unknown (SYSTEM_ERROR) and QuerySubsId can tell.
+// retried by the client (nor resent after a reconnect: maxRetriesPerRequest 0 fails them): a bind
+// must not run twice (it could land on another X). A write that times out is refused by its own
+// script if Redis runs it later (deadline.ts), so its isp.SYSTEM_ERROR means nothing was written.
 //
 // Durability on Redis Cluster failover (test/integration/store-failover.test.ts tests exactly this):
 // - planned failover (CLUSTER FAILOVER on a replica, the default mode): the replica takes over only
@@ -20,8 +21,10 @@ import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { RedisChild } from './embedded-redis.js';
 import { superviseRedisServer } from './embedded-redis-supervisor.js';
+import { STORE_DEADLINE_MS } from './deadline.js';
 
-export const COMMAND_TIMEOUT_MS = 800;
+/** A command waits at most this long; a request never waits longer in all (deadline.ts). */
+export const COMMAND_TIMEOUT_MS = STORE_DEADLINE_MS;
 const CONNECT_WAIT_MS = 5000;
 
 export const redisClientOptions: RedisOptions = {

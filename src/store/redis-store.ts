@@ -21,6 +21,13 @@
 // - bind: the per-X script writes the binding; when it lowers the X's due hint (x:{X}.d) the caller
 //   ZADDs LT into the due index. A crash in between leaves bindings the sweep will not find until
 //   reconcile() republishes x:{X}.d; they never route after expiry regardless (scripts check TIME).
+//
+// Deadlines (deadline.ts): every write a request answers for runs in a script given the last
+// moment it may write (the write guard), so a request answered isp.SYSTEM_ERROR / 503 because Redis
+// did not answer in time wrote nothing, even when Redis runs the queued command later. Hint writes
+// that follow a landed write (pool index after a claim, inventory index after a release) are not
+// guarded: they only bring the hints in line with what landed. The one hint written before the
+// truth (BuySecretNo's reservation) is guarded, and put back when the buy itself comes too late.
 import type { Cluster, Redis } from 'ioredis';
 import type { Binding, BindingPatch } from '../domain/binding.js';
 import { MODES } from '../domain/binding.js';
@@ -50,8 +57,19 @@ import {
   unpackRecord,
   xKeys,
 } from './codec.js';
+import { Deadline, StorageUnavailableError } from './deadline.js';
+import { StorageOutageLog } from './outage-log.js';
 import { defineScripts } from './scripts.js';
-import { NonceReplayError, type BindRequest, type BindingStore, type NonceClaim, type NumberEntry, type PoolInfo, type PoolSettings } from './types.js';
+import {
+  NonceReplayError,
+  type BindRequest,
+  type BindingStore,
+  type NonceClaim,
+  type NumberEntry,
+  type PoolInfo,
+  type PoolSettings,
+  type StoreCallOptions,
+} from './types.js';
 
 export interface RedisStoreOptions {
   log?: Logger;
@@ -63,6 +81,10 @@ export interface RedisStoreOptions {
   sweepPerX?: number;
   /** Upper bound of candidate X numbers tried by one bind. Default 5000. */
   maxBindTries?: number;
+  /** How far Redis's clock may run behind xline's (REDIS_CLOCK_SKEW_MS; deadline.ts). Default 0. */
+  clockSkewMs?: number;
+  /** Time between the outage log's summaries (outage-log.ts). Default 5000 ms. */
+  outageSummaryMs?: number;
 }
 
 type Reply = (string | number)[];
@@ -99,6 +121,8 @@ export class RedisBindingStore implements BindingStore {
   private readonly pools = new Map<string, PoolState>();
   private readonly loading = new Map<string, Promise<PoolState | undefined>>();
   private readonly isCluster: boolean;
+  private readonly clockSkewMs: number;
+  readonly outage: StorageOutageLog;
 
   constructor(
     readonly redis: Redis | Cluster,
@@ -110,6 +134,8 @@ export class RedisBindingStore implements BindingStore {
     this.sweepPerX = opts.sweepPerX ?? 200;
     this.maxBindTries = opts.maxBindTries ?? 5000;
     this.isCluster = typeof (redis as Cluster).refreshSlotsCache === 'function';
+    this.clockSkewMs = opts.clockSkewMs ?? 0;
+    this.outage = new StorageOutageLog(opts.log, () => this.ping(), { summaryMs: opts.outageSummaryMs });
     defineScripts(redis);
   }
 
@@ -154,6 +180,32 @@ export class RedisBindingStore implements BindingStore {
     (this.redis as Cluster).refreshSlotsCache();
   }
 
+  /**
+   * Runs a guarded per-X write script for a request: not sent at all once the deadline's last
+   * write moment has passed, and LATE (Redis ran it after that moment, so it wrote nothing) is
+   * thrown as StorageUnavailableError. Other replies are the script's own. A renewable deadline
+   * (ops routes, store calls without one) is renewed first: every caller sends its writes only
+   * after the steps before them answered, so Redis is alive and the write gets a whole deadline.
+   */
+  private async write(name: string, x: string, dl: Deadline, ...args: (string | number)[]): Promise<Reply> {
+    dl.renew();
+    const by = dl.writeBy(this.clockSkewMs);
+    if (Date.now() > by) throw late(name);
+    const r = await this.script(name, x, by, ...args);
+    if (r[0] === 'LATE') throw late(name);
+    return r;
+  }
+
+  /** One guarded single-key write (guarded.lua / pool.lua); returns the script's reply. */
+  private async writeKey(script: 'guarded' | 'pool', op: string, key: string, dl: Deadline, ...args: (string | number)[]): Promise<Reply> {
+    dl.renew();
+    const by = dl.writeBy(this.clockSkewMs);
+    if (Date.now() > by) throw late(op);
+    const r = await (this.redis as unknown as Record<string, ScriptFn>)[`xl_${script}`]!.call(this.redis, key, by, ...args);
+    if (r[0] === 'LATE') throw late(op);
+    return r;
+  }
+
   /** Runs a Redis operation; anything but a business error becomes isp.SYSTEM_ERROR. */
   private async guard<T>(what: string, fn: () => Promise<T>): Promise<T> {
     try {
@@ -163,35 +215,34 @@ export class RedisBindingStore implements BindingStore {
     }
   }
 
-  private lastWarn = 0;
-  private suppressed = 0;
-
-  /** The error to throw for a failed Redis call; logs at most once a second (outages are loud). */
+  /**
+   * The error to throw for a failed Redis call: StorageUnavailableError (isp.SYSTEM_ERROR) for
+   * anything but a business error. Reported to the outage log, which writes one line when an
+   * outage begins and a summary every few seconds instead of a line per failure.
+   */
   private failure(what: string, e: unknown): Error {
+    if (e instanceof StorageUnavailableError) {
+      this.outage.operationFailed(e.op, e.detail || e.reason);
+      return e;
+    }
     if (e instanceof XlineError) return e;
     const msg = e instanceof Error ? e.message : String(e);
-    if (Date.now() - this.lastWarn >= 1000) {
-      this.log?.warn({ err: msg, op: what, suppressed: this.suppressed }, 'RedisBindingStore: redis operation failed');
-      this.lastWarn = Date.now();
-      this.suppressed = 0;
-    } else this.suppressed++;
+    this.outage.operationFailed(what, msg);
     this.refreshTopology();
-    return xerr('SYSTEM_ERROR', `storage unavailable (${what}): ${msg}`);
+    return new StorageUnavailableError(/timed out/i.test(msg) ? 'deadline' : 'unreachable', what, msg);
   }
 
   // ---------------------------------------------------------------- pools
 
-  async upsertPool(poolKey: string, settings: PoolSettings): Promise<void> {
+  async upsertPool(poolKey: string, settings: PoolSettings, opts: StoreCallOptions = {}): Promise<void> {
     checkPoolKey(poolKey);
     checkText('name', settings.name);
-    const fields: string[] = ['name', settings.name ?? '', 'strict', settings.strictCity ? '1' : '0'];
+    const dl = opts.deadline ?? new Deadline(true);
+    const ring = settings.ringConfig && Object.keys(settings.ringConfig).length ? JSON.stringify(settings.ringConfig) : '';
     await this.guard('upsertPool', async () => {
-      if (settings.ringConfig && Object.keys(settings.ringConfig).length) {
-        await this.redis.hset(poolKeyOf(poolKey), ...fields, 'ring', JSON.stringify(settings.ringConfig));
-      } else {
-        await this.redis.hset(poolKeyOf(poolKey), ...fields);
-        await this.redis.hdel(poolKeyOf(poolKey), 'ring');
-      }
+      // the settings in one guarded step; the pool list follows what landed
+      await this.writeKey('pool', 'upsertPool', poolKeyOf(poolKey), dl, settings.name ?? '', settings.strictCity ? '1' : '0', ring);
+      dl.landed++;
       await this.redis.sadd(POOLS_KEY, poolKey);
     });
     this.pools.delete(poolKey);
@@ -206,11 +257,12 @@ export class RedisBindingStore implements BindingStore {
   }
 
   /** Every X the pool index names, with its city (a hint; per-X meta is the truth). */
-  private async readPoolNumbers(poolKey: string): Promise<Map<string, string>> {
+  private async readPoolNumbers(poolKey: string, dl?: Deadline): Promise<Map<string, string>> {
     const out = new Map<string, string>();
     let cursor = '0';
     do {
       const [next, kv] = await this.redis.hscan(poolNumbersKey(poolKey), cursor, 'COUNT', 1000);
+      dl?.renew();
       for (let i = 0; i + 1 < kv.length; i += 2) out.set(kv[i]!, kv[i + 1]!);
       cursor = next;
     } while (cursor !== '0');
@@ -260,17 +312,19 @@ export class RedisBindingStore implements BindingStore {
     return st;
   }
 
-  async getPool(poolKey: string): Promise<PoolInfo | undefined> {
+  async getPool(poolKey: string, opts: StoreCallOptions = {}): Promise<PoolInfo | undefined> {
+    const dl = opts.deadline;
     return this.guard('getPool', async () => {
       const settings = await this.readSettings(poolKey);
       if (!settings) return undefined;
-      const hinted = await this.readPoolNumbers(poolKey);
+      const hinted = await this.readPoolNumbers(poolKey, dl);
       const info: PoolInfo = { ...settings, poolKey, numbers: 0, numbersInUse: 0, bindings: 0, byCity: {} };
       // exact: every hinted X is confirmed against its own meta, in chunks (auto-pipelined)
       const xs = [...hinted.keys()];
       for (let i = 0; i < xs.length; i += 500) {
         const chunk = xs.slice(i, i + 500);
         const stats = await Promise.all(chunk.map((x) => this.script('stat', x)));
+        dl?.renew();
         stats.forEach(([pool, city, live]) => {
           if (pool !== poolKey) return;
           info.numbers++;
@@ -289,17 +343,19 @@ export class RedisBindingStore implements BindingStore {
     return this.guard('listPools', async () => (await this.redis.smembers(POOLS_KEY)).sort());
   }
 
-  async addNumbers(poolKey: string, numbers: NumberEntry[]): Promise<{ added: number; existing: number; conflicts: string[] }> {
+  async addNumbers(poolKey: string, numbers: NumberEntry[], opts: StoreCallOptions = {}): Promise<{ added: number; existing: number; conflicts: string[] }> {
     const list = checkEntries(numbers);
+    const dl = opts.deadline ?? new Deadline(true);
     await this.requirePool(poolKey, true);
     const out = { added: 0, existing: 0, conflicts: [] as string[] };
     await this.guard('addNumbers', async () => {
       for (let i = 0; i < list.length; i += 500) {
         await Promise.all(
           list.slice(i, i + 500).map(async ({ number, city }) => {
-            const [st, prev] = await this.script('claim', number, poolKey, city);
+            const [st, prev] = await this.write('claim', number, dl, poolKey, city);
             if (st === 'CONFLICT') return void out.conflicts.push(number);
             if (st === 'ADDED') {
+              dl.landed++;
               out.added++;
               if (prev) await this.redis.zrem(inventoryKey(String(prev)), number);
               await this.redis.hset(poolNumbersKey(poolKey), number, city);
@@ -316,18 +372,21 @@ export class RedisBindingStore implements BindingStore {
     return out;
   }
 
-  async addInventory(numbers: NumberEntry[]): Promise<{ added: number; existing: number; conflicts: string[] }> {
+  async addInventory(numbers: NumberEntry[], opts: StoreCallOptions = {}): Promise<{ added: number; existing: number; conflicts: string[] }> {
     const list = checkEntries(numbers);
+    const dl = opts.deadline ?? new Deadline(true);
     const out = { added: 0, existing: 0, conflicts: [] as string[] };
     await this.guard('addInventory', async () => {
       for (let i = 0; i < list.length; i += 500) {
         await Promise.all(
           list.slice(i, i + 500).map(async ({ number, city }) => {
-            const [st, cur] = await this.script('inventory', number, city);
+            const [st, cur] = await this.write('inventory', number, dl, city);
             if (st === 'CONFLICT') return void out.conflicts.push(number);
             const c = st === 'ADDED' ? city : String(cur);
-            if (st === 'ADDED') out.added++;
-            else out.existing++;
+            if (st === 'ADDED') {
+              dl.landed++;
+              out.added++;
+            } else out.existing++;
             await this.redis.zadd(inventoryKey(c), 'NX', 0, number);
             await this.redis.sadd(INVENTORY_CITIES_KEY, c);
           }),
@@ -337,9 +396,10 @@ export class RedisBindingStore implements BindingStore {
     return out;
   }
 
-  async buyNumber(poolKey: string, city: string, prefix?: string): Promise<NumberEntry> {
+  async buyNumber(poolKey: string, city: string, prefix?: string, opts: StoreCallOptions = {}): Promise<NumberEntry> {
     checkText('city', city, true);
     if (prefix !== undefined && prefix !== '' && !/^\+?\d{1,20}$/.test(prefix)) throw xerr('ILLEGAL_ARGUMENT', 'SpecId/prefix must be digits');
+    const dl = opts.deadline ?? new Deadline(true);
     await this.requirePool(poolKey, true);
     const [min, max] = lexRange(prefix);
     const entry = await this.guard('buyNumber', async () => {
@@ -348,10 +408,21 @@ export class RedisBindingStore implements BindingStore {
         if (!cands.length) return undefined;
         for (const x of cands) {
           // the ZREM is the reservation: of concurrent buyers only one removes the hint
-          if ((await this.redis.zrem(inventoryKey(city), x)) !== 1) continue;
-          const [st] = await this.script('buy', x, poolKey, city);
+          const [, removed] = await this.writeKey('guarded', 'buyNumber', inventoryKey(city), dl, 'ZREM', x);
+          if (Number(removed) !== 1) continue;
+          let st: string | number | undefined;
+          try {
+            [st] = await this.write('buy', x, dl, poolKey, city);
+          } catch (e) {
+            // refused after the deadline: X is still inventory, so its hint goes back (in the
+            // background: this only restores what x:{X} says; reconcile() would too, later)
+            if (e instanceof StorageUnavailableError) this.redis.zadd(inventoryKey(city), 'NX', 0, x).catch(() => undefined);
+            throw e;
+          }
           if (st !== 'OK') continue; // the hint was stale; it is gone now
-          await this.redis.hset(poolNumbersKey(poolKey), x, city);
+          dl.landed++;
+          // the answer is the buy: a lost pool hint is re-added by reconcile()
+          this.redis.hset(poolNumbersKey(poolKey), x, city).catch((e: unknown) => this.log?.warn({ err: String(e) }, 'RedisBindingStore:buyNumber pool hint not written'));
           return { number: x, city };
         }
       }
@@ -362,20 +433,21 @@ export class RedisBindingStore implements BindingStore {
     return entry;
   }
 
-  async releaseNumber(poolKey: string, x: string): Promise<void> {
+  async releaseNumber(poolKey: string, x: string, opts: StoreCallOptions = {}): Promise<void> {
+    const dl = opts.deadline ?? new Deadline(true);
     await this.requirePool(poolKey);
     if (!isStoreNumber(x)) throw xerr('NO_NOT_EXIST', 'number not in pool');
-    await this.guard('releaseNumber', async () => {
-      const [st, city] = await this.script('release', x, poolKey);
-      if (st === 'NOPOOL') throw xerr('NO_NOT_EXIST', `number not in pool ${poolKey}`);
-      if (st === 'BUSY') throw xerr('FORBIDDEN_ACTION', 'number has live bindings; unbind them first');
-      await this.redis.hdel(poolNumbersKey(poolKey), x);
-      if (city) {
-        await this.redis.zadd(inventoryKey(String(city)), 0, x);
-        await this.redis.sadd(INVENTORY_CITIES_KEY, String(city));
-      }
-    });
+    const [st, city] = await this.guard('releaseNumber', () => this.write('release', x, dl, poolKey));
+    if (st === 'NOPOOL') throw xerr('NO_NOT_EXIST', `number not in pool ${poolKey}`);
+    if (st === 'BUSY') throw xerr('FORBIDDEN_ACTION', 'number has live bindings; unbind them first');
+    dl.landed++;
     this.pools.delete(poolKey);
+    // The answer is the release: the hints follow it (a stale pool hint is skipped by binds, a
+    // missing inventory hint re-added by reconcile()). Sent now, so a request after this answer
+    // finds them (commands to one node keep their order).
+    const hints: Promise<unknown>[] = [this.redis.hdel(poolNumbersKey(poolKey), x)];
+    if (city) hints.push(this.redis.zadd(inventoryKey(String(city)), 0, x), this.redis.sadd(INVENTORY_CITIES_KEY, String(city)));
+    Promise.all(hints).catch((e: unknown) => this.log?.warn({ err: String(e) }, 'RedisBindingStore:releaseNumber hints not written'));
   }
 
   async countInventory(city: string, prefix?: string): Promise<number> {
@@ -397,8 +469,10 @@ export class RedisBindingStore implements BindingStore {
     return !this.isCluster;
   }
 
-  async bind(req: BindRequest, opts: { nonce?: NonceClaim } = {}): Promise<Binding> {
+  async bind(req: BindRequest, opts: StoreCallOptions & { nonce?: NonceClaim } = {}): Promise<Binding> {
     checkBind(req);
+    // a caller's deadline is fixed; our own is renewed for each X tried (write())
+    const dl = opts.deadline ?? new Deadline(true);
     // the first script run claims the nonce (and refuses a replay); later tries on other X do not
     let nonce = this.isCluster ? undefined : opts.nonce;
     // hot path: a cached, fresh pool costs no await
@@ -408,9 +482,15 @@ export class RedisBindingStore implements BindingStore {
     const packed = [req.poolKey, req.mode, req.a, req.b ?? '', req.extension ?? '', req.expiresAt, tail].join(SEP);
 
     const attempt = async (x: string) => {
+      dl.renew();
+      const by = dl.writeBy(this.clockSkewMs);
+      // past the last moment to write: not even sent (a search over many full X ends here)
+      if (Date.now() > by) throw this.failure('bind', late('bind'));
       const claim = nonce;
       nonce = undefined;
-      const r = await (claim ? this.bindClaiming(x, packed, claim) : this.script('bind', x, packed)).catch((e: unknown) => Promise.reject(this.failure('bind', e)));
+      const r = await (claim ? this.bindClaiming(x, by, packed, claim) : this.script('bind', x, by, packed)).catch((e: unknown) => Promise.reject(this.failure('bind', e)));
+      // LATE: Redis ran it after the deadline and wrote nothing, the nonce included
+      if (r[0] === 'LATE') throw this.failure('bind', late('bind'));
       if (claim) claim.claimed = true;
       if (r[0] === 'REPLAY') throw new NonceReplayError();
       if (r[0] === 'OK') {
@@ -448,9 +528,9 @@ export class RedisBindingStore implements BindingStore {
     throw xerr('NO_AVAILABLE_NUMBER', `no number of pool ${req.poolKey} can take this binding`);
   }
 
-  private bindClaiming(x: string, packed: string, claim: NonceClaim): Promise<Reply> {
+  private bindClaiming(x: string, writeBy: number, packed: string, claim: NonceClaim): Promise<Reply> {
     const fn = (this.redis as unknown as Record<string, ScriptFn>).xl_bindNonce!;
-    return fn.call(this.redis, ...xKeys(x), `nonce:${claim.key}`, packed, Math.max(1, Math.ceil(claim.ttlSeconds)));
+    return fn.call(this.redis, ...xKeys(x), `nonce:${claim.key}`, writeBy, packed, Math.max(1, Math.ceil(claim.ttlSeconds)));
   }
 
   /** Tells the sweep index that X has a binding expiring at `at` (ZADD LT keeps the earliest). */
@@ -473,17 +553,19 @@ export class RedisBindingStore implements BindingStore {
     throw xerr('NO_NOT_EXIST', `number not in pool ${poolKey}`);
   }
 
-  async unbind(poolKey: string, x: string, subsId: string): Promise<void> {
+  async unbind(poolKey: string, x: string, subsId: string, opts: StoreCallOptions = {}): Promise<void> {
     const p = this.parse(x, subsId);
     if (!p) throw xerr('SUBS_NOT_EXIST', 'no such subscription');
-    const [st] = await this.guard('unbind', () => this.script('unbind', p.x, poolKey, p.seq));
+    const dl = opts.deadline ?? new Deadline();
+    const [st] = await this.guard('unbind', () => this.write('unbind', p.x, dl, poolKey, p.seq));
     if (st === 'NOPOOL') await this.noPool(poolKey);
     if (st !== 'OK') throw xerr('SUBS_NOT_EXIST', 'no such subscription');
   }
 
-  async update(poolKey: string, x: string, subsId: string, patch: BindingPatch): Promise<Binding> {
+  async update(poolKey: string, x: string, subsId: string, patch: BindingPatch, opts: StoreCallOptions = {}): Promise<Binding> {
     const p = this.parse(x, subsId);
     if (!p) throw xerr('SUBS_NOT_EXIST', 'no such subscription');
+    const dl = opts.deadline ?? new Deadline();
     const pairs: (string | number)[] = [];
     if (patch.a !== undefined && !isStoreNumber(patch.a)) throw xerr('MOBILE_NUMBER_ILLEGAL', 'PhoneNoA is not a valid number');
     if (patch.b !== undefined && patch.b !== '' && !isStoreNumber(patch.b)) throw xerr('MOBILE_NUMBER_ILLEGAL', 'PhoneNoB is not a valid number');
@@ -506,9 +588,7 @@ export class RedisBindingStore implements BindingStore {
     }
     if (patch.ringConfig !== undefined) pairs.push(F.ring, encodeRing(patch.ringConfig));
     const nb = patch.b === undefined ? '' : patch.b === '' ? '-' : patch.b;
-    const r = await this.guard('update', () =>
-      this.script('update', p.x, poolKey, p.seq, patch.a ?? '', nb, patch.expiresAt ?? '', ...pairs),
-    );
+    const r = await this.guard('update', () => this.write('update', p.x, dl, poolKey, p.seq, patch.a ?? '', nb, patch.expiresAt ?? '', ...pairs));
     switch (r[0]) {
       case 'OK':
         if (Number(r[2]) === 1 && patch.expiresAt !== undefined) this.publishDue(p.x, patch.expiresAt);
@@ -544,7 +624,11 @@ export class RedisBindingStore implements BindingStore {
     if (!isStoreNumber(x) || typeof caller !== 'string' || hasControlChars(caller)) return { kind: 'none' };
     const ext = extension && isExtension(extension) ? extension : '';
     if (extension && !ext) return { kind: 'none' };
-    const r = await this.script('lookup', x, ext ? caller + SEP + ext : caller).catch((e: unknown) => Promise.reject(this.failure('lookup', e)));
+    const r = await this.script('lookup', x, ext ? caller + SEP + ext : caller).catch((e: unknown) => {
+      // one lookup per INVITE: the INVITE is answered 503
+      this.outage.requestFailed('INVITE');
+      return Promise.reject(this.failure('lookup', e));
+    });
     switch (r[0]) {
       case 'match':
         return {
@@ -600,9 +684,13 @@ export class RedisBindingStore implements BindingStore {
     });
   }
 
-  /** dypls replay protection: true when the nonce was unused (now claimed for ttlSeconds). */
-  async claimNonce(key: string, ttlSeconds: number): Promise<boolean> {
-    return this.guard('claimNonce', async () => (await this.redis.set(`nonce:${key}`, '1', 'EX', Math.max(1, Math.ceil(ttlSeconds)), 'NX')) === 'OK');
+  /** dypls replay protection: true when the nonce was unused (now claimed for ttlSeconds); a late claim claims nothing. */
+  async claimNonce(key: string, ttlSeconds: number, opts: StoreCallOptions = {}): Promise<boolean> {
+    const dl = opts.deadline ?? new Deadline();
+    return this.guard('claimNonce', async () => {
+      const [, ok] = await this.writeKey('guarded', 'claimNonce', `nonce:${key}`, dl, 'SET', '1', 'EX', Math.max(1, Math.ceil(ttlSeconds)), 'NX');
+      return ok === 'OK';
+    });
   }
 
   // ---------------------------------------------------------------- reconcile
@@ -721,8 +809,14 @@ export class RedisBindingStore implements BindingStore {
 
   /** The store does not own the connection (createRedisConnection's close() does). */
   async close(): Promise<void> {
+    this.outage.stop();
     this.pools.clear();
   }
+}
+
+/** A write refused because its deadline passed before it could run: nothing was written. */
+function late(op: string): StorageUnavailableError {
+  return new StorageUnavailableError('deadline', op, 'write refused after its deadline');
 }
 
 /**
@@ -745,7 +839,8 @@ export function startSweeper(store: BindingStore, intervalMs: number, log: Logge
       const r = await reconcile?.reconcile(500);
       if (r?.repaired) log.info({ repaired: r.repaired }, 'sweeper: repaired index hints');
     } catch (e) {
-      log.warn({ err: e instanceof Error ? e.message : String(e) }, 'sweeper: pass failed');
+      // Redis unavailable: the outage log has it (once, then summaries), not a line per pass
+      if (!(e instanceof StorageUnavailableError)) log.warn({ err: e instanceof Error ? e.message : String(e) }, 'sweeper: pass failed');
     }
     if (!stopped) timer = setTimeout(() => void tick(), again ? 10 : intervalMs);
   };

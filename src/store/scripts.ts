@@ -1,5 +1,7 @@
 // Loads the Lua scripts (src/store/lua) and registers them on an ioredis client or Cluster with
 // defineCommand: EVALSHA, falling back to EVAL on NOSCRIPT (e.g. a replica just promoted).
+// Scripts that write for a request start with the write guard (guard.lua, deadline.ts): their
+// first argument is the last moment they may write.
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Cluster, Redis } from 'ioredis';
@@ -7,6 +9,9 @@ import type { Cluster, Redis } from 'ioredis';
 /** Per-X scripts take the four keys of xKeys(X); due-cas takes one due shard key. */
 export const PER_X_SCRIPTS = ['bind', 'lookup', 'get', 'find', 'unbind', 'update', 'sweep', 'stat', 'claim', 'inventory', 'buy', 'release'] as const;
 export type PerXScript = (typeof PER_X_SCRIPTS)[number];
+/** Per-X scripts that write for a request: guarded (first argument: writeBy, epoch ms). */
+export const GUARDED_SCRIPTS: ReadonlySet<string> = new Set(['bind', 'unbind', 'update', 'claim', 'inventory', 'buy', 'release']);
+type ScriptName = PerXScript | 'dueCas' | 'bindNonce' | 'guarded' | 'pool';
 
 function luaDir(): string {
   // src/store/lua next to this file under tsx; from dist/store/ the sources stay in src/store/lua.
@@ -18,19 +23,23 @@ function luaDir(): string {
   throw new Error('Lua scripts not found (expected src/store/lua/*.lua next to the store module)');
 }
 
-export function loadScripts(): Record<PerXScript | 'dueCas' | 'bindNonce', { numberOfKeys: number; lua: string }> {
+export function loadScripts(): Record<ScriptName, { numberOfKeys: number; lua: string }> {
   const dir = luaDir();
   const lib = readFileSync(dir + 'lib.lua', 'utf8');
-  const out = {} as Record<PerXScript | 'dueCas' | 'bindNonce', { numberOfKeys: number; lua: string }>;
+  const guard = readFileSync(dir + 'guard.lua', 'utf8');
+  const out = {} as Record<ScriptName, { numberOfKeys: number; lua: string }>;
   for (const name of PER_X_SCRIPTS) {
-    out[name] = { numberOfKeys: 4, lua: `${lib}\n${readFileSync(`${dir}${name}.lua`, 'utf8')}` };
+    const body = readFileSync(`${dir}${name}.lua`, 'utf8');
+    out[name] = { numberOfKeys: 4, lua: GUARDED_SCRIPTS.has(name) ? `${lib}\n${guard}\n${body}` : `${lib}\n${body}` };
   }
   // bind with the request's SignatureNonce claimed first (KEYS[5], TTL in ARGV[2]), one Redis only:
-  // a replay answers REPLAY before anything is written
+  // a replay answers REPLAY before anything is written; a late one writes neither
   out.bindNonce = {
     numberOfKeys: 5,
-    lua: `${lib}\nif not redis.call('SET', KEYS[5], '1', 'EX', ARGV[2], 'NX') then return {'REPLAY'} end\n${readFileSync(`${dir}bind.lua`, 'utf8')}`,
+    lua: `${lib}\n${guard}\nif not redis.call('SET', KEYS[5], '1', 'EX', ARGV[2], 'NX') then return {'REPLAY'} end\n${readFileSync(`${dir}bind.lua`, 'utf8')}`,
   };
+  out.guarded = { numberOfKeys: 1, lua: `${guard}\n${readFileSync(dir + 'guarded.lua', 'utf8')}` };
+  out.pool = { numberOfKeys: 1, lua: `${guard}\n${readFileSync(dir + 'pool.lua', 'utf8')}` };
   out.dueCas = { numberOfKeys: 1, lua: readFileSync(dir + 'due-cas.lua', 'utf8') };
   return out;
 }

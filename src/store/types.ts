@@ -2,6 +2,8 @@
 // lookups cannot drift (STYLE "What we take" §5). Implemented over Redis with Lua scripts.
 import type { Binding, BindingPatch, CallRestrict, Mode, RingConfig } from '../domain/binding.js';
 import type { Lookup } from '../domain/route.js';
+import type { Deadline } from './deadline.js';
+import type { StorageOutageLog } from './outage-log.js';
 
 export interface PoolSettings {
   name: string;
@@ -46,19 +48,28 @@ export interface BindRequest {
   asrModelId?: string;
 }
 
+/**
+ * The request's deadline (deadline.ts). A write given one writes nothing once it has passed, so a
+ * request answered isp.SYSTEM_ERROR / 503 at its deadline changed nothing. Without one, each
+ * operation gets its own (STORE_DEADLINE_MS since Redis last answered it).
+ */
+export interface StoreCallOptions {
+  deadline?: Deadline;
+}
+
 export interface BindingStore {
   // pools and number inventory
-  upsertPool(poolKey: string, settings: PoolSettings): Promise<void>;
-  getPool(poolKey: string): Promise<PoolInfo | undefined>;
+  upsertPool(poolKey: string, settings: PoolSettings, opts?: StoreCallOptions): Promise<void>;
+  getPool(poolKey: string, opts?: StoreCallOptions): Promise<PoolInfo | undefined>;
   listPools(): Promise<string[]>;
   /** Adds X numbers to a pool; a number already in another pool is reported as a conflict. */
-  addNumbers(poolKey: string, numbers: NumberEntry[]): Promise<{ added: number; existing: number; conflicts: string[] }>;
+  addNumbers(poolKey: string, numbers: NumberEntry[], opts?: StoreCallOptions): Promise<{ added: number; existing: number; conflicts: string[] }>;
   /** Operator inventory not yet in any pool (BuySecretNo draws from it). */
-  addInventory(numbers: NumberEntry[]): Promise<{ added: number; existing: number; conflicts: string[] }>;
+  addInventory(numbers: NumberEntry[], opts?: StoreCallOptions): Promise<{ added: number; existing: number; conflicts: string[] }>;
   /** BuySecretNo: move one inventory number of `city` (optional number prefix) into the pool. */
-  buyNumber(poolKey: string, city: string, prefix?: string): Promise<NumberEntry>;
+  buyNumber(poolKey: string, city: string, prefix?: string, opts?: StoreCallOptions): Promise<NumberEntry>;
   /** ReleaseSecretNo: back to inventory; refused while X has live bindings. */
-  releaseNumber(poolKey: string, x: string): Promise<void>;
+  releaseNumber(poolKey: string, x: string, opts?: StoreCallOptions): Promise<void>;
   /** QuerySecretNoRemain: inventory numbers available in a city (optionally with a prefix). */
   countInventory(city: string, prefix?: string): Promise<number>;
   /**
@@ -75,11 +86,11 @@ export interface BindingStore {
    * writes nothing; `nonce.claimed` tells the caller whether a script ran (false: the bind failed
    * before reaching Redis, and the nonce is still the caller's to claim).
    */
-  bind(req: BindRequest, opts?: { nonce?: NonceClaim }): Promise<Binding>;
+  bind(req: BindRequest, opts?: StoreCallOptions & { nonce?: NonceClaim }): Promise<Binding>;
   /** true when bind() can claim a nonce in its own script (one Redis: not on a Cluster, where the nonce key lives in another slot). */
   readonly bindClaimsNonce?: boolean;
-  unbind(poolKey: string, x: string, subsId: string): Promise<void>;
-  update(poolKey: string, x: string, subsId: string, patch: BindingPatch): Promise<Binding>;
+  unbind(poolKey: string, x: string, subsId: string, opts?: StoreCallOptions): Promise<void>;
+  update(poolKey: string, x: string, subsId: string, patch: BindingPatch, opts?: StoreCallOptions): Promise<Binding>;
   get(poolKey: string, x: string, subsId: string): Promise<Binding | undefined>;
   /**
    * QuerySubsId: the live binding on X where `number` is A or B. Without `number` (Alibaba's
@@ -101,7 +112,10 @@ export interface BindingStore {
    * the API falls back to an in-process (single-instance) nonce set when absent. Runs on every
    * API request, so it should go through the autopipelined connection.
    */
-  claimNonce?(key: string, ttlSeconds: number): Promise<boolean>;
+  claimNonce?(key: string, ttlSeconds: number, opts?: StoreCallOptions): Promise<boolean>;
+
+  /** Where requests failed for want of storage report, instead of logging each (outage-log.ts). */
+  readonly outage?: StorageOutageLog;
 
   /** true when Redis answers a PING within the timeout. */
   ping(): Promise<boolean>;

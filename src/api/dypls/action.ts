@@ -4,6 +4,7 @@
 // one new file plus one line.
 import type { z } from 'zod';
 import type { AppContext } from '../../context.js';
+import type { Deadline } from '../../store/deadline.js';
 import type { NonceClaim } from '../../store/types.js';
 import type { Fields } from './fields.js';
 
@@ -17,6 +18,11 @@ export interface ActionContext extends AppContext {
    * round trip (set only when the store can: see BindingStore.bindClaimsNonce).
    */
   nonce?: NonceClaim;
+  /**
+   * When the request gives up on Redis (store/deadline.ts): pass it to every store write, which
+   * then writes nothing after it, so an isp.SYSTEM_ERROR answer means nothing was written.
+   */
+  deadline?: Deadline;
 }
 
 export interface DyplsAction<P = unknown> {

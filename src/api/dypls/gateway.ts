@@ -19,12 +19,11 @@ import { canonicalQuery, percentEncode, sign, signatureMatches } from './signatu
 import { canonicalRequestV3, parseV3Authorization, sha256Hex, signV3, V3_ALGORITHM } from './signature-v3.js';
 import { parsePopTimestamp } from '../../domain/wall-clock.js';
 import { NonceReplayError, type NonceClaim } from '../../store/types.js';
+import { Deadline, StorageUnavailableError, withDeadline } from '../../store/deadline.js';
 
 export const API_VERSION = '2017-05-25';
 /** POP refuses Timestamps more than 15 minutes away from its clock, either way. */
 export const TIMESTAMP_WINDOW_MS = 15 * 60 * 1000;
-/** A request that waits on Redis longer than this answers isp.SYSTEM_ERROR (the brief: within 1 s). */
-export const STORE_DEADLINE_MS = 800;
 const HOST_ID = 'xline';
 /** Where Alibaba points at its error centre, xline points at its own documentation. */
 const RECOMMEND = 'See the Admin API error codes in the xline README.';
@@ -48,8 +47,6 @@ declare module 'fastify' {
   }
 }
 
-class Deadline extends Error {}
-
 /**
  * RequestIds in Alibaba's shape (36 uppercase hex and dashes): a random per-process prefix and a
  * counter. Unique across instances without a random UUID per request (they are for tracing, not
@@ -60,27 +57,6 @@ function requestIds(): () => string {
   const prefix = `${p.slice(0, 8)}-${p.slice(8, 12)}-${p.slice(12, 16)}-${p.slice(16, 20)}-`;
   let n = 0;
   return () => prefix + (n++ % 0x1000000000000).toString(16).toUpperCase().padStart(12, '0');
-}
-
-/** Settles like `p`, or rejects with Deadline after `ms` (calling onLate first). */
-function withDeadline<T>(p: Promise<T>, ms: number, onLate: () => void): Promise<T> {
-  // One promise and one timer per request (Promise.race + finally cost three more).
-  return new Promise<T>((resolve, reject) => {
-    const t = setTimeout(() => {
-      onLate();
-      reject(new Deadline());
-    }, ms);
-    p.then(
-      (v) => {
-        clearTimeout(t);
-        resolve(v);
-      },
-      (e: unknown) => {
-        clearTimeout(t);
-        reject(e);
-      },
-    );
-  });
 }
 
 /** Query and form body merged into one flat string map; repeated parameters are refused. */
@@ -127,6 +103,7 @@ export async function dyplsGateway(app: FastifyInstance, ctx: AppContext, opts: 
     l.observe(seconds);
   };
   const log = ctx.log.child({ component: 'dypls' });
+  const outage = ctx.store.outage;
   const nextRequestId = requestIds();
   const debug = log.isLevelEnabled('debug');
 
@@ -236,15 +213,18 @@ export async function dyplsGateway(app: FastifyInstance, ctx: AppContext, opts: 
       const parsed = parseParams(action.schema, own);
       let late = false;
       const nonceKey = `dypls:${accessKeyId}:${nonce}`;
-      const actx: ActionContext = { ...ctx, now: Math.floor(Date.now() / 1000), requestId, accessKeyId };
+      // From here the request waits on Redis: every write it makes is refused once this passes,
+      // and the request answers isp.SYSTEM_ERROR when it does (store/deadline.ts).
+      const deadline = new Deadline();
+      const actx: ActionContext = { ...ctx, now: Math.floor(Date.now() / 1000), requestId, accessKeyId, deadline };
       // A bind claims its nonce inside its own script (one Redis round trip instead of two).
       const claim: NonceClaim | undefined =
         checkNonce && action.claimsNonce && ctx.store.bindClaimsNonce ? (actx.nonce = { key: nonceKey, ttlSeconds: nonceTtl }) : undefined;
       const run = async () => {
         if (!claim) {
-          if (checkNonce && !(await claimNonce(nonceKey, nonceTtl))) throw gw.nonceUsed();
-          // Already answered isp.SYSTEM_ERROR: a slow nonce check must not start a write now.
-          if (late) throw new Deadline();
+          if (checkNonce && !(await claimNonce(nonceKey, nonceTtl, deadline))) throw gw.nonceUsed();
+          // Already answered isp.SYSTEM_ERROR: a slow nonce check must not start the action now.
+          if (late) throw new StorageUnavailableError('deadline', actionName);
           return action.run(parsed, actx);
         }
         try {
@@ -254,11 +234,11 @@ export async function dyplsGateway(app: FastifyInstance, ctx: AppContext, opts: 
           // Refused before it reached Redis (a bad Expiration, an unknown pool, …): the nonce is
           // used all the same, and a replay of it answers SignatureNonceUsed as it would have.
           const business = err instanceof XlineError && err.code !== ERROR_CODES.SYSTEM_ERROR;
-          if (business && !claim.claimed && !(await claimNonce(nonceKey, nonceTtl))) throw gw.nonceUsed();
+          if (business && !claim.claimed && !(await claimNonce(nonceKey, nonceTtl, deadline))) throw gw.nonceUsed();
           throw err;
         }
       };
-      const payload = await withDeadline(run(), STORE_DEADLINE_MS, () => {
+      const payload = await withDeadline(run(), deadline, actionName, () => {
         late = true;
       });
       body = { Code: 'OK', Message: 'OK', RequestId: requestId, ...payload };
@@ -270,12 +250,16 @@ export async function dyplsGateway(app: FastifyInstance, ctx: AppContext, opts: 
       } else if (err instanceof XlineError) {
         code = err.code;
         body = { Code: err.code, Message: err.message, RequestId: requestId };
-        if (err.code === ERROR_CODES.SYSTEM_ERROR) log.warn({ requestId, action: actionName, err: err.message }, 'dypls: system error');
+        // Redis unavailable: counted in the outage log (one line when it begins, then a summary
+        // every few seconds), not a line per request.
+        if (err.code === ERROR_CODES.SYSTEM_ERROR) {
+          if (outage) outage.requestFailed('dypls');
+          else log.warn({ requestId, action: actionName, err: err.message }, 'dypls: system error');
+        }
       } else {
-        // Redis down or slow, a bug: never fastify's 500, always Alibaba's isp.SYSTEM_ERROR.
+        // A bug: never fastify's 500, always Alibaba's isp.SYSTEM_ERROR, and the stack in the log.
         code = ERROR_CODES.SYSTEM_ERROR;
-        const message = err instanceof Deadline ? 'the binding store did not answer in time, try again' : 'internal error, try again';
-        body = { Code: code, Message: message, RequestId: requestId };
+        body = { Code: code, Message: 'internal error, try again', RequestId: requestId };
         log.error({ requestId, action: actionName, err }, 'dypls: system error');
       }
     }

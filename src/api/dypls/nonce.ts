@@ -1,6 +1,7 @@
 // SignatureNonce replay protection. The store's Redis (SET NX EX) makes it hold across every
 // xline instance; the in-process fallback below holds within one instance only and is used only
 // by a store without claimNonce.
+import type { Deadline } from '../../store/deadline.js';
 import type { BindingStore } from '../../store/types.js';
 
 /**
@@ -10,12 +11,13 @@ import type { BindingStore } from '../../store/types.js';
  */
 export const NONCE_TTL_SECONDS = 31 * 60;
 
-export type NonceClaimer = (key: string, ttlSeconds?: number) => Promise<boolean>;
+/** With a deadline, a claim that reaches Redis after it claims nothing (and fails as the request does). */
+export type NonceClaimer = (key: string, ttlSeconds?: number, deadline?: Deadline) => Promise<boolean>;
 
 export function nonceClaimer(store: BindingStore): NonceClaimer {
   if (store.claimNonce) {
     const claim = store.claimNonce.bind(store);
-    return (key, ttl = NONCE_TTL_SECONDS) => claim(key, ttl);
+    return (key, ttl = NONCE_TTL_SECONDS, deadline) => claim(key, ttl, deadline ? { deadline } : undefined);
   }
   const seen = new Map<string, number>();
   let lastPurge = Date.now();

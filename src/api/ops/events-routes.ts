@@ -150,7 +150,7 @@ export function eventsOpsRoutes(deps: EventsRoutesDeps) {
       '/events/dead-letter/:id/resend',
       { schema: { summary: 'Queue one dead letter again, with a fresh retry schedule', tags, params: idParam, response: { 200: resent, 404: errorSchema } } },
       async (req) => {
-        const done = await deps.store.resendDead([req.params.id]);
+        const done = await deps.store.resendDead([req.params.id], 1, req.storeDeadline?.writeBy(ctx.config.REDIS_CLOCK_SKEW_MS));
         if (done.length === 0) throw opsError.notFound(`dead letter ${req.params.id}`);
         return { resent: done };
       },
@@ -170,7 +170,7 @@ export function eventsOpsRoutes(deps: EventsRoutesDeps) {
         const b = req.body ?? { limit: MAX_RESEND };
         if (b.ids && b.all) throw opsError.invalid('give ids or all, not both');
         if (!b.ids && b.all !== true) throw opsError.invalid('give ids (a list) or all: true');
-        return { resent: await deps.store.resendDead(b.ids, b.limit) };
+        return { resent: await deps.store.resendDead(b.ids, b.limit, req.storeDeadline?.writeBy(ctx.config.REDIS_CLOCK_SKEW_MS)) };
       },
     );
   };

@@ -1,8 +1,9 @@
 // GET /v1/health (no token): 200 while Redis answers, 503 otherwise; body exactly as DESIGN §4.
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../context.js';
+import { STORE_DEADLINE_MS } from '../../store/deadline.js';
 
-const PING_DEADLINE_MS = 800;
+const PING_DEADLINE_MS = STORE_DEADLINE_MS;
 
 async function redisUp(ctx: AppContext): Promise<boolean> {
   let t: NodeJS.Timeout | undefined;

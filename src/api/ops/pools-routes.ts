@@ -112,8 +112,10 @@ export async function poolsRoutes(app: FastifyInstance, ctx: AppContext): Promis
     async (req) => {
       const { name, strictCity = false, ringConfig } = req.body;
       await assertRingTonesExist(ctx.config, ringConfig);
-      await ctx.store.upsertPool(req.params.poolKey, { name, strictCity, ...(ringConfig ? { ringConfig } : {}) });
-      const info = await ctx.store.getPool(req.params.poolKey);
+      const deadline = req.storeDeadline;
+      await ctx.store.upsertPool(req.params.poolKey, { name, strictCity, ...(ringConfig ? { ringConfig } : {}) }, { deadline });
+      deadline?.renew();
+      const info = await ctx.store.getPool(req.params.poolKey, { deadline });
       if (!info) throw opsError.notFound(`pool ${req.params.poolKey}`);
       return info;
     },
@@ -123,7 +125,7 @@ export async function poolsRoutes(app: FastifyInstance, ctx: AppContext): Promis
     '/pools/:poolKey',
     { schema: { summary: 'A pool with exact counts of numbers and bindings', tags: ['pools'], params: poolKeyParam, response: { 200: poolInfo, ...errors } } },
     async (req) => {
-      const info = await ctx.store.getPool(req.params.poolKey);
+      const info = await ctx.store.getPool(req.params.poolKey, { deadline: req.storeDeadline });
       if (!info) throw opsError.notFound(`pool ${req.params.poolKey}`);
       return info;
     },
@@ -152,7 +154,7 @@ export async function poolsRoutes(app: FastifyInstance, ctx: AppContext): Promis
         response: { 200: addResult, ...errors },
       },
     },
-    async (req) => ctx.store.addNumbers(req.params.poolKey, canonicalEntries(req.body.numbers)),
+    async (req) => ctx.store.addNumbers(req.params.poolKey, canonicalEntries(req.body.numbers), { deadline: req.storeDeadline }),
   );
 
   app.post<{ Body: { numbers: NumberEntry[] } }>(
@@ -165,6 +167,6 @@ export async function poolsRoutes(app: FastifyInstance, ctx: AppContext): Promis
         response: { 200: addResult, ...errors },
       },
     },
-    async (req) => ctx.store.addInventory(canonicalEntries(req.body.numbers)),
+    async (req) => ctx.store.addInventory(canonicalEntries(req.body.numbers), { deadline: req.storeDeadline }),
   );
 }

@@ -81,6 +81,6 @@ export async function bind(mode: Mode, p: BindParams, ctx: ActionContext) {
   const req = toBindRequest(mode, p, ctx.now);
   // A RingConfig naming a tone nobody uploaded (PUT /v1/ring-tones/{id}) is refused here.
   await assertRingTonesExist(ctx.config, req.ringConfig);
-  const binding = await ctx.store.bind(req, ctx.nonce ? { nonce: ctx.nonce } : undefined);
+  const binding = await ctx.store.bind(req, { deadline: ctx.deadline, nonce: ctx.nonce });
   return secretBindDTO(binding);
 }

@@ -14,7 +14,7 @@ const factory: ActionFactory = (f) =>
       DisplayPool: f.bool('DisplayPool').optional(),
     }),
     run: async (p, ctx) => {
-      const n = await ctx.store.buyNumber(p.PoolKey, p.City, p.SecretNo);
+      const n = await ctx.store.buyNumber(p.PoolKey, p.City, p.SecretNo, { deadline: ctx.deadline });
       return { SecretBuyInfoDTO: { SecretNo: n.number } };
     },
   });

@@ -11,7 +11,7 @@ const factory: ActionFactory = (f) =>
       SecretNo: f.phone('SecretNo'),
     }),
     run: async (p, ctx) => {
-      await ctx.store.releaseNumber(p.PoolKey, p.SecretNo);
+      await ctx.store.releaseNumber(p.PoolKey, p.SecretNo, { deadline: ctx.deadline });
       return {};
     },
   });

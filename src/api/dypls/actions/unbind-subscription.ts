@@ -12,7 +12,7 @@ const factory: ActionFactory = (f) =>
       SecretNo: f.phone('SecretNo'),
     }),
     run: async (p, ctx) => {
-      await ctx.store.unbind(p.PoolKey, p.SecretNo, p.SubsId);
+      await ctx.store.unbind(p.PoolKey, p.SecretNo, p.SubsId, { deadline: ctx.deadline });
       return {};
     },
   });

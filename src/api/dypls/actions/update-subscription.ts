@@ -100,7 +100,7 @@ const factory: ActionFactory = (f) =>
         default:
           throw xerr('INVALID_PARAMETERS', `OperateType must be one of ${OPERATE_TYPES.join(', ')}`);
       }
-      await ctx.store.update(p.PoolKey, p.PhoneNoX, p.SubsId, patch);
+      await ctx.store.update(p.PoolKey, p.PhoneNoX, p.SubsId, patch, { deadline: ctx.deadline });
       return {};
     },
   });
