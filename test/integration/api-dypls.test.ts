@@ -1,16 +1,19 @@
 // Every dypls action and its error paths, through the HTTP layer (fastify inject), against a real
-// redis-server and the real store. Errors must write nothing: the store is snapshotted around them.
+// redis-server and the real store, and again against a real 3-master Redis Cluster (per-X keys,
+// pool and inventory indexes and nonces all on different nodes). Errors must write nothing: the
+// store (every master's keys) is snapshotted around them. A backend whose binaries are missing is
+// skipped with a banner naming them (test/support/binaries.ts).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasRedis } from '../support/redis.js';
+import { backends } from '../support/store-backends.js';
 import { aNo, bNo, expiration, makePool, ops, rpc, snapshot, startHarness, xNo, type Harness } from './api-harness.js';
 
-describe.skipIf(!hasRedis)('dypls actions', () => {
+describe.each(backends.filter((b) => b.available))('dypls actions on $name', (kind) => {
   let h: Harness;
   const POOL = 'FC100001';
   const EXT = 'FC_EXT';
 
   beforeAll(async () => {
-    h = await startHarness();
+    h = await startHarness({}, {}, { backend: kind.name });
     await makePool(h.app, POOL, 20, 0, '杭州');
     await makePool(h.app, 'FC_BJ', 2, 100, '北京');
     // AXN-extension X numbers apart: random AXB/AXN binds on POOL must not land on them first
@@ -124,6 +127,8 @@ describe.skipIf(!hasRedis)('dypls actions', () => {
       ['Expiration not a date', { Expiration: '2030-02-30 00:00:00' }, 'isv.EXPIRE_DATE_ILLEGAL', 200],
       ['OutId oversize', { OutId: 'x'.repeat(65) }, 'isv.INVALID_PARAMETERS', 200],
       ['OutOrderId oversize', { OutOrderId: 'x'.repeat(65) }, 'isv.INVALID_PARAMETERS', 200],
+      ['OutId with a control character', { OutId: 'order\u0001id' }, 'isv.ILLEGAL_ARGUMENT', 200],
+      ['ExpectCity with a control character', { ExpectCity: '杭\u0007州' }, 'isv.ILLEGAL_ARGUMENT', 200],
       ['ExpectCity oversize', { ExpectCity: '杭'.repeat(33) }, 'isv.INVALID_PARAMETERS', 200],
       ['RingConfig oversize', { RingConfig: JSON.stringify({ AXBRing_A: '1'.repeat(2000) }) }, 'isv.INVALID_PARAMETERS', 200],
       ['RingConfig not JSON', { RingConfig: '{AXBRing_A:1' }, 'isv.INVALID_PARAMETERS', 200],
@@ -314,6 +319,21 @@ describe.skipIf(!hasRedis)('dypls actions', () => {
       ['updateRingConfig', { RingConfig: '{"AXNRing_N":"1"}' }, 'isv.INVALID_PARAMETERS', 200],
     ] as const)('%s %j → %s, nothing written', async (op, extra, code, status) => {
       await refusedWithoutWrites(() => update(op, extra as Record<string, string>), code, status);
+    });
+
+    it('refuses A or B already on this X, and A = B (isv.UPDATE_CONFLICT), without writing', async () => {
+      const other = await bindAxb(52, 52, { PhoneNoX: x });
+      expect(other.body.Code, JSON.stringify(other.body)).toBe('OK');
+      await refusedWithoutWrites(() => update('updateNoB', { PhoneNoB: aNo(52) }), 'isv.UPDATE_CONFLICT');
+      await refusedWithoutWrites(() => update('updateNoA', { PhoneNoA: bNo(52) }), 'isv.UPDATE_CONFLICT');
+      const mine = await current();
+      expect(mine).toBeDefined();
+      await refusedWithoutWrites(() => update('updateNoB', { PhoneNoB: mine!.a }), 'isv.UPDATE_CONFLICT');
+      expect(await current()).toEqual(mine);
+    });
+
+    it('refuses an OutId with a control character (isv.ILLEGAL_ARGUMENT) without writing', async () => {
+      await refusedWithoutWrites(() => update('updateOutId', { OutId: 'new\u0000out' }), 'isv.ILLEGAL_ARGUMENT');
     });
 
     it('refuses an unknown SubsId and a SubsId of another X', async () => {

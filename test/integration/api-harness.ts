@@ -1,5 +1,6 @@
-// Shared by the admin API tests: a real redis-server, the real RedisBindingStore, the admin app,
-// and a signer that builds POP v1 requests the way Alibaba's SDKs do.
+// Shared by the admin API tests: a real redis-server (or a real 3-master Redis Cluster), the real
+// RedisBindingStore, the admin app, and a signer that builds POP v1 requests the way Alibaba's
+// SDKs do.
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,12 +13,13 @@ import { sign } from '../../src/api/dypls/signature.js';
 import { loadConfig } from '../../src/config.js';
 import type { AppContext, Health } from '../../src/context.js';
 import { nullEventSink } from '../../src/events/types.js';
-import { createLogger } from '../../src/log.js';
+import { createLogger, logDestination } from '../../src/log.js';
 import { createMetricsRegistry } from '../../src/metrics.js';
 import { connectRedis, waitReady } from '../../src/store/redis-connection.js';
 import { RedisBindingStore } from '../../src/store/redis-store.js';
 import type { RedisChild } from '../../src/store/embedded-redis.js';
 import { startTestRedis } from '../support/redis.js';
+import { startTestCluster, type TestCluster } from '../support/cluster.js';
 
 export const KEY_ID = 'testid';
 export const KEY_SECRET = 'testsecret';
@@ -28,17 +30,38 @@ export interface Harness {
   app: FastifyInstance;
   ctx: AppContext;
   redis: Redis | Cluster;
+  /** The one redis-server (standalone harness only: a cluster harness throws on access). */
   server: RedisChild;
+  /** The Redis Cluster (cluster harness only). */
+  cluster?: TestCluster;
   health: Health;
   stop(): Promise<void>;
 }
 
-/** logTo: where log lines go (default stdout), for tests that read what was logged. */
-export async function startHarness(env: Record<string, string> = {}, extras: AdminAppExtras = {}, logTo?: DestinationStream): Promise<Harness> {
-  const server = await startTestRedis();
-  const redis = connectRedis({ url: server.url });
+export interface HarnessOptions {
+  /** 'cluster': a real 3-master / 3-replica Redis Cluster (test/support/cluster.ts). */
+  backend?: 'standalone' | 'cluster';
+  /** The store's pool cache (default 0: every bind reads the pool; production keeps it 5 s). */
+  poolCacheMs?: number;
+  /** Where log lines go (LOG_LEVEL in env decides which); default stdout. */
+  logDestination?: DestinationStream;
+  /** The outage log's summary interval (default the store's). */
+  outageSummaryMs?: number;
+}
+
+export async function startHarness(env: Record<string, string> = {}, extras: AdminAppExtras = {}, opts: HarnessOptions = {}): Promise<Harness> {
+  let server: RedisChild | undefined;
+  let cluster: TestCluster | undefined;
+  let redis: Redis | Cluster;
+  if (opts.backend === 'cluster') {
+    cluster = await startTestCluster({ masters: 3, replicasPerMaster: 1 });
+    redis = connectRedis({ clusterNodes: cluster.seeds });
+  } else {
+    server = await startTestRedis();
+    redis = connectRedis({ url: server.url });
+  }
   redis.on('error', () => {}); // reconnect noise while a test stops redis-server on purpose
-  if (!(await waitReady(redis, 10_000))) throw new Error('redis not ready');
+  if (!(await waitReady(redis, 15_000))) throw new Error('redis not ready');
   const config = loadConfig({
     RING_TONE_DIR: seededRingTones(),
     ACCESS_KEYS: `${KEY_ID}:${KEY_SECRET},other:othersecret`,
@@ -47,9 +70,9 @@ export async function startHarness(env: Record<string, string> = {}, extras: Adm
     LOG_LEVEL: 'silent',
     ...env,
   });
-  const log = createLogger(config.LOG_LEVEL, {}, logTo);
+  const log = createLogger(config.LOG_LEVEL, {}, opts.logDestination ?? logDestination());
   const health: Health = { sip: false, media: false };
-  const store = new RedisBindingStore(redis, { log, poolCacheMs: 0 });
+  const store = new RedisBindingStore(redis, { log, poolCacheMs: opts.poolCacheMs ?? 0, outageSummaryMs: opts.outageSummaryMs });
   const ctx: AppContext = { config, log, store, events: nullEventSink, metrics: createMetricsRegistry(), health };
   const app = await buildAdminApp(ctx, extras);
   await app.ready();
@@ -57,13 +80,22 @@ export async function startHarness(env: Record<string, string> = {}, extras: Adm
     app,
     ctx,
     redis,
-    server,
+    get server(): RedisChild {
+      if (!server) throw new Error('a cluster harness has no single redis-server (use h.cluster)');
+      return server;
+    },
+    set server(s: RedisChild) {
+      server = s;
+    },
+    cluster,
     health,
     async stop() {
       await app.close();
+      await store.close();
       redis.disconnect();
-      // h.server, not the first one: a test may have replaced it with a restarted redis-server
-      await h.server.stop();
+      // the current server, not the first one: a test may have replaced it with a restarted one
+      await server?.stop();
+      await cluster?.stop();
     },
   };
   return h;
@@ -150,11 +182,16 @@ export async function makePool(app: FastifyInstance, poolKey: string, count: num
   return r.body;
 }
 
-/** Every key but replay-protection nonces, with its value: "the store did not change". */
+/** Every key but replay-protection nonces, with its value: "the store did not change". On a Cluster, every master's keys. */
 export async function snapshot(redis: Redis | Cluster): Promise<Record<string, string>> {
-  const r = redis as Redis;
-  const keys = (await r.keys('*')).filter((k) => !k.startsWith('nonce:')).sort();
+  const nodes = typeof (redis as Cluster).refreshSlotsCache === 'function' ? (redis as Cluster).nodes('master') : [redis as Redis];
   const out: Record<string, string> = {};
+  for (const r of nodes) await snapshotNode(r, out);
+  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+async function snapshotNode(r: Redis, out: Record<string, string>): Promise<void> {
+  const keys = (await r.keys('*')).filter((k) => !k.startsWith('nonce:')).sort();
   for (const k of keys) {
     const t = await r.type(k);
     if (t === 'string') out[k] = String(await r.get(k));
@@ -164,7 +201,6 @@ export async function snapshot(redis: Redis | Cluster): Promise<Record<string, s
     else if (t === 'list') out[k] = JSON.stringify(await r.lrange(k, 0, -1));
     else out[k] = t;
   }
-  return out;
 }
 
 /**

@@ -23,7 +23,7 @@ describe.skipIf(!hasRedis)('admin API: input that is not text, too many paramete
   let h: Harness;
   const lines: string[] = [];
   beforeAll(async () => {
-    h = await startHarness({ LOG_LEVEL: 'info' }, {}, { write: (s: string) => void lines.push(s) });
+    h = await startHarness({ LOG_LEVEL: 'info' }, {}, { logDestination: { write: (s: string) => void lines.push(s) } });
     await makePool(h.app, 'INPUT', 3);
   });
   afterAll(async () => h?.stop());
