@@ -39,9 +39,20 @@ export class Deadline {
     this.at = Date.now() + ms;
   }
 
+  private expired = false;
+
   /** The last moment (xline's clock) a script may write for this request. */
   writeBy(clockSkewMs: number): number {
     return this.at - REPLY_MARGIN_MS - clockSkewMs;
+  }
+
+  /**
+   * The request has given up (withDeadline): from now on nothing may be written for it, and
+   * nothing renews it — its handler may still be running, and Redis may answer it later.
+   */
+  expire(): void {
+    this.expired = true;
+    this.at = Math.min(this.at, Date.now());
   }
 
   /**
@@ -51,7 +62,7 @@ export class Deadline {
    * moment stays inside it.
    */
   renew(): void {
-    if (this.renewable) this.at = Date.now() + this.ms;
+    if (this.renewable && !this.expired) this.at = Date.now() + this.ms;
   }
 }
 
@@ -116,6 +127,7 @@ export function withDeadline<T>(p: Promise<T>, deadline: Deadline, op: string, o
       setImmediate(() => {
         if (settled) return;
         settled = true;
+        deadline.expire();
         onLate?.();
         reject(new StorageUnavailableError('deadline', op));
       });

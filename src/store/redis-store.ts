@@ -57,7 +57,7 @@ import {
   unpackRecord,
   xKeys,
 } from './codec.js';
-import { Deadline, StorageUnavailableError } from './deadline.js';
+import { asStorageError, Deadline, StorageUnavailableError } from './deadline.js';
 import { StorageOutageLog } from './outage-log.js';
 import { defineScripts } from './scripts.js';
 import {
@@ -422,7 +422,7 @@ export class RedisBindingStore implements BindingStore {
           if (st !== 'OK') continue; // the hint was stale; it is gone now
           dl.landed++;
           // the answer is the buy: a lost pool hint is re-added by reconcile()
-          this.redis.hset(poolNumbersKey(poolKey), x, city).catch((e: unknown) => this.log?.warn({ err: String(e) }, 'RedisBindingStore:buyNumber pool hint not written'));
+          this.redis.hset(poolNumbersKey(poolKey), x, city).catch((e: unknown) => this.hintFailed('buyNumber pool hint', e));
           return { number: x, city };
         }
       }
@@ -447,7 +447,7 @@ export class RedisBindingStore implements BindingStore {
     // finds them (commands to one node keep their order).
     const hints: Promise<unknown>[] = [this.redis.hdel(poolNumbersKey(poolKey), x)];
     if (city) hints.push(this.redis.zadd(inventoryKey(String(city)), 0, x), this.redis.sadd(INVENTORY_CITIES_KEY, String(city)));
-    Promise.all(hints).catch((e: unknown) => this.log?.warn({ err: String(e) }, 'RedisBindingStore:releaseNumber hints not written'));
+    Promise.all(hints).catch((e: unknown) => this.hintFailed('releaseNumber hints', e));
   }
 
   async countInventory(city: string, prefix?: string): Promise<number> {
@@ -533,12 +533,17 @@ export class RedisBindingStore implements BindingStore {
     return fn.call(this.redis, ...xKeys(x), `nonce:${claim.key}`, writeBy, packed, Math.max(1, Math.ceil(claim.ttlSeconds)));
   }
 
+  /** A hint write after a landed write failed: reconcile() repairs it; Redis trouble goes to the outage log. */
+  private hintFailed(what: string, e: unknown): void {
+    const s = asStorageError(e, what);
+    if (s) this.outage.operationFailed(what, s.detail);
+    else this.log?.warn({ err: String(e) }, `RedisBindingStore: ${what} not written; reconcile() repairs it`);
+  }
+
   /** Tells the sweep index that X has a binding expiring at `at` (ZADD LT keeps the earliest). */
   private publishDue(x: string, at: number): void {
-    this.redis.zadd(dueKey(dueShard(x)), 'LT', at, x).catch((e: unknown) => {
-      // the binding stands; reconcile() republishes x:{X}.d
-      this.log?.warn({ err: String(e) }, 'RedisBindingStore:publishDue failed');
-    });
+    // the binding stands; reconcile() republishes x:{X}.d
+    this.redis.zadd(dueKey(dueShard(x)), 'LT', at, x).catch((e: unknown) => this.hintFailed('publishDue', e));
   }
 
   private parse(x: string, subsId: string): { x: string; seq: string } | undefined {

@@ -1,5 +1,6 @@
 // Redis unavailable: the store answers isp.SYSTEM_ERROR within 1 s (never hangs), and works again by
-// itself once Redis is back — for a killed redis-server and for a frozen one (SIGSTOP).
+// itself once Redis is back — for a killed redis-server and for a frozen one (SIGSTOP). A write
+// that failed at its deadline never lands, even though a frozen Redis runs it when it resumes.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +11,7 @@ import { startRedisServer, type RedisChild } from '../../src/store/embedded-redi
 import { connectRedis, waitReady } from '../../src/store/redis-connection.js';
 import { RedisBindingStore } from '../../src/store/redis-store.js';
 import { hasRedis } from '../support/redis.js';
+import { snapshot } from './api-harness.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -110,5 +112,41 @@ describe.skipIf(!hasRedis)('RedisBindingStore when Redis goes away', () => {
       if (!ok) await sleep(100);
     }
     expect(ok).toBe(true);
+  });
+
+  it('frozen past the deadline: binds, unbind, update, release, pool change and nonce claim fail and never land; a retry binds once', async () => {
+    await store.addNumbers('OUT', [{ number: '17200000002', city: '杭州' }]); // no bindings: releasable
+    const kept = await store.bind({ ...bindReq('13800000010'), x });
+    const before = await snapshot(redis);
+    srv.process.kill('SIGSTOP');
+    let results: [number, string][];
+    try {
+      results = await Promise.all([
+        timed(() => store.bind({ ...bindReq('13800000011'), x })),
+        timed(() => store.bind({ ...bindReq('13800000012'), x })),
+        timed(() => store.unbind('OUT', x, kept.subsId)),
+        timed(() => store.update('OUT', x, kept.subsId, { b: '13900000099' })),
+        timed(() => store.releaseNumber('OUT', '17200000002')),
+        timed(() => store.upsertPool('OUT', { name: 'renamed', strictCity: true })),
+        timed(() => store.claimNonce('frozen-nonce', 60)),
+      ]);
+    } finally {
+      srv.process.kill('SIGCONT');
+    }
+    for (const [, code] of results) expect(code).toBe('isp.SYSTEM_ERROR');
+    // answered on the same connection after every command queued before it: all of them have run
+    let back = false;
+    for (let i = 0; i < 100 && !back; i++) back = await store.ping();
+    expect(back).toBe(true);
+    expect(await snapshot(redis)).toEqual(before);
+    expect(await redis.exists('nonce:frozen-nonce')).toBe(0);
+    expect(await store.findSubsId('OUT', x, '13800000011')).toBeUndefined();
+    expect(await store.get('OUT', x, kept.subsId)).toMatchObject({ a: '13800000010', b: '13900000010' });
+
+    const retried = await store.bind({ ...bindReq('13800000011'), x });
+    expect(await store.findSubsId('OUT', x, '13800000011')).toBe(retried.subsId);
+    const live = (await store.getPool('OUT'))!.bindings;
+    expect(await store.bind({ ...bindReq('13800000012'), x })).toMatchObject({ a: '13800000012' });
+    expect((await store.getPool('OUT'))!.bindings).toBe(live + 1);
   });
 });
