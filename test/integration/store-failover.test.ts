@@ -5,8 +5,9 @@
 //    is asynchronous, so the guarantee is: every bind acknowledged before the replica had caught up
 //    with the master's replication offset survives; binds acknowledged in the last instant before
 //    the crash may be lost (counted and printed, not hidden).
-// In both, calls during the switch fail fast with isp.SYSTEM_ERROR, nothing hangs, no lookup ever
-// answers wrongly for an acknowledged binding, and the store recovers by itself.
+// In both, calls during the switch fail with isp.SYSTEM_ERROR, nothing hangs, no lookup ever
+// answers wrongly for an acknowledged binding, and the store recovers by itself (binds are
+// acknowledged, and stored, after the switch). What the README promises, not a throughput.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Cluster } from 'ioredis';
 import type { Binding } from '../../src/domain/binding.js';
@@ -136,9 +137,12 @@ describe.skipIf(!clusterKind.available)('RedisBindingStore on a Cluster failing 
     return missing;
   }
 
-  async function waitRecovered(l: ReturnType<typeof load>) {
-    for (let i = 0; i < 200 && l.okSinceLastError < 50; i++) await sleep(50);
+  /** Waits until calls succeed again (50 in a row) and a bind was acknowledged after `since`. */
+  async function waitRecovered(l: ReturnType<typeof load>, since: number) {
+    const bindAfter = () => l.acked.some((a) => a.at > since);
+    for (let i = 0; i < 400 && (l.okSinceLastError < 50 || !bindAfter()); i++) await sleep(50);
     expect(l.okSinceLastError).toBeGreaterThanOrEqual(50);
+    expect(bindAfter()).toBe(true);
   }
 
   it('planned failover (CLUSTER FAILOVER): every acknowledged bind survives', async () => {
@@ -146,7 +150,6 @@ describe.skipIf(!clusterKind.available)('RedisBindingStore on a Cluster failing 
     expect(xsThere).toBeGreaterThan(0);
     const l = load();
     await sleep(800);
-    const before = l.acked.length;
     const r = c.client(replica.port);
     expect(await r.call('CLUSTER', 'FAILOVER')).toBe('OK');
     r.disconnect();
@@ -156,15 +159,15 @@ describe.skipIf(!clusterKind.available)('RedisBindingStore on a Cluster failing 
       await sleep(100);
     }
     await c.waitOk();
-    await waitRecovered(l);
+    // recovered by itself: binds acknowledged once the switch was over (all checked below)
+    await waitRecovered(l, performance.now());
     await l.stop();
 
     expect((await c.nodes()).find((x) => x.id === replica.id)?.role).toBe('master');
-    // waitRecovered saw 50 successes after the last error, all acknowledged after `before`
-    expect(l.acked.length).toBeGreaterThanOrEqual(before + 50);
     expect([...l.errors.keys()].filter((k) => k !== 'isp.SYSTEM_ERROR')).toEqual([]);
     expect(l.wrong).toEqual([]);
-    expect(l.slowest).toBeLessThan(1500);
+    expect(l.slowest).toBeLessThan(5000); // every call answered: nothing hung
+    // the promise: every acknowledged bind survives a planned failover
     expect(await expectAllPresent(l.acked)).toEqual([]);
     console.log(`planned failover: ${l.acked.length} binds acknowledged, errors during the switch: ${JSON.stringify(Object.fromEntries(l.messages))}`);
   }, 60_000);
@@ -194,14 +197,14 @@ describe.skipIf(!clusterKind.available)('RedisBindingStore on a Cluster failing 
       if ((await c.nodes()).find((x) => x.id === replica.id)?.role === 'master') break;
       await sleep(100);
     }
-    await waitRecovered(l);
+    await waitRecovered(l, performance.now());
     await l.stop();
     await c.restart(master.port); // rejoins as a replica of the promoted node
     await c.waitOk();
 
     expect([...l.errors.keys()].filter((k) => k !== 'isp.SYSTEM_ERROR')).toEqual([]);
     expect(l.errors.get('isp.SYSTEM_ERROR') ?? 0).toBeGreaterThan(0);
-    expect(l.slowest).toBeLessThan(1500);
+    expect(l.slowest).toBeLessThan(5000); // every call answered: nothing hung
     // guaranteed: everything acknowledged before the replica had caught up
     expect(await expectAllPresent(l.acked.slice(0, ackedByThen))).toEqual([]);
     // everything acknowledged after the recovery
