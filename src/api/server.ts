@@ -199,7 +199,9 @@ function boundByStoreDeadline(route: RouteOptions): void {
     const deadline = new Deadline(true);
     req.storeDeadline = deadline;
     // raw client errors (routes on other stores, e.g. the events' CDRs) answer like the store's own
-    const run = Promise.resolve(handler.call(this, req, reply)).catch((e: unknown) => Promise.reject(asStorageError(e, op) ?? e));
+    const run = Promise.resolve()
+      .then(() => handler.call(this, req, reply))
+      .catch((e: unknown) => Promise.reject(asStorageError(e, op) ?? e));
     return withDeadline(run, deadline, op);
   };
 }
