@@ -148,6 +148,7 @@ export function createEventPipeline(deps: EventPipelineDeps): EventPipeline {
   const apply = coalesced(applyNow, deps.writeBatchMs ?? WRITE_BATCH_MS);
 
   /** Redis first (retried: produce is idempotent); when it stays away, the fsynced local spool. */
+  let spooledSinceReplay = 0;
   async function produce(op: SpoolOp, callId: string): Promise<void> {
     for (let i = 0; ; i++) {
       try {
@@ -165,7 +166,10 @@ export function createEventPipeline(deps: EventPipelineDeps): EventPipeline {
           throw err;
         }
         metrics.spooled.inc({ type: op.kind === 'event' ? op.e.type : 'cdr' });
-        log.warn({ callId, err: (err as Error).message }, `events:Redis unavailable; ${op.kind} spooled to disk until it is back`);
+        // once per outage, not per event: the replay line counts them (and so does the metric)
+        if (spooledSinceReplay++ === 0) {
+          log.warn({ callId, err: (err as Error).message }, 'events:Redis unavailable; call events and CDRs are spooled to disk until it is back');
+        }
         return;
       }
     }
@@ -196,14 +200,20 @@ export function createEventPipeline(deps: EventPipelineDeps): EventPipeline {
   };
 
   let draining = false;
+  let replayFailing = false;
   async function drainSpool(): Promise<void> {
     if (draining || !spool.hasWork()) return;
     draining = true;
     try {
       const r = await spool.drain(applyNow);
-      if (r.replayed) log.info(r, 'events:spooled events replayed into Redis');
+      if (r.replayed) log.info({ ...r, spooledSinceOutage: spooledSinceReplay }, 'events:spooled events replayed into Redis');
+      // all replayed: the outage is over, the next one is logged again
+      if (r.left === 0) spooledSinceReplay = 0;
+      replayFailing = false;
     } catch (err) {
-      log.warn({ err: (err as Error).message }, 'events:spool replay failed');
+      // while Redis is away every attempt fails alike: say it once
+      if (!replayFailing) log.warn({ err: (err as Error).message }, 'events:spool replay failed; retrying until Redis is back');
+      replayFailing = true;
     } finally {
       draining = false;
     }

@@ -8,6 +8,7 @@ import { canonicalNumberFast as canonicalNumber } from '../domain/fast-number.js
 import type { Decision } from '../domain/route.js';
 import { Q850 } from '../domain/route.js';
 import type { Logger } from '../log.js';
+import { StorageUnavailableError } from '../store/deadline.js';
 import type { AddressList } from './cidr.js';
 import { CallSession, type SessionEnv } from './call-session.js';
 import type { SipMetrics } from './metrics.js';
@@ -117,7 +118,8 @@ export function routeCall(route: SessionEnv['route']): Step {
         next();
       },
       (err: unknown) => {
-        session.log.warn({ err: String(err) }, 'binding lookup failed');
+        // Redis unavailable: the store's outage log has it (once, then summaries); anything else here
+        if (!(err instanceof StorageUnavailableError)) session.log.warn({ err: String(err) }, 'binding lookup failed');
         void session.refuse(503, Q850.TEMPORARY_FAILURE, 'unavailable', 'binding store unavailable');
       },
     );

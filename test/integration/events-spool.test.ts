@@ -12,6 +12,7 @@ import { hasRedis } from '../support/redis.js';
 import { EVENT_KEYS } from '../../src/events/keys.js';
 import { startReceiver, type Receiver } from './events-receiver.js';
 import { makePipeline, oneCall } from './events-fixtures.js';
+import { createLogger } from '../../src/log.js';
 
 describe.skipIf(!hasRedis)('events: Redis down when a call ends', () => {
   let dataDir: string;
@@ -38,7 +39,9 @@ describe.skipIf(!hasRedis)('events: Redis down when a call ends', () => {
   });
 
   it('spools what Redis cannot take, replays it when Redis returns, and delivers it', async () => {
-    const { pipeline, registry } = makePipeline(redis, rx.url, { EVENT_SPOOL_DIR: spoolDir }, { sinkRetryDelaysMs: [50, 50], spoolDrainMs: 200 });
+    const lines: { msg: string }[] = [];
+    const log = createLogger('info', {}, { write: (l: string) => void lines.push(JSON.parse(l) as { msg: string }) });
+    const { pipeline, registry } = makePipeline(redis, rx.url, { EVENT_SPOOL_DIR: spoolDir }, { sinkRetryDelaysMs: [50, 50], spoolDrainMs: 200, log });
     pipeline.start();
     try {
       const call = oneCall('outage-1', 'sub-o');
@@ -71,6 +74,10 @@ describe.skipIf(!hasRedis)('events: Redis down when a call ends', () => {
       const recordedAt = Number(await redis.zscore(EVENT_KEYS.cdrsByTime, 'outage-1'));
       expect(recordedAt).toBeGreaterThanOrEqual(t0);
       expect(recordedAt).toBeLessThan(t0 + 5000);
+      // the log: the outage once (not a line per spooled event, nor per failed replay), then the replay
+      expect(lines.filter((l) => /spooled to disk/.test(l.msg))).toHaveLength(1);
+      expect(lines.filter((l) => /spool replay failed/.test(l.msg)).length).toBeLessThanOrEqual(1);
+      expect(lines.filter((l) => /replayed into Redis/.test(l.msg)).length).toBeGreaterThanOrEqual(1);
     } finally {
       await pipeline.stop();
     }
