@@ -14,6 +14,10 @@
 //     the margin absorbs event-loop and GC pauses). The caller also reads every reply already
 //     received before it gives up (withDeadline below), so only a reply still on the wire counts.
 // A Redis clock ahead of xline's only makes writes give up early (safe, but more errors).
+// Not covered: Redis stopping (or dying) in the instant after running a write and before writing
+// its reply, for longer than the margin: that write stands though its request was answered with
+// an error (a large pipelined batch widens that instant; a bulk import says part of it landed).
+// A stall that begins before the write runs, however long, is covered.
 import { ERROR_CODES, XlineError } from '../domain/errors.js';
 
 /** How long a request may wait on Redis before it answers isp.SYSTEM_ERROR / 503 (README: within a second). */

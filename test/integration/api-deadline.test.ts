@@ -156,7 +156,12 @@ describe.skipIf(!hasRedis)('a stalled Redis (SIGSTOP past the deadline)', () => 
       expect(landed).toBeLessThan(10_000);
       const again = await ops(h.app, 'POST', '/v1/pools/FC_BULK/numbers', { numbers });
       expect(again.status).toBe(200);
-      expect(again.body).toMatchObject({ added: 10_000 - landed, existing: landed, conflicts: [] });
+      expect(again.body.conflicts).toEqual([]);
+      expect(again.body.added + again.body.existing).toBe(10_000);
+      // Numbers Redis added in the instant it stopped had their replies (so their pool-index
+      // hints) held back past the deadline: the count above missed them, the retry finds them
+      // 'existing' and writes their hints.
+      expect(again.body.existing).toBeGreaterThanOrEqual(landed);
       expect((await ops(h.app, 'GET', '/v1/pools/FC_BULK')).body.numbers).toBe(10_000);
     } finally {
       watcher.disconnect();
