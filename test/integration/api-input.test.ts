@@ -195,7 +195,7 @@ describe.skipIf(!hasRedis)('admin API: slow clients', () => {
     h = await startHarness(
       { LOG_LEVEL: 'info', ADMIN_REQUEST_TIMEOUT_MS: String(API_MS), RING_TONE_UPLOAD_TIMEOUT_MS: String(UPLOAD_MS) },
       {},
-      { write: (s: string) => void lines.push(s) },
+      { logDestination: { write: (s: string) => void lines.push(s) } },
     );
     base = await h.app.listen({ host: '127.0.0.1', port: 0 });
     port = Number(new URL(base).port);
