@@ -1,5 +1,6 @@
 // Every environment variable xline reads, validated once at start (DESIGN §3).
 // Nothing else in src/ reads process.env.
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 
 const hostPort = /^[^\s:]+:\d{1,5}$/;
@@ -196,6 +197,10 @@ const schema = z
     XLINE_INSTANCE_ID: z.string().optional(),
     EMBEDDED_REDIS_PORT: z.coerce.number().int().min(0).max(65535).default(6390),
     DISABLE_SIGNATURE_NONCE_CHECK: bool.default(false),
+    /** The built operator console (`npm run build:console`); default dist/console of this package. */
+    CONSOLE_DIR: z.string().default(fileURLToPath(new URL('../dist/console', import.meta.url))),
+    /** Lifetime of a console session (sign in again after it). */
+    CONSOLE_SESSION_HOURS: z.coerce.number().min(0.01).max(720).default(12),
   })
   .superRefine((c, ctx) => {
     if (c.REDIS_URL && c.REDIS_CLUSTER_NODES) {

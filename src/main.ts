@@ -17,6 +17,7 @@ import { queryCallStatusAction } from './api/dypls/actions/query-call-status.js'
 import { startSipApp, type SipApp } from './sip/app.js';
 import { startMedia, type MediaService } from './media/media-service.js';
 import { startRtpengine } from './media-relay/rtpengine.js';
+import { publishEndCall, subscribeEndCall } from './events/end-call-channel.js';
 
 /** How long SIGTERM waits for live calls before ending them (docker-compose grants 60 s). */
 const DRAIN_MS = 50_000;
@@ -93,6 +94,7 @@ async function main(): Promise<void> {
       : await buildAdminApp(ctx, {
           opsPlugins: [eventsOpsRoutes(pipeline)],
           actions: [queryCallStatusAction(pipeline.callState)],
+          console: { redis: conn.redis, events: pipeline.store, endCall: (callId) => publishEndCall(conn.redis, callId) },
         });
   if (admin) {
     await admin.listen({ host: config.ADMIN_HOST, port: config.ADMIN_PORT });
@@ -115,7 +117,11 @@ async function main(): Promise<void> {
     }
   }
 
+  // The console's "End call": whichever instance holds the call ends it.
+  const stopEndCalls = sips.length ? subscribeEndCall(conn.redis, (callId) => sips.forEach((s) => s.endCall(callId))) : undefined;
+
   installShutdown(log, async () => {
+    stopEndCalls?.();
     // Calls first (they write CDRs through the pipeline), then the API, then storage.
     await Promise.all(sips.map((s) => s.stop(DRAIN_MS)));
     await Promise.all(media.map((m) => m.stop()));

@@ -25,6 +25,8 @@ import { ACTIONS } from './dypls/actions/index.js';
 import { dyplsGateway } from './dypls/gateway.js';
 import { GatewayError, gw } from './dypls/gateway-errors.js';
 import { bearerCheck } from './ops/auth.js';
+import { consoleParts, type ConsoleOptions } from './console/index.js';
+import { opsOrSession } from './console/guard.js';
 import { errorBody, OpsError, statusOf } from './ops/errors.js';
 import { healthRoutes } from './ops/health-routes.js';
 import { poolsRoutes } from './ops/pools-routes.js';
@@ -51,12 +53,14 @@ export interface AdminAppExtras {
   actions?: ActionFactory[];
   /** Extra ops plugins under /v1 behind the bearer token. */
   opsPlugins?: OpsPlugin[];
+  /** The operator console at /console/ (and /v1 accepting its session cookie). */
+  console?: ConsoleOptions;
 }
 
 /** Request bodies larger than this are refused (an inventory import of 10,000 numbers fits). */
 const BODY_LIMIT = 2 * 1024 * 1024;
 
-const isOps = (url: string) => url.startsWith('/v1') || url.startsWith('/metrics');
+const isOps = (url: string) => url.startsWith('/v1') || url.startsWith('/metrics') || url.startsWith('/console');
 
 export async function buildAdminApp(ctx: AppContext, extras: AdminAppExtras = {}): Promise<FastifyInstance> {
   const { ADMIN_REQUEST_TIMEOUT_MS: requestMs, RING_TONE_UPLOAD_TIMEOUT_MS: uploadMs, ADMIN_MAX_CONNECTIONS: maxConnections } = ctx.config;
@@ -91,6 +95,7 @@ export async function buildAdminApp(ctx: AppContext, extras: AdminAppExtras = {}
   // (file descriptors are shared with Redis, drachtio and the event spool).
   if (maxConnections > 0) app.server.maxConnections = maxConnections;
   app.server.on('drop', () => metrics.dropped.inc());
+  const con = extras.console ? consoleParts(ctx, extras.console) : undefined;
 
   await app.register(swagger, {
     openapi: {
@@ -101,8 +106,14 @@ export async function buildAdminApp(ctx: AppContext, extras: AdminAppExtras = {}
         description:
           'Ops REST API of xline. The dypls-compatible RPC API (Alibaba 号码隐私保护 2017-05-25) is served at / and documented by Alibaba.',
       },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
-      security: [{ bearer: [] }],
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer' },
+          // the console's session; writes also need its X-CSRF-Token header
+          console: { type: 'apiKey', in: 'cookie', name: 'xline_console' },
+        },
+      },
+      security: [{ bearer: [] }, { console: [] }],
     },
   });
 
@@ -130,14 +141,17 @@ export async function buildAdminApp(ctx: AppContext, extras: AdminAppExtras = {}
     scope.get('/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   });
 
+  if (con) await app.register(async (scope) => con.root(scope, ctx));
+
   // token-protected ops routes
   await app.register(
     async (scope) => {
-      scope.addHook('onRequest', bearerCheck(ctx.config.OPS_TOKEN));
+      scope.addHook('onRequest', opsOrSession(bearerCheck(ctx.config.OPS_TOKEN), con?.sessions, !!ctx.config.OPS_TOKEN));
+      if (con) scope.addHook('preHandler', con.opsPreHandler);
       scope.addHook('onResponse', async (req, reply) => {
         metrics.ops.inc({ route: req.routeOptions.url ?? 'unknown', status: String(reply.statusCode) });
       });
-      for (const plugin of [...OPS_PLUGINS, ...(extras.opsPlugins ?? [])]) {
+      for (const plugin of [...OPS_PLUGINS, ...(con?.opsPlugins ?? []), ...(extras.opsPlugins ?? [])]) {
         await scope.register(async (s) => {
           if (!OFF_STORE.has(plugin)) s.addHook('onRoute', boundByStoreDeadline);
           await plugin(s, ctx);

@@ -22,6 +22,8 @@ export interface SipApp {
   stop(drainMs?: number): Promise<void>;
   /** Calls being routed, ringing or connected right now. */
   liveCalls(): number;
+  /** An operator ends a call of this app (release_dir 0, cause 16); false when it has no such call. */
+  endCall(callId: string): boolean;
 }
 
 /** The store fails fast by itself (~1 s); this only bounds a store that hangs. */
@@ -130,6 +132,13 @@ export async function startSipApp(ctx: AppContext & { media?: MediaOption }): Pr
 
   return {
     liveCalls: () => registry.size,
+    endCall(callId) {
+      const s = registry.get(callId);
+      if (!s) return false;
+      log.info({ callId }, 'call ended by an operator');
+      void s.end({ dir: 0, cause: Q850.NORMAL_CLEARING, status: 480 });
+      return true;
+    },
     async stop(drainMs = 30_000) {
       if (stopped) return;
       draining = true;

@@ -28,6 +28,10 @@ export class SessionRegistry<T extends LiveCall = LiveCall> {
     }
   }
 
+  get(callId: string): T | undefined {
+    return this.calls.get(callId);
+  }
+
   all(): T[] {
     return [...this.calls.values()];
   }

@@ -1,0 +1,176 @@
+// The operator console at /console/ on the admin listener: the page, its content-hashed assets
+// (built by `npm run build:console` into CONSOLE_DIR) and sign-in / sign-out. Everything the pages
+// show comes from the ops REST API (/v1), called with the session cookie and the CSRF token.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { extname, join } from 'node:path';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { AppContext } from '../../context.js';
+import { errorSchema, OpsError } from '../ops/errors.js';
+import { checkCsrf, consoleSession, csrfRefused, sameOrigin } from './guard.js';
+import { cookieValue, sameSecret, SESSION_COOKIE, SIGNIN_FAILURES_ALLOWED, SIGNIN_WINDOW_SEC, type ConsoleSessions } from './sessions.js';
+
+/**
+ * Only this origin's scripts, styles, media and API; no inline script or style at all, no
+ * framing, no plugins, forms only to this origin.
+ */
+export const CONSOLE_CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "media-src 'self'",
+  "connect-src 'self'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+  "base-uri 'none'",
+  "object-src 'none'",
+].join('; ');
+
+const TYPES: Record<string, string> = {
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+};
+
+export interface ConsoleAssets {
+  index?: Buffer;
+  files: Map<string, { body: Buffer; type: string }>;
+}
+
+/** The built console (index.html + assets/); empty when it was not built. */
+export function loadConsoleAssets(dir: string): ConsoleAssets {
+  const files = new Map<string, { body: Buffer; type: string }>();
+  let index: Buffer | undefined;
+  try {
+    index = readFileSync(join(dir, 'index.html'));
+    for (const name of readdirSync(join(dir, 'assets'))) {
+      const p = join(dir, 'assets', name);
+      if (statSync(p).isFile()) files.set(name, { body: readFileSync(p), type: TYPES[extname(name)] ?? 'application/octet-stream' });
+    }
+  } catch {
+    return { files: new Map() };
+  }
+  return index ? { index, files } : { files };
+}
+
+function securityHeaders(reply: FastifyReply): void {
+  reply.header('content-security-policy', CONSOLE_CSP);
+  reply.header('x-frame-options', 'DENY');
+  reply.header('x-content-type-options', 'nosniff');
+  reply.header('referrer-policy', 'no-referrer');
+  reply.header('cross-origin-opener-policy', 'same-origin');
+  reply.header('cross-origin-resource-policy', 'same-origin');
+}
+
+export interface ConsoleRoutesDeps {
+  sessions: ConsoleSessions;
+  assets: ConsoleAssets;
+}
+
+/** Mounted at the root (outside /v1's bearer check). */
+export function consoleRoutes(deps: ConsoleRoutesDeps) {
+  const { sessions, assets } = deps;
+  return async function console(app: FastifyInstance, ctx: AppContext): Promise<void> {
+    const token = ctx.config.OPS_TOKEN;
+    const secureCookie = ctx.config.PUBLIC_BASE_URL?.startsWith('https:') ?? false;
+    const tags = ['console'];
+
+    app.addHook('onRequest', async (req, reply) => {
+      if (req.url === '/console' || req.url.startsWith('/console/')) securityHeaders(reply);
+    });
+
+    const cookie = (req: FastifyRequest, value: string, maxAge: number) =>
+      `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAge}` +
+      (maxAge > 0 ? `; Expires=${new Date(Date.now() + maxAge * 1000).toUTCString()}` : '; Expires=Thu, 01 Jan 1970 00:00:00 GMT') +
+      (secureCookie || req.protocol === 'https' ? '; Secure' : '');
+
+    app.get('/console', { schema: { hide: true } }, async (_req, reply) => reply.redirect('/console/', 302));
+
+    const page = async (_req: FastifyRequest, reply: FastifyReply) => {
+      if (!assets.index) {
+        return reply
+          .code(503)
+          .type('text/plain; charset=utf-8')
+          .header('cache-control', 'no-store')
+          .send('The console is not built: run `npm run build` (or `npm run build:console`), then restart xline.\n');
+      }
+      return reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(assets.index);
+    };
+    app.get('/console/', { schema: { hide: true } }, page);
+
+    app.get<{ Params: { name: string } }>('/console/assets/:name', { schema: { hide: true } }, async (req, reply) => {
+      const f = assets.files.get(req.params.name);
+      if (!f) throw new OpsError(404, 'NOT_FOUND', 'no such console asset');
+      // names carry their content hash: a new build is a new name
+      return reply.type(f.type).header('cache-control', 'public, max-age=31536000, immutable').send(f.body);
+    });
+
+    const sessionView = {
+      type: 'object',
+      properties: { label: { type: 'string' }, csrf: { type: 'string' }, expiresAt: { type: 'integer' } },
+      required: ['label', 'csrf', 'expiresAt'],
+    } as const;
+
+    app.post<{ Body: { token: string } }>(
+      '/console/api/session',
+      {
+        schema: {
+          summary: 'Console sign-in with the ops token: sets an HttpOnly SameSite=Strict session cookie',
+          description: `${SIGNIN_FAILURES_ALLOWED} wrong tokens from one address within ${SIGNIN_WINDOW_SEC} s, then 429 until the window ends.`,
+          tags,
+          security: [],
+          body: { type: 'object', properties: { token: { type: 'string', minLength: 1, maxLength: 1024 } }, required: ['token'], additionalProperties: false },
+          response: { 200: sessionView, 401: errorSchema, 403: errorSchema, 429: errorSchema },
+        },
+      },
+      async (req, reply) => {
+        if (!sameOrigin(req)) throw csrfRefused('it comes from another site');
+        if (!token) throw new OpsError(403, 'OPS_DISABLED', 'the console is disabled: OPS_TOKEN is not configured');
+        const who = req.ip;
+        const wait = await sessions.blockedFor(who);
+        if (wait > 0) {
+          reply.header('retry-after', String(wait));
+          throw new OpsError(429, 'TOO_MANY_ATTEMPTS', `too many wrong tokens; try again in ${wait} s`);
+        }
+        if (!sameSecret(req.body.token, token)) {
+          await sessions.failed(who);
+          req.log.warn({ ip: who }, 'console: wrong ops token');
+          throw new OpsError(401, 'UNAUTHORIZED', 'wrong ops token');
+        }
+        const { id, session } = await sessions.create();
+        req.log.info({ who: session.label, ip: who }, 'console: signed in');
+        reply.header('set-cookie', cookie(req, id, sessions.ttlSec));
+        reply.header('cache-control', 'no-store');
+        return session;
+      },
+    );
+
+    app.get(
+      '/console/api/session',
+      { schema: { summary: 'The current console session (its CSRF token), or 401', tags, security: [], response: { 200: sessionView, 401: errorSchema } } },
+      async (req, reply) => {
+        const s = await consoleSession(req, sessions);
+        if (!s) throw new OpsError(401, 'UNAUTHORIZED', 'not signed in');
+        reply.header('cache-control', 'no-store');
+        return s;
+      },
+    );
+
+    app.delete(
+      '/console/api/session',
+      { schema: { summary: 'Sign out: ends the session on every instance', tags, security: [], response: { 204: { type: 'null' }, 403: errorSchema } } },
+      async (req, reply) => {
+        const id = cookieValue(req.headers.cookie, SESSION_COOKIE);
+        const s = await consoleSession(req, sessions);
+        if (s) {
+          checkCsrf(req, s);
+          await sessions.destroy(id);
+          req.log.info({ who: s.label }, 'console: signed out');
+        }
+        return reply.code(204).header('set-cookie', cookie(req, '', 0)).send();
+      },
+    );
+  };
+}

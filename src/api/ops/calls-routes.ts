@@ -1,0 +1,273 @@
+// Calls on the ops REST API (the console's Overview, Calls and Live pages):
+//   GET  /v1/calls?from=&to=&x=&sub_id=&outcome=&limit=&cursor=   CDRs with filters, newest pages by cursor
+//   GET  /v1/calls/stats                                          calls and failed calls in the last hour
+//   GET  /v1/calls/live                                           calls in progress on every instance
+//   POST /v1/calls/live/{callId}/end                              end one (the instance holding it does)
+//   GET  /v1/calls/{callId}                                       one CDR, with a fresh recording link
+import { basename } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { CountryCode } from 'libphonenumber-js';
+import type { AppContext } from '../../context.js';
+import { canonicalNumber } from '../../domain/numbers.js';
+import { EVENT_KEYS as K } from '../../events/keys.js';
+import { CursorError, type EventStore } from '../../events/store.js';
+import type { CallRecord } from '../../events/types.js';
+import { recordingDuration, recordingExists, recordingLinks, recordingPath } from '../../media/recording-files.js';
+import { parseTimeBound } from './events-routes.js';
+import { errorSchema, OpsError, opsError } from './errors.js';
+
+/** Records read per /v1/calls request while filtering; past it the page is short and has a cursor. */
+const MAX_READ = 5000;
+/** /v1/calls/stats counts at most this many CDRs of the last hour. */
+const MAX_STATS = 50_000;
+/** How long "end call" waits to see the call's live state go. */
+const END_WAIT_MS = 4000;
+
+export interface CallsRoutesDeps {
+  events: EventStore;
+  /** Asks the instance holding the call to end it (Redis pub/sub); resolves how many instances heard. */
+  endCall(callId: string): Promise<number>;
+}
+
+export type Outcome = 'answered' | 'failed';
+const outcomeOf = (r: CallRecord): Outcome => (r.start_time ? 'answered' : 'failed');
+
+const anyObject = { type: 'object', additionalProperties: true } as const;
+const callIdParam = { type: 'object', properties: { callId: { type: 'string', minLength: 1, maxLength: 1024 } }, required: ['callId'] } as const;
+const liveCall = {
+  type: 'object',
+  properties: {
+    call_id: { type: 'string' },
+    state: { type: 'string', enum: ['calling', 'ringing', 'talking'] },
+    since: { type: 'integer', description: 'unix ms the state began' },
+    started_at: { type: 'integer', description: 'unix ms the call arrived' },
+    answered_at: { type: 'integer' },
+    sub_id: { type: 'string' },
+    pool_key: { type: 'string' },
+    secret_no: { type: 'string' },
+    phone_no: { type: 'string' },
+    peer_no: { type: 'string' },
+    call_type: { type: 'integer' },
+    out_id: { type: 'string' },
+    instance: { type: 'string', description: 'owner (instance run) holding the call' },
+  },
+  required: ['call_id', 'state', 'since'],
+} as const;
+
+export interface LiveRow {
+  call_id: string;
+  state: 'calling' | 'ringing' | 'talking';
+  since: number;
+  started_at?: number;
+  answered_at?: number;
+  instance?: string;
+  [k: string]: unknown;
+}
+
+/** Every call in progress, from the owners' indexes (one per instance run), newest first. */
+export async function listLiveCalls(events: EventStore): Promise<LiveRow[]> {
+  const r = events.redis;
+  const owners = await r.zrange(K.owners, 0, -1);
+  const ids = new Map<string, string>();
+  for (const o of owners) for (const id of await r.smembers(K.owned(o))) ids.set(id, o);
+  if (ids.size === 0) return [];
+  const list = [...ids.keys()];
+  const rows = await Promise.all(list.map((id) => r.hmget(K.call(id), 'state', 'since', 'info', 't:start', 't:answer')));
+  const out: LiveRow[] = [];
+  rows.forEach(([state, since, info, tStart, tAnswer], i) => {
+    if (state !== 'calling' && state !== 'ringing' && state !== 'talking') return;
+    let extra: Record<string, unknown> = {};
+    try {
+      extra = info ? (JSON.parse(info) as Record<string, unknown>) : {};
+    } catch {
+      /* written by the events module; never malformed in practice */
+    }
+    for (const k of Object.keys(extra)) if (extra[k] === null || extra[k] === undefined) delete extra[k];
+    const callId = list[i]!;
+    out.push({
+      ...extra,
+      call_id: callId,
+      state,
+      since: Number(since),
+      ...(tStart ? { started_at: Number(tStart) } : {}),
+      ...(tAnswer ? { answered_at: Number(tAnswer) } : {}),
+      instance: ids.get(callId)!,
+    });
+  });
+  return out.sort((a, b) => (b.started_at ?? b.since) - (a.started_at ?? a.since));
+}
+
+export function callsRoutes(deps: CallsRoutesDeps) {
+  return async function calls(app: FastifyInstance, ctx: AppContext): Promise<void> {
+    const zone = ctx.config.TIMEZONE;
+    const country = ctx.config.DEFAULT_COUNTRY as CountryCode;
+    const tags = ['calls'];
+    const links = recordingLinks(ctx.config);
+
+    app.get<{ Querystring: { from?: string; to?: string; x?: string; sub_id?: string; outcome?: Outcome; limit: number; cursor?: string } }>(
+      '/calls',
+      {
+        schema: {
+          summary: 'CDRs by time recorded, filtered by X, binding and outcome, oldest first, paged',
+          description:
+            'A page may hold fewer than `limit` items (even none) and still carry next_cursor: the filters are applied to at most 5000 records per request.',
+          tags,
+          querystring: {
+            type: 'object',
+            properties: {
+              from: { type: 'string', maxLength: 40 },
+              to: { type: 'string', maxLength: 40 },
+              x: { type: 'string', minLength: 3, maxLength: 32 },
+              sub_id: { type: 'string', minLength: 1, maxLength: 64 },
+              outcome: { type: 'string', enum: ['answered', 'failed'] },
+              limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 },
+              cursor: { type: 'string', minLength: 1, maxLength: 1000 },
+            },
+            additionalProperties: false,
+          },
+          response: {
+            200: { type: 'object', properties: { items: { type: 'array', items: anyObject }, next_cursor: { type: ['string', 'null'] } }, required: ['items', 'next_cursor'] },
+            400: errorSchema,
+          },
+        },
+      },
+      async (req) => {
+        const q = req.query;
+        const from = parseTimeBound('from', q.from, zone);
+        const to = parseTimeBound('to', q.to, zone);
+        if (from !== undefined && to !== undefined && to <= from) throw opsError.invalid('to must be later than from');
+        let x: string | undefined;
+        if (q.x !== undefined) {
+          x = canonicalNumber(q.x, country);
+          if (!x) throw new OpsError(400, 'isv.MOBILE_NUMBER_ILLEGAL', 'x is not a valid phone number');
+        }
+        const keep = (r: CallRecord) => (!x || r.secret_no === x) && (!q.outcome || outcomeOf(r) === q.outcome);
+        const items: CallRecord[] = [];
+        let cursor = q.cursor;
+        let read = 0;
+        try {
+          for (;;) {
+            // never read past what the page can take: the store's cursor then stays exact
+            const page = await deps.events.listCdrs({ from, to, subId: q.sub_id, limit: q.limit - items.length, ...(cursor ? { cursor } : {}) });
+            read += page.items.length;
+            items.push(...page.items.filter(keep));
+            cursor = page.next_cursor ?? undefined;
+            if (!cursor || items.length >= q.limit || read >= MAX_READ) break;
+          }
+        } catch (err) {
+          if (err instanceof CursorError) throw opsError.invalid(err.message);
+          throw err;
+        }
+        return { items, next_cursor: cursor ?? null };
+      },
+    );
+
+    app.get(
+      '/calls/stats',
+      {
+        schema: {
+          summary: 'Calls and failed (never answered) calls recorded in the last hour',
+          tags,
+          response: {
+            200: {
+              type: 'object',
+              properties: { since: { type: 'integer' }, calls: { type: 'integer' }, failed: { type: 'integer' }, capped: { type: 'boolean' } },
+              required: ['since', 'calls', 'failed', 'capped'],
+            },
+          },
+        },
+      },
+      async () => {
+        const since = Date.now() - 3600_000;
+        let calls = 0;
+        let failed = 0;
+        let cursor: string | undefined;
+        do {
+          const page = await deps.events.listCdrs({ from: since, limit: 1000, ...(cursor ? { cursor } : {}) });
+          calls += page.items.length;
+          failed += page.items.filter((r) => outcomeOf(r) === 'failed').length;
+          cursor = page.next_cursor ?? undefined;
+        } while (cursor && calls < MAX_STATS);
+        return { since, calls, failed, capped: !!cursor };
+      },
+    );
+
+    app.get(
+      '/calls/live',
+      {
+        schema: {
+          summary: 'Calls in progress on every instance, newest first',
+          tags,
+          response: { 200: { type: 'object', properties: { items: { type: 'array', items: liveCall } }, required: ['items'] } },
+        },
+      },
+      async () => ({ items: await listLiveCalls(deps.events) }),
+    );
+
+    app.post<{ Params: { callId: string } }>(
+      '/calls/live/:callId/end',
+      {
+        schema: {
+          summary: 'End a call in progress (BYE to both legs, or 480 to a caller still waiting); the CDR says release_dir 0, cause 16',
+          tags,
+          params: callIdParam,
+          response: { 200: { type: 'object', properties: { ended: { type: 'boolean' } }, required: ['ended'] }, 404: errorSchema, 409: errorSchema },
+        },
+      },
+      async (req) => {
+        const { callId } = req.params;
+        const live = async () => {
+          const s = await deps.events.redis.hget(K.call(callId), 'state');
+          return s === 'calling' || s === 'ringing' || s === 'talking';
+        };
+        if (!(await live())) throw opsError.notFound(`call in progress ${callId}`);
+        const heard = await deps.endCall(callId);
+        req.log.info({ callId, instances: heard }, 'ops: end call requested');
+        const deadline = Date.now() + END_WAIT_MS;
+        while (Date.now() < deadline) {
+          if (!(await live())) return { ended: true };
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        throw new OpsError(409, 'END_CALL_UNCONFIRMED', 'the call is still recorded as live: no instance holding it answered (it may be lost; the reaper will end it)');
+      },
+    );
+
+    app.get<{ Params: { callId: string } }>(
+      '/calls/:callId',
+      {
+        schema: {
+          summary: "One call's CDR, with a fresh signed link to its recording when one exists on this instance",
+          tags,
+          params: callIdParam,
+          response: {
+            200: {
+              type: 'object',
+              properties: {
+                cdr: anyObject,
+                outcome: { type: 'string', enum: ['answered', 'failed'] },
+                recording: {
+                  type: 'object',
+                  properties: { url: { type: 'string', description: 'same-origin path, signed, expiring' }, expires: { type: 'integer' }, durationSec: { type: 'number' } },
+                },
+              },
+              required: ['cdr', 'outcome'],
+            },
+            404: errorSchema,
+          },
+        },
+      },
+      async (req) => {
+        const cdr = await deps.events.getCdr(req.params.callId);
+        if (!cdr) throw opsError.notFound(`call ${req.params.callId}`);
+        const path = recordingPath(ctx.config, cdr.call_id);
+        let recording: { url: string; expires: number; durationSec?: number } | undefined;
+        if (await recordingExists(path)) {
+          const l = links.url(basename(path));
+          const d = await recordingDuration(path);
+          recording = { url: new URL(l.url).pathname + new URL(l.url).search, expires: l.expires, ...(d !== undefined ? { durationSec: d } : {}) };
+        }
+        return { cdr, outcome: outcomeOf(cdr), ...(recording ? { recording } : {}) };
+      },
+    );
+  };
+}
