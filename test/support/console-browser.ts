@@ -6,6 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { findBinary } from '../../src/util/binaries.js';
 import { requireBinary } from './binaries.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -46,12 +47,18 @@ export async function signIn(page: Page, base: string, token: string): Promise<v
   await page.getByRole('link', { name: 'Overview', exact: true }).waitFor();
 }
 
-/** Screenshots for the README, only when XLINE_CONSOLE_SCREENSHOTS names a directory. */
+/**
+ * Screenshots for the README (docs/console), only when XLINE_CONSOLE_SCREENSHOTS names a
+ * directory; made small with pngquant when it is installed.
+ */
 export async function screenshot(page: Page, name: string): Promise<void> {
   const dir = process.env.XLINE_CONSOLE_SCREENSHOTS;
   if (!dir) return;
   mkdirSync(dir, { recursive: true });
-  await page.screenshot({ path: join(dir, `${name}.png`), fullPage: false });
+  const path = join(dir, `${name}.png`);
+  await page.screenshot({ path, fullPage: false });
+  const pngquant = findBinary('pngquant');
+  if (pngquant) spawnSync(pngquant, ['--quality', '60-85', '--speed', '1', '--strip', '--force', '--output', path, path]);
 }
 
 /** Polls until `fn` returns something other than undefined/false. */
