@@ -6,7 +6,9 @@ import type { CountryCode } from 'libphonenumber-js';
 import type { AppContext } from '../context.js';
 import { decide } from '../domain/route.js';
 import { Q850 } from '../domain/route.js';
-import { CallSession, parseOutboundUri, type SessionEnv } from './call-session.js';
+import { CallSession, type SessionEnv } from './call-session.js';
+import { parseOutboundUri } from './b-leg.js';
+import { directBridge } from './flows/direct-bridge.js';
 import { parseCidrList } from './cidr.js';
 import type { MediaHandler } from './media-seam.js';
 import { sipMetrics } from './metrics.js';
@@ -176,7 +178,7 @@ async function dispatch(session: CallSession, d: NonNullable<ReturnType<typeof l
     case 'bridge':
       // Media decides whether this bridge needs it (tone, recording) and whether it can serve it.
       if (media && (await media.wantsBridge(d))) await media.bridge(session, d);
-      else await session.bridge(d);
+      else await directBridge(session, d);
       return;
   }
 }

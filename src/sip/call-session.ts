@@ -2,7 +2,7 @@
 // the B leg (request while ringing, dialogs once answered), timers, media resources handed over
 // by the media seam, and the call's events and CDR. `end()` is the one teardown, run once
 // whoever triggers it (sbc-inbound call-session.js / jambonz _clearResources, in TypeScript).
-import Srf from 'drachtio-srf';
+import type Srf from 'drachtio-srf';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { Binding } from '../domain/binding.js';
@@ -10,38 +10,19 @@ import { CALL_TYPE } from '../domain/binding.js';
 import type { Decision } from '../domain/route.js';
 import { Q850 } from '../domain/route.js';
 import { unconnectedCause, type CallEvent, type CallEventSink, type CallEventType, type CallRecord } from '../events/types.js';
-import type { BridgeDecision, CallEnding, MediaCall, ReleaseDir } from './media-seam.js';
+import { RELEASE_DIR, type BridgeDecision, type CallEnding, type MediaCall, type ReleaseDir } from './media-seam.js';
 import type { CallOutcome, SipMetrics } from './metrics.js';
-import { causeForStatus, parseQ850, reasonHeader } from './q850.js';
+import { reasonHeader } from './q850.js';
 import { reportTime } from '../domain/wall-clock.js';
 import type { SessionRegistry } from './session-registry.js';
 import type { MediaRelay } from '../media-relay/rtpengine.js';
-import { CallSdp, type Side } from './call-sdp.js';
-import { callerReliability, EarlyDialogs } from './early-dialog.js';
+import { CallSdp } from './call-sdp.js';
+import { BLeg, bLegRequest, type OutboundTarget } from './b-leg.js';
+import { maxDurationTimer, wireLegs } from './legs.js';
 
 type Req = Srf.SrfRequest;
 type Res = Srf.SrfResponse;
 type Dialog = Srf.Dialog;
-
-export const RELEASE_DIR = { PLATFORM: 0, CALLER: 1, CALLEE: 2 } as const;
-
-/** Where B legs go: `sip:<target>@<hostport><params>` (DESIGN §3 SIP_OUTBOUND_URI). */
-export interface OutboundTarget {
-  scheme: 'sip' | 'sips';
-  hostport: string;
-  /** URI parameters including the leading ';' (e.g. ';transport=tcp'), or ''. */
-  params: string;
-  /** `;transport=…` of the URI, lower case, or '' (UDP, or the scheme's default). */
-  transport: string;
-}
-
-export function parseOutboundUri(uri: string): OutboundTarget {
-  const m = /^(sips?):([^;@\s]+)(;.*)?$/.exec(uri.trim());
-  if (!m?.[1] || !m[2]) throw new Error(`SIP_OUTBOUND_URI must be sip:host[:port][;params], got ${uri}`);
-  const params = m[3] ?? '';
-  const transport = /;transport=([a-z0-9-]+)/i.exec(params)?.[1]?.toLowerCase() ?? '';
-  return { scheme: m[1] as 'sip' | 'sips', hostport: m[2], params, transport: transport ? `;transport=${transport}` : '' };
-}
 
 export interface SessionEnv {
   srf: Srf & Srf.SrfExtras;
@@ -56,9 +37,6 @@ export interface SessionEnv {
   /** One store lookup + decide(), shared with the INVITE middleware. */
   route(caller: string, x: string, extension?: string): Promise<Decision>;
 }
-
-/** Headers that never cross from one leg to the other: identity, routing, transaction state. */
-const IN_DIALOG_PASS = ['Content-Type', 'Content-Disposition', 'Event', 'Info-Package', 'Recv-Info'];
 
 export class CallSession implements MediaCall {
   readonly callId: string;
@@ -84,16 +62,14 @@ export class CallSession implements MediaCall {
   private readonly owned: Array<{ destroy(): unknown }> = [];
   private callSdp?: CallSdp;
 
-  // B leg state: the INVITE while it is pending, both dialogs once connected.
-  private bLaunched = false;
-  private uacReq?: Req;
+  /** The call's one B leg, whichever flow launches it. */
+  readonly b = new BLeg(() => this.log);
+  // Both dialogs once a direct bridge connected (media flows hold theirs).
+  private b2bua = false;
   private uas?: Dialog;
   private uac?: Dialog;
-  private callerCanceled = false;
-  /** B's INVITE got a final response, or a CANCEL for it already left: never CANCEL it (again). */
-  private bSettled = false;
+  private canceledByCaller = false;
   private signalling = true;
-  private ringTimer?: NodeJS.Timeout;
   private maxTimer?: NodeJS.Timeout;
 
   constructor(
@@ -149,7 +125,7 @@ export class CallSession implements MediaCall {
   }
 
   /** Debug lines cost nothing at info level (no child logger is made for them). */
-  private debug(fields: Record<string, unknown>, msg: string): void {
+  debug(fields: Record<string, unknown>, msg: string): void {
     if (this.env.log.isLevelEnabled('debug')) this.log.debug(fields, msg);
   }
 
@@ -183,200 +159,59 @@ export class CallSession implements MediaCall {
   }
 
   bLeg(target: string): { uri: string; headers: Record<string, string> } {
-    const { scheme, hostport, params, transport } = this.env.outbound;
-    // drachtio-server replaces 'localhost' with its own SIP address (keeping the parameters);
-    // nothing of A is carried. Every URI naming xline carries the leg's transport, so that B's
-    // BYE, re-INVITE and ACK come back on it (a TCP trunk's phones would otherwise use UDP).
-    const self = `<${scheme}:${this.x}@localhost${transport}>`;
-    return {
-      uri: `${scheme}:${target}@${hostport}${params}`,
-      headers: {
-        From: self,
-        To: `<${scheme}:${target}@${hostport}>`,
-        Contact: self,
-        'P-Asserted-Identity': self,
-        // xline acknowledges B's reliable provisional responses itself (drachtio-srf PRACKs
-        // them), so a trunk that insists on 100rel can be called whatever A supports.
-        Supported: '100rel',
-      },
-    };
+    return bLegRequest(this.env.outbound, this.x, target);
   }
 
-  /** Plain B2BUA bridge (no media server): A ↔ drachtio ↔ B. */
-  async bridge(d: BridgeDecision): Promise<void> {
-    this.routed(d);
-    if (this.ended) return;
-    const { uri, headers } = this.bLeg(d.target);
-    this.debug({ target: d.target, callType: d.callType, subsId: d.binding.subsId }, 'CallSession:bridge');
-    const sdp = this.sdp;
-    // Early offer: the relay anchors it before B sees it. Late offer (no SDP in the INVITE): B's
-    // 200 carries the offer and the caller's ACK the answer.
-    const lateOffer = !this.req.body;
-    let offerToB: string | undefined;
-    if (!lateOffer) {
-      try {
-        offerToB = await sdp.offer('a', this.req.body);
-      } catch (err) {
-        if (this.ended) return;
-        this.log.warn({ err: String(err) }, 'CallSession:media relay unavailable');
-        await this.refuse(503, Q850.TEMPORARY_FAILURE, 'unavailable', 'media relay unavailable');
-        return;
-      }
-      if (this.ended) return;
-    }
-    this.bLaunched = true;
-    const cfg = this.env.config;
-    const early = new EarlyDialogs(this.env.srf, callerReliability(this.req), this.log, {
-      offerToB: (offer) => sdp.offer('a', offer),
-      answerToCaller: (answer) => sdp.answer('b', answer),
-      lastToCaller: () => sdp.current('a'),
-    });
-    try {
-      const { uas, uac } = await this.env.srf.createB2BUA(this.req, this.res, uri, {
-        headers,
-        // Failures are relayed by us with a Q.850 Reason; provisional responses pass through
-        // without any of B's headers (proxyResponseHeaders is empty), reliably when the caller
-        // asked for 100rel (early-dialog.ts).
-        passFailure: false,
-        passProvisionalResponses: true,
-        // Everything B says about its media reaches the caller rewritten (18x and 200 alike).
-        localSdpA: (sdpB: string) => this.towardsCaller(lateOffer ? sdp.offer('b', sdpB) : sdp.answer('b', sdpB)),
-        localSdpB: offerToB ?? ((ackSdp: string) => this.towardsCaller(sdp.answer('a', ackSdp))),
-        responseHeaders: ((bRes: Res) => early.responseHeaders(bRes)) as unknown as Srf.CreateB2BUAOptions['responseHeaders'],
-      }, {
-        cbRequest: ((err: unknown, uacReq: Req) => {
-          if (err || !uacReq) return;
-          early.attach(this.req, uacReq);
-          this.onBInviteSent(uacReq, cfg.SIP_RING_TIMEOUT * 1000);
-        }) as unknown as (req: Req) => void,
-        cbFinalizedUac: () => this.answered(),
-      });
-      if (this.ended) {
-        // Torn down while B answered (drain, ring timeout race): release both new dialogs.
-        await Promise.allSettled([uas.destroy(this.byeHeaders()), uac.destroy(this.byeHeaders())]);
-        return;
-      }
-      this.connected(uas, uac, cfg.SIP_MAX_CALL_SECONDS * 1000);
-    } catch (err) {
-      if (this.ended) return;
-      if (this.callerCanceled) {
-        await this.end({ dir: RELEASE_DIR.CALLER, cause: Q850.NORMAL_CLEARING, outcome: 'canceled' });
-        return;
-      }
-      if (err instanceof Srf.SipError && err.status >= 300) {
-        const cause = parseQ850(err.res?.get('Reason')) ?? causeForStatus(err.status, this.ringAt !== undefined);
-        this.debug({ status: err.status, cause }, 'CallSession:bridge B failed');
-        await this.end({ dir: RELEASE_DIR.CALLEE, cause, status: err.status, outcome: 'failed' });
-        return;
-      }
-      this.log.error({ err }, 'CallSession:bridge unexpected error');
-      await this.end({ dir: RELEASE_DIR.PLATFORM, cause: Q850.TEMPORARY_FAILURE, status: 503, outcome: 'error' });
-    }
+  /** The direct bridge (flows/direct-bridge.ts) is launching B: the B2BUA answers a CANCEL. */
+  bridging(): void {
+    this.b2bua = true;
   }
 
-  /**
-   * A relay failure while B's answer is on its way: the caller gets 503 with cause 41 (and B its
-   * CANCEL or BYE) before drachtio-srf, seeing the rejection, tears down its half.
-   */
-  private async towardsCaller(p: Promise<string>): Promise<string> {
-    try {
-      return await p;
-    } catch (err) {
-      if (!this.ended) {
-        this.log.warn({ err: String(err) }, 'CallSession:media relay failed on B\'s answer');
-        void this.end({ dir: RELEASE_DIR.PLATFORM, cause: Q850.TEMPORARY_FAILURE, status: 503, outcome: 'unavailable' });
-      }
-      throw err;
-    }
+  /** The caller sent CANCEL (the flow then ends the call as canceled). */
+  get callerCanceled(): boolean {
+    return this.canceledByCaller;
   }
 
-  private onBInviteSent(uacReq: Req, ringMs: number): void {
-    this.uacReq = uacReq;
+  get config(): Config {
+    return this.env.config;
+  }
+
+  /** B's INVITE left (the B2BUA's): post-dial metric; false when it must be canceled at once. */
+  bInviteSent(uacReq: Req): boolean {
+    this.b.req = uacReq;
     this.env.metrics.routing.observe((performance.now() - this.t0) / 1000);
-    if (this.callerCanceled || this.ended) {
+    if (this.canceledByCaller || this.ended) {
       // The caller's CANCEL (or our teardown) came before the B INVITE left: cancel it now.
-      this.cancelB();
-      return;
+      this.b.cancel(this.ending?.cause ?? Q850.NORMAL_CLEARING);
+      return false;
     }
-    uacReq.on('response', (r: Res) => {
-      // 18x with SDP skips the B2BUA's cbProvisional (srf.js), so watch the request itself.
-      if (r.status >= 200) this.bSettled = true;
-      else if (r.status >= 180) this.ringing();
-    });
-    this.ringTimer = setTimeout(() => {
-      this.ringTimer = undefined;
-      if (this.answerAt !== undefined || this.ended) return;
-      this.log.info({ ringTimeoutSec: ringMs / 1000 }, 'CallSession:ring timeout');
-      void this.end({ dir: RELEASE_DIR.PLATFORM, cause: Q850.NO_ANSWER, status: 480, outcome: 'no-answer' });
-    }, ringMs);
+    return true;
   }
 
-  private connected(uas: Dialog, uac: Dialog, maxMs: number): void {
+  /** Both dialogs of a direct bridge: wired leg to leg, with the longest call duration. */
+  connect(uas: Dialog, uac: Dialog): void {
     this.uas = uas;
     this.uac = uac;
-    for (const [dlg, other, dir] of [
-      [uas, uac, RELEASE_DIR.CALLER],
-      [uac, uas, RELEASE_DIR.CALLEE],
-    ] as const) {
-      dlg.on('destroy', (bye: Req) => {
-        const reason = bye?.get?.('Reason');
-        void this.end({ dir, cause: parseQ850(reason) ?? Q850.NORMAL_CLEARING, outcome: 'answered' }, dlg, reason);
-      });
-      dlg.on('modify', (req, res) => void this.relayReinvite(dlg, other, req, res));
-      dlg.on('update', (req, res) => void this.relayRequest('UPDATE', other, req, res));
-      dlg.on('info', (req, res) => void this.relayRequest('INFO', other, req, res));
-      // Transfers are not offered: a REFER would move the call beyond xline's control.
-      dlg.on('refer', (_req, res) => res.send(603));
-    }
-    this.maxTimer = setTimeout(() => {
+    const dirs = { a: RELEASE_DIR.CALLER, b: RELEASE_DIR.CALLEE } as const;
+    wireLegs({ sdp: this.sdp, log: () => this.log }, uas, uac, (side, cause, reason) => {
+      void this.end({ dir: dirs[side], cause, outcome: 'answered' }, side === 'a' ? uas : uac, reason);
+    });
+    this.maxTimer = maxDurationTimer(this.env.config.SIP_MAX_CALL_SECONDS, () => this.log, () => {
       this.maxTimer = undefined;
-      this.log.info('CallSession:max call duration reached');
       void this.end({ dir: RELEASE_DIR.PLATFORM, cause: Q850.NORMAL_CLEARING, outcome: 'answered' });
-    }, maxMs);
+    });
     this.debug({}, 'CallSession:connected');
   }
 
-  private async relayReinvite(from: Dialog, to: Dialog, req: Req, res: Res): Promise<void> {
-    const side: Side = from === this.uas ? 'a' : 'b';
-    const otherSide: Side = side === 'a' ? 'b' : 'a';
-    try {
-      if (!req.body) {
-        // Offerless re-INVITE: answer with what this side already has.
-        res.send(200, { body: from.local.sdp, headers: { 'Content-Type': 'application/sdp' } });
-        return;
-      }
-      const answer = await to.modify(await this.sdp.offer(side, req.body));
-      const sdp = await this.sdp.answer(otherSide, answer);
-      from.local.sdp = sdp;
-      res.send(200, { body: sdp, headers: { 'Content-Type': 'application/sdp' } });
-    } catch (err) {
-      this.log.info({ err: String(err) }, 'CallSession:re-INVITE relay failed');
-      res.send(err instanceof Srf.SipError ? err.status : 500);
-    }
-  }
-
-  private async relayRequest(method: 'UPDATE' | 'INFO', to: Dialog, req: Req, res: Res): Promise<void> {
-    const side: Side = to === this.uac ? 'a' : 'b';
-    const otherSide: Side = side === 'a' ? 'b' : 'a';
-    try {
-      const headers: Record<string, string> = {};
-      for (const h of IN_DIALOG_PASS) if (req.has(h)) headers[h] = req.get(h);
-      // An UPDATE with SDP is an offer (RFC 3311): through the relay and the rewrite both ways.
-      const offer = method === 'UPDATE' && req.body && isSdp(req) ? await this.sdp.offer(side, req.body) : req.body;
-      const r = await to.request({ method, headers, ...(offer ? { body: offer } : {}) });
-      const back: Record<string, string> = {};
-      if (r.body && r.has('Content-Type')) back['Content-Type'] = r.get('Content-Type');
-      const body = r.body && offer !== req.body && r.status < 300 && isSdp(r) ? await this.sdp.answer(otherSide, r.body) : r.body;
-      res.send(r.status, { headers: back, ...(body ? { body } : {}) });
-    } catch (err) {
-      this.log.info({ err: String(err), method }, 'CallSession:in-dialog relay failed');
-      res.send(500);
-    }
+  /** The Reason header for BYEs and CANCELs: the ending's cause. */
+  byeHeaders(): { headers: Record<string, string> } {
+    return { headers: { Reason: reasonHeader(this.ending?.cause ?? Q850.NORMAL_CLEARING) } };
   }
 
   // ---- milestones -------------------------------------------------------------------------
 
   ringing(): void {
+    this.b.alert();
     if (this.ringAt !== undefined || this.ended) return;
     this.ringAt = Date.now();
     this.env.metrics.pdd.observe((performance.now() - this.t0) / 1000);
@@ -386,8 +221,8 @@ export class CallSession implements MediaCall {
   answered(): void {
     if (this.answerAt !== undefined || this.ended) return;
     this.answerAt = Date.now();
-    if (this.ringTimer) clearTimeout(this.ringTimer);
-    this.ringTimer = undefined;
+    this.b.answered = true;
+    this.b.stopRinging();
     this.emit('answer', this.answerAt);
   }
 
@@ -415,18 +250,18 @@ export class CallSession implements MediaCall {
 
   private onCallerCancel(): void {
     if (this.ended || this.answerAt !== undefined) return;
-    this.callerCanceled = true;
+    this.canceledByCaller = true;
     this.log.info('CallSession:caller canceled');
-    if (!this.bLaunched) {
+    if (!this.b2bua) {
       // Still routing: nobody else will answer the INVITE (drachtio may already have sent 487).
       void this.end({ dir: RELEASE_DIR.CALLER, cause: Q850.NORMAL_CLEARING, status: 487, outcome: 'canceled' });
-    } else if (!this.uacReq) {
+    } else if (!this.b.req) {
       // B INVITE not sent yet: the B2BUA has no cancel handler; answer A here, cancel B once sent.
       this.res.send(487);
     } else {
-      this.bSettled = true;
+      this.b.settled = true;
     }
-    // Otherwise the B2BUA sends 487 to A and CANCEL to B; bridge() sees the rejection.
+    // Otherwise the B2BUA sends 487 to A and CANCEL to B; the direct bridge sees the rejection.
   }
 
   /** drachtio-server connection lost: its dialogs are gone; end without signalling. */
@@ -446,9 +281,9 @@ export class CallSession implements MediaCall {
     if (this.ending) return this.done;
     this.ending = e;
     const releaseAt = Date.now();
-    if (this.ringTimer) clearTimeout(this.ringTimer);
+    this.b.stopRinging();
     if (this.maxTimer) clearTimeout(this.maxTimer);
-    this.ringTimer = this.maxTimer = undefined;
+    this.maxTimer = undefined;
     this.abort?.abort();
     const reason = relayReason ?? reasonHeader(e.cause);
 
@@ -460,7 +295,7 @@ export class CallSession implements MediaCall {
           this.log.warn({ err: String(err) }, 'CallSession:end final response failed');
         }
       }
-      if (!this.uac) this.cancelB();
+      if (!this.uac) this.b.cancel(e.cause);
       for (const dlg of [this.uas, this.uac]) {
         if (!dlg || dlg === from || !dlg.connected) continue;
         dlg.destroy({ headers: { Reason: reason } }).catch((err: unknown) => {
@@ -501,21 +336,6 @@ export class CallSession implements MediaCall {
     );
 
     return this.writeRecords(e, releaseAt).finally(() => this.resolveDone());
-  }
-
-  private cancelB(): void {
-    const r = this.uacReq;
-    if (!r || this.bSettled || this.answerAt !== undefined) return;
-    this.bSettled = true;
-    try {
-      r.cancel({ headers: { Reason: reasonHeader(this.ending?.cause ?? Q850.NORMAL_CLEARING) } });
-    } catch (err) {
-      this.log.info({ err: String(err) }, 'CallSession:CANCEL to B failed');
-    }
-  }
-
-  private byeHeaders() {
-    return { headers: { Reason: reasonHeader(this.ending?.cause ?? Q850.NORMAL_CLEARING) } };
   }
 
   // ---- events and CDR ---------------------------------------------------------------------
@@ -585,8 +405,4 @@ export class CallSession implements MediaCall {
       this.log.error({ err: String(err) }, 'CallSession:CDR not recorded');
     }
   }
-}
-
-function isSdp(m: { has(h: string): boolean; get(h: string): string }): boolean {
-  return m.has('Content-Type') && /^application\/sdp\b/i.test(m.get('Content-Type'));
 }

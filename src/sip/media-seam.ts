@@ -12,8 +12,9 @@ import type { CallSdp } from './call-sdp.js';
 export type BridgeDecision = Extract<Decision, { kind: 'bridge' }>;
 export type CollectDecision = Extract<Decision, { kind: 'collect' }>;
 
-/** 0 platform released, 1 caller hung up, 2 callee hung up (Alibaba release_dir). */
-export type ReleaseDir = 0 | 1 | 2;
+/** Who released the call (Alibaba release_dir): 0 the platform, 1 the caller, 2 the callee. */
+export const RELEASE_DIR = { PLATFORM: 0, CALLER: 1, CALLEE: 2 } as const;
+export type ReleaseDir = (typeof RELEASE_DIR)[keyof typeof RELEASE_DIR];
 
 export interface CallEnding {
   dir: ReleaseDir;

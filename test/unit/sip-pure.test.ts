@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { causeForStatus, parseQ850, reasonHeader, statusForCause } from '../../src/sip/q850.js';
 import { parseCidrList } from '../../src/sip/cidr.js';
 import { rawUser } from '../../src/sip/middleware.js';
-import { parseOutboundUri } from '../../src/sip/call-session.js';
+import { parseOutboundUri } from '../../src/sip/b-leg.js';
 import { reportTime } from '../../src/domain/wall-clock.js';
 
 describe('Q.850', () => {
