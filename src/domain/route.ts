@@ -37,6 +37,9 @@ export type Decision =
   | { kind: 'collect'; poolKey: string; extensionDigits?: number }
   | { kind: 'refuse'; status: 403 | 404; cause: number; reason: RefuseReason; binding?: Binding };
 
+export type BridgeDecision = Extract<Decision, { kind: 'bridge' }>;
+export type CollectDecision = Extract<Decision, { kind: 'collect' }>;
+
 export type RefuseReason = 'no-binding' | 'not-a-party' | 'call-restricted' | 'no-default-b' | 'self-call';
 
 /** Q.850 causes used when refusing (DESIGN §5). */

@@ -1,14 +1,39 @@
-// xline's MediaHandler (src/sip/media-seam.ts): FreeSWITCH through drachtio-fsmrf for AXN
-// extension prompts, ring tones and recording. Made from the SIP app's Srf (fsmrf sends its
-// INVITEs to FreeSWITCH through the same drachtio-server connection).
+// What the SIP app's media flows (src/sip/flows/media-*.ts, extension-entry.ts) get from
+// FreeSWITCH through drachtio-fsmrf: the link and its endpoints, recording links, the ring source
+// of a bridge, and whether a bridge needs media at all. Made from the SIP app's Srf (fsmrf sends
+// its INVITEs to FreeSWITCH through the same drachtio-server connection).
 import type Srf from 'drachtio-srf';
 import type { AppContext } from '../context.js';
+import type { Config } from '../config.js';
 import type { RingConfig } from '../domain/binding.js';
-import type { BridgeDecision, CollectDecision, MediaCall, MediaHandler } from '../sip/media-seam.js';
+import type { BridgeDecision } from '../domain/route.js';
 import { MediaLink } from './media-server.js';
-import { MediaSession, type MediaEnv } from './media-session.js';
-import { recordingDuration, recordingLinks } from './recording-files.js';
+import { recordingDuration, recordingLinks, type RecordingLinks } from './recording-files.js';
 import { DEFAULT_RINGBACK, ringTonePath } from './ring-tones.js';
+
+/** What a media flow uses of FreeSWITCH. */
+export interface MediaEnv {
+  config: Config;
+  link: MediaLink;
+  links: RecordingLinks;
+  /** What the caller hears while B rings: a ring-tone file or FreeSWITCH's default ringback. */
+  ringSource(d: BridgeDecision): Promise<string>;
+}
+
+/**
+ * Media as the SIP app sees it. Without one (or with FreeSWITCH down) extension calls are refused
+ * 503 cause 41 and bridges go out directly, without tone or recording.
+ */
+export interface MediaHandler {
+  /** FreeSWITCH is connected right now. */
+  available(): boolean;
+  /**
+   * Does this bridge need media (ring tone, recording)? false → a direct bridge.
+   * May answer asynchronously (a pool-level ring-tone default not cached yet).
+   */
+  wantsBridge(decision: BridgeDecision): boolean | Promise<boolean>;
+  readonly env: MediaEnv;
+}
 
 export interface MediaService extends MediaHandler {
   readonly link: MediaLink;
@@ -137,8 +162,7 @@ export function startMedia(ctx: AppContext, srf: Srf): MediaService {
       if (k) return toneId(d, k.rc) !== undefined;
       return pools.get(d.binding.poolKey).then((rc) => toneId(d, rc) !== undefined);
     },
-    collect: (call: MediaCall, d: CollectDecision) => new MediaSession(env, call).collect(d.extensionDigits),
-    bridge: (call: MediaCall, d: BridgeDecision) => new MediaSession(env, call).bridge(d),
+    env,
     liveEndpoints: () => link.liveEndpoints(),
     waitUp: (ms) => link.waitUp(ms),
     stop: () => {

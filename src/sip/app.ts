@@ -10,14 +10,17 @@ import { CallSession, type SessionEnv } from './call-session.js';
 import { parseOutboundUri } from './b-leg.js';
 import { directBridge } from './flows/direct-bridge.js';
 import { parseCidrList } from './cidr.js';
-import type { MediaHandler } from './media-seam.js';
+import type { MediaHandler } from '../media/media-service.js';
+import { ExtensionEntry } from './flows/extension-entry.js';
+import { MediaBridge } from './flows/media-bridge.js';
 import { sipMetrics } from './metrics.js';
 import { guarded, identifyCaller, identifyX, locals, openSession, routeCall, trunkAllowList } from './middleware.js';
 import { answerOptions } from './options.js';
 import { SessionRegistry } from './session-registry.js';
 import { startRtpengine } from '../media-relay/rtpengine.js';
 
-export type { MediaHandler, MediaCall } from './media-seam.js';
+export type { MediaHandler } from '../media/media-service.js';
+export type { MediaCall } from './media-seam.js';
 
 export interface SipApp {
   /** Stop taking calls (503), wait up to drainMs for live calls, then end the rest; disconnect. */
@@ -173,11 +176,11 @@ async function dispatch(session: CallSession, d: NonNullable<ReturnType<typeof l
         await session.refuse(503, Q850.TEMPORARY_FAILURE, 'unavailable', 'media server unavailable for extension prompt');
         return;
       }
-      await media.collect(session, d);
+      await new ExtensionEntry(media.env, session).run(d.extensionDigits);
       return;
     case 'bridge':
       // Media decides whether this bridge needs it (tone, recording) and whether it can serve it.
-      if (media && (await media.wantsBridge(d))) await media.bridge(session, d);
+      if (media && (await media.wantsBridge(d))) await new MediaBridge(media.env, session).bridge(d);
       else await directBridge(session, d);
       return;
   }

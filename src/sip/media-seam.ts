@@ -1,16 +1,12 @@
-// The seam between the SIP app and media (FreeSWITCH through drachtio-fsmrf, src/media/**).
-// The SIP app routes every call; a call that needs media — an AXN-extension prompt, a ring tone
-// from RingConfig, recording — is handed to the MediaHandler with a MediaCall: the call
-// session's view of what media needs. Without a handler (or with FreeSWITCH down) extension
-// calls are refused 503 cause 41 and bridges go out as plain B2BUA calls.
+// What the media flows (sip/flows/media-flow.ts and its subclasses) see of the call session: a
+// MediaCall, and how a call ends (CallEnding, RELEASE_DIR).
 import type Srf from 'drachtio-srf';
 import type { Logger } from '../log.js';
-import type { Decision } from '../domain/route.js';
+import type { BridgeDecision, Decision } from '../domain/route.js';
+import type { BLeg } from './b-leg.js';
 import type { CallOutcome } from './metrics.js';
 import type { CallSdp } from './call-sdp.js';
 
-export type BridgeDecision = Extract<Decision, { kind: 'bridge' }>;
-export type CollectDecision = Extract<Decision, { kind: 'collect' }>;
 
 /** Who released the call (Alibaba release_dir): 0 the platform, 1 the caller, 2 the callee. */
 export const RELEASE_DIR = { PLATFORM: 0, CALLER: 1, CALLEE: 2 } as const;
@@ -44,6 +40,8 @@ export interface MediaCall {
    * configured, and FreeSWITCH, once in a call, stays in its media path (it is the anchor).
    */
   readonly sdp: CallSdp;
+  /** The call's B leg: its INVITE, CANCEL, ring timer and states (one per call, whichever flow). */
+  readonly b: BLeg;
   /** Aborted when the call is torn down (caller CANCEL or BYE, drain, drachtio lost). */
   readonly signal: AbortSignal;
   /** One store lookup + decide() for the digits the caller keyed. Rejects when Redis fails. */
@@ -61,18 +59,4 @@ export interface MediaCall {
   recording(info: { path?: string; url?: string; durationSec?: number }): void;
   /** Ends the call; teardown runs once whoever calls it. */
   end(ending: CallEnding): Promise<void>;
-}
-
-export interface MediaHandler {
-  /** FreeSWITCH is connected right now. */
-  available(): boolean;
-  /**
-   * Does this bridge need media (ring tone, recording)? false → plain B2BUA by the SIP app.
-   * May answer asynchronously (a pool-level ring-tone default not cached yet).
-   */
-  wantsBridge(decision: BridgeDecision): boolean | Promise<boolean>;
-  /** AXN extension: answer into media, prompt, collect digits, route, ring A, bridge; end the call. */
-  collect(call: MediaCall, decision: CollectDecision): Promise<void>;
-  /** A bridge with media in the path (ring tone / recording); ends the call when done. */
-  bridge(call: MediaCall, decision: BridgeDecision): Promise<void>;
 }

@@ -3,10 +3,10 @@
 // provisional responses reach the caller, reliably when it asked for 100rel (early-dialog.ts);
 // on answer both dialogs are wired leg to leg (legs.ts). Every failure ends the call session.
 import Srf from 'drachtio-srf';
-import { Q850 } from '../../domain/route.js';
+import { Q850, type BridgeDecision } from '../../domain/route.js';
 import type { CallSession } from '../call-session.js';
 import { callerReliability, EarlyDialogs } from '../early-dialog.js';
-import { RELEASE_DIR, type BridgeDecision } from '../media-seam.js';
+import { RELEASE_DIR } from '../media-seam.js';
 import { causeForStatus, parseQ850 } from '../q850.js';
 
 type Req = Srf.SrfRequest;
