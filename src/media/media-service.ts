@@ -5,11 +5,13 @@
 import type Srf from 'drachtio-srf';
 import type { AppContext } from '../context.js';
 import type { Config } from '../config.js';
-import type { RingConfig } from '../domain/binding.js';
+import { bridgeNeedsMedia, dependsOnPoolDefaults, ringToneId } from '../domain/bridge-media.js';
+import { PoolRingDefaults } from '../store/pool-ring-defaults.js';
 import type { BridgeDecision } from '../domain/route.js';
 import { MediaLink } from './media-server.js';
-import { recordingDuration, recordingLinks, type RecordingLinks } from './recording-files.js';
-import { DEFAULT_RINGBACK, ringTonePath } from './ring-tones.js';
+import { recordingDuration, recordingLinks, type RecordingLinks } from '../audio-files/recording-files.js';
+import { ringTonePath } from '../audio-files/ring-tones.js';
+import { DEFAULT_RINGBACK } from './ringback.js';
 
 /** What a media flow uses of FreeSWITCH. */
 export interface MediaEnv {
@@ -44,59 +46,6 @@ export interface MediaService extends MediaHandler {
   stop(): Promise<void>;
 }
 
-/** Pool-level RingConfig defaults, read from the store and kept for a short while. */
-class PoolRingDefaults {
-  private readonly cache = new Map<string, { at: number; rc?: RingConfig; pending?: Promise<void> }>();
-
-  constructor(
-    private readonly ctx: AppContext,
-    private readonly ttlMs = 30_000,
-  ) {}
-
-  /** Reads every pool's defaults: wantsBridge() must know them before the first call. */
-  async refreshAll(): Promise<void> {
-    try {
-      const keys = await this.ctx.store.listPools();
-      await Promise.all(keys.map((k) => this.refresh(k)));
-    } catch (err) {
-      this.ctx.log.warn({ err: String(err) }, 'media: pool list not readable');
-    }
-  }
-
-  /** What is known now without I/O, or undefined when the pool was never read. */
-  known(poolKey: string): { rc?: RingConfig } | undefined {
-    const e = this.cache.get(poolKey);
-    if (!e || e.at === 0) return undefined;
-    if (Date.now() - e.at > this.ttlMs) void this.refresh(poolKey);
-    return e;
-  }
-
-  async get(poolKey: string): Promise<RingConfig | undefined> {
-    const e = this.cache.get(poolKey);
-    if (e && Date.now() - e.at <= this.ttlMs) return e.rc;
-    await this.refresh(poolKey);
-    return this.cache.get(poolKey)?.rc;
-  }
-
-  private refresh(poolKey: string): Promise<void> {
-    const e = this.cache.get(poolKey);
-    if (e?.pending) return e.pending;
-    const pending = this.ctx.store
-      .getPool(poolKey)
-      .then((p) => {
-        this.cache.set(poolKey, { at: Date.now(), ...(p?.ringConfig ? { rc: p.ringConfig } : {}) });
-      })
-      .catch((err: unknown) => {
-        // Keep the last known value; ring tones must not fail a call.
-        this.ctx.log.warn({ err: String(err), poolKey }, 'media: pool ring defaults not readable');
-        const old = this.cache.get(poolKey);
-        if (old) delete old.pending;
-      });
-    this.cache.set(poolKey, { at: e?.at ?? 0, ...(e?.rc ? { rc: e.rc } : {}), pending });
-    return pending;
-  }
-}
-
 export function startMedia(ctx: AppContext, srf: Srf): MediaService {
   const { config } = ctx;
   const log = ctx.log.child({ component: 'media' });
@@ -118,20 +67,17 @@ export function startMedia(ctx: AppContext, srf: Srf): MediaService {
     },
   );
   link.start();
-  const pools = new PoolRingDefaults(ctx);
+  const pools = new PoolRingDefaults(ctx.store, log);
   void pools.refreshAll();
   const poolTimer = setInterval(() => void pools.refreshAll(), 30_000);
   poolTimer.unref();
-
-  const toneId = (d: BridgeDecision, poolRc: RingConfig | undefined): string | undefined =>
-    d.ringKey ? (d.binding.ringConfig?.[d.ringKey] ?? poolRc?.[d.ringKey]) : undefined;
 
   const env: MediaEnv = {
     config,
     link,
     links: recordingLinks(config),
     async ringSource(d) {
-      const id = toneId(d, await pools.get(d.binding.poolKey));
+      const id = ringToneId(d, await pools.get(d.binding.poolKey));
       if (!id) return DEFAULT_RINGBACK;
       const path = ringTonePath(config, id);
       const seconds = await recordingDuration(path);
@@ -154,13 +100,11 @@ export function startMedia(ctx: AppContext, srf: Srf): MediaService {
         if (d.record) log.warn({ subsId: d.binding.subsId }, 'media: FreeSWITCH unavailable, this call is bridged without recording');
         return false;
       }
-      if (d.record) return true;
-      if (!d.ringKey) return false;
-      if (d.binding.ringConfig?.[d.ringKey]) return true;
+      if (!dependsOnPoolDefaults(d)) return bridgeNeedsMedia(d, undefined);
       // Only the pool default can still ask for a tone: known (usual, no I/O) or read once.
       const k = pools.known(d.binding.poolKey);
-      if (k) return toneId(d, k.rc) !== undefined;
-      return pools.get(d.binding.poolKey).then((rc) => toneId(d, rc) !== undefined);
+      if (k) return bridgeNeedsMedia(d, k.rc);
+      return pools.get(d.binding.poolKey).then((rc) => bridgeNeedsMedia(d, rc));
     },
     env,
     liveEndpoints: () => link.liveEndpoints(),

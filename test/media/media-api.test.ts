@@ -5,7 +5,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { recordingFileName, recordingLinks } from '../../src/media/recording-files.js';
+import { recordingFileName, recordingLinks } from '../../src/audio-files/recording-files.js';
 import { aNo, bNo, expiration, makePool, OPS_TOKEN, ops, rpc, snapshot, startHarness, xNo, type Harness } from '../integration/api-harness.js';
 import { hasRedis } from '../support/redis.js';
 import { wav } from './fixtures.js';

@@ -5,7 +5,7 @@
 // FreeSWITCH down (503 cause 41 at once) and back (xline reconnects by itself).
 import { existsSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { saveRingTone } from '../../src/media/ring-tones.js';
+import { saveRingTone } from '../../src/audio-files/ring-tones.js';
 import { cdrOf, mobile, startRedisSide, waitFor, type RedisSide } from '../sip/harness.js';
 import { uriUser } from '../support/sipp.js';
 import { toneWav } from './fixtures.js';

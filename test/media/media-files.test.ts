@@ -3,8 +3,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readWavInfo } from '../../src/media/wav.js';
-import { RecordingLinks, recordingDuration, recordingFileName } from '../../src/media/recording-files.js';
+import { readWavInfo } from '../../src/audio-files/wav.js';
+import { RecordingLinks, recordingDuration, recordingFileName } from '../../src/audio-files/recording-files.js';
 import {
   assertRingTonesExist,
   deleteRingTone,
@@ -12,7 +12,7 @@ import {
   RingToneError,
   saveRingTone,
   validateRingTone,
-} from '../../src/media/ring-tones.js';
+} from '../../src/audio-files/ring-tones.js';
 import { XlineError } from '../../src/domain/errors.js';
 import { wav } from './fixtures.js';
 

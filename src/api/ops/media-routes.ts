@@ -9,7 +9,7 @@ import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../context.js';
-import { recordingLinks } from '../../media/recording-files.js';
+import { recordingLinks } from '../../audio-files/recording-files.js';
 import {
   deleteRingTone,
   listRingTones,
@@ -17,7 +17,7 @@ import {
   RING_TONE_MAX_BYTES,
   RingToneError,
   saveRingTone,
-} from '../../media/ring-tones.js';
+} from '../../audio-files/ring-tones.js';
 import { errorSchema, OpsError, opsError } from './errors.js';
 
 const WAV_TYPES = ['audio/wav', 'audio/x-wav', 'audio/wave', 'audio/vnd.wave', 'application/octet-stream'];

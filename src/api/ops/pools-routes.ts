@@ -7,7 +7,7 @@ import { RING_KEYS } from '../../domain/binding.js';
 import { canonicalNumber } from '../../domain/numbers.js';
 import type { NumberEntry } from '../../store/types.js';
 import { errorSchema, OpsError, opsError } from './errors.js';
-import { assertRingTonesExist } from '../../media/ring-tones.js';
+import { assertRingTonesExist } from '../../audio-files/ring-tones.js';
 
 const MAX_NUMBERS_PER_REQUEST = 10_000;
 

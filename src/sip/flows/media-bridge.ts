@@ -7,7 +7,7 @@ import Srf from 'drachtio-srf';
 import type Mrf from 'drachtio-fsmrf';
 import { Q850, type BridgeDecision } from '../../domain/route.js';
 import { announcementFor } from '../../media/prompts.js';
-import { DEFAULT_RINGBACK } from '../../media/ring-tones.js';
+import { DEFAULT_RINGBACK } from '../../media/ringback.js';
 import { audioAddress } from '../../media/sdp.js';
 import { maxDurationTimer } from '../legs.js';
 import { RELEASE_DIR, type CallEnding } from '../media-seam.js';

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { Binding, Mode, RingKey } from '../../../domain/binding.js';
 import { xerr } from '../../../domain/errors.js';
 import type { BindRequest } from '../../../store/types.js';
-import { assertRingTonesExist } from '../../../media/ring-tones.js';
+import { assertRingTonesExist } from '../../../audio-files/ring-tones.js';
 import { LIMITS, type Fields } from '../fields.js';
 import type { ActionContext } from '../action.js';
 

@@ -3,7 +3,7 @@
 // Recordings exist for calls of bindings with IsRecordingEnabled that were answered.
 import { z } from 'zod';
 import { xerr } from '../../../domain/errors.js';
-import { recordingExists, recordingFileName, recordingLinks, recordingPath } from '../../../media/recording-files.js';
+import { recordingExists, recordingFileName, recordingLinks, recordingPath } from '../../../audio-files/recording-files.js';
 import { LIMITS } from '../fields.js';
 import { defineAction, type ActionFactory } from '../action.js';
 

@@ -8,7 +8,7 @@ import { gw } from '../gateway-errors.js';
 import { LIMITS } from '../fields.js';
 import { defineAction, type ActionFactory } from '../action.js';
 import { AXB_RING_KEYS, AXN_RING_KEYS, checkExpiration } from './bind-common.js';
-import { assertRingTonesExist } from '../../../media/ring-tones.js';
+import { assertRingTonesExist } from '../../../audio-files/ring-tones.js';
 
 export const OPERATE_TYPES = [
   'updateNoA',

@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import type { Binding, RingConfig } from '../../src/domain/binding.js';
+import { bridgeNeedsMedia, dependsOnPoolDefaults, ringToneId } from '../../src/domain/bridge-media.js';
+import type { BridgeDecision } from '../../src/domain/route.js';
+
+const binding: Binding = {
+  subsId: '170000000010000001',
+  mode: 'AXB',
+  poolKey: 'FC100000001',
+  x: '17000000001',
+  a: '13800000001',
+  b: '13900000002',
+  expiresAt: 2_000_000_000,
+  createdAt: 1_700_000_000,
+  recording: false,
+  callDisplayType: 1,
+};
+const bridge = (p: { record?: boolean; ringKey?: BridgeDecision['ringKey']; ringConfig?: RingConfig }): BridgeDecision => ({
+  kind: 'bridge',
+  binding: { ...binding, ...(p.ringConfig ? { ringConfig: p.ringConfig } : {}) },
+  target: binding.b!,
+  callType: 0,
+  record: p.record ?? false,
+  ...(p.ringKey ? { ringKey: p.ringKey } : {}),
+});
+
+type Row = [name: string, d: BridgeDecision, pool: RingConfig | undefined, tone: string | undefined, needs: boolean, dependsOnPool: boolean];
+
+const rows: Row[] = [
+  ['nothing asked: direct', bridge({ ringKey: 'AXBRing_A' }), undefined, undefined, false, true],
+  ['recording: media, whatever the tones', bridge({ record: true, ringKey: 'AXBRing_A' }), undefined, undefined, true, false],
+  ['binding tone for the key', bridge({ ringKey: 'AXBRing_A', ringConfig: { AXBRing_A: 'own' } }), { AXBRing_A: 'pool' }, 'own', true, false],
+  ['binding tone for another key only', bridge({ ringKey: 'AXBRing_B', ringConfig: { AXBRing_A: 'own' } }), undefined, undefined, false, true],
+  ['pool default for the key', bridge({ ringKey: 'AXBRing_B' }), { AXBRing_B: 'pool' }, 'pool', true, true],
+  ['pool default for another key', bridge({ ringKey: 'AXBRing_B' }), { AXBRing_A: 'pool' }, undefined, false, true],
+  ['no ring key: no tone', bridge({}), { AXBRing_A: 'pool' }, undefined, false, false],
+];
+
+describe('bridge media choice (pure)', () => {
+  it.each(rows)('%s', (_name, d, pool, tone, needs, depends) => {
+    expect(ringToneId(d, pool)).toBe(tone);
+    expect(bridgeNeedsMedia(d, pool)).toBe(needs);
+    expect(dependsOnPoolDefaults(d)).toBe(depends);
+  });
+});
