@@ -4,6 +4,7 @@ import type { Config } from './config.js';
 import type { Logger } from './log.js';
 import type { BindingStore } from './store/types.js';
 import type { CallEventSink } from './events/types.js';
+import type { EventStore } from './events/store.js';
 import type { MediaRelay } from './media-relay/rtpengine.js';
 
 export interface Health {
@@ -22,6 +23,12 @@ export interface AppContext {
   log: Logger;
   store: BindingStore;
   events: CallEventSink;
+  /**
+   * What the events pipeline recorded (CDRs, live call states, dead letters), read by the ops
+   * events routes and QueryCallStatus; absent when no pipeline runs (API tests): those answer
+   * as not found.
+   */
+  callEvents?: EventStore;
   metrics: Registry;
   health: Health;
   /** The media relay, when RTPENGINE_NG is set (one per process, shared by every SIP app). */

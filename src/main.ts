@@ -12,8 +12,6 @@ import { createRedisConnection, waitReady } from './store/redis-connection.js';
 import { RedisBindingStore, startSweeper } from './store/redis-store.js';
 import { createEventPipeline } from './events/pipeline.js';
 import { buildAdminApp } from './api/server.js';
-import { eventsOpsRoutes } from './api/ops/events-routes.js';
-import { queryCallStatusAction } from './api/dypls/actions/query-call-status.js';
 import { startSipApp, type SipApp } from './sip/app.js';
 import { startMedia, type MediaService } from './media/media-service.js';
 import { startRtpengine } from './media-relay/rtpengine.js';
@@ -86,14 +84,12 @@ async function main(): Promise<void> {
       return drachtios.map((d, i) => ({ server: `${d.host}:${d.port}`, ...links[i]! }));
     },
   };
-  const ctx: AppContext = { config, log, store, events: pipeline.sink, metrics, health, ...(relay ? { relay } : {}) };
+  const ctx: AppContext = { config, log, store, events: pipeline.sink, callEvents: pipeline.store, metrics, health, ...(relay ? { relay } : {}) };
 
   const admin =
     config.XLINE_ROLE === 'sip'
       ? undefined
       : await buildAdminApp(ctx, {
-          opsPlugins: [eventsOpsRoutes(pipeline)],
-          actions: [queryCallStatusAction(pipeline.callState)],
           console: { redis: conn.redis, events: pipeline.store, endCall: (callId) => publishEndCall(conn.redis, callId) },
         });
   if (admin) {

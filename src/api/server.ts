@@ -30,14 +30,12 @@ import { opsOrSession } from './console/guard.js';
 import { errorBody, OpsError, statusOf } from './ops/errors.js';
 import { healthRoutes } from './ops/health-routes.js';
 import { poolsRoutes } from './ops/pools-routes.js';
+import { eventsRoutes } from './ops/events-routes.js';
 import { recordingDownloadRoutes, ringToneRoutes } from './ops/media-routes.js';
 
-/**
- * Ops plugins mounted under /v1 behind the bearer token. Other areas add theirs here (one line),
- * e.g. the events helper's CDR / dead-letter routes from './ops/events-routes.js'.
- */
+/** Ops plugins mounted under /v1 behind the bearer token: a new area adds its plugin here (one line). */
 export type OpsPlugin = (app: FastifyInstance, ctx: AppContext) => Promise<void>;
-export const OPS_PLUGINS: OpsPlugin[] = [poolsRoutes, ringToneRoutes];
+export const OPS_PLUGINS: OpsPlugin[] = [poolsRoutes, ringToneRoutes, eventsRoutes];
 /** Ops plugins that never wait on Redis (files): no store deadline on their routes. */
 const OFF_STORE: ReadonlySet<OpsPlugin> = new Set([ringToneRoutes]);
 

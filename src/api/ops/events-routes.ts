@@ -101,7 +101,13 @@ const withCursor = async <T>(fn: () => Promise<T>): Promise<T> => {
   }
 };
 
-/** The ops plugin: `buildAdminApp(ctx, { opsPlugins: [eventsOpsRoutes(pipeline)] })`. */
+/** The ops plugin on the context's events pipeline (in OPS_PLUGINS); no routes without one. */
+export async function eventsRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  const store = ctx.callEvents;
+  if (store) await eventsOpsRoutes({ store })(app, ctx);
+}
+
+/** The ops plugin on an events store given apart (tests that build the pipeline later). */
 export function eventsOpsRoutes(deps: EventsRoutesDeps) {
   return async function eventRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
     const zone = ctx.config.TIMEZONE;

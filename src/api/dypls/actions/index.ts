@@ -1,5 +1,5 @@
 // The dypls action registry, keyed by Alibaba's Action name. A new action is one file in this
-// folder plus one line here (later: QueryRecordFileDownloadUrl, QueryCallStatus).
+// folder plus one line here.
 import type { ActionFactory } from '../action.js';
 import bindAxb from './bind-axb.js';
 import bindAxn from './bind-axn.js';
@@ -12,6 +12,7 @@ import querySecretNoRemain from './query-secret-no-remain.js';
 import buySecretNo from './buy-secret-no.js';
 import releaseSecretNo from './release-secret-no.js';
 import queryRecordFileDownloadUrl from './query-record-file-download-url.js';
+import queryCallStatus from './query-call-status.js';
 
 export const ACTIONS: ActionFactory[] = [
   bindAxb,
@@ -25,4 +26,5 @@ export const ACTIONS: ActionFactory[] = [
   buySecretNo,
   releaseSecretNo,
   queryRecordFileDownloadUrl,
+  queryCallStatus,
 ];

@@ -10,6 +10,7 @@ import type { LiveCall } from '../../../events/store.js';
 import { LIMITS } from '../fields.js';
 import { formatWallClock } from '../../../domain/wall-clock.js';
 import { defineAction, type ActionFactory } from '../action.js';
+import { gw } from '../gateway-errors.js';
 
 export interface CallStateReader {
   get(subId: string): Promise<LiveCall[]>;
@@ -32,8 +33,11 @@ export function secretCallStatusDTO(b: Binding, live: LiveCall[], callNo: string
   };
 }
 
-/** The action, given the pipeline's call state: `buildAdminApp(ctx, { actions: [queryCallStatusAction(pipeline.callState)] })`. */
-export function queryCallStatusAction(callState: CallStateReader): ActionFactory {
+/**
+ * The action reading live calls from `callState`, or from the context's events pipeline
+ * (AppContext.callEvents) when none is given; registered in the actions index.
+ */
+export function queryCallStatusAction(callState?: CallStateReader): ActionFactory {
   return (f) =>
     defineAction({
       name: 'QueryCallStatus',
@@ -46,8 +50,13 @@ export function queryCallStatusAction(callState: CallStateReader): ActionFactory
         // An empty X lets the store take X from the SubsId itself (the id names its X).
         const b = await ctx.store.get(p.PoolKey, '', p.SubsId);
         if (!b) throw xerr('SUBS_NOT_EXIST', 'no such subscription in this pool');
-        const live = await callState.get(p.SubsId);
+        const reader = callState ?? (ctx.callEvents ? { get: (s: string) => ctx.callEvents!.liveCalls(s) } : undefined);
+        // Without a pipeline (the API started alone in tests) the action is not there.
+        if (!reader) throw gw.actionNotFound('QueryCallStatus');
+        const live = await reader.get(p.SubsId);
         return { SecretCallStatusDTO: secretCallStatusDTO(b, live, p.CallNo, ctx.now, ctx.config.TIMEZONE) };
       },
     });
 }
+
+export default queryCallStatusAction();
