@@ -3,6 +3,7 @@
 import { StorageUnavailableError } from '../store/deadline.js';
 import { EVENT_KEYS as K } from './keys.js';
 import {
+  defineEventScripts,
   FORGET_OWNER,
   HEARTBEAT,
   PRODUCE_CDR,
@@ -144,6 +145,7 @@ export class EventStore {
     readonly redis: RedisLike,
     readonly opts: EventStoreOptions,
   ) {
+    defineEventScripts(redis);
     this.now = opts.now ?? Date.now;
   }
 

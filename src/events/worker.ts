@@ -6,7 +6,7 @@ import type { Cluster, Redis } from 'ioredis';
 import type { Logger } from '../log.js';
 import { DELIVERY_GROUP, EVENT_KEYS as K } from './keys.js';
 import type { EventMetrics } from './metrics.js';
-import { ACK_DELIVERED, MOVE_DUE_RETRIES, SETTLE_FAILED, runScript, type RedisLike } from './scripts.js';
+import { ACK_DELIVERED, defineEventScripts, MOVE_DUE_RETRIES, SETTLE_FAILED, runScript, type RedisLike } from './scripts.js';
 import type { QueueEntry } from './store.js';
 import { signWebhook, type DeliveredType } from './webhook.js';
 import { createPoster, type Poster } from './http-post.js';
@@ -61,6 +61,7 @@ export class DeliveryWorker {
   private readonly poster: Poster;
 
   constructor(private readonly o: DeliveryWorkerOptions) {
+    defineEventScripts(o.redis);
     this.now = o.now ?? Date.now;
     this.blockMs = o.blockMs ?? 1000;
     this.poster = createPoster(o.url, { timeoutMs: o.timeoutMs, maxSockets: o.concurrency });

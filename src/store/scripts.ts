@@ -1,9 +1,10 @@
-// Loads the Lua scripts (src/store/lua) and registers them on an ioredis client or Cluster with
-// defineCommand: EVALSHA, falling back to EVAL on NOSCRIPT (e.g. a replica just promoted).
+// Loads the Lua scripts (src/store/lua, found by util/lua-files.ts) and registers them on an
+// ioredis client or Cluster with defineCommand: EVALSHA, falling back to EVAL on NOSCRIPT (e.g. a
+// replica just promoted).
 // Scripts that write for a request start with the write guard (guard.lua, deadline.ts): their
 // first argument is the last moment they may write.
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { luaDir } from '../util/lua-files.js';
 import type { Cluster, Redis } from 'ioredis';
 
 /** Per-X scripts take the four keys of xKeys(X); due-cas takes one due shard key. */
@@ -13,18 +14,8 @@ export type PerXScript = (typeof PER_X_SCRIPTS)[number];
 export const GUARDED_SCRIPTS: ReadonlySet<string> = new Set(['bind', 'unbind', 'update', 'claim', 'inventory', 'buy', 'release']);
 type ScriptName = PerXScript | 'dueCas' | 'bindNonce' | 'guarded' | 'pool';
 
-function luaDir(): string {
-  // src/store/lua next to this file under tsx; from dist/store/ the sources stay in src/store/lua.
-  const candidates = [new URL('./lua/', import.meta.url), new URL('../../src/store/lua/', import.meta.url)];
-  for (const c of candidates) {
-    const p = fileURLToPath(c);
-    if (existsSync(p + 'lib.lua')) return p;
-  }
-  throw new Error('Lua scripts not found (expected src/store/lua/*.lua next to the store module)');
-}
-
 export function loadScripts(): Record<ScriptName, { numberOfKeys: number; lua: string }> {
-  const dir = luaDir();
+  const dir = luaDir(import.meta.url, 'store');
   const lib = readFileSync(dir + 'lib.lua', 'utf8');
   const guard = readFileSync(dir + 'guard.lua', 'utf8');
   const out = {} as Record<ScriptName, { numberOfKeys: number; lua: string }>;
