@@ -1,8 +1,7 @@
 // The dypls-compatible RPC endpoint: `GET /?Action=…` and `POST /` (form-encoded; parameters in
-// the query are accepted too, as POP does). Does what Alibaba's POP gateway does before an action
-// runs — common parameters, Timestamp window, AccessKeyId, signature (POP v1 HMAC-SHA1 as
-// pop-core sends, or V3 ACS3-HMAC-SHA256 as the Tea SDKs send), Version, Action, per-key
-// throttling, SignatureNonce replay — then runs the action and answers in Alibaba's shape.
+// the query are accepted too, as POP does). Authenticates the request as Alibaba's POP gateway
+// does (authentication.ts), runs the action with its SignatureNonce claimed once, and answers
+// in Alibaba's shape, counting every answer.
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../context.js';
@@ -13,39 +12,20 @@ import { makeFields, parseParams } from './fields.js';
 import { MAX_PARAMS, parseParamText, queryParams, tooManyParams } from './form-params.js';
 import { isUtf8 } from '../body-text.js';
 import { GatewayError, gw } from './gateway-errors.js';
-import { NONCE_TTL_SECONDS, nonceClaimer } from './nonce.js';
-import { RateLimiter } from './rate-limit.js';
-import { canonicalQuery, percentEncode, sign, signatureMatches } from './signature.js';
-import { canonicalRequestV3, parseV3Authorization, sha256Hex, signV3, V3_ALGORITHM } from './signature-v3.js';
-import { parsePopTimestamp } from '../../domain/wall-clock.js';
-import { NonceReplayError, type NonceClaim } from '../../store/types.js';
-import { Deadline, StorageUnavailableError, withDeadline } from '../../store/deadline.js';
+import { nonceClaimer } from './nonce.js';
+import { authenticator, COMMON, runClaimingNonce, type Params } from './authentication.js';
+import type { NonceClaim } from '../../store/types.js';
+import { Deadline, withDeadline } from '../../store/deadline.js';
 
-export const API_VERSION = '2017-05-25';
-/** POP refuses Timestamps more than 15 minutes away from its clock, either way. */
-export const TIMESTAMP_WINDOW_MS = 15 * 60 * 1000;
 const HOST_ID = 'xline';
 /** Where Alibaba points at its error centre, xline points at its own documentation. */
 const RECOMMEND = 'See the Admin API error codes in the xline README.';
-const COMMON_REQUIRED = ['AccessKeyId', 'Signature', 'SignatureNonce', 'Timestamp', 'SignatureMethod', 'SignatureVersion', 'Version', 'Action'];
-const COMMON = new Set([...COMMON_REQUIRED, 'Format', 'SecurityToken', 'RegionId']);
-const MAX_NONCE = 128;
-/** Headers a V3 signature must cover, or a replay could swap them. */
-const V3_SIGNED = ['x-acs-action', 'x-acs-version', 'x-acs-date', 'x-acs-signature-nonce', 'x-acs-content-sha256'];
 
 export interface DyplsGatewayOptions {
   actions: ActionFactory[];
   metrics: ApiMetrics;
 }
 
-type Params = Record<string, string>;
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    /** The form body as received (dypls routes only). */
-    rawBody?: string;
-  }
-}
 
 /**
  * RequestIds in Alibaba's shape (36 uppercase hex and dashes): a random per-process prefix and a
@@ -85,8 +65,7 @@ export async function dyplsGateway(app: FastifyInstance, ctx: AppContext, opts: 
     const a = make(fields);
     actions.set(a.name, a);
   }
-  const keys = ctx.config.ACCESS_KEYS;
-  const limiter = new RateLimiter(ctx.config.API_RATE_LIMIT);
+  const authenticate = authenticator(ctx, actions);
   const claimNonce = nonceClaimer(ctx.store);
   const checkNonce = !ctx.config.DISABLE_SIGNATURE_NONCE_CHECK;
   const { dypls: counter, dyplsLatency: latency } = opts.metrics;
@@ -107,90 +86,6 @@ export async function dyplsGateway(app: FastifyInstance, ctx: AppContext, opts: 
   const nextRequestId = requestIds();
   const debug = log.isLevelEnabled('debug');
 
-  interface Authenticated {
-    action: DyplsAction<any>;
-    accessKeyId: string;
-    nonce: string;
-    /** How long the nonce must be remembered: until its Timestamp leaves the window. */
-    nonceTtl: number;
-  }
-
-  /** Returns the nonce TTL in seconds: a replay is refused by the window once Timestamp + 15 min is past. */
-  function checkTimestamp(ts: string): number {
-    const t = parsePopTimestamp(ts);
-    if (t === undefined) throw gw.timestampFormat();
-    const now = Date.now();
-    if (Math.abs(now - t) > TIMESTAMP_WINDOW_MS) throw gw.timestampExpired();
-    // plus a minute for instances whose clocks disagree; at most NONCE_TTL_SECONDS
-    return Math.min(NONCE_TTL_SECONDS, Math.ceil((t + TIMESTAMP_WINDOW_MS - now) / 1000) + 60);
-  }
-
-  function secretOf(accessKeyId: string): string {
-    if (keys.size === 0) throw gw.forbiddenNoKeys();
-    const secret = keys.get(accessKeyId);
-    if (secret === undefined) throw gw.accessKeyNotFound();
-    return secret;
-  }
-
-  /** After the signature: Version, Action, nonce length, throttling (signed requests only). */
-  function resolve(version: string, actionName: string, accessKeyId: string, nonce: string, nonceTtl: number): Authenticated {
-    if (version !== API_VERSION) throw gw.invalidVersion();
-    const action = actions.get(actionName);
-    if (!action) throw gw.actionNotFound(actionName);
-    if (nonce.length > MAX_NONCE) throw gw.badRequest(`SignatureNonce is longer than ${MAX_NONCE} characters`);
-    if (!limiter.take(accessKeyId)) throw gw.throttled();
-    return { action, accessKeyId, nonce, nonceTtl };
-  }
-
-  /** POP signature v1: everything, signature included, travels in the parameters. */
-  function authenticateV1(method: string, params: Params): Authenticated {
-    const format = params.Format;
-    if (format !== undefined && format.toUpperCase() !== 'JSON') throw gw.unsupportedFormat(format);
-    for (const name of COMMON_REQUIRED) if (!params[name]) throw gw.missing(name);
-    if (params.SignatureMethod !== 'HMAC-SHA1' || params.SignatureVersion !== '1.0') {
-      throw gw.incompleteSignature('SignatureMethod must be HMAC-SHA1 and SignatureVersion 1.0.');
-    }
-    const nonceTtl = checkTimestamp(params.Timestamp!);
-    const secret = secretOf(params.AccessKeyId!);
-    if (!signatureMatches(sign(method, params, secret), params.Signature!)) {
-      throw gw.signatureMismatch(method + '&%2F&' + percentEncode(canonicalQuery(params)));
-    }
-    return resolve(params.Version!, params.Action!, params.AccessKeyId!, params.SignatureNonce!, nonceTtl);
-  }
-
-  /** V3 (ACS3-HMAC-SHA256): action, version, date and nonce in x-acs-* headers, signature in Authorization. */
-  function authenticateV3(req: FastifyRequest, query: Params, authorization: string): Authenticated {
-    const auth = parseV3Authorization(authorization);
-    if (!auth) throw gw.incompleteSignature(`Authorization must be "${V3_ALGORITHM} Credential=…,SignedHeaders=…,Signature=…".`);
-    const h = req.headers;
-    const header = (name: string): string => {
-      const v = h[name];
-      if (typeof v !== 'string' || !v) throw gw.missing(name);
-      return v;
-    };
-    const action = header('x-acs-action');
-    const version = header('x-acs-version');
-    const date = header('x-acs-date');
-    const nonce = header('x-acs-signature-nonce');
-    const contentSha = header('x-acs-content-sha256');
-    for (const n of V3_SIGNED) {
-      if (!auth.signedHeaders.includes(n)) throw gw.incompleteSignature(`SignedHeaders must include ${n}.`);
-    }
-    const nonceTtl = checkTimestamp(date);
-    const secret = secretOf(auth.accessKeyId);
-    if (sha256Hex(req.rawBody ?? '') !== contentSha) throw gw.signatureMismatch('x-acs-content-sha256 does not match the body');
-    const canonical = canonicalRequestV3({
-      method: req.method,
-      path: req.url.split('?')[0]!,
-      query,
-      headers: h,
-      signedHeaders: auth.signedHeaders,
-      payloadHash: contentSha,
-    });
-    if (!signatureMatches(signV3(secret, canonical), auth.signature)) throw gw.signatureMismatch(canonical);
-    return resolve(version, action, auth.accessKeyId, nonce, nonceTtl);
-  }
-
   async function handle(req: FastifyRequest, reply: FastifyReply): Promise<void> {
     const started = performance.now();
     const requestId = nextRequestId();
@@ -201,11 +96,7 @@ export async function dyplsGateway(app: FastifyInstance, ctx: AppContext, opts: 
     try {
       const query = queryParams(req.url, req.query);
       const params = collectParams(req, query);
-      const authorization = req.headers.authorization;
-      const { action, accessKeyId, nonce, nonceTtl } =
-        typeof authorization === 'string' && authorization.startsWith('ACS3-')
-          ? authenticateV3(req, (query ?? {}) as Params, authorization)
-          : authenticateV1(req.method, params);
+      const { action, accessKeyId, nonce, nonceTtl } = authenticate(req, (query ?? {}) as Params, params);
       actionName = action.name;
       // Empty values were signed and count for the signature, but mean "absent" to an action.
       const own: Params = Object.create(null) as Params;
@@ -220,25 +111,11 @@ export async function dyplsGateway(app: FastifyInstance, ctx: AppContext, opts: 
       // A bind claims its nonce inside its own script (one Redis round trip instead of two).
       const claim: NonceClaim | undefined =
         checkNonce && action.claimsNonce && ctx.store.bindClaimsNonce ? (actx.nonce = { key: nonceKey, ttlSeconds: nonceTtl }) : undefined;
-      const run = async () => {
-        if (!claim) {
-          if (checkNonce && !(await claimNonce(nonceKey, nonceTtl, deadline))) throw gw.nonceUsed();
-          // Already answered isp.SYSTEM_ERROR: a slow nonce check must not start the action now.
-          if (late) throw new StorageUnavailableError('deadline', actionName);
-          return action.run(parsed, actx);
-        }
-        try {
-          return await action.run(parsed, actx);
-        } catch (err) {
-          if (err instanceof NonceReplayError) throw gw.nonceUsed();
-          // Refused before it reached Redis (a bad Expiration, an unknown pool, …): the nonce is
-          // used all the same, and a replay of it answers SignatureNonceUsed as it would have.
-          const business = err instanceof XlineError && err.code !== ERROR_CODES.SYSTEM_ERROR;
-          if (business && !claim.claimed && !(await claimNonce(nonceKey, nonceTtl, deadline))) throw gw.nonceUsed();
-          throw err;
-        }
-      };
-      const payload = await withDeadline(run(), deadline, actionName, () => {
+      const run = runClaimingNonce(
+        { check: checkNonce, claimNonce, key: nonceKey, ttlSeconds: nonceTtl, deadline, ...(claim ? { claim } : {}), late: () => late, actionName },
+        () => action.run(parsed, actx),
+      );
+      const payload = await withDeadline(run, deadline, actionName, () => {
         late = true;
       });
       body = { Code: 'OK', Message: 'OK', RequestId: requestId, ...payload };
