@@ -26,7 +26,7 @@ import { connectRedis, waitReady } from '../src/store/redis-connection.js';
 import { RedisBindingStore } from '../src/store/redis-store.js';
 import { findBinary } from '../src/util/binaries.js';
 import { writeDtmfPcap } from '../test/media/dtmf-pcap.js';
-import { callerScenario, farEndScenario } from '../test/media/scenarios.js';
+import { callerScenario, farEndScenario } from '../test/support/sipp-scenarios.js';
 import { freeUdpTcpPort, startDrachtio } from '../test/support/drachtio.js';
 import { startFreeSwitch } from '../test/support/freeswitch.js';
 import { cleanupSipp, startSipp } from '../test/support/sipp.js';

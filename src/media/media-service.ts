@@ -8,7 +8,7 @@ import type { Config } from '../config.js';
 import { bridgeNeedsMedia, dependsOnPoolDefaults, ringToneId } from '../domain/bridge-media.js';
 import { PoolRingDefaults } from '../store/pool-ring-defaults.js';
 import type { BridgeDecision } from '../domain/route.js';
-import { MediaLink } from './media-server.js';
+import { MediaLink } from './media-link.js';
 import { recordingDuration, recordingLinks, type RecordingLinks } from '../audio-files/recording-files.js';
 import { ringTonePath } from '../audio-files/ring-tones.js';
 import { DEFAULT_RINGBACK } from './ringback.js';

@@ -20,7 +20,7 @@ import { SessionRegistry } from './session-registry.js';
 import { startRtpengine } from '../media-relay/rtpengine.js';
 
 export type { MediaHandler } from '../media/media-service.js';
-export type { MediaCall } from './media-seam.js';
+export type { MediaCall } from './media-call.js';
 
 export interface SipApp {
   /** Stop taking calls (503), wait up to drainMs for live calls, then end the rest; disconnect. */

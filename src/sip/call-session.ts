@@ -10,7 +10,7 @@ import { CALL_TYPE } from '../domain/binding.js';
 import type { BridgeDecision, Decision } from '../domain/route.js';
 import { Q850 } from '../domain/route.js';
 import { unconnectedCause, type CallEvent, type CallEventSink, type CallEventType, type CallRecord } from '../events/types.js';
-import { RELEASE_DIR, type CallEnding, type MediaCall, type ReleaseDir } from './media-seam.js';
+import { RELEASE_DIR, type CallEnding, type MediaCall, type ReleaseDir } from './media-call.js';
 import type { CallOutcome, SipMetrics } from './metrics.js';
 import { reasonHeader } from './q850.js';
 import { reportTime } from '../domain/wall-clock.js';

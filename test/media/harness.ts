@@ -5,22 +5,22 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Registry } from 'prom-client';
-import { loadConfig, type Config } from '../../src/config.js';
+import type { Config } from '../../src/config.js';
 import type { AppContext } from '../../src/context.js';
 import type { Binding } from '../../src/domain/binding.js';
-import { createLogger, type Logger } from '../../src/log.js';
+import type { Logger } from '../../src/log.js';
 import { startMedia, type MediaService } from '../../src/media/media-service.js';
 import { startSipApp, type SipApp } from '../../src/sip/app.js';
 import type { BindRequest } from '../../src/store/types.js';
 import { drachtioBin, freeUdpTcpPort, startDrachtio, type DrachtioServer } from '../support/drachtio.js';
 import { channelCount, freeswitchBin, startFreeSwitch, type FreeSwitch } from '../support/freeswitch.js';
 import { hasRedis } from '../support/redis.js';
+import { sipAppConfig, sipAppContext } from '../support/sip-app.js';
 import { parseMessageLog, sippBin, startSipp, type SipMsg, type SippResult } from '../support/sipp.js';
 import { audioAddress } from '../../src/media/sdp.js';
 import type { RtpPeer } from './rtp-peer.js';
 import { CheckedSink, waitFor, type RedisSide } from '../sip/harness.js';
-import { callerScenario, farEndScenario, type CallerScript, type FarEndScript } from './scenarios.js';
+import { callerScenario, farEndScenario, type CallerScript, type FarEndScript } from '../support/sipp-scenarios.js';
 
 export const canRunMedia = Boolean(freeswitchBin && drachtioBin && sippBin && hasRedis);
 
@@ -52,31 +52,18 @@ export async function startMediaStack(
   const fs = await startFreeSwitch();
   const drachtio = await startDrachtio();
   const farEndPort = await freeUdpTcpPort();
-  const config: Config = loadConfig({
-    DRACHTIO_HOST: '127.0.0.1',
-    DRACHTIO_PORT: String(drachtio.adminPort),
-    DRACHTIO_SECRET: drachtio.secret,
+  const config: Config = sipAppConfig(drachtio, farEndPort, {
     FREESWITCH_HOST: '127.0.0.1',
     FREESWITCH_PORT: String(fs.eslPort),
     FREESWITCH_SECRET: fs.password,
-    SIP_TRUNK_CIDRS: '127.0.0.1/32',
-    SIP_OUTBOUND_URI: `sip:127.0.0.1:${farEndPort}`,
     SIP_RING_TIMEOUT: '10',
     RECORDING_DIR: join(dir, 'recordings'),
     RING_TONE_DIR: join(dir, 'tones'),
     RECORDING_URL_SECRET: 'media-test-secret-0123456789',
-    LOG_LEVEL: 'silent',
     ...env,
   });
   const sink = new CheckedSink(side.pipeline.sink);
-  const ctx: AppContext = {
-    config,
-    log: opts.log ?? createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
-    store: side.store,
-    events: sink,
-    metrics: new Registry(),
-    health: { sip: false, media: false },
-  };
+  const ctx = sipAppContext(config, side.store, sink, opts.log);
   let media: MediaService | undefined;
   const app = await startSipApp({ ...ctx, media: (srf) => (media = startMedia(ctx, srf)) });
   await waitFor(() => ctx.health.sip, 10_000, 'xline connected to drachtio-server');

@@ -22,6 +22,7 @@ import type { RedisChild } from '../../src/store/embedded-redis.js';
 import { startRedisServer } from '../../src/store/embedded-redis.js';
 import { drachtioBin, freeUdpTcpPort, startDrachtio, type DrachtioServer } from '../support/drachtio.js';
 import { hasRedis } from '../support/redis.js';
+import { sipAppConfig, sipAppContext } from '../support/sip-app.js';
 import { cleanupSipp, sippBin, startSipp, type SipMsg, type SippOptions, type SippResult, uriUser } from '../support/sipp.js';
 
 export const canRun = Boolean(drachtioBin && sippBin && hasRedis);
@@ -152,27 +153,11 @@ export async function startStack(
   const drachtio = await startDrachtio(process.env.DRACHTIO_LOG_FILE ? { logFile: process.env.DRACHTIO_LOG_FILE } : {});
   const farEndPort = await freeUdpTcpPort();
   const config: Config = {
-    ...loadConfig({
-      DRACHTIO_HOST: '127.0.0.1',
-      DRACHTIO_PORT: String(drachtio.adminPort),
-      DRACHTIO_SECRET: drachtio.secret,
-      SIP_TRUNK_CIDRS: '127.0.0.1/32',
-      SIP_OUTBOUND_URI: `sip:127.0.0.1:${farEndPort}${farEndTransport === 'tcp' ? ';transport=tcp' : ''}`,
-      SIP_RING_TIMEOUT: '2',
-      LOG_LEVEL: 'silent',
-      ...opts.env,
-    }),
+    ...sipAppConfig(drachtio, farEndPort, { SIP_RING_TIMEOUT: '2', ...opts.env }, farEndTransport),
     ...opts.override,
   };
   const sink = new CheckedSink(side.pipeline.sink);
-  const ctx: AppContext = {
-    config,
-    log: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
-    store: side.store,
-    events: sink,
-    metrics: new Registry(),
-    health: { sip: false, media: false },
-  };
+  const ctx = sipAppContext(config, side.store, sink);
   const app = await startSipApp(ctx);
   await waitFor(() => ctx.health.sip, 10_000, 'xline connected to drachtio-server');
   return {

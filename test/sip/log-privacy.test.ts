@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { maskNumber } from '../../src/domain/numbers.js';
-import { callerScenario, farEndScenario } from '../media/scenarios.js';
+import { callerScenario, farEndScenario } from '../support/sipp-scenarios.js';
 import { freeUdpTcpPort, startDrachtio, type DrachtioServer } from '../support/drachtio.js';
 import { freeswitchBin, startFreeSwitch, type FreeSwitch } from '../support/freeswitch.js';
 import { cleanupSipp, startSipp, type SippResult } from '../support/sipp.js';

@@ -6,7 +6,7 @@ import Srf from 'drachtio-srf';
 import { Q850, type BridgeDecision } from '../../domain/route.js';
 import type { CallSession } from '../call-session.js';
 import { callerReliability, EarlyDialogs } from '../early-dialog.js';
-import { RELEASE_DIR } from '../media-seam.js';
+import { RELEASE_DIR } from '../media-call.js';
 import { causeForStatus, parseQ850 } from '../q850.js';
 
 type Req = Srf.SrfRequest;

@@ -6,7 +6,7 @@ import type Mrf from 'drachtio-fsmrf';
 import { readEntry } from '../../domain/extension-entry.js';
 import { Q850, type BridgeDecision, type Decision } from '../../domain/route.js';
 import { EXTENSION_ENTRY, PROMPT } from '../../media/prompts.js';
-import { RELEASE_DIR } from '../media-seam.js';
+import { RELEASE_DIR } from '../media-call.js';
 import { CallGone } from './media-flow.js';
 import { MediaBridge } from './media-bridge.js';
 

@@ -10,7 +10,7 @@ import { announcementFor } from '../../media/prompts.js';
 import { DEFAULT_RINGBACK } from '../../media/ringback.js';
 import { audioAddress } from '../../media/sdp.js';
 import { maxDurationTimer } from '../legs.js';
-import { RELEASE_DIR, type CallEnding } from '../media-seam.js';
+import { RELEASE_DIR, type CallEnding } from '../media-call.js';
 import { causeForStatus, parseQ850 } from '../q850.js';
 import { CallGone, MediaFlow, SDP } from './media-flow.js';
 

@@ -10,11 +10,11 @@ import type Srf from 'drachtio-srf';
 import type Mrf from 'drachtio-fsmrf';
 import { Q850 } from '../../domain/route.js';
 import type { MediaEnv } from '../../media/media-service.js';
-import { MediaUnavailableError } from '../../media/media-server.js';
+import { MediaUnavailableError } from '../../media/media-link.js';
 import { recordingDuration, recordingPath } from '../../audio-files/recording-files.js';
 import { Ringback } from '../../media/ringback.js';
 import { relayReinvite, relayRequest, wireDialog, type RelayContext } from '../legs.js';
-import { RELEASE_DIR, type CallEnding, type MediaCall } from '../media-seam.js';
+import { RELEASE_DIR, type CallEnding, type MediaCall } from '../media-call.js';
 import { reasonHeader } from '../q850.js';
 
 type Req = Srf.SrfRequest;

@@ -1,6 +1,6 @@
-// sipp scenarios for the media tests, written per test (pcap paths, INFO digits and timings
-// differ per case). Caller: INVITE with PCMU/PCMA/telephone-event 101, then DTMF by RFC 2833
-// (a pcap from dtmf-pcap.ts) or SIP INFO, then either hangs up or waits for xline's BYE.
+// sipp scenario builders for the SIP and media tests (and bench/media.ts), written per test
+// (pcap paths, INFO digits and timings differ per case). Caller: INVITE with PCMU/PCMA/telephone-event 101, then DTMF by RFC 2833
+// (a pcap from test/media/dtmf-pcap.ts) or SIP INFO, then either hangs up or waits for xline's BYE.
 // Far end: rings, answers (or refuses), optionally plays a pcap, waits for BYE.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
