@@ -23,7 +23,7 @@ import { useTextJsonParser } from './body-text.js';
 import type { ActionFactory } from './dypls/action.js';
 import { ACTIONS } from './dypls/actions/index.js';
 import { dyplsGateway } from './dypls/gateway.js';
-import { GatewayError, gw } from './dypls/gateway-errors.js';
+import { GatewayError, gatewayError } from './dypls/gateway-errors.js';
 import { bearerCheck } from './ops/auth.js';
 import { consoleParts, type ConsoleOptions } from './console/index.js';
 import { opsOrSession } from './console/guard.js';
@@ -238,8 +238,8 @@ function opsErrorOf(err: FastifyError | Error, req: FastifyRequest): [number, st
 function gatewayErrorOf(err: FastifyError | Error, req: FastifyRequest): GatewayError {
   if (err instanceof GatewayError) return err;
   const fe = err as FastifyError;
-  if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return gw.bodyTooLarge();
-  if (fe.statusCode === 408) return gw.requestTimeout(fe.message);
+  if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return gatewayError.bodyTooLarge();
+  if (fe.statusCode === 408) return gatewayError.requestTimeout(fe.message);
   if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
     return new GatewayError(fe.statusCode, 'InvalidParameter', fe.message);
   }

@@ -1,7 +1,11 @@
 // What a binding is: the modes, call restrictions and ring configuration. Pure types + helpers.
 
 export const MODES = ['AXB', 'AXN', 'AXE', 'AX'] as const;
-/** AXE is "AXN extension": one X shared by many A's, each reached through an extension. */
+/**
+ * Binding modes as stored (in Redis data: never renamed). `AXE` is what Alibaba's API calls an
+ * "AXN extension" binding (BindAxnExtension) and Huawei's calls AXE: one X shared by many A's,
+ * each reached through an extension.
+ */
 export type Mode = (typeof MODES)[number];
 
 /** Alibaba CallRestrict values. CONTROL_CLEAR_DISABLE (update only) clears a restriction. */

@@ -1,6 +1,6 @@
 // What one party's session description may tell the other: what media needs, nothing that
 // names the party, its phone or its network. Pure (no I/O): the SIP side runs every SDP it
-// relays between two parties through one SdpPrivacy per direction (issue 14).
+// relays between two parties through one SdpPrivacy per direction.
 //
 // Kept: v= t= r= z= c= b= k= m= and every media attribute (rtpmap, fmtp, ptime, maxptime,
 // telephone-event, rtcp, rtcp-mux, rtcp-fb, direction, crypto, fingerprint, setup, mid, group,

@@ -13,7 +13,7 @@ import { OrphanReaper } from './reaper.js';
 import { Liveness } from './liveness.js';
 import { DurableSink } from './sink.js';
 import { EventSpool } from './spool.js';
-import { EventStore, type LiveCall } from './store.js';
+import { EventStore } from './store.js';
 import type { CallEventSink } from './types.js';
 import { DeliveryWorker } from './worker.js';
 
@@ -47,8 +47,6 @@ export interface EventPipeline {
   sink: CallEventSink;
   /** Shared with the ops API (CDR listing, dead letters). */
   store: EventStore;
-  /** QueryCallStatus: calls of a binding in progress, newest first. */
-  callState: { get(subId: string): Promise<LiveCall[]> };
   /**
    * This run of the pipeline, recorded on the calls it starts: the consumer name plus a random
    * suffix, so a restart under the same XLINE_INSTANCE_ID is a new owner and the previous run's
@@ -126,7 +124,6 @@ export function createEventPipeline(deps: EventPipelineDeps): EventPipeline {
   return {
     sink,
     store,
-    callState: { get: (subId) => store.liveCalls(subId) },
     owner,
     reap: reaper,
     start() {

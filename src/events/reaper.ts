@@ -86,7 +86,7 @@ export function orphanRecords(callId: string, owner: string, live: LiveCallRecor
 export class OrphanReaper {
   private running = false;
 
-  constructor(private readonly o: ReaperOptions) {}
+  constructor(private readonly opts: ReaperOptions) {}
 
   /** One pass over every silent owner; a pass already running makes this a no-op. */
   async reapOnce(): Promise<ReapResult> {
@@ -94,9 +94,9 @@ export class OrphanReaper {
     if (this.running) return total;
     this.running = true;
     try {
-      const silent = await this.o.store.silentOwners(this.o.graceMs);
+      const silent = await this.opts.store.silentOwners(this.opts.graceMs);
       for (const { owner, lastSeen } of silent) {
-        if (owner === this.o.self) continue; // our own heartbeat is late (Redis was away): we are alive
+        if (owner === this.opts.self) continue; // our own heartbeat is late (Redis was away): we are alive
         const r = await this.reapOwner(owner, lastSeen);
         total.owners++;
         total.reaped += r.reaped;
@@ -109,7 +109,7 @@ export class OrphanReaper {
   }
 
   private async reapOwner(owner: string, lastSeen: number): Promise<{ reaped: number; gone: number }> {
-    const { store, log, graceMs, timeZone } = this.o;
+    const { store, log, graceMs, timeZone } = this.opts;
     const reap = { owner, graceMs };
     const ids = await store.ownedCalls(owner);
     let reaped = 0;
@@ -131,11 +131,11 @@ export class OrphanReaper {
       }
       if ((await store.writeCdr(cdr, undefined, reap)) === 1) {
         reaped++;
-        this.o.onReaped?.();
+        this.opts.onReaped?.();
       }
     };
     const queue = [...ids];
-    const workers = Array.from({ length: Math.min(this.o.concurrency ?? 16, queue.length) }, async () => {
+    const workers = Array.from({ length: Math.min(this.opts.concurrency ?? 16, queue.length) }, async () => {
       for (let id = queue.shift(); id !== undefined; id = queue.shift()) await one(id);
     });
     await Promise.all(workers);

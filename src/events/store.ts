@@ -1,7 +1,7 @@
 // The events module's Redis side: producing events and CDRs, the live state of calls, CDR queries,
 // dead letters and retention. Shared by the sink (SIP role), the delivery worker and the ops API.
 import { StorageUnavailableError } from '../store/deadline.js';
-import { EVENT_KEYS as K } from './keys.js';
+import { EVENT_KEYS } from './keys.js';
 import {
   defineEventScripts,
   FORGET_OWNER,
@@ -176,7 +176,7 @@ export class EventStore {
     const r = await runScript(
       this.redis,
       PRODUCE_EVENT,
-      [K.stream, K.call(callId), K.cdr(callId), K.live(sub), K.owned(owner), K.owners],
+      [EVENT_KEYS.stream, EVENT_KEYS.call(callId), EVENT_KEYS.cdr(callId), EVENT_KEYS.live(sub), EVENT_KEYS.owned(owner), EVENT_KEYS.owners],
       [
         env.id,
         e.type,
@@ -212,7 +212,7 @@ export class EventStore {
     const res = await runScript(
       this.redis,
       PRODUCE_CDR,
-      [K.stream, K.call(callId), K.cdr(callId), K.live(sub), K.cdrsByTime, K.cdrsBySub(sub), K.owned(owner), K.owners],
+      [EVENT_KEYS.stream, EVENT_KEYS.call(callId), EVENT_KEYS.cdr(callId), EVENT_KEYS.live(sub), EVENT_KEYS.cdrsByTime, EVENT_KEYS.cdrsBySub(sub), EVENT_KEYS.owned(owner), EVENT_KEYS.owners],
       [
         env.id,
         env.body,
@@ -232,12 +232,12 @@ export class EventStore {
 
   /** This store's owner is alive (Redis clock); returns the time recorded. */
   async heartbeat(owner: string): Promise<number> {
-    return Number(await runScript(this.redis, HEARTBEAT, [K.owners], [owner]));
+    return Number(await runScript(this.redis, HEARTBEAT, [EVENT_KEYS.owners], [owner]));
   }
 
   /** Owners whose last heartbeat is older than the grace, oldest first. */
   async silentOwners(graceMs: number, max = 100): Promise<Array<{ owner: string; lastSeen: number }>> {
-    const raw = (await runScript(this.redis, SILENT_OWNERS, [K.owners], [graceMs, max])) as string[];
+    const raw = (await runScript(this.redis, SILENT_OWNERS, [EVENT_KEYS.owners], [graceMs, max])) as string[];
     const out: Array<{ owner: string; lastSeen: number }> = [];
     for (let i = 0; i + 1 < raw.length; i += 2) out.push({ owner: raw[i]!, lastSeen: Number(raw[i + 1]) });
     return out;
@@ -245,12 +245,12 @@ export class EventStore {
 
   /** Call ids in an owner's index. */
   async ownedCalls(owner: string): Promise<string[]> {
-    return this.redis.smembers(K.owned(owner));
+    return this.redis.smembers(EVENT_KEYS.owned(owner));
   }
 
   /** Drops index entries whose call is no longer this owner's (ended elsewhere, or expired). */
   async disown(owner: string, callIds: string[]): Promise<void> {
-    if (callIds.length) await this.redis.srem(K.owned(owner), ...callIds);
+    if (callIds.length) await this.redis.srem(EVENT_KEYS.owned(owner), ...callIds);
   }
 
   /**
@@ -258,12 +258,12 @@ export class EventStore {
    * still silent past the grace. Returns whether it was removed.
    */
   async forgetOwner(owner: string, graceMs?: number): Promise<boolean> {
-    return Number(await runScript(this.redis, FORGET_OWNER, [K.owners, K.owned(owner)], [owner, graceMs ?? ''])) === 1;
+    return Number(await runScript(this.redis, FORGET_OWNER, [EVENT_KEYS.owners, EVENT_KEYS.owned(owner)], [owner, graceMs ?? ''])) === 1;
   }
 
   /** The live hash of a call, parsed; undefined when there is none (ended or expired). */
   async liveCallRecord(callId: string): Promise<LiveCallRecord | undefined> {
-    const h = await this.redis.hgetall(K.call(callId));
+    const h = await this.redis.hgetall(EVENT_KEYS.call(callId));
     if (!h || Object.keys(h).length === 0) return undefined;
     const times: LiveCallRecord['times'] = {};
     for (const t of CALL_EVENT_TYPES) {
@@ -281,10 +281,10 @@ export class EventStore {
 
   /** Calls of one binding in progress (a binding may carry several at once, e.g. AXN). */
   async liveCalls(subId: string): Promise<LiveCall[]> {
-    const ids = await this.redis.smembers(K.live(subId));
+    const ids = await this.redis.smembers(EVENT_KEYS.live(subId));
     if (ids.length === 0) return [];
     const p = this.redis.pipeline();
-    for (const id of ids) p.hmget(K.call(id), 'state', 'since', 'info');
+    for (const id of ids) p.hmget(EVENT_KEYS.call(id), 'state', 'since', 'info');
     const rows = (await p.exec()) ?? [];
     const out: LiveCall[] = [];
     const stale: string[] = [];
@@ -304,12 +304,12 @@ export class EventStore {
       }
       out.push({ ...extra, call_id: callId, state: state as LiveState, since: Number(since) });
     });
-    if (stale.length) await this.redis.srem(K.live(subId), ...stale);
+    if (stale.length) await this.redis.srem(EVENT_KEYS.live(subId), ...stale);
     return out.sort((a, b) => b.since - a.since);
   }
 
   async getCdr(callId: string): Promise<CallRecord | undefined> {
-    const r = await this.redis.hget(K.cdr(callId), 'r');
+    const r = await this.redis.hget(EVENT_KEYS.cdr(callId), 'r');
     return r ? (JSON.parse(r) as CallRecord) : undefined;
   }
 
@@ -317,15 +317,15 @@ export class EventStore {
   async listCdrs(q: CdrQuery): Promise<Page<CallRecord>> {
     if (q.callId) {
       const r = await this.getCdr(q.callId);
-      const t = r ? Number(await this.redis.hget(K.cdr(q.callId), 't')) : 0;
+      const t = r ? Number(await this.redis.hget(EVENT_KEYS.cdr(q.callId), 't')) : 0;
       const ok = r && (!q.subId || r.sub_id === q.subId) && (q.from === undefined || t >= q.from) && (q.to === undefined || t < q.to);
       return { items: ok ? [r] : [], next_cursor: null };
     }
-    const key = q.subId ? K.cdrsBySub(q.subId) : K.cdrsByTime;
+    const key = q.subId ? EVENT_KEYS.cdrsBySub(q.subId) : EVENT_KEYS.cdrsByTime;
     const page = await this.pageZset(key, q.from, q.to, q.cursor, q.limit);
     if (page.items.length === 0) return { items: [], next_cursor: null };
     const p = this.redis.pipeline();
-    for (const [id] of page.items) p.hget(K.cdr(id), 'r');
+    for (const [id] of page.items) p.hget(EVENT_KEYS.cdr(id), 'r');
     const rows = (await p.exec()) ?? [];
     const items: CallRecord[] = [];
     for (const [err, v] of rows) {
@@ -337,15 +337,15 @@ export class EventStore {
   }
 
   async listDead(q: { limit: number; cursor?: string }): Promise<Page<DeadLetter>> {
-    const page = await this.pageZset(K.deadAt, undefined, undefined, q.cursor, q.limit);
+    const page = await this.pageZset(EVENT_KEYS.deadAt, undefined, undefined, q.cursor, q.limit);
     if (page.items.length === 0) return { items: [], next_cursor: null };
-    const rows = await this.redis.hmget(K.deadEntries, ...page.items.map(([id]) => id));
+    const rows = await this.redis.hmget(EVENT_KEYS.deadEntries, ...page.items.map(([id]) => id));
     const items = rows.flatMap((j) => (j ? [toDeadLetter(JSON.parse(j) as QueueEntry)] : []));
     return { items, next_cursor: page.next };
   }
 
   async getDead(id: string): Promise<DeadLetter | undefined> {
-    const j = await this.redis.hget(K.deadEntries, id);
+    const j = await this.redis.hget(EVENT_KEYS.deadEntries, id);
     return j ? toDeadLetter(JSON.parse(j) as QueueEntry) : undefined;
   }
 
@@ -361,7 +361,7 @@ export class EventStore {
       args.push(...ids);
     }
     if (writeBy !== undefined && Date.now() > writeBy) throw new StorageUnavailableError('deadline', 'resendDead');
-    const r = (await runScript(this.redis, RESEND_DEAD, [K.stream, K.deadAt, K.deadEntries], args)) as string[];
+    const r = (await runScript(this.redis, RESEND_DEAD, [EVENT_KEYS.stream, EVENT_KEYS.deadAt, EVENT_KEYS.deadEntries], args)) as string[];
     if (r[0] === 'LATE') throw new StorageUnavailableError('deadline', 'resendDead', 'write refused after its deadline');
     return r;
   }
@@ -369,7 +369,7 @@ export class EventStore {
   /** Events waiting in the stream (incl. in flight), waiting for a retry, and dead. */
   async depth(): Promise<{ queued: number; retrying: number; dead: number }> {
     // MULTI: one consistent snapshot (an event moving from the stream to the retry set is counted once)
-    const rows = (await this.redis.multi().xlen(K.stream).zcard(K.retryDue).zcard(K.deadAt).exec()) ?? [];
+    const rows = (await this.redis.multi().xlen(EVENT_KEYS.stream).zcard(EVENT_KEYS.retryDue).zcard(EVENT_KEYS.deadAt).exec()) ?? [];
     const n = rows.map(([err, v]) => {
       if (err) throw err;
       return Number(v);
@@ -392,7 +392,7 @@ export class EventStore {
       }
       return total;
     };
-    return { cdrs: await run(K.cdrsByTime, K.deadEntries, false), dead: await run(K.deadAt, K.deadEntries, true) };
+    return { cdrs: await run(EVENT_KEYS.cdrsByTime, EVENT_KEYS.deadEntries, false), dead: await run(EVENT_KEYS.deadAt, EVENT_KEYS.deadEntries, true) };
   }
 
   /**

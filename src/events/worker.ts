@@ -4,7 +4,7 @@
 // Failed attempts wait in a Redis zset for their due time, then return to the stream.
 import type { Cluster, Redis } from 'ioredis';
 import type { Logger } from '../log.js';
-import { DELIVERY_GROUP, EVENT_KEYS as K } from './keys.js';
+import { DELIVERY_GROUP, EVENT_KEYS } from './keys.js';
 import type { EventMetrics } from './metrics.js';
 import { ACK_DELIVERED, defineEventScripts, MOVE_DUE_RETRIES, SETTLE_FAILED, runScript, type RedisLike } from './scripts.js';
 import type { QueueEntry } from './store.js';
@@ -60,11 +60,11 @@ export class DeliveryWorker {
   private readonly blockMs: number;
   private readonly poster: Poster;
 
-  constructor(private readonly o: DeliveryWorkerOptions) {
-    defineEventScripts(o.redis);
-    this.now = o.now ?? Date.now;
-    this.blockMs = o.blockMs ?? 1000;
-    this.poster = createPoster(o.url, { timeoutMs: o.timeoutMs, maxSockets: o.concurrency });
+  constructor(private readonly opts: DeliveryWorkerOptions) {
+    defineEventScripts(opts.redis);
+    this.now = opts.now ?? Date.now;
+    this.blockMs = opts.blockMs ?? 1000;
+    this.poster = createPoster(opts.url, { timeoutMs: opts.timeoutMs, maxSockets: opts.concurrency });
   }
 
   start(): Promise<void> {
@@ -75,16 +75,16 @@ export class DeliveryWorker {
   }
 
   private async begin(): Promise<void> {
-    this.reader = blockingConnection(this.o.redis, this.blockMs + 5000);
+    this.reader = blockingConnection(this.opts.redis, this.blockMs + 5000);
     this.loopDone = this.loop();
-    this.ticker = setInterval(() => void this.tick(), this.o.tickMs);
+    this.ticker = setInterval(() => void this.tick(), this.opts.tickMs);
     this.ticker.unref();
   }
 
   /** The group exists from the stream's first entry on ('0'), so nothing queued before is missed. */
   private async ensureGroup(): Promise<void> {
     try {
-      await this.o.redis.xgroup('CREATE', K.stream, DELIVERY_GROUP, '0', 'MKSTREAM');
+      await this.opts.redis.xgroup('CREATE', EVENT_KEYS.stream, DELIVERY_GROUP, '0', 'MKSTREAM');
     } catch (err) {
       if (!(err instanceof Error && err.message.includes('BUSYGROUP'))) throw err;
     }
@@ -115,7 +115,7 @@ export class DeliveryWorker {
   }
 
   private free(): number {
-    return this.o.concurrency - this.inflight.size;
+    return this.opts.concurrency - this.inflight.size;
   }
 
   private waitSlot(): Promise<void> {
@@ -134,7 +134,7 @@ export class DeliveryWorker {
         await this.ensureGroup();
         break;
       } catch (err) {
-        this.o.log.warn({ err: errText(err) }, 'events:cannot create the delivery group yet; retrying');
+        this.opts.log.warn({ err: errText(err) }, 'events:cannot create the delivery group yet; retrying');
         await sleep(1000);
       }
     }
@@ -151,7 +151,7 @@ export class DeliveryWorker {
     }
     // Under load, read once a quarter of the slots is free rather than once per freed slot: one
     // XREADGROUP per batch instead of per event. Idle, every slot is free and nothing waits.
-    const batch = Math.max(1, Math.floor(this.o.concurrency / 4));
+    const batch = Math.max(1, Math.floor(this.opts.concurrency / 4));
     while (this.running) {
       if (this.free() < batch) {
         await this.waitSlot();
@@ -166,16 +166,16 @@ export class DeliveryWorker {
   private async read(id: string, count: number, block: number | undefined): Promise<StreamEntry[] | null> {
     const reader = this.reader!;
     try {
-      const args: Array<string | number> = ['GROUP', DELIVERY_GROUP, this.o.consumer, 'COUNT', count];
+      const args: Array<string | number> = ['GROUP', DELIVERY_GROUP, this.opts.consumer, 'COUNT', count];
       if (block !== undefined) args.push('BLOCK', block);
-      args.push('STREAMS', K.stream, id);
+      args.push('STREAMS', EVENT_KEYS.stream, id);
       const res = (await (reader.xreadgroup as (...a: Array<string | number>) => Promise<unknown>)(...args)) as
         | Array<[string, XEntries]>
         | null;
       return parseEntries(res?.[0]?.[1] ?? [], (id) => this.dropGhost(id));
     } catch (err) {
       if (!this.running) return [];
-      this.o.log.warn({ err: errText(err) }, 'events:read failed; retrying');
+      this.opts.log.warn({ err: errText(err) }, 'events:read failed; retrying');
       await sleep(500);
       // Redis lost its data (restart without AOF, FLUSHALL): the group must be made again.
       if (err instanceof Error && err.message.includes('NOGROUP')) await this.ensureGroup().catch(() => undefined);
@@ -185,7 +185,7 @@ export class DeliveryWorker {
 
   /** A pending entry whose stream entry is gone (deleted) can only be acknowledged away. */
   private dropGhost(entryId: string): void {
-    this.o.redis.xack(K.stream, DELIVERY_GROUP, entryId).catch(() => {});
+    this.opts.redis.xack(EVENT_KEYS.stream, DELIVERY_GROUP, entryId).catch(() => {});
   }
 
   private async dispatch(s: StreamEntry): Promise<void> {
@@ -208,7 +208,7 @@ export class DeliveryWorker {
       'x-xline-attempt': String(attempt),
       'x-xline-timestamp': String(ts),
     };
-    if (this.o.secret) headers['x-xline-signature'] = signWebhook(this.o.secret, ts, e.body);
+    if (this.opts.secret) headers['x-xline-signature'] = signWebhook(this.opts.secret, ts, e.body);
     const r = await this.poster.post(e.body, headers);
     const status = r.status;
     const error = r.error ?? '';
@@ -217,31 +217,31 @@ export class DeliveryWorker {
     try {
       if (status >= 200 && status < 300) {
         await this.ack(entryId);
-        this.o.metrics.delivered.inc({ type });
-        this.o.metrics.latency.observe({ type }, Math.max(0, this.now() - Number(e.t)) / 1000);
+        this.opts.metrics.delivered.inc({ type });
+        this.opts.metrics.latency.observe({ type }, Math.max(0, this.now() - Number(e.t)) / 1000);
         return;
       }
       const failed = Number(e.n);
       const now = this.now();
-      const wait = this.o.schedule[failed];
+      const wait = this.opts.schedule[failed];
       const next: QueueEntry = { id: e.id, type: e.type, body: e.body, t: e.t, n: String(failed + 1), st: status, err: error || `HTTP ${status}` };
       if (wait === undefined) next.dead = now;
       const r = await runScript(
-        this.o.redis,
+        this.opts.redis,
         SETTLE_FAILED,
-        [K.stream, K.retryDue, K.retryEntries, K.deadAt, K.deadEntries],
+        [EVENT_KEYS.stream, EVENT_KEYS.retryDue, EVENT_KEYS.retryEntries, EVENT_KEYS.deadAt, EVENT_KEYS.deadEntries],
         [DELIVERY_GROUP, entryId, e.id, JSON.stringify(next), wait === undefined ? '-1' : now + wait, now],
       );
-      if (r === 1) this.o.metrics.retried.inc({ type });
+      if (r === 1) this.opts.metrics.retried.inc({ type });
       if (r === 2) {
-        this.o.metrics.deadLettered.inc({ type });
-        this.o.log.warn({ eventId: e.id, attempts: attempt, status, error }, 'events:dead-lettered after the last retry');
+        this.opts.metrics.deadLettered.inc({ type });
+        this.opts.log.warn({ eventId: e.id, attempts: attempt, status, error }, 'events:dead-lettered after the last retry');
       } else {
-        this.o.log.info({ eventId: e.id, attempt, status, error, retryInMs: wait }, 'events:delivery failed; retry scheduled');
+        this.opts.log.info({ eventId: e.id, attempt, status, error, retryInMs: wait }, 'events:delivery failed; retry scheduled');
       }
     } catch (err) {
       // Left pending: after WEBHOOK_CLAIM_IDLE_MS some consumer claims and re-sends it.
-      this.o.log.warn({ eventId: e.id, err: errText(err) }, 'events:could not settle a delivery; it stays pending');
+      this.opts.log.warn({ eventId: e.id, err: errText(err) }, 'events:could not settle a delivery; it stays pending');
     }
   }
 
@@ -250,12 +250,12 @@ export class DeliveryWorker {
    * pending entries that have not read for an hour (a live consumer reads every BLOCK interval).
    */
   private async pruneConsumers(): Promise<void> {
-    const rows = (await this.o.redis.xinfo('CONSUMERS', K.stream, DELIVERY_GROUP)) as Array<Array<string | number>>;
+    const rows = (await this.opts.redis.xinfo('CONSUMERS', EVENT_KEYS.stream, DELIVERY_GROUP)) as Array<Array<string | number>>;
     for (const row of rows) {
       const f: Record<string, string | number> = {};
       for (let i = 0; i + 1 < row.length; i += 2) f[String(row[i])] = row[i + 1]!;
-      if (f.name === this.o.consumer || Number(f.pending) !== 0 || Number(f.idle) < (this.o.pruneIdleMs ?? PRUNE_IDLE_MS)) continue;
-      await this.o.redis.xgroup('DELCONSUMER', K.stream, DELIVERY_GROUP, String(f.name));
+      if (f.name === this.opts.consumer || Number(f.pending) !== 0 || Number(f.idle) < (this.opts.pruneIdleMs ?? PRUNE_IDLE_MS)) continue;
+      await this.opts.redis.xgroup('DELCONSUMER', EVENT_KEYS.stream, DELIVERY_GROUP, String(f.name));
     }
   }
 
@@ -271,7 +271,7 @@ export class DeliveryWorker {
         this.ackBatch = [];
         this.ackFlush = undefined;
         if (this.abandoned) return;
-        await runScript(this.o.redis, ACK_DELIVERED, [K.stream], [DELIVERY_GROUP, ...ids]);
+        await runScript(this.opts.redis, ACK_DELIVERED, [EVENT_KEYS.stream], [DELIVERY_GROUP, ...ids]);
       });
     }
     return this.ackFlush;
@@ -282,19 +282,19 @@ export class DeliveryWorker {
     this.ticking = true;
     try {
       for (let i = 0; i < 10; i++) {
-        const moved = Number(await runScript(this.o.redis, MOVE_DUE_RETRIES, [K.stream, K.retryDue, K.retryEntries], [this.now(), 500]));
+        const moved = Number(await runScript(this.opts.redis, MOVE_DUE_RETRIES, [EVENT_KEYS.stream, EVENT_KEYS.retryDue, EVENT_KEYS.retryEntries], [this.now(), 500]));
         if (moved < 500) break;
       }
       const free = this.free();
       if (free > 0 && this.running) {
-        const res = (await this.o.redis.xautoclaim(K.stream, DELIVERY_GROUP, this.o.consumer, this.o.claimIdleMs, this.claimCursor, 'COUNT', free)) as [
+        const res = (await this.opts.redis.xautoclaim(EVENT_KEYS.stream, DELIVERY_GROUP, this.opts.consumer, this.opts.claimIdleMs, this.claimCursor, 'COUNT', free)) as [
           string,
           XEntries,
           string[]?,
         ];
         this.claimCursor = res[0];
         const got = parseEntries(res[1], (id) => this.dropGhost(id));
-        if (got.length) this.o.log.info({ count: got.length }, 'events:claimed entries abandoned by another consumer');
+        if (got.length) this.opts.log.info({ count: got.length }, 'events:claimed entries abandoned by another consumer');
         for (const s of got) if (this.running) await this.dispatch(s);
       }
       if (this.now() - this.lastPrune > PRUNE_EVERY_MS) {
@@ -302,7 +302,7 @@ export class DeliveryWorker {
         await this.pruneConsumers();
       }
     } catch (err) {
-      if (this.running) this.o.log.warn({ err: errText(err) }, 'events:maintenance tick failed');
+      if (this.running) this.opts.log.warn({ err: errText(err) }, 'events:maintenance tick failed');
     } finally {
       this.ticking = false;
     }

@@ -50,7 +50,7 @@ export class MediaLink {
 
   constructor(
     srf: Srf,
-    private readonly o: MediaLinkOptions,
+    private readonly opts: MediaLinkOptions,
     private readonly log: Logger,
     private readonly onState: (up: boolean) => void,
   ) {
@@ -132,7 +132,7 @@ export class MediaLink {
   private async attempt(): Promise<void> {
     if (this.stopped || this.ms || this.connecting) return;
     this.connecting = true;
-    const o = this.o;
+    const o = this.opts;
     try {
       await probeEventSocket({ host: o.host, port: o.port, password: o.secret, timeoutMs: 3000 });
       const ms = await withTimeout(

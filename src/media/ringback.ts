@@ -5,9 +5,9 @@
 //
 // Stopping never waits for the playback to report its end. `uuid_break <uuid> all`, sent on the
 // same socket as the playback command and so handled after it, stops a playback that runs and
-// drops one still queued on the channel; a dropped one never reports completion. That is what
-// happens when B answers within milliseconds of the ring starting: waiting for the report cost
-// the caller 2 s of silence after B's answer (issue 14). FreeSWITCH clears the break flag as an
+// drops one still queued on the channel; a dropped one never reports completion, which is what
+// happens when B answers within milliseconds of the ring starting: waiting for the report would
+// leave the caller seconds of silence after B's answer. FreeSWITCH clears the break flag as an
 // application starts, so a playback that began at the very moment of the break would play on:
 // its start (CHANNEL_EXECUTE) seen after the stop breaks it again.
 import type Mrf from 'drachtio-fsmrf';

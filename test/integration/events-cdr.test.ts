@@ -21,23 +21,23 @@ describe.each(backends)('events: CDRs, live state, retention on $name', (kind) =
     const { pipeline } = makePipeline(redis, undefined);
     const call = oneCall('live-1', 'sub-live');
     const [start, ring, answer, hangup] = call.events;
-    expect(await pipeline.callState.get('sub-live')).toEqual([]);
+    expect(await pipeline.store.liveCalls('sub-live')).toEqual([]);
     await pipeline.sink.event(start!);
-    expect(await pipeline.callState.get('sub-live')).toMatchObject([{ call_id: 'live-1', state: 'calling', secret_no: '13900000000' }]);
+    expect(await pipeline.store.liveCalls('sub-live')).toMatchObject([{ call_id: 'live-1', state: 'calling', secret_no: '13900000000' }]);
     await pipeline.sink.event(ring!);
-    expect((await pipeline.callState.get('sub-live'))[0]!.state).toBe('ringing');
+    expect((await pipeline.store.liveCalls('sub-live'))[0]!.state).toBe('ringing');
     // a second call on the same binding (AXN: several callers reach A)
     await pipeline.sink.event({ ...start!, call_id: 'live-2' });
     await pipeline.sink.event(answer!);
-    const both = await pipeline.callState.get('sub-live');
+    const both = await pipeline.store.liveCalls('sub-live');
     expect(both.map((c) => [c.call_id, c.state]).sort()).toEqual([
       ['live-1', 'talking'],
       ['live-2', 'calling'],
     ]);
     await pipeline.sink.event(hangup!);
-    expect((await pipeline.callState.get('sub-live')).find((c) => c.call_id === 'live-1')!.state).toBe('ended');
+    expect((await pipeline.store.liveCalls('sub-live')).find((c) => c.call_id === 'live-1')!.state).toBe('ended');
     await pipeline.sink.cdr(call.cdr);
-    expect((await pipeline.callState.get('sub-live')).map((c) => c.call_id)).toEqual(['live-2']);
+    expect((await pipeline.store.liveCalls('sub-live')).map((c) => c.call_id)).toEqual(['live-2']);
     expect(await redis.exists(EVENT_KEYS.call('live-1'))).toBe(0);
     // no WEBHOOK_URL: nothing queued for delivery, the CDR is stored for pull all the same
     expect(await redis.exists(EVENT_KEYS.stream)).toBe(0);

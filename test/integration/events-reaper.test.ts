@@ -104,7 +104,7 @@ describe.each(backends)('events: calls of a dead instance are reaped on $name', 
     expect(q.find(([id]) => id === 'orph-ring:hangup')![1].event).toMatchObject({ out_id: 'order-7', out_order_id: 'ord-77' });
 
     // Live state, the owner's index and its heartbeat are gone; a second pass does nothing.
-    expect(await r.pipeline.callState.get('sub-o')).toEqual([]);
+    expect(await r.pipeline.store.liveCalls('sub-o')).toEqual([]);
     expect(await redis.exists(EVENT_KEYS.owned(dead.owner))).toBe(0);
     expect(await redis.zscore(EVENT_KEYS.owners, dead.owner)).toBeNull();
     expect(await r.pipeline.reap.reapOnce()).toEqual({ owners: 0, reaped: 0, gone: 0 });
@@ -122,7 +122,7 @@ describe.each(backends)('events: calls of a dead instance are reaped on $name', 
       await sleep(300);
       expect(await r.pipeline.reap.reapOnce()).toEqual({ owners: 0, reaped: 0, gone: 0 });
     }
-    expect(await r.pipeline.callState.get('sub-s')).toMatchObject([{ call_id: 'slow-1', state: 'talking' }]);
+    expect(await r.pipeline.store.liveCalls('sub-s')).toMatchObject([{ call_id: 'slow-1', state: 'talking' }]);
     expect(await r.pipeline.store.getCdr('slow-1')).toBeUndefined();
     // The reap guard itself refuses while the owner is within the grace (a reaper that listed it
     // as silent just before it heartbeat again writes nothing).

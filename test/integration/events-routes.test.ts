@@ -21,7 +21,7 @@ describe.skipIf(!hasRedis)('events: ops routes and QueryCallStatus', () => {
       {},
       {
         opsPlugins: [eventsOpsRoutes({ get store() { return pipeline.store; } })],
-        actions: [queryCallStatusAction({ get: (s) => pipeline.callState.get(s) })],
+        actions: [queryCallStatusAction({ get: (s) => pipeline.store.liveCalls(s) })],
       },
     );
     // a webhook nobody listens to: events queue, and dead letters can be made by hand

@@ -68,7 +68,7 @@ describe.skipIf(!hasRedis)('events: Redis down when a call ends', () => {
       await rx.waitFor(() => rx.ids().size >= 5, 20_000, 'all five ids after Redis returned');
       expect([...rx.ids()].sort()).toEqual(['outage-1:answer', 'outage-1:cdr', 'outage-1:hangup', 'outage-1:ring', 'outage-1:start']);
       expect(await pipeline.store.getCdr('outage-1')).toEqual(call.cdr);
-      expect(await pipeline.callState.get('sub-o')).toEqual([]);
+      expect(await pipeline.store.liveCalls('sub-o')).toEqual([]);
       expect(readdirSync(spoolDir)).toEqual([]);
       // the CDR keeps the time the call really ended, not the replay time
       const recordedAt = Number(await redis.zscore(EVENT_KEYS.cdrsByTime, 'outage-1'));

@@ -267,7 +267,7 @@ describe.skipIf(!canRun)('scale-out: two xline processes × two drachtio-servers
     // Both answered (live state in Redis, written by each instance's events) and one on each.
     const deadline = Date.now() + 5000;
     for (;;) {
-      const live = await side.pipeline.callState.get(subsId);
+      const live = await side.pipeline.store.liveCalls(subsId);
       const [m1, m2] = await Promise.all([x1.metric('xline_sip_live_calls'), x2.metric('xline_sip_live_calls')]);
       if (live.length === 2 && live.every((c) => c.state === 'talking') && m1 === 1 && m2 === 1) break;
       if (Date.now() > deadline) throw new Error(`calls not both answered, one per instance: ${JSON.stringify({ live, m1, m2 })}`);
@@ -339,7 +339,7 @@ describe.skipIf(!canRun)('scale-out: two xline processes × two drachtio-servers
     const { subsId, far, caller } = await callBatch(d1, 2, { uac: 'uac-ring-d-then-cancel-expect-487.xml', uas: 'uas-ring-until-cancel.xml', holdMs: 2500 });
     const deadline = Date.now() + 5000;
     for (;;) {
-      const live = await side.pipeline.callState.get(subsId);
+      const live = await side.pipeline.store.liveCalls(subsId);
       const [m1, m3] = await Promise.all([x1.metric('xline_sip_live_calls'), x3!.metric('xline_sip_live_calls')]);
       if (live.length === 2 && live.every((c) => c.state === 'ringing') && m1 === 1 && m3 === 1) break;
       if (Date.now() > deadline) throw new Error(`calls not both ringing, one per instance: ${JSON.stringify({ live, m1, m3 })}`);

@@ -9,7 +9,7 @@ import { parsePopTimestamp } from '../../domain/wall-clock.js';
 import { StorageUnavailableError, type Deadline } from '../../store/deadline.js';
 import { NonceReplayError, type NonceClaim } from '../../store/types.js';
 import type { DyplsAction } from './action.js';
-import { gw } from './gateway-errors.js';
+import { gatewayError } from './gateway-errors.js';
 import { NONCE_TTL_SECONDS, type NonceClaimer } from './nonce.js';
 import { RateLimiter } from './rate-limit.js';
 import { canonicalQuery, percentEncode, sign, signatureMatches } from './signature.js';
@@ -53,42 +53,42 @@ export function authenticator(ctx: AppContext, actions: ReadonlyMap<string, Dypl
   /** Returns the nonce TTL in seconds: a replay is refused by the window once Timestamp + 15 min is past. */
   function checkTimestamp(ts: string): number {
     const t = parsePopTimestamp(ts);
-    if (t === undefined) throw gw.timestampFormat();
+    if (t === undefined) throw gatewayError.timestampFormat();
     const now = Date.now();
-    if (Math.abs(now - t) > TIMESTAMP_WINDOW_MS) throw gw.timestampExpired();
+    if (Math.abs(now - t) > TIMESTAMP_WINDOW_MS) throw gatewayError.timestampExpired();
     // plus a minute for instances whose clocks disagree; at most NONCE_TTL_SECONDS
     return Math.min(NONCE_TTL_SECONDS, Math.ceil((t + TIMESTAMP_WINDOW_MS - now) / 1000) + 60);
   }
 
   function secretOf(accessKeyId: string): string {
-    if (keys.size === 0) throw gw.forbiddenNoKeys();
+    if (keys.size === 0) throw gatewayError.forbiddenNoKeys();
     const secret = keys.get(accessKeyId);
-    if (secret === undefined) throw gw.accessKeyNotFound();
+    if (secret === undefined) throw gatewayError.accessKeyNotFound();
     return secret;
   }
 
   /** After the signature: Version, Action, nonce length, throttling (signed requests only). */
   function resolve(version: string, actionName: string, accessKeyId: string, nonce: string, nonceTtl: number): Authenticated {
-    if (version !== API_VERSION) throw gw.invalidVersion();
+    if (version !== API_VERSION) throw gatewayError.invalidVersion();
     const action = actions.get(actionName);
-    if (!action) throw gw.actionNotFound(actionName);
-    if (nonce.length > MAX_NONCE) throw gw.badRequest(`SignatureNonce is longer than ${MAX_NONCE} characters`);
-    if (!limiter.take(accessKeyId)) throw gw.throttled();
+    if (!action) throw gatewayError.actionNotFound(actionName);
+    if (nonce.length > MAX_NONCE) throw gatewayError.badRequest(`SignatureNonce is longer than ${MAX_NONCE} characters`);
+    if (!limiter.take(accessKeyId)) throw gatewayError.throttled();
     return { action, accessKeyId, nonce, nonceTtl };
   }
 
   /** POP signature v1: everything, signature included, travels in the parameters. */
   function authenticateV1(method: string, params: Params): Authenticated {
     const format = params.Format;
-    if (format !== undefined && format.toUpperCase() !== 'JSON') throw gw.unsupportedFormat(format);
-    for (const name of COMMON_REQUIRED) if (!params[name]) throw gw.missing(name);
+    if (format !== undefined && format.toUpperCase() !== 'JSON') throw gatewayError.unsupportedFormat(format);
+    for (const name of COMMON_REQUIRED) if (!params[name]) throw gatewayError.missing(name);
     if (params.SignatureMethod !== 'HMAC-SHA1' || params.SignatureVersion !== '1.0') {
-      throw gw.incompleteSignature('SignatureMethod must be HMAC-SHA1 and SignatureVersion 1.0.');
+      throw gatewayError.incompleteSignature('SignatureMethod must be HMAC-SHA1 and SignatureVersion 1.0.');
     }
     const nonceTtl = checkTimestamp(params.Timestamp!);
     const secret = secretOf(params.AccessKeyId!);
     if (!signatureMatches(sign(method, params, secret), params.Signature!)) {
-      throw gw.signatureMismatch(method + '&%2F&' + percentEncode(canonicalQuery(params)));
+      throw gatewayError.signatureMismatch(method + '&%2F&' + percentEncode(canonicalQuery(params)));
     }
     return resolve(params.Version!, params.Action!, params.AccessKeyId!, params.SignatureNonce!, nonceTtl);
   }
@@ -96,11 +96,11 @@ export function authenticator(ctx: AppContext, actions: ReadonlyMap<string, Dypl
   /** V3 (ACS3-HMAC-SHA256): action, version, date and nonce in x-acs-* headers, signature in Authorization. */
   function authenticateV3(req: FastifyRequest, query: Params, authorization: string): Authenticated {
     const auth = parseV3Authorization(authorization);
-    if (!auth) throw gw.incompleteSignature(`Authorization must be "${V3_ALGORITHM} Credential=…,SignedHeaders=…,Signature=…".`);
+    if (!auth) throw gatewayError.incompleteSignature(`Authorization must be "${V3_ALGORITHM} Credential=…,SignedHeaders=…,Signature=…".`);
     const h = req.headers;
     const header = (name: string): string => {
       const v = h[name];
-      if (typeof v !== 'string' || !v) throw gw.missing(name);
+      if (typeof v !== 'string' || !v) throw gatewayError.missing(name);
       return v;
     };
     const action = header('x-acs-action');
@@ -109,11 +109,11 @@ export function authenticator(ctx: AppContext, actions: ReadonlyMap<string, Dypl
     const nonce = header('x-acs-signature-nonce');
     const contentSha = header('x-acs-content-sha256');
     for (const n of V3_SIGNED) {
-      if (!auth.signedHeaders.includes(n)) throw gw.incompleteSignature(`SignedHeaders must include ${n}.`);
+      if (!auth.signedHeaders.includes(n)) throw gatewayError.incompleteSignature(`SignedHeaders must include ${n}.`);
     }
     const nonceTtl = checkTimestamp(date);
     const secret = secretOf(auth.accessKeyId);
-    if (sha256Hex(req.rawBody ?? '') !== contentSha) throw gw.signatureMismatch('x-acs-content-sha256 does not match the body');
+    if (sha256Hex(req.rawBody ?? '') !== contentSha) throw gatewayError.signatureMismatch('x-acs-content-sha256 does not match the body');
     const canonical = canonicalRequestV3({
       method: req.method,
       path: req.url.split('?')[0]!,
@@ -122,7 +122,7 @@ export function authenticator(ctx: AppContext, actions: ReadonlyMap<string, Dypl
       signedHeaders: auth.signedHeaders,
       payloadHash: contentSha,
     });
-    if (!signatureMatches(signV3(secret, canonical), auth.signature)) throw gw.signatureMismatch(canonical);
+    if (!signatureMatches(signV3(secret, canonical), auth.signature)) throw gatewayError.signatureMismatch(canonical);
     return resolve(version, action, auth.accessKeyId, nonce, nonceTtl);
   }
 
@@ -151,7 +151,7 @@ export interface NonceUse {
 /** Runs the action with the request's SignatureNonce claimed once: a replay answers SignatureNonceUsed. */
 export async function runClaimingNonce<T>(n: NonceUse, run: () => Promise<T>): Promise<T> {
   if (!n.claim) {
-    if (n.check && !(await n.claimNonce(n.key, n.ttlSeconds, n.deadline))) throw gw.nonceUsed();
+    if (n.check && !(await n.claimNonce(n.key, n.ttlSeconds, n.deadline))) throw gatewayError.nonceUsed();
     // Already answered isp.SYSTEM_ERROR: a slow nonce check must not start the action now.
     if (n.late()) throw new StorageUnavailableError('deadline', n.actionName);
     return run();
@@ -159,11 +159,11 @@ export async function runClaimingNonce<T>(n: NonceUse, run: () => Promise<T>): P
   try {
     return await run();
   } catch (err) {
-    if (err instanceof NonceReplayError) throw gw.nonceUsed();
+    if (err instanceof NonceReplayError) throw gatewayError.nonceUsed();
     // Refused before it reached Redis (a bad Expiration, an unknown pool, …): the nonce is
     // used all the same, and a replay of it answers SignatureNonceUsed as it would have.
     const business = err instanceof XlineError && err.code !== ERROR_CODES.SYSTEM_ERROR;
-    if (business && !n.claim.claimed && !(await n.claimNonce(n.key, n.ttlSeconds, n.deadline))) throw gw.nonceUsed();
+    if (business && !n.claim.claimed && !(await n.claimNonce(n.key, n.ttlSeconds, n.deadline))) throw gatewayError.nonceUsed();
     throw err;
   }
 }

@@ -7,7 +7,7 @@ import { canonicalNumberFast } from '../../domain/fast-number.js';
 import { CALL_RESTRICTS, RING_KEYS, type CallRestrict, type RingConfig, type RingKey } from '../../domain/binding.js';
 import { ERROR_CODES, XlineError, xerr } from '../../domain/errors.js';
 import { parseWallClock } from '../../domain/wall-clock.js';
-import { gw } from './gateway-errors.js';
+import { gatewayError } from './gateway-errors.js';
 
 type CodeName = keyof typeof ERROR_CODES;
 type Ctx = z.RefinementCtx;
@@ -133,7 +133,7 @@ export function parseParams<T>(schema: z.ZodType<T>, raw: Record<string, string>
   if (r.success) return r.data;
   const issue = r.error.issues[0]!;
   const name = String(issue.path[0] ?? '');
-  if (name && raw[name] === undefined) throw gw.missing(name);
+  if (name && raw[name] === undefined) throw gatewayError.missing(name);
   const xcode = (issue as { params?: { xcode?: CodeName } }).params?.xcode;
   if (xcode) throw xerr(xcode, issue.message);
   throw new XlineError(ERROR_CODES.INVALID_PARAMETERS, name ? `${name}: ${issue.message}` : issue.message);

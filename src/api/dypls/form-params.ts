@@ -4,7 +4,7 @@
 // puzzling SignatureDoesNotMatch; and more than MAX_PARAMS parameters are refused, where
 // node:querystring silently keeps the first 1,000.
 import { parse } from 'node:querystring';
-import { gw } from './gateway-errors.js';
+import { gatewayError } from './gateway-errors.js';
 
 /** No dypls action takes more than a few dozen parameters. */
 export const MAX_PARAMS = 1000;
@@ -15,7 +15,7 @@ const NON_ASCII_ESCAPE = /%[89a-fA-F]/;
 export type RawParams = Record<string, string | string[]>;
 
 export function tooManyParams(): Error {
-  return gw.badRequest(`the request has more than ${MAX_PARAMS} parameters`);
+  return gatewayError.badRequest(`the request has more than ${MAX_PARAMS} parameters`);
 }
 
 /** `a=1&b=2` → { a: '1', b: '2' } (repeated names give arrays, refused by the gateway). */
@@ -39,7 +39,7 @@ export function parseParamText(text: string): RawParams {
       }
     },
   });
-  if (bad) throw gw.badRequest('a parameter is not percent-encoded UTF-8 text');
+  if (bad) throw gatewayError.badRequest('a parameter is not percent-encoded UTF-8 text');
   return out as RawParams;
 }
 

@@ -13,7 +13,7 @@ export class GatewayError extends Error {
   }
 }
 
-export const gw = {
+export const gatewayError = {
   /** POP names a missing parameter in the code itself: MissingPhoneNoA, MissingTimestamp, … */
   missing: (name: string) => new GatewayError(400, `Missing${name}`, `${name} is mandatory for this action.`),
   invalidParameter: (message: string) => new GatewayError(400, 'InvalidParameter', message),

@@ -11,7 +11,7 @@ import type { ActionContext, ActionFactory, DyplsAction } from './action.js';
 import { makeFields, parseParams } from './fields.js';
 import { MAX_PARAMS, parseParamText, queryParams, tooManyParams } from './form-params.js';
 import { isUtf8 } from '../body-text.js';
-import { GatewayError, gw } from './gateway-errors.js';
+import { GatewayError, gatewayError } from './gateway-errors.js';
 import { nonceClaimer } from './nonce.js';
 import { authenticator, COMMON, runClaimingNonce, type Params } from './authentication.js';
 import type { NonceClaim } from '../../store/types.js';
@@ -48,7 +48,7 @@ function collectParams(req: FastifyRequest, query: unknown): Params {
     const o = src as Record<string, unknown>;
     for (const k in o) {
       const v = o[k];
-      if (typeof v !== 'string' || (k in out && out[k] !== v)) throw gw.badRequest(`parameter ${k} must appear once`);
+      if (typeof v !== 'string' || (k in out && out[k] !== v)) throw gatewayError.badRequest(`parameter ${k} must appear once`);
       if (++n > MAX_PARAMS) throw tooManyParams();
       out[k] = v;
     }
@@ -150,7 +150,7 @@ export async function dyplsGateway(app: FastifyInstance, ctx: AppContext, opts: 
   // Form bodies parsed here, keeping the raw text: a V3 signature covers the body's sha256.
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'buffer' }, (req, body, done) => {
     const buf = body as Buffer;
-    if (!isUtf8(buf)) return done(gw.badRequest('the body is not UTF-8 text'), undefined);
+    if (!isUtf8(buf)) return done(gatewayError.badRequest('the body is not UTF-8 text'), undefined);
     const text = buf.toString();
     req.rawBody = text;
     let parsed;

@@ -10,7 +10,7 @@ import type { LiveCall } from '../../../events/store.js';
 import { LIMITS } from '../fields.js';
 import { formatWallClock } from '../../../domain/wall-clock.js';
 import { defineAction, type ActionFactory } from '../action.js';
-import { gw } from '../gateway-errors.js';
+import { gatewayError } from '../gateway-errors.js';
 
 export interface CallStateReader {
   get(subId: string): Promise<LiveCall[]>;
@@ -52,7 +52,7 @@ export function queryCallStatusAction(callState?: CallStateReader): ActionFactor
         if (!b) throw xerr('SUBS_NOT_EXIST', 'no such subscription in this pool');
         const reader = callState ?? (ctx.callEvents ? { get: (s: string) => ctx.callEvents!.liveCalls(s) } : undefined);
         // Without a pipeline (the API started alone in tests) the action is not there.
-        if (!reader) throw gw.actionNotFound('QueryCallStatus');
+        if (!reader) throw gatewayError.actionNotFound('QueryCallStatus');
         const live = await reader.get(p.SubsId);
         return { SecretCallStatusDTO: secretCallStatusDTO(b, live, p.CallNo, ctx.now, ctx.config.TIMEZONE) };
       },

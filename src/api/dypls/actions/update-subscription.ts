@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import type { BindingPatch } from '../../../domain/binding.js';
 import { xerr } from '../../../domain/errors.js';
-import { gw } from '../gateway-errors.js';
+import { gatewayError } from '../gateway-errors.js';
 import { LIMITS } from '../fields.js';
 import { defineAction, type ActionFactory } from '../action.js';
 import { AXB_RING_KEYS, AXN_RING_KEYS, checkExpiration } from './bind-common.js';
@@ -24,7 +24,7 @@ export const OPERATE_TYPES = [
 ] as const;
 
 function need<T>(v: T | undefined, name: string): T {
-  if (v === undefined) throw gw.missing(name);
+  if (v === undefined) throw gatewayError.missing(name);
   return v;
 }
 
