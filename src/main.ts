@@ -20,6 +20,7 @@ import { publishEndCall, subscribeEndCall } from './events/end-call-channel.js';
 /** How long SIGTERM waits for live calls before ending them (docker-compose grants 60 s). */
 const DRAIN_MS = 50_000;
 
+/** Longer than 80 lines: the wiring in its fixed order, read top to bottom. */
 async function main(): Promise<void> {
   let config;
   try {

@@ -60,6 +60,7 @@ const BODY_LIMIT = 2 * 1024 * 1024;
 
 const isOps = (url: string) => url.startsWith('/v1') || url.startsWith('/metrics') || url.startsWith('/console');
 
+/** Longer than 80 lines: the admin app's set-up in registration order (parsers, hooks, error handling, the three route scopes). */
 export async function buildAdminApp(ctx: AppContext, extras: AdminAppExtras = {}): Promise<FastifyInstance> {
   const { ADMIN_REQUEST_TIMEOUT_MS: requestMs, RING_TONE_UPLOAD_TIMEOUT_MS: uploadMs, ADMIN_MAX_CONNECTIONS: maxConnections } = ctx.config;
   // Node bounds the headers; bodyDeadline (below) each route's body; the whole request is bounded

@@ -69,6 +69,7 @@ export interface EventPipeline {
   stop(): Promise<void>;
 }
 
+/** Longer than 80 lines: it only builds the parts (store, sink, worker, liveness) and the start / stop that runs them in order. */
 export function createEventPipeline(deps: EventPipelineDeps): EventPipeline {
   const { redis, config, log } = deps;
   const now = deps.now ?? Date.now;

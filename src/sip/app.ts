@@ -39,6 +39,7 @@ const RECONNECT_MAX_DELAY_MS = 2000;
 /** A MediaHandler, or a factory given the app's Srf (drachtio-fsmrf needs that connection). */
 export type MediaOption = MediaHandler | ((srf: Srf) => MediaHandler);
 
+/** Longer than 80 lines: the startup order in one place (STYLE: config → dependencies → middleware → handler → connection). */
 export async function startSipApp(ctx: AppContext & { media?: MediaOption }): Promise<SipApp> {
   const { config } = ctx;
   const log = ctx.log.child({ component: 'sip' });

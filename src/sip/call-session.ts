@@ -9,11 +9,11 @@ import type { Binding } from '../domain/binding.js';
 import { CALL_TYPE } from '../domain/binding.js';
 import type { BridgeDecision, Decision } from '../domain/route.js';
 import { Q850 } from '../domain/route.js';
-import { unconnectedCause, type CallEvent, type CallEventSink, type CallEventType, type CallRecord } from '../events/types.js';
-import { RELEASE_DIR, type CallEnding, type MediaCall, type ReleaseDir } from './media-call.js';
+import type { CallEventSink, CallEventType } from '../events/types.js';
+import { callEvent, callRecord, type CallFacts } from './call-records.js';
+import { RELEASE_DIR, type CallEnding, type MediaCall } from './media-call.js';
 import type { CallOutcome, SipMetrics } from './metrics.js';
 import { reasonHeader } from './q850.js';
-import { reportTime } from '../domain/wall-clock.js';
 import type { SessionRegistry } from './session-registry.js';
 import type { MediaRelay } from '../media-relay/rtpengine.js';
 import { CallSdp } from './call-sdp.js';
@@ -346,61 +346,32 @@ export class CallSession implements MediaCall {
     this.emit('start', this.receivedAt);
   }
 
-  private emit(type: CallEventType, at: number, data?: Record<string, unknown>): void {
-    const b = this.binding;
-    const e: CallEvent = {
-      type,
-      call_id: this.callId,
-      secret_no: this.x || this.rawX,
-      at,
-      ...(b ? { sub_id: b.subsId, pool_key: b.poolKey } : {}),
-      ...this.parties(),
-      call_type: this.callType,
-      ...(b?.outId ? { out_id: b.outId } : {}),
-      ...(b?.outOrderId ? { out_order_id: b.outOrderId } : {}),
-      ...(data ? { data } : {}),
+  private facts(): CallFacts {
+    return {
+      callId: this.callId,
+      caller: this.caller,
+      secretNo: this.x || this.rawX,
+      callType: this.callType,
+      receivedAt: this.receivedAt,
+      record: this.record,
+      ...(this.binding ? { binding: this.binding } : {}),
+      ...(this.target !== undefined ? { target: this.target } : {}),
+      ...(this.ringAt !== undefined ? { ringAt: this.ringAt } : {}),
+      ...(this.answerAt !== undefined ? { answerAt: this.answerAt } : {}),
     };
-    this.env.events.event(e).catch((err: unknown) => this.log.warn({ err: String(err), type }, 'CallSession:event not recorded'));
   }
 
-  /** Alibaba phone_no / peer_no: the binding's A side and the other party. */
-  private parties(): { phone_no: string; peer_no: string } {
-    const b = this.binding;
-    if (this.callType === CALL_TYPE.CALLER) return { phone_no: this.caller, peer_no: this.target ?? '' };
-    if (this.callType === CALL_TYPE.CALLEE) return { phone_no: this.target ?? '', peer_no: this.caller };
-    // Intercepted: the caller, and whom it tried to reach when a binding is known.
-    return { phone_no: this.caller, peer_no: b ? (this.caller === b.a ? (b.b ?? '') : b.a) : '' };
+  private emit(type: CallEventType, at: number, data?: Record<string, unknown>): void {
+    this.env.events
+      .event(callEvent(this.facts(), type, at, data))
+      .catch((err: unknown) => this.log.warn({ err: String(err), type }, 'CallSession:event not recorded'));
   }
 
   private async writeRecords(e: CallEnding, releaseAt: number): Promise<void> {
     this.emitStart();
     this.emit('hangup', releaseAt, { release_dir: e.dir, release_cause: e.cause });
-    const tz = this.env.config.TIMEZONE;
-    const b = this.binding;
-    const cdr: CallRecord = {
-      pool_key: b?.poolKey ?? '',
-      sub_id: b?.subsId ?? '',
-      call_id: this.callId,
-      ...this.parties(),
-      secret_no: this.x || this.rawX,
-      called_display_no: this.x || this.rawX,
-      call_type: this.callType,
-      call_time: reportTime(this.receivedAt, tz),
-      ...(this.ringAt !== undefined ? { ring_time: reportTime(this.ringAt, tz), free_ring_time: reportTime(this.ringAt, tz) } : {}),
-      ...(this.answerAt !== undefined ? { start_time: reportTime(this.answerAt, tz) } : {}),
-      release_time: reportTime(releaseAt, tz),
-      release_dir: e.dir as ReleaseDir,
-      release_cause: e.cause,
-      unconnected_cause: unconnectedCause(this.answerAt !== undefined, e.controlType),
-      ...(b?.outId ? { out_id: b.outId } : {}),
-      ...(b?.outOrderId ? { out_order_id: b.outOrderId } : {}),
-      ...(e.controlType ? { control_type: e.controlType, control_msg: e.controlMsg ?? '' } : {}),
-      ...(this.record.url ? { record_url: this.record.url } : {}),
-      ...(this.record.path ? { record_path: this.record.path } : {}),
-      ...(this.record.durationSec !== undefined ? { record_duration: this.record.durationSec } : {}),
-    };
     try {
-      await this.env.events.cdr(cdr);
+      await this.env.events.cdr(callRecord(this.facts(), e, releaseAt, this.env.config.TIMEZONE));
     } catch (err) {
       this.log.error({ err: String(err) }, 'CallSession:CDR not recorded');
     }

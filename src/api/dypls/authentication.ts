@@ -44,7 +44,8 @@ export interface Authenticated {
 
 /**
  * Authenticates a request (V3 when its Authorization header says ACS3-…, POP v1 otherwise) and
- * resolves its action; every refusal is a GatewayError in Alibaba's words.
+ * resolves its action; every refusal is a GatewayError in Alibaba's words. Longer than 80 lines:
+ * a closure over the keys and the rate limiter whose steps are its small nested functions.
  */
 export function authenticator(ctx: AppContext, actions: ReadonlyMap<string, DyplsAction<any>>): (req: FastifyRequest, query: Params, params: Params) => Authenticated {
   const keys = ctx.config.ACCESS_KEYS;

@@ -58,6 +58,7 @@ function collectParams(req: FastifyRequest, query: unknown): Params {
   return out;
 }
 
+/** Longer than 80 lines: one closure over the gateway's per-process state (actions, counters, request ids); its steps are the nested handle() and the body parser. */
 export async function dyplsGateway(app: FastifyInstance, ctx: AppContext, opts: DyplsGatewayOptions): Promise<void> {
   const fields = makeFields({ country: ctx.config.DEFAULT_COUNTRY, timezone: ctx.config.TIMEZONE });
   const actions = new Map<string, DyplsAction<any>>();
