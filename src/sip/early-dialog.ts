@@ -13,6 +13,7 @@
 import type { Socket } from 'node:net';
 import type Srf from 'drachtio-srf';
 import type { Logger } from '../log.js';
+import { SDP } from './legs.js';
 
 type Req = Srf.SrfRequest;
 type Res = Srf.SrfResponse;
@@ -86,7 +87,7 @@ export class EarlyDialogs {
       // No early dialog with B to carry it: drachtio-srf's answer (B's SDP as the caller has it).
       const last = this.media.lastToCaller();
       if (!req.body) res.send(200);
-      else if (last) res.send(200, { headers: { 'Content-Type': 'application/sdp' }, body: last });
+      else if (last) res.send(200, { headers: SDP, body: last });
       else res.send(500, { headers: { 'Retry-After': '5' } });
       return;
     }

@@ -12,7 +12,8 @@ type Req = Srf.SrfRequest;
 type Res = Srf.SrfResponse;
 type Dialog = Srf.Dialog;
 
-const SDP = { 'Content-Type': 'application/sdp' };
+/** The Content-Type of every SDP body xline sends in a dialog. */
+export const SDP = { 'Content-Type': 'application/sdp' };
 
 /** Headers that cross from one leg to the other; identity, routing and transaction state never do. */
 const IN_DIALOG_PASS = ['Content-Type', 'Content-Disposition', 'Event', 'Info-Package', 'Recv-Info'];

@@ -9,10 +9,10 @@ import { Q850, type BridgeDecision } from '../../domain/route.js';
 import { announcementFor } from '../../media/prompts.js';
 import { DEFAULT_RINGBACK } from '../../media/ringback.js';
 import { audioAddress } from '../../media/sdp.js';
-import { maxDurationTimer } from '../legs.js';
+import { maxDurationTimer, SDP } from '../legs.js';
 import { RELEASE_DIR, type CallEnding } from '../media-call.js';
 import { causeForStatus, parseQ850 } from '../q850.js';
-import { CallGone, MediaFlow, SDP } from './media-flow.js';
+import { CallGone, MediaFlow } from './media-flow.js';
 
 type Req = Srf.SrfRequest;
 type Res = Srf.SrfResponse;

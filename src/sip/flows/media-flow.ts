@@ -13,7 +13,7 @@ import type { MediaEnv } from '../../media/media-service.js';
 import { MediaUnavailableError } from '../../media/media-link.js';
 import { recordingDuration, recordingPath } from '../../audio-files/recording-files.js';
 import { Ringback } from '../../media/ringback.js';
-import { relayReinvite, relayRequest, wireDialog, type RelayContext } from '../legs.js';
+import { relayReinvite, relayRequest, SDP, wireDialog, type RelayContext } from '../legs.js';
 import { RELEASE_DIR, type CallEnding, type MediaCall } from '../media-call.js';
 import { reasonHeader } from '../q850.js';
 
@@ -21,7 +21,6 @@ type Req = Srf.SrfRequest;
 type Res = Srf.SrfResponse;
 type Dialog = Srf.Dialog;
 
-export const SDP = { 'Content-Type': 'application/sdp' };
 const DTMF_INFO = /^application\/(dtmf-relay|dtmf)\b/i;
 
 /** The call ended while a step was waiting. */
