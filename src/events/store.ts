@@ -1,5 +1,7 @@
 // The events module's Redis side: producing events and CDRs, the live state of calls, CDR queries,
 // dead letters and retention. Shared by the sink (SIP role), the delivery worker and the ops API.
+// Longer than 400 lines: the record types and one class over the `{events}` slot; its split (call
+// records, live state, dead letters) is due with the binding store's.
 import { StorageUnavailableError } from '../store/deadline.js';
 import { EVENT_KEYS } from './keys.js';
 import {

@@ -7,7 +7,6 @@ import type { BLeg } from './b-leg.js';
 import type { CallOutcome } from './metrics.js';
 import type { CallSdp } from './call-sdp.js';
 
-
 /** Who released the call (Alibaba release_dir): 0 the platform, 1 the caller, 2 the callee. */
 export const RELEASE_DIR = { PLATFORM: 0, CALLER: 1, CALLEE: 2 } as const;
 export type ReleaseDir = (typeof RELEASE_DIR)[keyof typeof RELEASE_DIR];
