@@ -12,7 +12,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventStore } from '../../src/events/store.js';
 import type { CallRecord } from '../../src/events/types.js';
-import { recordingFileName } from '../../src/media/recording-files.js';
+import { recordingFileName } from '../../src/audio-files/recording-files.js';
 import { freePort, type RedisChild } from '../../src/store/embedded-redis.js';
 import { toneWav } from '../media/fixtures.js';
 import { buildConsole, chromiumBin, launchBrowser, newConsolePage, screenshot, signIn, until } from '../support/console-browser.js';

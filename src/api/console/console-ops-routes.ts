@@ -6,7 +6,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../context.js';
-import { RING_TONE_ID, ringTonePath } from '../../media/ring-tones.js';
+import { RING_TONE_ID, ringTonePath } from '../../audio-files/ring-tones.js';
 import type { BindingFinder } from '../../store/binding-search.js';
 import { errorSchema, OpsError, opsError } from '../ops/errors.js';
 import { whoOf } from './guard.js';

@@ -12,7 +12,7 @@ import { MODES, RING_KEYS, type Binding, type BindingPatch, type Mode } from '..
 import { xerr } from '../../domain/errors.js';
 import { canonicalNumber } from '../../domain/numbers.js';
 import { formatWallClock, parseWallClock } from '../../domain/wall-clock.js';
-import { assertRingTonesExist } from '../../media/ring-tones.js';
+import { assertRingTonesExist } from '../../audio-files/ring-tones.js';
 import type { BindingFinder } from '../../store/binding-search.js';
 import type { BindRequest } from '../../store/types.js';
 import { checkExpiration } from '../dypls/actions/bind-common.js';

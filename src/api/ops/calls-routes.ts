@@ -12,7 +12,7 @@ import { canonicalNumber } from '../../domain/numbers.js';
 import { EVENT_KEYS as K } from '../../events/keys.js';
 import { CursorError, type EventStore } from '../../events/store.js';
 import type { CallRecord } from '../../events/types.js';
-import { recordingDuration, recordingExists, recordingLinks, recordingPath } from '../../media/recording-files.js';
+import { recordingDuration, recordingExists, recordingLinks, recordingPath } from '../../audio-files/recording-files.js';
 import { parseTimeBound } from './events-routes.js';
 import { errorSchema, OpsError, opsError } from './errors.js';
 
