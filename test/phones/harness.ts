@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freeUdpTcpPort } from '../support/drachtio.js';
 import { baresipBin, loopbackBlock, startPhone, type Phone, type PhoneEvent } from '../support/baresip.js';
-import { startCapture, tcpdumpBin, type Capture, type UdpDatagram } from '../support/loopback-capture.js';
+import { startCapture, type Capture, type UdpDatagram } from '../support/loopback-capture.js';
 import { canRunMedia, startMediaStack, type MediaStack } from '../media/harness.js';
 import type { RedisSide } from '../sip/harness.js';
 
@@ -116,8 +116,9 @@ export async function phoneCall(
       // By port, not address: the phones' sockets are bound to 0.0.0.0, so they send from
       // 127.0.0.1, and a peer that latches onto the source (FreeSWITCH, rtpengine) answers there.
       const range = `portrange ${rtpBase}-${rtpBase + 199}`;
-      if (!tcpdumpBin) captureError = 'tcpdump not found';
-      else capture = await startCapture(`udp and (src ${range} or dst ${range})`, join(s.phonesDir, `call-${n}.pcap`)).catch((e: unknown) => void (captureError = String(e)));
+      capture = await startCapture(`udp and (src ${range} or dst ${range})`, join(s.phonesDir, `call-${n}.pcap`)).catch(
+        (e: unknown) => void (captureError = String(e)),
+      );
     }
     // Over TCP the account's ;transport=tcp applies to what it dials.
     await caller.dial(`sip:${o.x}@127.0.0.1:${s.drachtio.sipPort}`);

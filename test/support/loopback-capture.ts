@@ -5,7 +5,6 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { requireBinary } from './binaries.js';
 
-export const tcpdumpBin = requireBinary('tcpdump', 'TCPDUMP_BIN', 'apt-get install -y tcpdump; capturing needs root or CAP_NET_RAW');
 
 export interface UdpDatagram {
   /** Capture time, ms since epoch. */
@@ -24,8 +23,10 @@ export interface Capture {
 
 /** Starts tcpdump on `lo` with a BPF `filter` (e.g. `udp and dst host 127.1.2.3`), writing `file`. */
 export async function startCapture(filter: string, file: string): Promise<Capture> {
-  if (!tcpdumpBin) throw new Error('tcpdump binary not found');
-  const child = spawn(tcpdumpBin, ['-i', 'lo', '-n', '--immediate-mode', '-U', '-s', '0', '-w', file, filter], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // Looked up here, not at import: only the tests that capture need it (and then say so).
+  const bin = requireBinary('tcpdump', 'TCPDUMP_BIN', 'apt-get install -y tcpdump; capturing needs root or CAP_NET_RAW');
+  if (!bin) throw new Error('tcpdump binary not found (apt-get install -y tcpdump)');
+  const child = spawn(bin, ['-i', 'lo', '-n', '--immediate-mode', '-U', '-s', '0', '-w', file, filter], { stdio: ['ignore', 'ignore', 'pipe'] });
   const reap = () => child.kill('SIGKILL');
   process.once('exit', reap);
   child.once('exit', () => process.off('exit', reap));
