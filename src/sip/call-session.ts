@@ -296,12 +296,18 @@ export class CallSession implements MediaCall {
         }
       }
       if (!this.uac) this.b.cancel(e.cause);
-      for (const dlg of [this.uas, this.uac]) {
-        if (!dlg || dlg === from || !dlg.connected) continue;
-        dlg.destroy({ headers: { Reason: reason } }).catch((err: unknown) => {
-          this.log.info({ err: String(err) }, 'CallSession:end BYE failed');
-        });
-      }
+      const bye = () => {
+        for (const dlg of [this.uas, this.uac]) {
+          if (!dlg || dlg === from || !dlg.connected) continue;
+          dlg.destroy({ headers: { Reason: reason } }).catch((err: unknown) => {
+            this.log.info({ err: String(err) }, 'CallSession:end BYE failed');
+          });
+        }
+      };
+      // With a relay, its session goes before the other party hears of the end: a phone answers a
+      // BYE with a last RTCP packet (its SDES names it), which a live relay session would forward.
+      if (this.callSdp?.anchored) void this.callSdp.close().catch(() => {}).finally(bye);
+      else bye();
     }
     for (const r of this.owned.splice(0)) {
       try {

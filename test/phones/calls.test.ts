@@ -5,15 +5,16 @@
 // recording holds both voices) and over TCP; and that nothing a phone receives names the other
 // party.
 //
-// Set RTPENGINE_NG (rtpengine's ng address, e.g. 127.0.0.1:22222) to run the calls through a
-// media relay as well: the RTCP and IP-address assertions run only then (tcpdump captures what
-// reaches the phones) and are reported as skipped, "media relay not configured", otherwise:
-// without a relay the phones' media flows directly and each learns the other's address.
+// Every call runs twice: without a media relay (SDP rewritten, media between the phones) and
+// through a real rtpengine (Debian's rtpengine-daemon, started here on loopback), where tcpdump
+// shows what reached each phone: no RTP/RTCP from the other phone's ports and no RTCP naming it.
+// Without rtpengine or tcpdump the relay variant skips loudly, naming the missing binary.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bindExtension } from '../media/harness.js';
 import { cdrOf, mobile, startRedisSide, type RedisSide } from '../sip/harness.js';
 import type { Phone, TracedSip } from '../support/baresip.js';
-import { isRtcp, sdesItems } from '../support/loopback-capture.js';
+import { isRtcp, sdesItems, tcpdumpBin } from '../support/loopback-capture.js';
+import { rtpengineBin, startRtpengine, type Rtpengine } from '../support/rtpengine.js';
 import { readWav, toneReport, type Pcm } from '../support/tone.js';
 import { canRunPhones, phoneCall, startPhoneStack, type PhoneCall, type PhoneStack } from './harness.js';
 
@@ -22,29 +23,8 @@ const POOL = 'FCPHONES';
 const HZ = { A: 600, B: 1000, N: 1400 } as const;
 const TALK_MS = 3000;
 
-const relayNg = process.env.RTPENGINE_NG;
-if (canRunPhones && !relayNg) {
-  process.stderr.write(
-    `\n${'!'.repeat(78)}\n!!! phones: media relay not configured (RTPENGINE_NG unset): RTCP and IP-address privacy NOT asserted\n${'!'.repeat(78)}\n\n`,
-  );
-}
-
-/**
- * A requirement this branch does not meet yet, tracked by `ref`: the check must fail with
- * `because`; once the fix lands it fails, asking to become a plain `it`.
- */
-function knownBug(title: string, ref: string, because: RegExp, fn: () => void | Promise<void>): void {
-  it(`${title} [KNOWN BUG until ${ref}]`, async () => {
-    let err: unknown;
-    try {
-      await fn();
-    } catch (e) {
-      err = e;
-    }
-    if (!err) throw new Error(`"${title}" passes now: ${ref} is fixed, make it a plain it()`);
-    expect(String((err as Error).message)).toMatch(because);
-  });
-}
+// Looked up only where the phones can run, so a machine without them gets one banner, not three.
+const canRelay = canRunPhones && Boolean(rtpengineBin && tcpdumpBin());
 
 /**
  * `listener` heard `talkerHz`: at its frequency, for nearly the whole conversation, with no gap
@@ -97,24 +77,21 @@ function expectMediaHidesOther(c: PhoneCall, at: Phone, other: Phone): void {
   }
 }
 
-/** The privacy checks of every call, both ways. `sdpLeak`: the known leak of a direct bridge. */
-function privacyChecks(get: () => PhoneCall, relayed: boolean, o: { sdpLeak?: boolean } = {}): void {
+/** The privacy checks of every call, both ways. */
+function privacyChecks(get: () => PhoneCall, relayed: boolean): void {
   it('SIP at each phone names neither the other party nor its address', () => {
     const c = get();
     expectSipNamesNeither(c.callee, c.caller);
     expectSipNamesNeither(c.caller, c.callee);
   });
-  const sdp = () => {
+  // baresip puts a=ssrc cname:sip:<number>@… in its SDP: the rewrite must take it out.
+  it('SDP at each phone carries no number of the other party', () => {
     const c = get();
     expectSdpNamesNeither(c.callee, c.caller);
     expectSdpNamesNeither(c.caller, c.callee);
-  };
-  const sdpTitle = "SDP at each phone carries no number of the other party";
-  // baresip's a=ssrc cname:sip:<number>@… crosses a direct bridge unchanged.
-  if (o.sdpLeak) knownBug(sdpTitle, 'issue 14 item 1 (SDP rewrite)', /number in SDP/, sdp);
-  else it(sdpTitle, sdp);
-  const title = 'media through the relay: no SDP address, RTP/RTCP source or RTCP SDES of the other party';
-  it.skipIf(!relayed)(relayed ? title : `${title} (skipped: media relay not configured)`, () => {
+  });
+  if (!relayed) return;
+  it('media through the relay: no SDP address, RTP/RTCP source or RTCP SDES of the other party', () => {
     const c = get();
     expect(c.captureError, 'tcpdump (as root or with CAP_NET_RAW) shows what reached the phones').toBeUndefined();
     expectMediaHidesOther(c, c.callee, c.caller);
@@ -147,18 +124,20 @@ describe.skipIf(!canRunPhones)('real phones (baresip) through drachtio-server, x
   });
 
   const variants = [
-    { name: 'SIP over UDP', relayNg: undefined as string | undefined },
-    ...(relayNg ? [{ name: 'SIP over UDP, media through the relay', relayNg }] : []),
+    { name: 'SIP over UDP', relayed: false },
+    ...(canRelay ? [{ name: 'SIP over UDP, media through the relay (rtpengine)', relayed: true }] : []),
   ];
 
-  describe.each(variants)('$name', ({ relayNg: ng }) => {
-    const relayed = Boolean(ng);
+  describe.each(variants)('$name', ({ relayed }) => {
     let s: PhoneStack;
+    let relay: Rtpengine | undefined;
     beforeAll(async () => {
-      s = await startPhoneStack(side, ng ? { relayNg: ng } : {});
+      if (relayed) relay = await startRtpengine();
+      s = await startPhoneStack(side, relay ? { relayNg: relay.ng } : {});
     }, 60_000);
     afterAll(async () => {
       await s?.stop();
+      await relay?.stop();
     });
 
     describe('AXB', () => {
@@ -180,7 +159,7 @@ describe.skipIf(!canRunPhones)('real phones (baresip) through drachtio-server, x
           expectHeard(c.callee.heard(), HZ.A, HZ.B, 'B');
           expectHeard(c.caller.heard(), HZ.B, HZ.A, 'A');
         });
-        privacyChecks(() => c, relayed, { sdpLeak: true });
+        privacyChecks(() => c, relayed);
       });
 
       describe("B calls X: A's phone rings, they talk, A hangs up", () => {
@@ -196,7 +175,7 @@ describe.skipIf(!canRunPhones)('real phones (baresip) through drachtio-server, x
           expectHeard(c.callee.heard(), HZ.B, HZ.A, 'A');
           expectHeard(c.caller.heard(), HZ.A, HZ.B, 'B');
         });
-        privacyChecks(() => c, relayed, { sdpLeak: true });
+        privacyChecks(() => c, relayed);
       });
     });
 
@@ -221,15 +200,12 @@ describe.skipIf(!canRunPhones)('real phones (baresip) through drachtio-server, x
           expect(Math.abs(tail.dominantHz - hz)).toBeLessThanOrEqual(10);
         }
       });
-      const fromAnswer = (title: string, check: () => void) =>
-        // Without a relay A's answer hands the media over to the phones by re-INVITE. A answers
-        // within milliseconds: xline logs "ringback did not stop" and hands over about 2 s late;
-        // meanwhile A hears nothing of N, and N gets FreeSWITCH's and A's streams at once (baresip
-        // drops most of both as their SSRCs alternate). With a relay FreeSWITCH stays the anchor.
-        relayed ? it(title, check) : knownBug(title, 'issue 14 item 4 (fast answer)', /too little of the other party/, check);
-      fromAnswer('A hears N from its answer on', () => expectHeard(c.callee.heard(), HZ.N, HZ.A, 'A'));
-      fromAnswer('N hears A from its answer on', () => expectHeard(c.caller.heard(), HZ.A, HZ.N, 'N'));
-      privacyChecks(() => c, relayed, { sdpLeak: true });
+      // The phone answers within milliseconds: without a relay the media is handed over to the
+      // phones by re-INVITE at once (a late ring-back stop would leave A deaf for seconds); with
+      // one FreeSWITCH stays the anchor.
+      it('A hears N from its answer on', () => expectHeard(c.callee.heard(), HZ.N, HZ.A, 'A'));
+      it('N hears A from its answer on', () => expectHeard(c.caller.heard(), HZ.A, HZ.N, 'N'));
+      privacyChecks(() => c, relayed);
     });
 
     describe('AXB with recording: the call runs through FreeSWITCH, which records both', () => {
@@ -267,7 +243,7 @@ describe.skipIf(!canRunPhones)('real phones (baresip) through drachtio-server, x
     let s: PhoneStack;
     let c: PhoneCall;
     beforeAll(async () => {
-      s = await startPhoneStack(side, { transport: 'tcp', ...(relayNg ? { relayNg } : {}) });
+      s = await startPhoneStack(side, { transport: 'tcp' });
       await bindAxb(side, { a: A, b: B, x: X });
       c = await phoneCall(s, { caller: { number: A, toneHz: HZ.A }, callee: { number: B, toneHz: HZ.B }, x: X, talkMs: TALK_MS, hangUp: 'callee' });
     }, 60_000);
@@ -290,8 +266,8 @@ describe.skipIf(!canRunPhones)('real phones (baresip) through drachtio-server, x
       expect(ok, 'B got no 200 to its BYE').toBeDefined();
       expect(received(c.caller).find((m) => m.method === 'BYE'), 'A was not hung up').toBeDefined();
     });
-    // B's dialog has xline's Contact without ;transport=tcp, so B sends its BYE over UDP.
-    knownBug("B's BYE goes back over TCP, the B leg's transport", 'issue 14 item 3 (TCP B legs)', /expected 'UDP' to be 'TCP'/, () => {
+    // xline's Contact on the B leg carries ;transport=tcp, so B's in-dialog requests use TCP.
+    it("B's BYE goes back over TCP, the B leg's transport", () => {
       expect(c.callee.sip().find((m) => m.direction === 'sent' && m.method === 'BYE')?.transport).toBe('TCP');
     });
     it('SIP at each phone names neither the other party nor its address', () => {

@@ -295,9 +295,10 @@ export async function startPhone(o: PhoneOptions): Promise<Phone> {
 
 /**
  * baresip's `-s` trace: each message printed as `#`, `<TRANSPORT> <src> -> <dst>`, the message,
- * between colour escapes, with no word of its direction. A message is the phone's own when it
- * leaves its SIP address `self` (address:port) or goes to one of the `peers` it dialled (a TCP
- * connection the phone opens has an ephemeral local end).
+ * between colour escapes, with no word of its direction. The addresses cannot tell it (a TCP
+ * connection the phone opens has an ephemeral local end, and answers come back on it), the top
+ * Via can: the phone's own requests carry its SIP address `self` (address:port) there, and the
+ * responses it sends carry the requester's. `peers` is kept for messages without a Via.
  */
 export function parseTrace(text: string, self: string, peers: ReadonlySet<string> = new Set()): TracedSip[] {
   const out: TracedSip[] = [];
@@ -312,8 +313,11 @@ export function parseTrace(text: string, self: string, peers: ReadonlySet<string
     const status = /^SIP\/2\.0 (\d{3})/.exec(startLine)?.[1];
     const method = status ? undefined : /^([A-Z]+) /.exec(startLine)?.[1];
     const headers = lines.slice(1);
+    const via = headers.find((l) => /^(via|v)\s*:/i.test(l));
+    const viaSelf = via ? via.replace(/^[^:]*:\s*SIP\/2\.0\/\S+\s+/i, '').split(/[;,\s]/)[0] === self : undefined;
+    const sent = viaSelf === undefined ? m[2] === self || peers.has(m[3]!) : status ? !viaSelf : viaSelf;
     out.push({
-      direction: m[2] === self || peers.has(m[3]!) ? 'sent' : 'received',
+      direction: sent ? 'sent' : 'received',
       transport: m[1]!,
       src: m[2]!,
       dst: m[3]!,

@@ -22,9 +22,13 @@ export interface Capture {
 }
 
 /** Starts tcpdump on `lo` with a BPF `filter` (e.g. `udp and dst host 127.1.2.3`), writing `file`. */
+/** tcpdump, looked up on first use: only the tests that capture need it (and then say so). */
+export function tcpdumpBin(): string | undefined {
+  return requireBinary('tcpdump', 'TCPDUMP_BIN', 'apt-get install -y tcpdump; capturing needs root or CAP_NET_RAW');
+}
+
 export async function startCapture(filter: string, file: string): Promise<Capture> {
-  // Looked up here, not at import: only the tests that capture need it (and then say so).
-  const bin = requireBinary('tcpdump', 'TCPDUMP_BIN', 'apt-get install -y tcpdump; capturing needs root or CAP_NET_RAW');
+  const bin = tcpdumpBin();
   if (!bin) throw new Error('tcpdump binary not found (apt-get install -y tcpdump)');
   const child = spawn(bin, ['-i', 'lo', '-n', '--immediate-mode', '-U', '-s', '0', '-w', file, filter], { stdio: ['ignore', 'ignore', 'pipe'] });
   const reap = () => child.kill('SIGKILL');
