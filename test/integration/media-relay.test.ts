@@ -12,6 +12,13 @@ import { mediaTarget, RtpProbe } from '../support/rtp-probe.js';
 
 const log = createLogger('silent');
 
+/** The SSRC of each packet of an RTCP compound packet (the sender's, or the first chunk's). */
+function rtcpSsrcs(p: Buffer): number[] {
+  const out: number[] = [];
+  for (let off = 0; off + 8 <= p.length; off += 4 * (p.readUInt16BE(off + 2) + 1)) out.push(p.readUInt32BE(off + 4));
+  return out;
+}
+
 async function until(pred: () => boolean, ms: number, what: string): Promise<void> {
   const deadline = Date.now() + ms;
   while (!pred()) {
@@ -79,6 +86,55 @@ describe.skipIf(!rtpengineBin)('media relay: rtpengine over ng', () => {
       // deleting again (every end path may try) is harmless
       await relay.delete(callId);
     } finally {
+      a.close();
+      b.close();
+    }
+  });
+
+  // baresip's RTCP outside its reports has no RR or SR in front: an APP packet as its stream
+  // starts, BYE + SDES(CNAME sip:<number>@<address>) as the call ends. rtpengine's "generate
+  // RTCP" consumes only compound packets holding an SR, RR or XR, so these crossed it verbatim.
+  it("a phone's RTCP without a report (APP at the start, BYE + SDES at hang-up) does not cross either", async () => {
+    const a = await RtpProbe.open('127.0.0.2');
+    const b = await RtpProbe.open('127.0.0.3');
+    const callId = `relay-bye-${Date.now()}@127.0.0.2`;
+    try {
+      // A offers rtcp-mux as many phones do: muxed, its RTCP would share the relay's RTP port.
+      const toB = await relay.offer({ callId, fromTag: 'a', toTag: 'b', sdp: a.sdp('13800000001', { extra: ['a=rtcp-mux'] }) });
+      const toA = await relay.answer({ callId, fromTag: 'a', toTag: 'b', sdp: b.sdp('13900000002') });
+      const relayForA = mediaTarget(toA);
+      const relayForB = mediaTarget(toB);
+      // Each phone sends what it sends (RTCP included) where its SDP says: the probes honour a=rtcp.
+      a.sendBareRtcp(relayForA, '13800000001', 'app');
+      b.sendBareRtcp(relayForB, '13900000002', 'app');
+      a.send(relayForA, '13800000001');
+      b.send(relayForB, '13900000002');
+      await until(() => a.rtp.length >= 10 && b.rtp.length >= 10, 5000, 'RTP at both parties');
+      a.sendBareRtcp(relayForA, '13800000001', 'app');
+      b.sendBareRtcp(relayForB, '13900000002', 'app');
+      // Hang-up: each sends its BYE with its CNAME while the relay session still stands.
+      a.sendBareRtcp(relayForA, '13800000001', 'bye');
+      b.sendBareRtcp(relayForB, '13900000002', 'bye');
+      // The relay handles each socket in order: once 20 more RTP packets (400 ms) have crossed,
+      // a BYE sent before them would have too.
+      const [ra, rb] = [a.rtp.length, b.rtp.length];
+      await until(() => a.rtp.length >= ra + 20 && b.rtp.length >= rb + 20, 5000, 'RTP after the BYEs');
+      // RTCP at each party (on either port: a muxed party gets it on its RTP port) that came
+      // from the other: its number, its packets, its SSRC.
+      const crossed: string[] = [];
+      for (const [at, from, user] of [
+        [b, a, '13800000001'],
+        [a, b, '13900000002'],
+      ] as const) {
+        for (const p of [...at.rtp, ...at.rtcp].filter((r) => r.data[1]! >= 200 && r.data[1]! <= 206)) {
+          const ofOther = p.data.includes(user) || p.data.includes('Adjo') || p.data.includes('PINGPONG') || rtcpSsrcs(p.data).includes(from.ssrc(user));
+          if (ofOther) crossed.push(`${at.address} got ${p.data.toString('hex')} (${p.data.toString('latin1').replace(/[^ -~]/g, '.')})`);
+        }
+      }
+      expect(crossed, "a phone's own RTCP crossed the relay").toEqual([]);
+      expect(toA, 'the relay took rtcp-mux').not.toMatch(/^a=rtcp-mux/m);
+    } finally {
+      await relay.delete(callId);
       a.close();
       b.close();
     }

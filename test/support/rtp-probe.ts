@@ -62,7 +62,7 @@ export class RtpProbe {
   }
 
   /** Sends a PCMU frame every 20 ms and an RTCP RR + SDES(CNAME sip:user@address) every 200 ms. */
-  send(to: { address: string; port: number }, user: string): void {
+  send(to: MediaTarget, user: string): void {
     const ssrc = ssrcOf(user);
     this.timers.push(
       setInterval(() => {
@@ -74,8 +74,24 @@ export class RtpProbe {
         h.writeUInt32BE(ssrc, 8);
         this.rtpSock.send(h, to.port, to.address);
       }, 20),
-      setInterval(() => this.rtcpSock.send(rtcpWithCname(ssrc, `sip:${user}@${this.address}`), to.port + 1, to.address), 200),
+      setInterval(() => this.rtcpSock.send(rtcpWithCname(ssrc, `sip:${user}@${this.address}`), to.rtcp.port, to.rtcp.address), 200),
     );
+  }
+
+  /**
+   * What baresip (libre) sends outside its reports, with no RR or SR in front (RFC 3550 wants
+   * one): an APP "PING"/"PONG" packet when its stream starts, and BYE ("Adjo") + SDES(CNAME)
+   * when the call ends. Sent once, where `to` wants RTCP.
+   */
+  sendBareRtcp(to: MediaTarget, user: string, kind: 'app' | 'bye'): void {
+    const ssrc = ssrcOf(user);
+    const packet = kind === 'app' ? rtcpApp(ssrc) : Buffer.concat([rtcpBye(ssrc, 'Adjo'), sdes(ssrc, `sip:${user}@${this.address}`)]);
+    this.rtcpSock.send(packet, to.rtcp.port, to.rtcp.address);
+  }
+
+  /** The SSRC this probe sends as `user`. */
+  ssrc(user: string): number {
+    return ssrcOf(user);
   }
 
   stopSending(): void {
@@ -89,12 +105,20 @@ export class RtpProbe {
   }
 }
 
-/** `m=audio <port>` and the connection address of an SDP: where its party wants media. */
-export function mediaTarget(sdp: string): { address: string; port: number } {
+export interface MediaTarget {
+  address: string;
+  port: number;
+  /** Where RTCP goes: a=rtcp (RFC 3605) when the SDP has it, else the next port. */
+  rtcp: { address: string; port: number };
+}
+
+/** `m=audio <port>`, the connection address and a=rtcp of an SDP: where its party wants media. */
+export function mediaTarget(sdp: string): MediaTarget {
   const port = /^m=audio (\d+)/m.exec(sdp)?.[1];
   const address = /^c=IN IP4 (\S+)/m.exec(sdp)?.[1];
   if (!port || !address) throw new Error(`no audio target in SDP:\n${sdp}`);
-  return { address, port: Number(port) };
+  const rtcp = /^a=rtcp:(\d+)(?: IN IP4 (\S+))?/m.exec(sdp);
+  return { address, port: Number(port), rtcp: { address: rtcp?.[2] ?? address, port: rtcp ? Number(rtcp[1]) : Number(port) + 1 } };
 }
 
 function ssrcOf(user: string): number {
@@ -110,12 +134,32 @@ function rtcpWithCname(ssrc: number, cname: string): Buffer {
   rr[1] = 201;
   rr.writeUInt16BE(1, 2);
   rr.writeUInt32BE(ssrc, 4);
+  return Buffer.concat([rr, sdes(ssrc, cname)]);
+}
+
+/** RTCP BYE for one SSRC with a reason text. */
+function rtcpBye(ssrc: number, reason: string): Buffer {
+  const text = Buffer.from(reason);
+  const body = Buffer.concat([Buffer.alloc(4), Buffer.from([text.length]), text]);
+  body.writeUInt32BE(ssrc, 0);
+  const padded = Buffer.concat([body, Buffer.alloc((4 - (body.length % 4)) % 4)]);
+  return Buffer.concat([Buffer.from([0x81, 203, 0, padded.length / 4]), padded]);
+}
+
+/** RTCP APP subtype 0, name "PING", 4 bytes of data "PONG" (libre's first RTCP packet). */
+function rtcpApp(ssrc: number): Buffer {
+  const p = Buffer.concat([Buffer.from([0x80, 204, 0, 3]), Buffer.alloc(4), Buffer.from('PINGPONG')]);
+  p.writeUInt32BE(ssrc, 4);
+  return p;
+}
+
+/** An SDES packet with one chunk holding one CNAME item. */
+function sdes(ssrc: number, cname: string): Buffer {
   const text = Buffer.from(cname);
   const chunk = Buffer.concat([Buffer.alloc(4), Buffer.from([1, text.length]), text, Buffer.from([0])]);
   chunk.writeUInt32BE(ssrc, 0);
   const padded = Buffer.concat([chunk, Buffer.alloc((4 - (chunk.length % 4)) % 4)]);
-  const sdes = Buffer.concat([Buffer.from([0x81, 202, 0, padded.length / 4]), padded]);
-  return Buffer.concat([rr, sdes]);
+  return Buffer.concat([Buffer.from([0x81, 202, 0, padded.length / 4]), padded]);
 }
 
 function bind(address: string, port: number): Promise<Socket | undefined> {
