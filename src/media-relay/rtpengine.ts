@@ -1,12 +1,14 @@
 // The media relay: rtpengine driven over its ng protocol (UDP) with rtpengine-client, as
 // jambonz's SBCs do (offer on the caller's offer, answer on the callee's answer, delete at the
 // end). Every call's media then runs through the relay: each party sees only the relay's address
-// and port, and RTCP is the relay's own ("generate RTCP": the phones' RTCP, which carries their
-// SIP URI in SDES, is consumed). `up` follows every reply and a ping every few seconds; a command
+// and port, and RTCP is the relay's own ("generate RTCP"). The phones' RTCP, which carries their
+// SIP URI in SDES, is sent to the discard port, never to the relay (rtcp-discard.ts: rtpengine
+// would forward what of it holds no report, e.g. a phone's BYE at hang-up). `up` follows every reply and a ping every few seconds; a command
 // that gets no answer rejects with RelayUnavailableError so the call can be refused (503, 41).
 import { Client } from 'rtpengine-client';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Logger } from '../log.js';
+import { rtcpToDiscard, withoutRtcpMux } from './rtcp-discard.js';
 
 /** rtpengine did not answer, or refused the command. */
 export class RelayUnavailableError extends Error {}
@@ -18,7 +20,8 @@ const PING_INTERVAL_MS = 5000;
 /**
  * What xline asks of the relay for every offer and answer: plain RTP/AVP towards both parties
  * (no ICE, no DTLS or SDES), the origin and session c= addresses the relay's own, RTCP generated
- * by the relay, rtcp-mux only where both sides take it.
+ * by the relay, never rtcp-mux (withoutRtcpMux takes it out of what the relay sees; `reject`
+ * says so again).
  */
 const MEDIA_FLAGS = {
   replace: ['origin', 'session-connection'],
@@ -26,7 +29,7 @@ const MEDIA_FLAGS = {
   ICE: 'remove',
   DTLS: 'off',
   SDES: ['off'],
-  'rtcp-mux': ['accept'],
+  'rtcp-mux': ['reject'],
   'generate RTCP': 'on',
 } as const;
 
@@ -105,7 +108,7 @@ export function startRtpengine(o: RelayOptions): MediaRelay {
 
   const sdpOf = (command: Command, reply: Record<string, unknown>): string => {
     if (typeof reply.sdp !== 'string') throw new RelayUnavailableError(`rtpengine ${command}: reply without SDP`);
-    return reply.sdp;
+    return rtcpToDiscard(reply.sdp);
   };
 
   const relay: MediaRelay = {
@@ -122,13 +125,13 @@ export function startRtpengine(o: RelayOptions): MediaRelay {
         m.sessions.set(open.size);
       }
       const reply = await send('offer', () =>
-        client.offer(dest, { ...MEDIA_FLAGS, 'call-id': c.callId, 'from-tag': c.fromTag, ...(c.toTag ? { 'to-tag': c.toTag } : {}), sdp: c.sdp }),
+        client.offer(dest, { ...MEDIA_FLAGS, 'call-id': c.callId, 'from-tag': c.fromTag, ...(c.toTag ? { 'to-tag': c.toTag } : {}), sdp: withoutRtcpMux(c.sdp) }),
       );
       return sdpOf('offer', reply);
     },
     async answer(c) {
       const reply = await send('answer', () =>
-        client.answer(dest, { ...MEDIA_FLAGS, 'call-id': c.callId, 'from-tag': c.fromTag, 'to-tag': c.toTag, sdp: c.sdp }),
+        client.answer(dest, { ...MEDIA_FLAGS, 'call-id': c.callId, 'from-tag': c.fromTag, 'to-tag': c.toTag, sdp: withoutRtcpMux(c.sdp) }),
       );
       return sdpOf('answer', reply);
     },
