@@ -305,7 +305,8 @@ export class CallSession implements MediaCall {
         }
       };
       // With a relay, its session goes before the other party hears of the end: a phone answers a
-      // BYE with a last RTCP packet (its SDES names it), which a live relay session would forward.
+      // BYE with a last RTCP packet (its SDES names it), which a live relay session would forward
+      // if the phone ignored a=rtcp:9 (rtcp-discard.ts) and sent it to the relay.
       if (this.callSdp?.anchored) void this.callSdp.close().catch(() => {}).finally(bye);
       else bye();
     }
