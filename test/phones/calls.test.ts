@@ -226,6 +226,11 @@ describe.skipIf(!canRunPhones)('real phones (baresip) through drachtio-server, x
         expect(cdr.record_path, 'the CDR names no recording').toBeDefined();
         const rec = readWav(cdr.record_path!);
         // Both tones sound at once in the mixed recording: each holds about half of a window's energy.
+        // FreeSWITCH's mixed recording is what suffers first when the machine is starved of CPU
+        // (measured: three busy loops beside the test on 2 cores failed 8 of 8 recorded calls,
+        // gaps of 120 ms at random points mid-call and recordings up to 1 s short, while
+        // the phones heard no gap; without them 8 of 8 passed, a single lost 20 ms frame, which
+        // reads as a 40 ms gap, being the most). The report says where a gap is.
         for (const hz of [HZ.A, HZ.B]) {
           const r = toneReport(rec, hz, { share: 0.25 });
           expect(r.toneSec, `recording: ${JSON.stringify(r)}`).toBeGreaterThan((TALK_MS - 500) / 1000);

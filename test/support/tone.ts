@@ -93,6 +93,8 @@ export interface ToneReport {
   lastSec: number;
   /** Longest run without the tone between its start (first 100 ms run) and its last window (ms). */
   longestGapMs: number;
+  /** Where that gap starts (s from the file's start; NaN without a gap): an edge or mid-call. */
+  longestGapAtSec: number;
   /** Loudest frequency over the tone's windows (Hz, 5 Hz steps); 0 without the tone. */
   dominantHz: number;
 }
@@ -119,9 +121,13 @@ export function toneReport(pcm: Pcm, hz: number, o: { fromSec?: number; share?: 
   const totalSec = samples.length / rate;
   // The tone starts with its first run of 100 ms: a stray window of a prompt does not count.
   const first = hits.findIndex((w, i) => i + 4 < hits.length && hits[i + 4] === w + 4 * n);
-  if (first < 0) return { hz, totalSec, toneSec: (hits.length * n) / rate, firstSec: NaN, lastSec: NaN, longestGapMs: NaN, dominantHz: 0 };
+  if (first < 0) return { hz, totalSec, toneSec: (hits.length * n) / rate, firstSec: NaN, lastSec: NaN, longestGapMs: NaN, longestGapAtSec: NaN, dominantHz: 0 };
   let longestGap = 0;
-  for (let i = first + 1; i < hits.length; i++) longestGap = Math.max(longestGap, hits[i]! - hits[i - 1]! - n);
+  let gapAt = NaN;
+  for (let i = first + 1; i < hits.length; i++) {
+    const gap = hits[i]! - hits[i - 1]! - n;
+    if (gap > longestGap) [longestGap, gapAt] = [gap, hits[i - 1]! + n];
+  }
   return {
     hz,
     totalSec,
@@ -129,6 +135,7 @@ export function toneReport(pcm: Pcm, hz: number, o: { fromSec?: number; share?: 
     firstSec: hits[first]! / rate,
     lastSec: (hits.at(-1)! + n) / rate,
     longestGapMs: Math.round((longestGap / rate) * 1000),
+    longestGapAtSec: gapAt / rate,
     dominantHz: dominantHz(samples, hits.slice(first), n, rate),
   };
 }
