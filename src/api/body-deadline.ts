@@ -28,6 +28,9 @@ export function bodyDeadline(defaultMs: number) {
     if (h['transfer-encoding'] === undefined && !(Number(h['content-length']) > 0)) return done(null, payload);
     const ms = req.routeOptions.config?.bodyTimeoutMs ?? defaultMs;
     const out = new PassThrough();
+    // A route may answer without reading the body (a refusal before parsing): nobody listens on
+    // `out` then, and an unheard 'error' would be an uncaught exception that ends the process.
+    out.on('error', () => {});
     const timer = setTimeout(() => {
       payload.unpipe(out);
       // The rest of the body will never be read: the connection cannot carry another request.
@@ -37,6 +40,7 @@ export function bodyDeadline(defaultMs: number) {
     const settled = () => clearTimeout(timer);
     payload.once('end', settled);
     payload.once('close', settled);
+    reply.raw.once('close', settled);
     payload.pipe(out);
     done(null, out);
   };
