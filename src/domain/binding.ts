@@ -1,4 +1,5 @@
 // What a binding is: the modes, call restrictions and ring configuration. Pure types + helpers.
+import type { HuaweiFields, HuaweiPatch } from './huawei-binding.js';
 
 export const MODES = ['AXB', 'AXN', 'AXE', 'AX'] as const;
 /** AXE is "AXN extension": one X shared by many A's, each reached through an extension. */
@@ -37,6 +38,8 @@ export interface Binding {
   expectCity?: string;
   asrStatus?: boolean;
   asrModelId?: string;
+  /** Bindings made through the Huawei PrivateNumber API (huawei-binding.ts). */
+  huawei?: HuaweiFields;
 }
 
 /** Fields of a binding that UpdateSubscription may change, one OperateType at a time. */
@@ -45,7 +48,7 @@ export type BindingPatch = Partial<
     Binding,
     'a' | 'b' | 'expiresAt' | 'callRestrict' | 'callDisplayType' | 'outId' | 'recording' | 'ringConfig' | 'asrStatus' | 'asrModelId'
   >
-> & { clearCallRestrict?: boolean };
+> & { clearCallRestrict?: boolean; huawei?: HuaweiPatch };
 
 /** Alibaba SecretReport call_type. */
 export const CALL_TYPE = { CALLER: 0, CALLEE: 1, INTERCEPTED: 4 } as const;

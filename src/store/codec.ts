@@ -14,6 +14,8 @@
 //   due:{N} zset X scored by its earliest expiry (N = shard of X), drives the sweep
 import type { Binding, CallRestrict, Mode, RingConfig } from '../domain/binding.js';
 import { MODES } from '../domain/binding.js';
+import type { HuaweiFields } from '../domain/huawei-binding.js';
+import { packHuawei, unpackHuawei } from './huawei-record.js';
 
 export const xKeys = (x: string): [string, string, string, string] => [`x:{${x}}`, `b:{${x}}`, `n:{${x}}`, `z:{${x}}`];
 export const poolKeyOf = (p: string) => `pool:{${p}}`;
@@ -91,6 +93,8 @@ export interface TailFields {
   asrStatus?: boolean;
   asrModelId?: string;
   ringConfig?: RingConfig;
+  /** Fields 16.. (huawei-record.ts). */
+  huawei?: HuaweiFields;
 }
 
 export const encodeRestrict = (r: CallRestrict | undefined) => (r ? RESTRICT_CODE[r] : '');
@@ -109,6 +113,7 @@ export function packTail(t: TailFields): string {
     encodeAsr(t.asrStatus),
     t.asrModelId ?? '',
     encodeRing(t.ringConfig),
+    ...(t.huawei ? packHuawei(t.huawei) : []),
   ];
   while (f.length && f[f.length - 1] === '') f.pop();
   return f.join(SEP);
@@ -144,5 +149,7 @@ export function unpackRecord(raw: string, x: string, seq: string, poolKey: strin
   opt('asrModelId', get(F.asrModel));
   const ring = get(F.ring);
   if (ring !== '') b.ringConfig = JSON.parse(ring) as RingConfig;
+  const hw = unpackHuawei(get);
+  if (hw) b.huawei = hw;
   return b;
 }

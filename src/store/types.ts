@@ -1,6 +1,7 @@
 // The binding store's contract, shared by the admin API and the SIP app so that writes and
 // lookups cannot drift (STYLE "What we take" §5). Implemented over Redis with Lua scripts.
 import type { Binding, BindingPatch, CallRestrict, Mode, RingConfig } from '../domain/binding.js';
+import type { HuaweiFields } from '../domain/huawei-binding.js';
 import type { Lookup } from '../domain/route.js';
 import type { Deadline } from './deadline.js';
 import type { StorageOutageLog } from './outage-log.js';
@@ -26,7 +27,12 @@ export interface PoolInfo extends PoolSettings {
 export interface NumberEntry {
   number: string;
   city: string;
+  /** Domestic city code with its leading 0 (`0755`), matched by Huawei's areaCode. */
+  areaCode?: string;
 }
+
+/** Huawei areaMatchMode: "0" strict (only X of that area code), "1" that area first, then any X. */
+export type AreaMatch = 'strict' | 'relaxed';
 
 export interface BindRequest {
   mode: Mode;
@@ -46,6 +52,12 @@ export interface BindRequest {
   callRestrict?: CallRestrict;
   asrStatus?: boolean;
   asrModelId?: string;
+  /** Pick X among the pool's numbers of this area code (Huawei areaCode); ignored when x is given. */
+  areaCode?: string;
+  /** Default strict. */
+  areaMatch?: AreaMatch;
+  /** Bindings made through the Huawei API. */
+  huawei?: HuaweiFields;
 }
 
 /**

@@ -40,10 +40,14 @@ if ne ~= '' then
     publish = 1
   end
 end
+-- fields may lie past the record's end (Huawei fields 16..): fill the gap so join sees no holes
+local top = 15
 for i = 6, #ARGV, 2 do
-  f[tonumber(ARGV[i])] = ARGV[i + 1]
+  local k = tonumber(ARGV[i])
+  f[k] = ARGV[i + 1]
+  if k > top then top = k end
 end
-for i = 1, 15 do if f[i] == nil then f[i] = '' end end
+for i = 1, top do if f[i] == nil then f[i] = '' end end
 local raw = join(f)
 redis.call('HSET', RECS, seq, raw)
 return {'OK', raw, publish}
