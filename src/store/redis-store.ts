@@ -197,13 +197,27 @@ export class RedisBindingStore implements BindingStore {
   }
 
   /** One guarded single-key write (guarded.lua / pool.lua); returns the script's reply. */
-  private async writeKey(script: 'guarded' | 'pool', op: string, key: string, dl: Deadline, ...args: (string | number)[]): Promise<Reply> {
+  private async writeKey(script: string, op: string, key: string, dl: Deadline, ...args: (string | number)[]): Promise<Reply> {
     dl.renew();
     const by = dl.writeBy(this.clockSkewMs);
     if (Date.now() > by) throw late(op);
     const r = await (this.redis as unknown as Record<string, ScriptFn>)[`xl_${script}`]!.call(this.redis, key, by, ...args);
     if (r[0] === 'LATE') throw late(op);
     return r;
+  }
+
+  /**
+   * For the stores of other areas on this connection (the Huawei API's, huawei-store.ts): runs
+   * their script command `xl_<name>` on X's keys with this store's retries and error mapping;
+   * given a deadline, as a guarded write (the script starts with guard.lua).
+   */
+  runPerX(name: string, x: string, dl: Deadline | undefined, ...args: (string | number)[]): Promise<Reply> {
+    return this.guard(name, () => (dl ? this.write(name, x, dl, ...args) : this.script(name, x, ...args)));
+  }
+
+  /** Likewise a guarded script command on one key of its own. */
+  runKeyed(name: string, key: string, dl: Deadline, ...args: (string | number)[]): Promise<Reply> {
+    return this.guard(name, () => this.writeKey(name, name, key, dl, ...args));
   }
 
   /** Runs a Redis operation; anything but a business error becomes isp.SYSTEM_ERROR. */
@@ -592,6 +606,7 @@ export class RedisBindingStore implements BindingStore {
       pairs.push(F.asrModel, patch.asrModelId);
     }
     if (patch.ringConfig !== undefined) pairs.push(F.ring, encodeRing(patch.ringConfig));
+    if (patch.huawei !== undefined) pairs.push(F.huawei, JSON.stringify(patch.huawei));
     const nb = patch.b === undefined ? '' : patch.b === '' ? '-' : patch.b;
     const r = await this.guard('update', () => this.write('update', p.x, dl, poolKey, p.seq, patch.a ?? '', nb, patch.expiresAt ?? '', ...pairs));
     switch (r[0]) {
