@@ -196,6 +196,13 @@ const schema = z
     XLINE_INSTANCE_ID: z.string().optional(),
     EMBEDDED_REDIS_PORT: z.coerce.number().int().min(0).max(65535).default(6390),
     DISABLE_SIGNATURE_NONCE_CHECK: bool.default(false),
+    /**
+     * Huawei API: how far a request's Created may be from xline's clock, either way (Huawei leaves
+     * it to the administrator). Clients formatting China time with a 'Z' need 8 h + a margin.
+     */
+    HUAWEI_CREATED_WINDOW_MS: z.coerce.number().int().min(1000).max(86_400_000).default(15 * 60 * 1000),
+    /** Huawei API: how long an instance trusts its copy of an app (a changed secret or a deleted app reaches other instances within it). */
+    HUAWEI_APP_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(2000),
   })
   .superRefine((c, ctx) => {
     if (c.REDIS_URL && c.REDIS_CLUSTER_NODES) {

@@ -1,121 +1,156 @@
-// Store reads the Huawei API needs beyond BindingStore: a binding by an index entry of X (AX's
-// origNum + privateNum, AXE's virtualNum + extendNum), X's live bindings page by page in SubsId
-// order (AXE v2 cursor query), and the X numbers an AX A holds (query by origNum alone).
-// Read-only scripts on one X's keys (src/store/lua/hw-*.lua); the A → X index is a hint in another
-// slot, written after a bind landed and checked against X's own keys on every read.
+// What the Huawei PrivateNumber API keeps in Redis beyond the bindings themselves (which are the
+// one binding store's, redis-store.ts, so that no X is double-booked across dialects):
+//   hwapp:{appKey}  hash  an application: s = app_secret, m = mode, p = pool key,
+//                         su = statusUrl, fu = feeUrl, ct = created (unix s)
+//   hwapps          set   app keys (a hint for listing; hwapp:{…} is the truth)
+// and the per-X scripts of its own interfaces (AXB query paging, unbind of every binding on an X),
+// which run on X's keys under the same write guard as every other write (deadline.ts).
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import type { Cluster, Redis } from 'ioredis';
-import type { Binding } from '../domain/binding.js';
-import { isExtension, isStoreNumber, unpackRecord, xKeys } from './codec.js';
-import { asStorageError } from './deadline.js';
-import type { RedisBindingStore } from './redis-store.js';
+import type { Binding, Mode } from '../domain/binding.js';
+import { unpackRecord } from './codec.js';
+import type { Deadline } from './deadline.js';
+import { RedisBindingStore } from './redis-store.js';
+import { luaDir } from './scripts.js';
+import type { BindingStore } from './types.js';
 
-type Reply = (string | number)[];
-type ScriptFn = (...args: (string | number)[]) => Promise<Reply>;
+export const HUAWEI_MODES = ['AXB', 'AX', 'AXE'] as const;
+export type HuaweiMode = (typeof HUAWEI_MODES)[number];
 
-/** The hint set of X numbers an A was bound to in AX mode. */
-export const axOwnerKey = (a: string) => `axa:{${a}}`;
+export interface HuaweiApp {
+  appKey: string;
+  appSecret: string;
+  mode: HuaweiMode;
+  poolKey: string;
+  statusUrl?: string;
+  feeUrl?: string;
+  /** Unix seconds. */
+  createdAt: number;
+}
+
+export const appKeyOf = (appKey: string) => `hwapp:{${appKey}}`;
+export const HW_APPS_KEY = 'hwapps';
+
+/** Per-X scripts (prefixed with lib.lua; `write` ones with guard.lua too). */
+const PER_X: Array<[name: string, file: string, write: boolean]> = [
+  ['hwList', 'hw-list.lua', false],
+  ['hwUnbindAll', 'hw-unbind-all.lua', true],
+];
+const KEYED: Array<[name: string, file: string]> = [['hwAppPut', 'hw-app-put.lua']];
 
 const defined = new WeakSet<object>();
 
-function define(redis: Redis | Cluster): void {
-  if (defined.has(redis)) return;
-  const dir = fileURLToPath(new URL('./lua/', import.meta.url));
-  const alt = fileURLToPath(new URL('../../src/store/lua/', import.meta.url));
-  const read = (f: string) => {
-    try {
-      return readFileSync(dir + f, 'utf8');
-    } catch {
-      return readFileSync(alt + f, 'utf8');
-    }
-  };
-  const lib = read('lib.lua');
-  redis.defineCommand('xl_hwPage', { numberOfKeys: 4, lua: `${lib}\n${read('hw-page.lua')}` });
-  redis.defineCommand('xl_hwAt', { numberOfKeys: 4, lua: `${lib}\n${read('hw-at.lua')}` });
-  defined.add(redis);
-}
-
-export interface BindingPage {
-  bindings: Binding[];
-  /** Live bindings on X in all. */
-  total: number;
-  /** More follow the last one given. */
-  more: boolean;
+function defineHuaweiScripts(store: RedisBindingStore): void {
+  if (defined.has(store.redis)) return;
+  const dir = luaDir();
+  const lib = readFileSync(dir + 'lib.lua', 'utf8');
+  const guard = readFileSync(dir + 'guard.lua', 'utf8');
+  for (const [name, file, write] of PER_X) {
+    const body = readFileSync(dir + file, 'utf8');
+    store.redis.defineCommand(`xl_${name}`, { numberOfKeys: 4, lua: write ? `${lib}\n${guard}\n${body}` : `${lib}\n${body}` });
+  }
+  for (const [name, file] of KEYED) {
+    store.redis.defineCommand(`xl_${name}`, { numberOfKeys: 1, lua: `${guard}\n${readFileSync(dir + file, 'utf8')}` });
+  }
+  defined.add(store.redis);
 }
 
 export class HuaweiStore {
-  private readonly redis: Redis | Cluster;
+  private readonly cache = new Map<string, { app: HuaweiApp | undefined; at: number }>();
 
-  constructor(private readonly store: RedisBindingStore) {
-    this.redis = store.redis;
-    define(this.redis);
+  constructor(
+    readonly bindings: RedisBindingStore,
+    /** How long one instance trusts its copy of an app (HUAWEI_APP_CACHE_MS). */
+    private readonly cacheMs = 2000,
+  ) {
+    defineHuaweiScripts(bindings);
   }
 
-  private run(name: 'xl_hwPage' | 'xl_hwAt', x: string, ...args: (string | number)[]): Promise<Reply> {
-    const fn = (this.redis as unknown as Record<string, ScriptFn>)[name]!;
-    return fn.call(this.redis, ...xKeys(x), ...args).catch((e: unknown) => {
-      const s = asStorageError(e, name);
-      if (s) this.store.outage.operationFailed(name, s.detail);
-      return Promise.reject(s ?? e);
-    });
+  private get redis() {
+    return this.bindings.redis;
   }
 
-  /** The live binding of pool `poolKey` on X whose A (or B) is `number`. */
-  async byNumber(poolKey: string, x: string, number: string): Promise<Binding | undefined> {
-    if (!isStoreNumber(x) || !isStoreNumber(number)) return undefined;
-    return this.at(poolKey, x, number);
+  // ---------------------------------------------------------------- applications
+
+  /** Creates or replaces an app; true when it was created. The pool must exist (checked by the caller). */
+  async putApp(app: Omit<HuaweiApp, 'createdAt'>, dl: Deadline): Promise<boolean> {
+    const r = await this.bindings.runKeyed('hwAppPut', appKeyOf(app.appKey), dl, app.appSecret, app.mode, app.poolKey, app.statusUrl ?? '', app.feeUrl ?? '', Math.floor(Date.now() / 1000));
+    dl.landed++;
+    this.cache.delete(app.appKey);
+    // the list follows what landed (a hint: listApps confirms each)
+    await this.redis.sadd(HW_APPS_KEY, app.appKey);
+    return Number(r[1]) === 1;
   }
 
-  /** AXE: the live binding of extension `ext` on X. */
-  async byExtension(poolKey: string, x: string, ext: string): Promise<Binding | undefined> {
-    if (!isStoreNumber(x) || !isExtension(ext)) return undefined;
-    return this.at(poolKey, x, '#' + ext);
+  /** true when it existed. */
+  async deleteApp(appKey: string, dl: Deadline): Promise<boolean> {
+    const r = await this.bindings.runKeyed('guarded', appKeyOf(appKey), dl, 'DEL');
+    this.cache.delete(appKey);
+    await this.redis.srem(HW_APPS_KEY, appKey);
+    return Number(r[1]) === 1;
   }
 
-  private async at(poolKey: string, x: string, field: string): Promise<Binding | undefined> {
-    const r = await this.run('xl_hwAt', x, poolKey, field);
-    return r[0] === 'OK' ? unpackRecord(String(r[2]), x, String(r[1]), poolKey) : undefined;
+  /** The app as stored now (no cache). */
+  async readApp(appKey: string): Promise<HuaweiApp | undefined> {
+    const h = await this.redis.hgetall(appKeyOf(appKey));
+    if (!h || h.s === undefined) return undefined;
+    const app: HuaweiApp = { appKey, appSecret: h.s, mode: h.m as HuaweiMode, poolKey: h.p ?? '', createdAt: Number(h.ct ?? 0) };
+    if (h.su) app.statusUrl = h.su;
+    if (h.fu) app.feeUrl = h.fu;
+    return app;
   }
 
-  /** Up to `limit` live bindings on X with a sequence after `after`, in SubsId order. */
-  async page(poolKey: string, x: string, after: number, limit: number): Promise<BindingPage> {
-    if (!isStoreNumber(x)) return { bindings: [], total: 0, more: false };
-    const r = await this.run('xl_hwPage', x, poolKey, after, limit);
-    if (r[0] !== 'OK') return { bindings: [], total: 0, more: false };
+  /** The app for authenticating a request: cached for cacheMs (a change reaches other instances within it). */
+  async app(appKey: string): Promise<HuaweiApp | undefined> {
+    const c = this.cache.get(appKey);
+    if (c && Date.now() - c.at <= this.cacheMs) return c.app;
+    const app = await this.readApp(appKey);
+    if (this.cache.size > 10_000) this.cache.clear();
+    this.cache.set(appKey, { app, at: Date.now() });
+    return app;
+  }
+
+  async listApps(): Promise<HuaweiApp[]> {
+    const keys = (await this.redis.smembers(HW_APPS_KEY)).sort();
+    const apps = await Promise.all(keys.map((k) => this.readApp(k)));
+    return apps.filter((a): a is HuaweiApp => a !== undefined);
+  }
+
+  async poolExists(poolKey: string): Promise<boolean> {
+    return (await this.redis.exists(`pool:{${poolKey}}`)) === 1;
+  }
+
+  // ---------------------------------------------------------------- bindings
+
+  /**
+   * A page of the live `mode` bindings on X in `poolKey` (optionally the one of A and/or B):
+   * undefined when X is not a number of that pool.
+   */
+  async list(poolKey: string, mode: Mode, x: string, a: string, b: string, offset: number, limit: number): Promise<{ total: number; bindings: Binding[] } | undefined> {
+    const r = await this.bindings.runPerX('hwList', x, undefined, poolKey, mode, a, b, offset, limit);
+    if (r[0] === 'NOPOOL') return undefined;
     const bindings: Binding[] = [];
-    for (let i = 3; i + 1 < r.length; i += 2) bindings.push(unpackRecord(String(r[i + 1]), x, String(r[i]), poolKey));
-    return { bindings, total: Number(r[1]), more: Number(r[2]) === 1 };
+    for (let i = 2; i + 1 < r.length; i += 2) bindings.push(unpackRecord(String(r[i + 1]), x, String(r[i]), poolKey));
+    return { total: Number(r[1]), bindings };
   }
 
-  /** Notes that A holds X in AX mode (a hint: a failure only costs a query by origNum that X). */
-  async noteAxOwner(a: string, x: string): Promise<void> {
-    await this.redis.sadd(axOwnerKey(a), x).catch(() => undefined);
+  /** Removes every live `mode` binding on X; undefined when X is not a number of that pool. */
+  async unbindAll(poolKey: string, mode: Mode, x: string, dl: Deadline): Promise<number | undefined> {
+    const r = await this.bindings.runPerX('hwUnbindAll', x, dl, poolKey, mode);
+    if (r[0] === 'NOPOOL') return undefined;
+    dl.landed++;
+    return Number(r[1]);
   }
+}
 
-  /** AX: the live bindings of pool `poolKey` whose A is `a`, each confirmed on its X; stale hints go. */
-  async axBindingsOf(poolKey: string, a: string): Promise<Binding[]> {
-    if (!isStoreNumber(a)) return [];
-    const xs = await this.redis.smembers(axOwnerKey(a));
-    const found = await Promise.all(xs.map((x) => this.at(poolKey, x, a)));
-    const out: Binding[] = [];
-    const stale: string[] = [];
-    found.forEach((b, i) => {
-      if (b && b.mode === 'AX' && b.a === a) out.push(b);
-      else if (!b) stale.push(xs[i]!);
-    });
-    // a hint may name A's binding in another pool: only those dead everywhere are dropped
-    if (stale.length) await this.pruneAxOwner(a, stale);
-    return out.sort((p, q) => p.createdAt - q.createdAt || p.subsId.localeCompare(q.subsId));
-  }
+const stores = new WeakMap<BindingStore, HuaweiStore>();
 
-  /** Drops hints whose X has no live AX binding of A in any pool (checked on X's own meta). */
-  private async pruneAxOwner(a: string, xs: string[]): Promise<void> {
-    const dead: string[] = [];
-    for (const x of xs) {
-      const pool = await this.redis.hget(xKeys(x)[0], 'p');
-      if (!pool || !(await this.at(pool, x, a))) dead.push(x);
-    }
-    if (dead.length) await this.redis.srem(axOwnerKey(a), ...dead).catch(() => undefined);
+/** The Huawei store on the binding store's own Redis connection (one per binding store). */
+export function huaweiStoreOf(store: BindingStore, cacheMs?: number): HuaweiStore {
+  let s = stores.get(store);
+  if (!s) {
+    if (!(store instanceof RedisBindingStore)) throw new Error('the Huawei API needs the Redis binding store');
+    s = new HuaweiStore(store, cacheMs);
+    stores.set(store, s);
   }
+  return s;
 }

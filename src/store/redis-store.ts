@@ -29,7 +29,7 @@
 // guarded: they only bring the hints in line with what landed. The one hint written before the
 // truth (BuySecretNo's reservation) is guarded, and put back when the buy itself comes too late.
 import type { Cluster, Redis } from 'ioredis';
-import type { Binding, BindingPatch } from '../domain/binding.js';
+import type { Binding, BindingPatch, HuaweiPatch, TempCallee } from '../domain/binding.js';
 import { MODES } from '../domain/binding.js';
 import { XlineError, xerr } from '../domain/errors.js';
 import type { Lookup } from '../domain/route.js';
@@ -58,8 +58,6 @@ import {
   xKeys,
 } from './codec.js';
 import { asStorageError, Deadline, StorageUnavailableError } from './deadline.js';
-import type { HuaweiPatch, TempCallee } from '../domain/huawei-binding.js';
-import { huaweiPairs } from './huawei-record.js';
 import { StorageOutageLog } from './outage-log.js';
 import { defineScripts } from './scripts.js';
 import {
@@ -201,13 +199,27 @@ export class RedisBindingStore implements BindingStore {
   }
 
   /** One guarded single-key write (guarded.lua / pool.lua); returns the script's reply. */
-  private async writeKey(script: 'guarded' | 'pool', op: string, key: string, dl: Deadline, ...args: (string | number)[]): Promise<Reply> {
+  private async writeKey(script: string, op: string, key: string, dl: Deadline, ...args: (string | number)[]): Promise<Reply> {
     dl.renew();
     const by = dl.writeBy(this.clockSkewMs);
     if (Date.now() > by) throw late(op);
     const r = await (this.redis as unknown as Record<string, ScriptFn>)[`xl_${script}`]!.call(this.redis, key, by, ...args);
     if (r[0] === 'LATE') throw late(op);
     return r;
+  }
+
+  /**
+   * For the stores of other areas on this connection (the Huawei API's, huawei-store.ts): runs
+   * their script command `xl_<name>` on X's keys with this store's retries and error mapping;
+   * given a deadline, as a guarded write (the script starts with guard.lua).
+   */
+  runPerX(name: string, x: string, dl: Deadline | undefined, ...args: (string | number)[]): Promise<Reply> {
+    return this.guard(name, () => (dl ? this.write(name, x, dl, ...args) : this.script(name, x, ...args)));
+  }
+
+  /** Likewise a guarded script command on one key of its own. */
+  runKeyed(name: string, key: string, dl: Deadline, ...args: (string | number)[]): Promise<Reply> {
+    return this.guard(name, () => this.writeKey(name, name, key, dl, ...args));
   }
 
   /** Runs a Redis operation; anything but a business error becomes isp.SYSTEM_ERROR. */
@@ -609,9 +621,9 @@ export class RedisBindingStore implements BindingStore {
       pairs.push(F.asrModel, patch.asrModelId);
     }
     if (patch.ringConfig !== undefined) pairs.push(F.ring, encodeRing(patch.ringConfig));
-    if (patch.huawei) {
+    if (patch.huawei !== undefined) {
       checkHuawei(patch.huawei);
-      pairs.push(...huaweiPairs(patch.huawei));
+      pairs.push(F.huawei, JSON.stringify(patch.huawei));
     }
     const nb = patch.b === undefined ? '' : patch.b === '' ? '-' : patch.b;
     const r = await this.guard('update', () => this.write('update', p.x, dl, poolKey, p.seq, patch.a ?? '', nb, patch.expiresAt ?? '', ...pairs));
@@ -973,12 +985,12 @@ function checkBind(req: BindRequest) {
   checkText('ASRModelId', req.asrModelId);
   if (req.areaCode !== undefined && !/^\d{2,8}$/.test(req.areaCode)) throw xerr('ILLEGAL_ARGUMENT', 'areaCode must be 2-8 digits');
   if (req.huawei) {
-    checkText('app', req.huawei.app, true);
+    checkText('appKey', req.huawei.appKey, true);
     checkHuawei(req.huawei);
   }
 }
 
-/** Huawei fields go into the record as they are: printable text, numbers as integers. */
+/** Huawei fields go into the record as given: printable text, numbers as non-negative integers. */
 function checkHuawei(h: HuaweiPatch): void {
   for (const [k, v] of Object.entries(h)) {
     if (v === undefined || v === null) continue;
@@ -989,6 +1001,6 @@ function checkHuawei(h: HuaweiPatch): void {
       checkText('userData', t.userData);
     } else if (typeof v === 'number') {
       if (!Number.isSafeInteger(v) || v < 0) throw xerr('ILLEGAL_ARGUMENT', `${k} must be a non-negative integer`);
-    } else checkText(k, v as string);
+    } else if (typeof v !== 'boolean') checkText(k, v as string);
   }
 }

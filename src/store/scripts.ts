@@ -13,7 +13,8 @@ export type PerXScript = (typeof PER_X_SCRIPTS)[number];
 export const GUARDED_SCRIPTS: ReadonlySet<string> = new Set(['bind', 'unbind', 'update', 'claim', 'inventory', 'buy', 'release']);
 type ScriptName = PerXScript | 'dueCas' | 'bindNonce' | 'guarded' | 'pool';
 
-function luaDir(): string {
+/** The directory of the Lua scripts (other areas' stores load their own scripts from it too). */
+export function luaDir(): string {
   // src/store/lua next to this file under tsx; from dist/store/ the sources stay in src/store/lua.
   const candidates = [new URL('./lua/', import.meta.url), new URL('../../src/store/lua/', import.meta.url)];
   for (const c of candidates) {

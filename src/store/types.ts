@@ -1,7 +1,7 @@
 // The binding store's contract, shared by the admin API and the SIP app so that writes and
 // lookups cannot drift (STYLE "What we take" §5). Implemented over Redis with Lua scripts.
 import type { Binding, BindingPatch, CallRestrict, Mode, RingConfig } from '../domain/binding.js';
-import type { HuaweiFields } from '../domain/huawei-binding.js';
+import type { HuaweiFields } from '../domain/binding.js';
 import type { Lookup } from '../domain/route.js';
 import type { Deadline } from './deadline.js';
 import type { StorageOutageLog } from './outage-log.js';

@@ -9,7 +9,7 @@ import type { Cluster, Redis } from 'ioredis';
 import { XlineError } from '../../src/domain/errors.js';
 import { decide } from '../../src/domain/route.js';
 import { xKeys } from '../../src/store/codec.js';
-import { HuaweiStore, axOwnerKey } from '../../src/store/huawei-store.js';
+import { HuaweiModesStore as HuaweiStore, axOwnerKey } from '../../src/store/huawei-modes-store.js';
 import { RedisBindingStore } from '../../src/store/redis-store.js';
 import type { BindRequest } from '../../src/store/types.js';
 import { backends, type Backend } from '../support/store-backends.js';
@@ -54,7 +54,7 @@ describe.each(backends)('Huawei store parts on $name', (kind) => {
     expiresAt: (await redisNow(redis)) + 3600,
     recording: false,
     callDisplayType: 1,
-    huawei: { app: 'app-1' },
+    huawei: { appKey: 'app-1' },
     ...over,
   });
 
@@ -111,15 +111,15 @@ describe.each(backends)('Huawei store parts on $name', (kind) => {
       const { poolKey, xs } = await newPool([{}]);
       const b = await store.bind(
         await req(poolKey, {
-          huawei: { app: 'app-1', maxDuration: 30, lastMinVoice: 'last', recordHintTone: 'hint', privateSms: 'true', userData: 'u1', callerHintTone: 'c1', calleeHintTone: 'c2', displayMode: '0' },
+          huawei: { appKey: 'app-1', maxDuration: 30, lastMinVoice: 'last', recordHintTone: 'hint', privateSms: true, userData: 'u1', callerHintTone: 'c1', calleeHintTone: 'c2', calleeNumDisplay: '0' },
         }),
       );
       expect(b.x).toBe(xs[0]);
       const got = await store.get(poolKey, b.x, b.subsId);
-      expect(got?.huawei).toEqual({ app: 'app-1', maxDuration: 30, lastMinVoice: 'last', recordHintTone: 'hint', privateSms: 'true', userData: 'u1', callerHintTone: 'c1', calleeHintTone: 'c2', displayMode: '0' });
+      expect(got?.huawei).toEqual({ appKey: 'app-1', maxDuration: 30, lastMinVoice: 'last', recordHintTone: 'hint', privateSms: true, userData: 'u1', callerHintTone: 'c1', calleeHintTone: 'c2', calleeNumDisplay: '0' });
       // two modifies of different fields at once: neither undoes the other
       await Promise.all([store.update(poolKey, b.x, b.subsId, { huawei: { userData: 'u2' } }), store.update(poolKey, b.x, b.subsId, { huawei: { maxDuration: 0, lastMinVoice: null } })]);
-      expect((await store.get(poolKey, b.x, b.subsId))?.huawei).toEqual({ app: 'app-1', maxDuration: 0, recordHintTone: 'hint', privateSms: 'true', userData: 'u2', callerHintTone: 'c1', calleeHintTone: 'c2', displayMode: '0' });
+      expect((await store.get(poolKey, b.x, b.subsId))?.huawei).toEqual({ appKey: 'app-1', maxDuration: 0, recordHintTone: 'hint', privateSms: true, userData: 'u2', callerHintTone: 'c1', calleeHintTone: 'c2', calleeNumDisplay: '0' });
       // control characters would break the record: refused, nothing written
       const bad = await rejection(store.update(poolKey, b.x, b.subsId, { huawei: { userData: 'a\x1fb' } }));
       expect(bad.code).toBe('isv.ILLEGAL_ARGUMENT');
@@ -208,7 +208,7 @@ describe.each(backends)('Huawei store parts on $name', (kind) => {
       const { poolKey, xs } = await newPool([{}]);
       const x = xs[0]!;
       const now = await redisNow(redis);
-      const mk = (): BindRequest => ({ mode: 'AXE', poolKey, x, a: newNum(), expiresAt: now + 3600, recording: false, callDisplayType: 1, huawei: { app: 'app-1' } });
+      const mk = (): BindRequest => ({ mode: 'AXE', poolKey, x, a: newNum(), expiresAt: now + 3600, recording: false, callDisplayType: 1, huawei: { appKey: 'app-1' } });
       const three = await Promise.all(Array.from({ length: 900 }, () => store.bind(mk())));
       expect(new Set(three.map((b) => b.extension)).size).toBe(900);
       expect(three.every((b) => /^\d{3}$/.test(b.extension!))).toBe(true);
@@ -234,7 +234,7 @@ describe.each(backends)('Huawei store parts on $name', (kind) => {
       const p2 = await hw.page(poolKey, x, last, 4);
       expect(p2.bindings.map((b) => b.subsId)).toEqual(live.slice(4));
       expect(p2.more).toBe(false);
-      expect(p2.bindings[0]?.huawei?.app).toBe('app-1');
+      expect(p2.bindings[0]?.huawei?.appKey).toBe('app-1');
       expect(await hw.page('other-pool', x, 0, 4)).toEqual({ bindings: [], total: 0, more: false });
     });
   });

@@ -1,55 +1,23 @@
-// Huawei fields in the packed binding record, area-code candidate lists, area code normalising.
+// The AX temporary callee in the packed record and its lifetime; area codes: normalising,
+// candidate lists, the pool index value.
 import { describe, expect, it } from 'vitest';
-import { normalizeAreaCode, liveTempCallee, type HuaweiFields } from '../../src/domain/huawei-binding.js';
+import type { HuaweiFields } from '../../src/domain/binding.js';
+import { liveTempCallee, normalizeAreaCode } from '../../src/domain/huawei-binding.js';
 import { SEP, packTail, unpackRecord } from '../../src/store/codec.js';
-import { HF, huaweiPairs } from '../../src/store/huawei-record.js';
 import { areaLists, poolHint } from '../../src/store/redis-store.js';
 
 const head = (t: string) => ['AX', '13800000001', '', '', '1800000000', '1700000000'].join(SEP) + (t ? SEP + t : '');
 
-describe('Huawei fields in the record', () => {
-  const full: HuaweiFields = {
-    app: 'app-1',
-    maxDuration: 30,
-    lastMinVoice: 'last.wav',
-    recordHintTone: 'hint.wav',
-    privateSms: 'false',
-    userData: 'order 42 | a,b "q"',
-    callerHintTone: 'caller.wav',
-    calleeHintTone: 'callee.wav',
-    displayMode: '1',
-    callbackNum: '13900000009',
-    callbackTone: 'cb.wav',
-    timeUnit: '1',
-    bindExpiredTime: 90,
-    callbackExpiredTime: 0,
-    tempCallee: { number: '13700000001', expiresAt: 1800000100, userData: 'tc' },
-  };
-  it('round-trips every field, numbers as numbers (0 included)', () => {
-    const raw = head(packTail({ recording: true, callDisplayType: 1, huawei: full }));
-    expect(unpackRecord(raw, '17100000001', '1', 'P').huawei).toEqual(full);
+describe('the AX temporary callee', () => {
+  it('round-trips in the record with the other Huawei fields', () => {
+    const h: HuaweiFields = { appKey: 'k', userData: 'u', tempCallee: { number: '13700000001', expiresAt: 1800000100, userData: 'tc' } };
+    expect(unpackRecord(head(packTail({ recording: false, callDisplayType: 1, huawei: h })), '17100000001', '1', 'P').huawei).toEqual(h);
   });
-  it('a record without an app is no Huawei binding, and costs nothing extra', () => {
-    const tail = packTail({ recording: false, callDisplayType: 1 });
-    expect(tail).toBe('');
-    expect(unpackRecord(head(tail), '17100000001', '1', 'P').huawei).toBeUndefined();
-  });
-  it('keeps only the app when nothing else is given', () => {
-    const raw = head(packTail({ recording: false, callDisplayType: 1, huawei: { app: 'k' } }));
-    expect(raw.split(SEP)).toHaveLength(HF.app);
-    expect(unpackRecord(raw, '17100000001', '1', 'P').huawei).toEqual({ app: 'k' });
-  });
-  it('a patch names only the fields it sets; null clears; the temporary callee is three fields', () => {
-    expect(huaweiPairs({ userData: 'u', maxDuration: null })).toEqual([HF.maxDuration, '', HF.userData, 'u']);
-    expect(huaweiPairs({ tempCallee: { number: '137', expiresAt: 5 } })).toEqual([HF.tempCallee, '137', HF.tempCalleeExp, '5', HF.tempCalleeData, '']);
-    expect(huaweiPairs({ tempCallee: null })).toEqual([HF.tempCallee, '', HF.tempCalleeExp, '', HF.tempCalleeData, '']);
-    expect(huaweiPairs({})).toEqual([]);
-  });
-  it('a temporary callee applies until its expiry second', () => {
-    const h: HuaweiFields = { app: 'k', tempCallee: { number: '137', expiresAt: 100 } };
+  it('applies until its expiry second', () => {
+    const h: HuaweiFields = { appKey: 'k', tempCallee: { number: '137', expiresAt: 100 } };
     expect(liveTempCallee(h, 99)?.number).toBe('137');
     expect(liveTempCallee(h, 100)).toBeUndefined();
-    expect(liveTempCallee({ app: 'k' }, 0)).toBeUndefined();
+    expect(liveTempCallee({ appKey: 'k' }, 0)).toBeUndefined();
     expect(liveTempCallee(undefined, 0)).toBeUndefined();
   });
 });
@@ -64,8 +32,14 @@ describe('area codes', () => {
   const pool = {
     settings: { name: 'p', strictCity: false },
     all: ['x1', 'x2', 'y1', 'z1'],
-    byCity: new Map([['深圳', ['x1', 'x2', 'z1']], ['北京', ['y1']]]),
-    byArea: new Map([['0755', ['x1', 'x2']], ['010', ['y1']]]),
+    byCity: new Map([
+      ['深圳', ['x1', 'x2', 'z1']],
+      ['北京', ['y1']],
+    ]),
+    byArea: new Map([
+      ['0755', ['x1', 'x2']],
+      ['010', ['y1']],
+    ]),
   };
   it('strict: only numbers of that area code (none: an empty list)', () => {
     expect(areaLists(pool, '0755', 'strict')).toEqual([['x1', 'x2']]);

@@ -19,7 +19,7 @@ const match = (binding: Binding, role: 'A' | 'B' | 'N'): Lookup => ({ kind: 'mat
 const call = (caller: string) => ({ caller, x: base.x });
 /** A Huawei AX binding whose temporary callee expires at `until`, looked up at `now`. */
 function axTemp(until: number, now: number | undefined, callRestrict?: Binding['callRestrict'], role: 'A' | 'N' = 'A'): Lookup {
-  const binding = bind({ mode: 'AX', b: undefined, ...(callRestrict ? { callRestrict } : {}), huawei: { app: 'k', tempCallee: { number: '13600000009', expiresAt: until } } });
+  const binding = bind({ mode: 'AX', b: undefined, ...(callRestrict ? { callRestrict } : {}), huawei: { appKey: 'k', tempCallee: { number: '13600000009', expiresAt: until } } });
   return { kind: 'match', binding, role, ...(now !== undefined ? { now } : {}) };
 }
 
