@@ -1,4 +1,7 @@
 // The Huawei interfaces served, one list per mode module (plugin.ts registers them all).
+import { AX_INTERFACES } from './ax.js';
+import { AXE_INTERFACES } from './axe.js';
 import type { HuaweiInterface } from './plugin.js';
+import { RECORD_INTERFACES } from './record.js';
 
-export const HUAWEI_INTERFACES: HuaweiInterface[] = [];
+export const HUAWEI_INTERFACES: HuaweiInterface[] = [...AX_INTERFACES, ...AXE_INTERFACES, ...RECORD_INTERFACES];
