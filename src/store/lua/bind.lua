@@ -41,13 +41,15 @@ elseif mode == 'AXE' then
       end
       return true
     end
-    local base = tonumber(redis.call('HINCRBY', META, 'e', 1))
+    -- the cursor is written only with a binding: a refused bind leaves X as it was
+    local base = (tonumber(redis.call('HGET', META, 'e')) or 0) + 1
     for _, span in ipairs({{100, 900}, {1000, 9000}}) do
       for i = 0, span[2] - 1 do
         local cand = tostring(span[1] + (base + i) % span[2])
         if claim('#' .. cand, t) and unambiguous(cand) then
           ext = cand
-          if i > 0 and span[1] == 100 then redis.call('HINCRBY', META, 'e', i) end
+          -- the cursor moves past what was taken, so the next allocation does not scan it again
+          redis.call('HSET', META, 'e', base + i)
           break
         end
       end
