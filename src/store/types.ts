@@ -1,6 +1,6 @@
 // The binding store's contract, shared by the admin API and the SIP app so that writes and
 // lookups cannot drift (STYLE "What we take" §5). Implemented over Redis with Lua scripts.
-import type { Binding, BindingPatch, CallRestrict, Mode, RingConfig } from '../domain/binding.js';
+import type { Binding, BindingPatch, CallRestrict, HuaweiFields, Mode, RingConfig } from '../domain/binding.js';
 import type { Lookup } from '../domain/route.js';
 import type { Deadline } from './deadline.js';
 import type { StorageOutageLog } from './outage-log.js';
@@ -46,6 +46,8 @@ export interface BindRequest {
   callRestrict?: CallRestrict;
   asrStatus?: boolean;
   asrModelId?: string;
+  /** Bindings made through the Huawei API: its fields (record field 16). */
+  huawei?: HuaweiFields;
 }
 
 /**
