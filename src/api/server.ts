@@ -178,7 +178,9 @@ function errorAnswerer(outage?: StorageOutageLog) {
       if (err instanceof HuaweiError) return reply.code(err.status).send(huaweiErrorBody(err.code, err.message));
       const fe = err as FastifyError;
       if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
-        return reply.code(fe.statusCode).send(huaweiErrorBody('1010002', `Invalid request. ${fe.message}`));
+        // a bad body is Huawei's 1010002 with its status; 408, 413 and the like keep theirs
+        const status = fe.statusCode === 400 ? HW_CODES['1010002'].status : fe.statusCode;
+        return reply.code(status).send(huaweiErrorBody('1010002', `Invalid request.body ${fe.message}`));
       }
       req.log.error({ err }, 'huawei: unexpected error');
       return reply.code(HW_CODES['1010001'].status).send(huaweiErrorBody('1010001'));

@@ -1,7 +1,6 @@
 // The binding store's contract, shared by the admin API and the SIP app so that writes and
 // lookups cannot drift (STYLE "What we take" §5). Implemented over Redis with Lua scripts.
-import type { Binding, BindingPatch, CallRestrict, Mode, RingConfig } from '../domain/binding.js';
-import type { HuaweiFields } from '../domain/binding.js';
+import type { Binding, BindingPatch, CallRestrict, HuaweiFields, Mode, RingConfig } from '../domain/binding.js';
 import type { Lookup } from '../domain/route.js';
 import type { Deadline } from './deadline.js';
 import type { StorageOutageLog } from './outage-log.js';
@@ -56,7 +55,7 @@ export interface BindRequest {
   areaCode?: string;
   /** Default strict. */
   areaMatch?: AreaMatch;
-  /** Bindings made through the Huawei API. */
+  /** Bindings made through the Huawei API: its fields (record field 16). */
   huawei?: HuaweiFields;
 }
 

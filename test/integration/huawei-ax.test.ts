@@ -121,6 +121,23 @@ describe.skipIf(!hasRedis)('Huawei AX API', () => {
     expect(stored?.huawei).toMatchObject({ areaCode: '010', areaMatchMode: '1' });
   });
 
+  it('AXB binds pick X by areaCode too (strict: 1011002 when the pool has none of that code; "1": any X)', async () => {
+    const AXB = '/rest/caas/relationnumber/partners/v1.0';
+    const r = await axb.request('POST', AXB, { body: { callerNum: aNo(500), calleeNum: aNo(501), areaCode: '755' } });
+    expect(r.body.resultcode).toBe('0');
+    expect(r.body.relationNum).toMatch(/^\+86170900001(0[0-5])$/);
+    const before = await snapshot(h.redis);
+    const none = await axb.request('POST', AXB, { body: { callerNum: aNo(502), calleeNum: aNo(503), areaCode: '010' } });
+    expect([none.status, none.body.resultcode]).toEqual([403, '1011002']);
+    expect(await snapshot(h.redis)).toEqual(before);
+    const relaxed = await axb.request('POST', AXB, { body: { callerNum: aNo(502), calleeNum: aNo(503), areaCode: '010', areaMatchMode: '1' } });
+    expect(relaxed.body.resultcode).toBe('0');
+    // AXB bindings share their X: the AX binds below find those X taken by another mode, so they go
+    for (const sid of [r.body.subscriptionId, relaxed.body.subscriptionId]) {
+      expect((await axb.request('DELETE', AXB, { query: { subscriptionId: sid } })).body.resultcode).toBe('0');
+    }
+  });
+
   it('refuses a taken X (1011005), an existing A–X (1016002), another pool\'s X (1012001), writing nothing', async () => {
     const before = await snapshot(h.redis);
     const taken = await bind(ax, { origNum: aNo(6), privateNum: g(xNo(100)) });

@@ -11,8 +11,8 @@ import type { HuaweiCall } from './plugin.js';
 import { hwErr, invalid } from './result-codes.js';
 import type { Params } from './fields.js';
 
-/** Bindings without an expiry (AX always; AXE without bindExpiredTime) expire at 2100-01-01. */
-export const NEVER_EXPIRES = 4_102_444_800;
+/** Bindings without an expiry (AX always; AXE without bindExpiredTime): AXB's "never" (2100-01-01). */
+export { NEVER_EXPIRES } from './axb.js';
 
 const modesStores = new WeakMap<object, HuaweiModesStore>();
 export function modesStoreOf(call: HuaweiCall): HuaweiModesStore {

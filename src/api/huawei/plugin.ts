@@ -94,8 +94,17 @@ export async function huaweiApi(app: FastifyInstance, ctx: AppContext, metrics?:
       for (const [k, v] of Object.entries(q)) if (typeof v !== 'string') throw invalid(k);
       return q;
     }
-    const b = req.body;
+    let b = req.body;
     if (b === undefined) return {};
+    // lenient.ts JSON_WHATEVER_CONTENT_TYPE: text/plain arrives as a string
+    if (typeof b === 'string') {
+      if (b.trim() === '') return {};
+      try {
+        b = JSON.parse(b) as unknown;
+      } catch {
+        throw invalid('body');
+      }
+    }
     if (!b || typeof b !== 'object' || Array.isArray(b)) throw invalid('body');
     return b as Params;
   }
