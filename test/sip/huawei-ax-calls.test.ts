@@ -1,0 +1,91 @@
+// Huawei AX bindings on real calls through drachtio-server to xline and on to a sipp far end:
+// A dialling X reaches the temporary callee while it lasts (B leg From = X, nothing of A), anyone
+// else reaches A, and A dialling X without a live temporary callee is refused (403 cause 21,
+// Huawei's 8013). The temporary callee is set the way the Huawei API sets it (store.update).
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  canRun,
+  cdrOf,
+  cleanup,
+  expectCleanBLeg,
+  finalAtCaller,
+  mobile,
+  placeCall,
+  reasonCause,
+  receivedInvite,
+  startRedisSide,
+  startStack,
+  waitFor,
+  type CallRun,
+  type RedisSide,
+  type Stack,
+} from './harness.js';
+
+const POOL = 'sip-hw-ax-pool';
+
+describe.skipIf(!canRun)('Huawei AX calls through drachtio-server (sipp both ends)', () => {
+  let side: RedisSide;
+  let s: Stack;
+  const runs: CallRun[] = [];
+
+  beforeAll(async () => {
+    side = await startRedisSide();
+    await side.store.upsertPool(POOL, { name: 'hw ax', strictCity: false });
+    s = await startStack(side, { transport: 'udp' });
+  });
+  afterAll(async () => {
+    await s?.stop();
+    await side?.close();
+  });
+  afterEach(() => {
+    for (const r of runs.splice(0)) cleanup(r);
+  });
+
+  async function call(o: Parameters<typeof placeCall>[1]): Promise<CallRun> {
+    const r = await placeCall(s, o);
+    runs.push(r);
+    await waitFor(() => s.app.liveCalls() === 0, 5000, 'liveCalls() back to 0');
+    return r;
+  }
+
+  async function refused(o: Parameters<typeof placeCall>[1]) {
+    const r = await call(o);
+    expect(r.a.code, r.a.errors + r.a.output.slice(-800)).toBe(0);
+    const fin = finalAtCaller(r.a);
+    expect(fin?.status).toBe(403);
+    expect(reasonCause(fin)).toBe(21);
+    expect(receivedInvite(r.b), 'the far end must not be called').toBeUndefined();
+    return r;
+  }
+
+  const redisNow = async () => Number(((await side.redis.call('TIME')) as string[])[0]);
+
+  it('A→X rings the temporary callee while it lasts; anyone else rings A; without one A is refused', async () => {
+    const a = mobile('138');
+    const x = mobile('177');
+    await side.store.addNumbers(POOL, [{ number: x, city: '深圳', areaCode: '0755' }]);
+    const b = await side.store.bind({ mode: 'AX', poolKey: POOL, a, x, expiresAt: 4_102_444_800, recording: false, callDisplayType: 1, huawei: { appKey: 'sip-ax' } });
+
+    // no temporary callee yet
+    await refused({ uac: 'uac-refused-expect-403.xml', x, caller: a });
+
+    const callee = mobile('139');
+    await side.store.update(POOL, x, b.subsId, { huawei: { tempCallee: { number: callee, expiresAt: (await redisNow()) + 2 } } });
+    const r1 = await call({ uac: 'uac-call-expect-200.xml', uas: 'uas-answer.xml', x, caller: a, target: callee });
+    expect(r1.a.code, r1.a.errors).toBe(0);
+    expect(r1.b.code, r1.b.errors).toBe(0);
+    expectCleanBLeg(r1.b, callee, x, a);
+    expect(await cdrOf(s, r1.callId)).toMatchObject({ sub_id: b.subsId, secret_no: x, phone_no: a, peer_no: callee, call_type: 0 });
+
+    const n = mobile('186');
+    const r2 = await call({ uac: 'uac-call-expect-200.xml', uas: 'uas-answer.xml', x, caller: n, target: a });
+    expect(r2.a.code, r2.a.errors).toBe(0);
+    expectCleanBLeg(r2.b, a, x, n);
+    expect(await cdrOf(s, r2.callId)).toMatchObject({ phone_no: a, peer_no: n, call_type: 1 });
+
+    // past its expiry second (Redis's clock): refused again
+    const until = (await side.store.get(POOL, x, b.subsId))!.huawei!.tempCallee!.expiresAt;
+    while ((await redisNow()) < until) await new Promise((res) => setTimeout(res, 100));
+    await refused({ uac: 'uac-refused-expect-403.xml', x, caller: a });
+  });
+});
