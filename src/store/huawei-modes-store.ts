@@ -4,16 +4,12 @@
 // holds (query by origNum alone). Read-only scripts on one X's keys (lua/hw-at.lua,
 // lua/hw-page.lua); the A → X index `axa:{A}` is a hint in another slot, written after a bind
 // landed and confirmed against X's own keys on every read.
-import { readFileSync } from 'node:fs';
 import type { Binding } from '../domain/binding.js';
 import { isExtension, isStoreNumber, unpackRecord, xKeys } from './codec.js';
 import type { RedisBindingStore } from './redis-store.js';
-import { luaDir } from './scripts.js';
 
 /** The hint set of X numbers an A was bound to in AX mode. */
 export const axOwnerKey = (a: string) => `axa:{${a}}`;
-
-const defined = new WeakSet<object>();
 
 export interface BindingPage {
   bindings: Binding[];
@@ -24,18 +20,8 @@ export interface BindingPage {
 }
 
 export class HuaweiModesStore {
-  constructor(private readonly store: RedisBindingStore) {
-    if (defined.has(store.redis)) return;
-    const dir = luaDir();
-    const lib = readFileSync(dir + 'lib.lua', 'utf8');
-    for (const [name, file] of [
-      ['hwAt', 'hw-at.lua'],
-      ['hwPage', 'hw-page.lua'],
-    ] as const) {
-      store.redis.defineCommand(`xl_${name}`, { numberOfKeys: 4, lua: `${lib}\n${readFileSync(dir + file, 'utf8')}` });
-    }
-    defined.add(store.redis);
-  }
+  /** The scripts (lua/hw-at.lua, lua/hw-page.lua) are defined with the store's own (scripts.ts). */
+  constructor(private readonly store: RedisBindingStore) {}
 
   private get redis() {
     return this.store.redis;
@@ -54,14 +40,14 @@ export class HuaweiModesStore {
   }
 
   private async at(poolKey: string, x: string, field: string): Promise<Binding | undefined> {
-    const r = await this.store.runPerX('hwAt', x, undefined, poolKey, field);
+    const r = await this.store.runPerX('hw-at', x, undefined, poolKey, field);
     return r[0] === 'OK' ? unpackRecord(String(r[2]), x, String(r[1]), poolKey) : undefined;
   }
 
   /** Up to `limit` live bindings on X with a sequence after `after`, in SubsId order. */
   async page(poolKey: string, x: string, after: number, limit: number): Promise<BindingPage> {
     if (!isStoreNumber(x)) return { bindings: [], total: 0, more: false };
-    const r = await this.store.runPerX('hwPage', x, undefined, poolKey, after, limit);
+    const r = await this.store.runPerX('hw-page', x, undefined, poolKey, after, limit);
     if (r[0] !== 'OK') return { bindings: [], total: 0, more: false };
     const bindings: Binding[] = [];
     for (let i = 3; i + 1 < r.length; i += 2) bindings.push(unpackRecord(String(r[i + 1]), x, String(r[i]), poolKey));
