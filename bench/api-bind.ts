@@ -19,6 +19,9 @@ const INSTANCES = Number(process.env.BENCH_API_INSTANCES ?? 1);
 const POOL_SIZE = 1000;
 const KEY_ID = 'bench';
 const KEY_SECRET = 'bench-secret';
+/** The Huawei app the Huawei AXB bind run authenticates as (issue 13 item 12). */
+const HW_KEY = 'benchhw';
+const HW_SECRET = 'bench-huawei-app-secret-0001';
 
 interface LoadResult {
   rps: number;
@@ -60,11 +63,28 @@ const common = () => ({
 });
 const bindPath = (i) => signedPath({ ...common(), Action: 'BindAxb', PoolKey: workerData.pool,
   PhoneNoA: String(13000000000 + i), PhoneNoB: String(15000000000 + i), Expiration: workerData.expiration }, workerData.secret);
+// Huawei AXB bind (POST JSON, X-AKSK: Base64(HMAC-SHA256(app_secret, Nonce + Created))), as a
+// Huawei client sends it: fresh nonce, unique A/B per request.
+const hwCreated = () => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+const hwRequest = (i) => {
+  const nonce = randomUUID().replace(/-/g, '');
+  const created = hwCreated();
+  const digest = createHmac('sha256', workerData.hwSecret).update(nonce + created).digest('base64');
+  return {
+    headers: {
+      'content-type': 'application/json;charset=UTF-8',
+      authorization: 'AKSK realm="SDP",profile="UsernameToken",type="Appkey"',
+      'x-aksk': 'UsernameToken Username="' + workerData.hwKey + '",PasswordDigest="' + digest + '",Nonce="' + nonce + '",Created="' + created + '"',
+    },
+    body: JSON.stringify({ callerNum: '+86' + String(13100000000 + i), calleeNum: '+86' + String(15100000000 + i), duration: 86400 }),
+  };
+};
 // Signing costs the generator about as much CPU as the server spends on a bind: sign ahead, before
 // the clock starts, so the generator is not the limit (each request is still unique and fresh:
 // its Timestamp is seconds old when sent, well inside the 15-minute window).
 const presigned = [];
 if (workerData.mode === 'bind') for (let n = 0; n < workerData.presign; n++) presigned.push(bindPath(seq + n));
+if (workerData.mode === 'huawei') for (let n = 0; n < workerData.presign; n++) presigned.push(hwRequest(seq + n));
 let next = 0;
 const cpu0 = process.cpuUsage();
 const request = workerData.mode === 'bind'
@@ -80,6 +100,22 @@ const request = workerData.mode === 'bind'
         else { notOk++; if (!sampleFailure) sampleFailure = status + ' ' + body.slice(0, 200); }
       },
     }
+  : workerData.mode === 'huawei'
+  ? {
+      method: 'POST',
+      path: workerData.hwPath,
+      setupRequest(req) {
+        const i = seq++;
+        const r = next < presigned.length ? presigned[next++] : hwRequest(i);
+        req.headers = r.headers;
+        req.body = r.body;
+        return req;
+      },
+      onResponse(status, body) {
+        if (status === 200 && body.includes('"resultcode":"0"')) ok++;
+        else { notOk++; if (!sampleFailure) sampleFailure = status + ' ' + body.slice(0, 200); }
+      },
+    }
   : { method: 'GET', path: '/hello', onResponse(status) { if (status === 200) ok++; else notOk++; } };
 autocannon({ url: workerData.url, connections: workerData.connections, duration: workerData.seconds, requests: [request] }, (err, r) => {
   if (err) { report({ error: String(err) }); return; }
@@ -88,7 +124,7 @@ autocannon({ url: workerData.url, connections: workerData.connections, duration:
 });
 `;
 
-function load(url: string, mode: 'bind' | 'hello', extra: Record<string, unknown> = {}): Promise<LoadResult> {
+function load(url: string, mode: 'bind' | 'huawei' | 'hello', extra: Record<string, unknown> = {}): Promise<LoadResult> {
   const data = {
     url,
     mode,
@@ -98,7 +134,10 @@ function load(url: string, mode: 'bind' | 'hello', extra: Record<string, unknown
     secret: KEY_SECRET,
     autocannon: fileURLToPath(import.meta.resolve('autocannon')),
     // enough for 25,000 binds/s over the run
-    presign: mode === 'bind' ? Math.min(400_000, 25_000 * (Number(extra.seconds ?? SECONDS) || SECONDS)) : 0,
+    hwKey: HW_KEY,
+    hwSecret: HW_SECRET,
+    hwPath: '/rest/caas/relationnumber/partners/v1.0',
+    presign: mode !== 'hello' ? Math.min(400_000, 25_000 * (Number(extra.seconds ?? SECONDS) || SECONDS)) : 0,
     ...extra,
   };
   return new Promise((resolve, reject) => {
@@ -167,6 +206,9 @@ export async function run(): Promise<void> {
     await store.upsertPool('BENCH', { name: 'bench', strictCity: false });
     const numbers = Array.from({ length: POOL_SIZE }, (_, i) => ({ number: String(17100000000 + i), city: '杭州' }));
     await store.addNumbers('BENCH', numbers);
+    const { huaweiStoreOf } = await distModule<typeof import('../src/store/huawei-store.js')>('store/huawei-store.js');
+    const { Deadline } = await distModule<typeof import('../src/store/deadline.js')>('store/deadline.js');
+    await huaweiStoreOf(store).putApp({ appKey: HW_KEY, appSecret: HW_SECRET, mode: 'AXB', poolKey: 'BENCH' }, new Deadline(true));
     const apiUrl = await app.listen({ host: '127.0.0.1', port: 0 });
     const noncelessUrl = await nonceless.listen({ host: '127.0.0.1', port: 0 });
     const helloUrl = await hello.listen({ host: '127.0.0.1', port: 0 });
@@ -180,6 +222,7 @@ export async function run(): Promise<void> {
     const warm = Math.min(2, SECONDS);
     if (process.env.BENCH_API_ONLY !== 'bind') await load(helloUrl, 'hello', { seconds: warm });
     await load(apiUrl, 'bind', { seconds: warm, pool: 'BENCH', expiration, firstSeq: 90_000_000 });
+    await load(apiUrl, 'huawei', { seconds: warm, firstSeq: 90_000_000 });
 
     // BENCH_API_ONLY=bind skips the baseline (for profiling the bind path alone).
     const onlyBind = process.env.BENCH_API_ONLY === 'bind';
@@ -206,6 +249,28 @@ export async function run(): Promise<void> {
     );
     console.log(`load        : ${loadavg().map((l) => l.toFixed(1)).join(' ')} (1/5/15-min load average on ${cpus().length} cores)`);
     console.log(`ratio       : BindAxb / hello-world = ${(binds / h.rps).toFixed(2)}`);
+    {
+      // Huawei AXB bind on the same app, same pool, same run (issue 13 item 12: ≤ 1.1× BindAxb's
+      // cost in rate and CPU per request)
+      const stopHwProfile = process.env.BENCH_API_HUAWEI_CPUPROF ? await startProfile('cpu', process.env.BENCH_API_HUAWEI_CPUPROF) : undefined;
+      const w0 = cpuNow(redisServer.process.pid);
+      const w = await load(apiUrl, 'huawei', { firstSeq: 0 });
+      const w1 = cpuNow(redisServer.process.pid);
+      if (stopHwProfile) await stopHwProfile();
+      const hwRate = (w.ok / w.total) * w.rps;
+      const usHw = (w1.node - w0.node) / w.total;
+      console.log(
+        `Huawei AXB  : ${fmt(hwRate)} binds/s  p50 ${w.p50} ms  p99 ${w.p99} ms  (${fmt(w.ok)} OK, ${w.notOk} not OK, ${w.errors} errors, ${w.timeouts} timeouts; load generator ${w.genCpu.toFixed(2)} cores), ` +
+          `${usHw.toFixed(0)} µs/bind (xline) + ${((w1.redis - w0.redis) / w.total).toFixed(0)} µs (redis)`,
+      );
+      if (w.sampleFailure) console.log(`  first failure: ${w.sampleFailure}`);
+      const rateCost = binds / hwRate;
+      const cpuCost = usHw / usBind;
+      console.log(
+        `huawei/dypls: cost in rate ${rateCost.toFixed(2)}× (BindAxb rate ÷ Huawei rate), CPU per request ${cpuCost.toFixed(2)}× — target ≤ 1.10×: ` +
+          `${rateCost <= 1.1 ? 'met' : 'NOT met'} (rate), ${cpuCost <= 1.1 ? 'met' : 'NOT met'} (CPU)`,
+      );
+    }
     if (!onlyBind) {
       const f0 = cpuNow(redisServer.process.pid);
       const f = await load(floorUrl, 'bind', { pool: 'BENCH', expiration, firstSeq: 40_000_000 });

@@ -34,16 +34,18 @@ async function features(f: FieldReader, p: Params) {
   const pre = p.preVoice;
   if (pre !== undefined && pre !== null && (typeof pre !== 'object' || Array.isArray(pre))) throw invalid('preVoice');
   const preVoice = (pre ?? {}) as Params;
+  // tones are checked against the ring-tone files only when given (a bind without any awaits none)
+  const tone = (q: Params, name: string, label?: string) => (q[name] === undefined || q[name] === null ? undefined : f.tone(q, name, label));
   return {
     callDirection: f.int(p, 'callDirection', 0, 2),
     duration: f.int(p, 'duration', 0, DURATION_MAX_SECONDS),
     maxDuration: f.int(p, 'maxDuration', 0, 1440),
-    lastMinVoice: await f.tone(p, 'lastMinVoice'),
+    lastMinVoice: await tone(p, 'lastMinVoice'),
     recordFlag: f.bool(p, 'recordFlag'),
-    recordHintTone: await f.tone(p, 'recordHintTone'),
+    recordHintTone: await tone(p, 'recordHintTone'),
     privateSms: f.bool(p, 'privateSms'),
-    callerHintTone: await f.tone(preVoice, 'callerHintTone', 'preVoice.callerHintTone'),
-    calleeHintTone: await f.tone(preVoice, 'calleeHintTone', 'preVoice.calleeHintTone'),
+    callerHintTone: await tone(preVoice, 'callerHintTone', 'preVoice.callerHintTone'),
+    calleeHintTone: await tone(preVoice, 'calleeHintTone', 'preVoice.calleeHintTone'),
     // preVoice given with a key set to '' clears that tone on modify
     clearCaller: preVoice.callerHintTone === '',
     clearCallee: preVoice.calleeHintTone === '',

@@ -2,7 +2,8 @@
 // is `1010002 Invalid request.<field>`. Numbers are read in +86…, 86… or national form and answered
 // in global form (+86…, fixed lines without their leading 0), HUAWEI.md §2.
 import { getCountryCallingCode, type CountryCode } from 'libphonenumber-js';
-import { canonicalNumber, type Canonical } from '../../domain/numbers.js';
+import type { Canonical } from '../../domain/numbers.js';
+import { canonicalNumberFast } from '../../domain/fast-number.js';
 import type { Config } from '../../config.js';
 import { ringToneExists } from '../../media/ring-tones.js';
 import { invalid } from './result-codes.js';
@@ -38,6 +39,18 @@ export function fieldReader(config: Pick<Config, 'DEFAULT_COUNTRY' | 'RING_TONE_
   const country = config.DEFAULT_COUNTRY as CountryCode;
   const cc = getCountryCallingCode(country);
   const present = (v: unknown) => v !== undefined && v !== null;
+  const intl = `+${cc}`;
+  /**
+   * Huawei clients send +86…: with the country code taken off, a national CN mobile takes the bind
+   * path's fast check (fast-number.ts, the same verdict as libphonenumber's); the rest the full parse.
+   */
+  const canonical = (text: string): Canonical | undefined => {
+    if (text.length === 11 + intl.length && text.startsWith(intl)) {
+      const fast = canonicalNumberFast(text.slice(intl.length), country);
+      if (fast) return fast;
+    }
+    return canonicalNumberFast(text, country);
+  };
 
   const r: FieldReader = {
     str(p, name, min, max) {
@@ -73,7 +86,7 @@ export function fieldReader(config: Pick<Config, 'DEFAULT_COUNTRY' | 'RING_TONE_
       // a literal '+' in a query string arrives as a space (lenient.ts)
       const text = typeof v === 'string' ? v.trim() : v;
       if (typeof text !== 'string' || text.length < min - 1 || text.length > max) throw invalid(name);
-      const c = canonicalNumber(text, country);
+      const c = canonical(text);
       if (!c) throw invalid(name);
       return c;
     },
