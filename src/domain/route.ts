@@ -97,7 +97,10 @@ function decideMatch(call: CallFacts, b: Binding, role: 'A' | 'B' | 'N', now: nu
     case 'AXN':
     case 'AXE':
       if (role === 'A') {
-        return b.b ? bridge(b.b, CALL_TYPE.CALLER, 'AXNRing_AB') : refuse(404, 'no-default-b', b);
+        // Huawei AXE: without a default B, A reaches the callbackNum of its binding (the last
+        // caller's callback record, which would come first, is the call side's)
+        const to = b.b ?? b.huawei?.callbackNum;
+        return to ? bridge(to, CALL_TYPE.CALLER, 'AXNRing_AB') : refuse(404, 'no-default-b', b);
       }
       return bridge(b.a, CALL_TYPE.CALLEE, 'AXNRing_N');
     case 'AX': {

@@ -47,6 +47,8 @@ const rows: Row[] = [
   ['AXE A of X without default B → 404', base.a, match(bind({ mode: 'AXE', extension: '12', b: undefined }), 'A'), { kind: 'refuse', status: 404 }],
   ['AX anyone rings A', '13700000000', match(bind({ mode: 'AX', b: undefined }), 'N'), { kind: 'bridge', target: base.a, callType: 1 }],
   ['AX A calling its own X is refused', base.a, match(bind({ mode: 'AX', b: undefined }), 'N'), { kind: 'refuse', status: 403, reason: 'self-call' }],
+  ['Huawei AXE A→X without default B rings its callbackNum', base.a, match(bind({ mode: 'AXE', extension: '12', b: undefined, huawei: { appKey: 'k', callbackNum: '13600000008' } }), 'A'), { kind: 'bridge', target: '13600000008', callType: 0 }],
+  ['Huawei AXE A→X with callbackTone only → 404', base.a, match(bind({ mode: 'AXE', extension: '12', b: undefined, huawei: { appKey: 'k', callbackTone: 't' } }), 'A'), { kind: 'refuse', status: 404, reason: 'no-default-b' }],
   // Huawei AX: A dialling X reaches the temporary callee while it lasts (by the store's clock)
   ['AX A→X rings the live temporary callee', base.a, axTemp(1000, 999), { kind: 'bridge', target: '13600000009', callType: 0 }],
   ['AX A→X after the temporary callee expired is refused', base.a, axTemp(1000, 1000), { kind: 'refuse', status: 403, reason: 'self-call' }],
