@@ -1,7 +1,8 @@
-// Huawei AX bindings on real calls through drachtio-server to xline and on to a sipp far end:
+// Huawei AX and AXE bindings on real calls through drachtio-server to xline and on to a sipp far end:
 // A dialling X reaches the temporary callee while it lasts (B leg From = X, nothing of A), anyone
 // else reaches A, and A dialling X without a live temporary callee is refused (403 cause 21,
-// Huawei's 8013). The temporary callee is set the way the Huawei API sets it (store.update).
+// Huawei's 8013); an AXE A calling X reaches its callbackNum. The temporary callee is set the way
+// the Huawei API sets it (store.update).
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   canRun,
@@ -87,5 +88,23 @@ describe.skipIf(!canRun)('Huawei AX calls through drachtio-server (sipp both end
     const until = (await side.store.get(POOL, x, b.subsId))!.huawei!.tempCallee!.expiresAt;
     while ((await redisNow()) < until) await new Promise((res) => setTimeout(res, 100));
     await refused({ uac: 'uac-refused-expect-403.xml', x, caller: a });
+  });
+
+  it('Huawei AXE: A→X reaches its binding\'s callbackNum (From = X); with only a callbackTone, 404', async () => {
+    const x = mobile('177');
+    await side.store.addNumbers(POOL, [{ number: x, city: '深圳' }]);
+    const a = mobile('138');
+    const back = mobile('139');
+    const b = await side.store.bind({ mode: 'AXE', poolKey: POOL, a, x, expiresAt: 4_102_444_800, recording: false, callDisplayType: 1, huawei: { appKey: 'sip-axe', callbackNum: back } });
+    const r = await call({ uac: 'uac-call-expect-200.xml', uas: 'uas-answer.xml', x, caller: a, target: back });
+    expect(r.a.code, r.a.errors).toBe(0);
+    expectCleanBLeg(r.b, back, x, a);
+    expect(await cdrOf(s, r.callId)).toMatchObject({ sub_id: b.subsId, phone_no: a, peer_no: back, call_type: 0 });
+    const a2 = mobile('138');
+    await side.store.bind({ mode: 'AXE', poolKey: POOL, a: a2, x, expiresAt: 4_102_444_800, recording: false, callDisplayType: 1, huawei: { appKey: 'sip-axe', callbackTone: 'cb' } });
+    const r2 = await call({ uac: 'uac-unbound-expect-404.xml', x, caller: a2 });
+    expect(r2.a.code, r2.a.errors).toBe(0);
+    expect(finalAtCaller(r2.a)?.status).toBe(404);
+    expect(receivedInvite(r2.b), 'the far end must not be called').toBeUndefined();
   });
 });
