@@ -348,11 +348,15 @@ export class RedisBindingStore implements BindingStore {
         const chunk = xs.slice(i, i + 500);
         const stats = await Promise.all(chunk.map((x) => this.script('stat', x)));
         dl?.renew();
-        stats.forEach(([pool, city, live]) => {
+        stats.forEach(([pool, city, live, , area]) => {
           if (pool !== poolKey) return;
           info.numbers++;
           const c = String(city);
           info.byCity[c] = (info.byCity[c] ?? 0) + 1;
+          if (area) {
+            const by = (info.byAreaCode ??= {});
+            by[String(area)] = (by[String(area)] ?? 0) + 1;
+          }
           const n = Number(live);
           if (n > 0) info.numbersInUse++;
           info.bindings += n;
@@ -823,10 +827,10 @@ export class RedisBindingStore implements BindingStore {
   }
 
   private async repairMeta(x: string): Promise<number> {
-    const [pool, city, , due] = (await this.script('stat', x)).map(String);
+    const [pool, city, , due, area] = (await this.script('stat', x)).map(String);
     let n = 0;
     if (pool) {
-      if (city) n += await this.redis.hsetnx(poolNumbersKey(pool), x, city);
+      if (city) n += await this.redis.hsetnx(poolNumbersKey(pool), x, poolHint(city, area || undefined));
     } else if (city) {
       n += await this.redis.zadd(inventoryKey(city), 'NX', 0, x);
       await this.redis.sadd(INVENTORY_CITIES_KEY, city);

@@ -21,6 +21,8 @@ export interface PoolInfo extends PoolSettings {
   numbersInUse: number;
   bindings: number;
   byCity: Record<string, number>;
+  /** Numbers added with an area code, by area code (absent when none has one). */
+  byAreaCode?: Record<string, number>;
 }
 
 export interface NumberEntry {

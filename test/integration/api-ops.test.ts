@@ -72,6 +72,7 @@ describe.skipIf(!hasRedis)('ops REST API', () => {
     expect(await h.redis.hget(`x:{${xNo(40)}}`, 'ac')).toBe('0755');
     expect(await h.redis.hget(`x:{${xNo(41)}}`, 'ac')).toBe('0755');
     expect(await h.redis.hget(`x:{${xNo(42)}}`, 'ac')).toBeNull();
+    expect((await ops(h.app, 'GET', '/v1/pools/FC_AREA')).body).toMatchObject({ numbers: 3, byCity: { 深圳: 2, 北京: 1 }, byAreaCode: { '0755': 2 } });
     const before = await snapshot(h.redis);
     for (const areaCode of ['07a5', '7', '012345678', '']) {
       const bad = await ops(h.app, 'POST', '/v1/pools/FC_AREA/numbers', { numbers: [{ number: xNo(43), city: '深圳', areaCode }] });

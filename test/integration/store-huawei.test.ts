@@ -8,9 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Cluster, Redis } from 'ioredis';
 import { XlineError } from '../../src/domain/errors.js';
 import { decide } from '../../src/domain/route.js';
-import { xKeys } from '../../src/store/codec.js';
+import { poolNumbersKey, xKeys } from '../../src/store/codec.js';
 import { HuaweiModesStore as HuaweiStore, axOwnerKey } from '../../src/store/huawei-modes-store.js';
-import { RedisBindingStore } from '../../src/store/redis-store.js';
+import { poolHint, RedisBindingStore } from '../../src/store/redis-store.js';
 import type { BindRequest } from '../../src/store/types.js';
 import { backends, type Backend } from '../support/store-backends.js';
 
@@ -103,6 +103,18 @@ describe.each(backends)('Huawei store parts on $name', (kind) => {
       const bad = await rejection(store.addNumbers(poolKey, [{ number: x, city: '深圳', areaCode: '07a5' }]));
       expect(bad.code).toBe('isv.ILLEGAL_ARGUMENT');
       expect(await redis.exists(xKeys(x)[0])).toBe(0);
+    });
+  });
+
+  describe.skipIf(!kind.available)('area codes after a crash', () => {
+    it('reconcile re-adds a lost pool hint with its area code; getPool counts area codes', async () => {
+      const { poolKey, xs } = await newPool([{ areaCode: '0755' }, {}]);
+      expect(await store.getPool(poolKey)).toMatchObject({ numbers: 2, byAreaCode: { '0755': 1 } });
+      await redis.hdel(poolNumbersKey(poolKey), xs[0]!);
+      for (let i = 0; i < 50 && (await redis.hget(poolNumbersKey(poolKey), xs[0]!)) === null; i++) await store.reconcile(5000);
+      expect(await redis.hget(poolNumbersKey(poolKey), xs[0]!)).toBe(poolHint('深圳', '0755'));
+      await new Promise((r) => setTimeout(r, 250)); // the pool cache (200 ms) reloads the hints
+      expect((await store.bind(await req(poolKey, { areaCode: '0755' }))).x).toBe(xs[0]);
     });
   });
 

@@ -79,6 +79,7 @@ const poolInfo = {
     numbersInUse: { type: 'integer' },
     bindings: { type: 'integer' },
     byCity: { type: 'object', additionalProperties: { type: 'integer' } },
+    byAreaCode: { type: 'object', additionalProperties: { type: 'integer' }, description: 'numbers added with an area code, by area code' },
   },
   required: ['poolKey', 'name', 'strictCity', 'numbers', 'numbersInUse', 'bindings', 'byCity'],
 } as const;
