@@ -70,8 +70,8 @@ const bind: HuaweiInterface = {
     const a = f.phone(p, 'bindNum', 1, 32);
     if (!a) throw invalid('bindNum');
     const x = f.phone(p, 'virtualNum', 1, 32);
+    // an extendNum without virtualNum: the first X (of that area code) where it is free
     const ext = extension(call, p);
-    if (ext && !x) throw invalid('virtualNum');
     const area = readArea(call, p);
     const feat = await readFeatures(call, p, { preVoice: true });
     const axe = await readAxeFields(call, p);
