@@ -28,8 +28,8 @@ export function utcTime(unixSeconds: number): string {
   return new Date(unixSeconds * 1000).toISOString().slice(0, 19).replace('T', ' ');
 }
 
-/** The call-feature fields bind and modify share (undefined: not given). */
-function features(f: FieldReader, p: Params) {
+/** The call-feature fields bind and modify share, AX too (undefined: not given); a promise only when a tone is named. */
+export function features(f: FieldReader, p: Params) {
   const pre = p.preVoice;
   if (pre !== undefined && pre !== null && (typeof pre !== 'object' || Array.isArray(pre))) throw invalid('preVoice');
   const preVoice = (pre ?? {}) as Params;
