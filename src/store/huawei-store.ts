@@ -99,10 +99,18 @@ export class HuaweiStore {
     return app;
   }
 
-  /** The app for authenticating a request: cached for cacheMs (a change reaches other instances within it). */
-  async app(appKey: string): Promise<HuaweiApp | undefined> {
+  /**
+   * The app for authenticating a request: cached for cacheMs (a change reaches other instances
+   * within it). A fresh cached copy is answered without a promise (the bind hot path); otherwise
+   * a promise of the stored app.
+   */
+  app(appKey: string): HuaweiApp | undefined | Promise<HuaweiApp | undefined> {
     const c = this.cache.get(appKey);
     if (c && Date.now() - c.at <= this.cacheMs) return c.app;
+    return this.loadApp(appKey);
+  }
+
+  private async loadApp(appKey: string): Promise<HuaweiApp | undefined> {
     const app = await this.readApp(appKey);
     if (this.cache.size > 10_000) this.cache.clear();
     this.cache.set(appKey, { app, at: Date.now() });

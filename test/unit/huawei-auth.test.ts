@@ -113,3 +113,14 @@ describe('Huawei credentials', () => {
     expect(c.digest).toBe(createHmac('sha256', SECRET).update('cbnonce' + c.created).digest('base64'));
   });
 });
+
+describe('Huawei header attributes', () => {
+  it('reads name="value" pairs in any order and case, with spaces around = and between pairs; first of a repeat wins', async () => {
+    const { attributes } = await import('../../src/api/huawei/auth.js');
+    const a = attributes('UsernameToken Username = "k1", PasswordDigest="ab+/c=",Nonce="n",  Created="2026-01-01T00:00:00Z",username="k2"');
+    expect(Object.fromEntries(a)).toEqual({ username: 'k1', passworddigest: 'ab+/c=', nonce: 'n', created: '2026-01-01T00:00:00Z' });
+    expect(Object.fromEntries(attributes('AKSK realm="SDP",profile=UsernameToken,type="Appkey"'))).toEqual({ realm: 'SDP', type: 'Appkey' });
+    expect(Object.fromEntries(attributes('a="unterminated'))).toEqual({});
+    expect(Object.fromEntries(attributes('="x",b=""'))).toEqual({ b: '' });
+  });
+});

@@ -27,16 +27,38 @@ const MISSING: Record<Scheme, [HwCode, HwCode, HwCode, HwCode, HwCode]> = {
   WSSE: ['1023026', '1023027', '1023028', '1023029', '1023030'],
 };
 
-const ATTR = /([A-Za-z]+)\s*=\s*"([^"]*)"/g;
+const isLetter = (c: number) => (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+const isSpace = (c: number) => c === 32 || c === 9;
 
-/** name="value" attributes of a header, names lower-cased (lenient.ts: case-insensitive). */
+/**
+ * name="value" attributes of a header (spaces around '=' allowed), names lower-cased (lenient.ts:
+ * case-insensitive); the first of a repeated name counts. A scan, not a regex: it runs twice per
+ * request.
+ */
 export function attributes(text: string): Map<string, string> {
   const out = new Map<string, string>();
-  for (const m of text.matchAll(ATTR)) {
-    const k = m[1]!.toLowerCase();
-    if (!out.has(k)) out.set(k, m[2]!);
+  let i = 0;
+  for (;;) {
+    const eq = text.indexOf('=', i);
+    if (eq < 0) return out;
+    let q = eq + 1;
+    while (q < text.length && isSpace(text.charCodeAt(q))) q++;
+    if (text.charCodeAt(q) !== 34 /* " */) {
+      i = eq + 1;
+      continue;
+    }
+    const end = text.indexOf('"', q + 1);
+    if (end < 0) return out;
+    let e = eq;
+    while (e > 0 && isSpace(text.charCodeAt(e - 1))) e--;
+    let b = e;
+    while (b > 0 && isLetter(text.charCodeAt(b - 1))) b--;
+    if (b < e) {
+      const k = text.slice(b, e).toLowerCase();
+      if (!out.has(k)) out.set(k, text.slice(q + 1, end));
+    }
+    i = end + 1;
   }
-  return out;
 }
 
 function header(h: IncomingHttpHeaders, name: string): string | undefined {

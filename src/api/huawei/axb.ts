@@ -29,28 +29,39 @@ export function utcTime(unixSeconds: number): string {
   return new Date(unixSeconds * 1000).toISOString().slice(0, 19).replace('T', ' ');
 }
 
-/** The call-feature fields bind and modify share (undefined: not given). */
-async function features(f: FieldReader, p: Params) {
+/** The call-feature fields bind and modify share, AX too (undefined: not given); a promise only when a tone is named. */
+export function features(f: FieldReader, p: Params) {
   const pre = p.preVoice;
   if (pre !== undefined && pre !== null && (typeof pre !== 'object' || Array.isArray(pre))) throw invalid('preVoice');
   const preVoice = (pre ?? {}) as Params;
-  // tones are checked against the ring-tone files only when given (a bind without any awaits none)
-  const tone = (q: Params, name: string, label?: string) => (q[name] === undefined || q[name] === null ? undefined : f.tone(q, name, label));
-  return {
+  const v = {
     callDirection: f.int(p, 'callDirection', 0, 2),
     duration: f.int(p, 'duration', 0, DURATION_MAX_SECONDS),
     maxDuration: f.int(p, 'maxDuration', 0, 1440),
-    lastMinVoice: await tone(p, 'lastMinVoice'),
+    lastMinVoice: undefined as string | undefined,
     recordFlag: f.bool(p, 'recordFlag'),
-    recordHintTone: await tone(p, 'recordHintTone'),
+    recordHintTone: undefined as string | undefined,
     privateSms: f.bool(p, 'privateSms'),
-    callerHintTone: await tone(preVoice, 'callerHintTone', 'preVoice.callerHintTone'),
-    calleeHintTone: await tone(preVoice, 'calleeHintTone', 'preVoice.calleeHintTone'),
+    callerHintTone: undefined as string | undefined,
+    calleeHintTone: undefined as string | undefined,
     // preVoice given with a key set to '' clears that tone on modify
     clearCaller: preVoice.callerHintTone === '',
     clearCallee: preVoice.calleeHintTone === '',
     userData: f.userData(p),
   };
+  // tones are checked against the ring-tone files (fs) only when given: a bind without any waits on nothing
+  const tones: Array<[Params, 'lastMinVoice' | 'recordHintTone' | 'callerHintTone' | 'calleeHintTone', string]> = [
+    [p, 'lastMinVoice', 'lastMinVoice'],
+    [p, 'recordHintTone', 'recordHintTone'],
+    [preVoice, 'callerHintTone', 'preVoice.callerHintTone'],
+    [preVoice, 'calleeHintTone', 'preVoice.calleeHintTone'],
+  ];
+  const given = tones.filter(([q, k]) => q[k] !== undefined && q[k] !== null);
+  if (!given.length) return v;
+  return (async () => {
+    for (const [q, k, label] of given) v[k] = await f.tone(q, k, label);
+    return v;
+  })();
 }
 
 const expiryOf = (duration: number | undefined, now: number) => (duration ? now + duration : NEVER_EXPIRES);
@@ -105,7 +116,8 @@ const bind: HuaweiInterface = {
     const areaCode = f.str(p, 'areaCode', 0, 32);
     if (areaCode && !/^\d{2,8}$/.test(areaCode)) throw invalid('areaCode');
     const areaMatchMode = f.oneOf(p, 'areaMatchMode', ['0', '1'] as const);
-    const v = await features(f, p);
+    const feat = features(f, p);
+    const v = feat instanceof Promise ? await feat : feat;
     const hw: HuaweiFields = { appKey: app.appKey };
     if (v.duration !== undefined) hw.duration = v.duration;
     if (v.maxDuration !== undefined) hw.maxDuration = v.maxDuration;
@@ -169,7 +181,8 @@ const modify: HuaweiInterface = {
     const a = f.phone(p, 'callerNum');
     const b = f.phone(p, 'calleeNum');
     if ((a ?? cur.a) === (b ?? cur.b)) throw invalid(b ? 'calleeNum' : 'callerNum');
-    const v = await features(f, p);
+    const feat = features(f, p);
+    const v = feat instanceof Promise ? await feat : feat;
     const patch: BindingPatch = {};
     if (a) patch.a = a;
     if (b) patch.b = b;

@@ -77,15 +77,27 @@ export async function huaweiApi(app: FastifyInstance, ctx: AppContext, metrics?:
     c.inc();
   };
 
-  /** The app the credentials name, after the window and the digest (nonce not yet claimed). */
-  async function authenticate(req: FastifyRequest): Promise<{ app: HuaweiApp; nonceKey: string; nonceTtl: number }> {
+  interface Authenticated {
+    app: HuaweiApp;
+    nonceKey: string;
+    nonceTtl: number;
+  }
+
+  /**
+   * The app the credentials name, after the window and the digest (nonce not yet claimed). Without
+   * a promise when the app is in the cache (the bind hot path).
+   */
+  function authenticate(req: FastifyRequest): Authenticated | Promise<Authenticated> {
     const c = parseCredentials(req.headers);
     const now = Date.now();
     checkCreated(c.createdMs, now, windowMs);
-    const app = await hw.app(c.appKey);
-    if (!app) throw hwErr('1010003');
-    if (!digestMatches(c, app.appSecret)) throw hwErr('1010010');
-    return { app, nonceKey: `hw:${c.appKey}:${c.nonce}`, nonceTtl: nonceTtlSeconds(c.createdMs, now, windowMs) };
+    const verify = (app: HuaweiApp | undefined): Authenticated => {
+      if (!app) throw hwErr('1010003');
+      if (!digestMatches(c, app.appSecret)) throw hwErr('1010010');
+      return { app, nonceKey: `hw:${c.appKey}:${c.nonce}`, nonceTtl: nonceTtlSeconds(c.createdMs, now, windowMs) };
+    };
+    const app = hw.app(c.appKey);
+    return app instanceof Promise ? app.then(verify) : verify(app);
   }
 
   function paramsOf(req: FastifyRequest): Params {
@@ -119,18 +131,24 @@ export async function huaweiApi(app: FastifyInstance, ctx: AppContext, metrics?:
         let late = false;
         try {
           const run = async () => {
-            const params = paramsOf(req);
-            const { app: hwApp, nonceKey, nonceTtl } = await authenticate(req);
+            const auth = authenticate(req);
+            const { app: hwApp, nonceKey, nonceTtl } = auth instanceof Promise ? await auth : auth;
             if (i.mode !== 'any' && hwApp.mode !== i.mode) throw hwErr('1010040', `app_key not allowed to invoke this API (the app is ${hwApp.mode}).`);
-            const call: HuaweiCall = { ctx, hw, f, app: hwApp, params, now: Math.floor(Date.now() / 1000), deadline };
+            const call: HuaweiCall = { ctx, hw, f, app: hwApp, params: {}, now: Math.floor(Date.now() / 1000), deadline };
+            // fields are read after authentication (a stranger learns nothing of them), where a
+            // refusal still uses up the nonce like any other
+            const runIt = () => {
+              call.params = paramsOf(req);
+              return i.run(call, req, reply);
+            };
             const own: NonceClaim | undefined = i.claimsNonce && ctx.store.bindClaimsNonce ? (call.nonce = { key: nonceKey, ttlSeconds: nonceTtl }) : undefined;
             if (!own) {
               if (!(await claimNonce(nonceKey, nonceTtl, deadline))) throw hwErr('1010010', 'Invalid digest. Nonce already used.');
               if (late) throw hwErr('1010001');
-              return i.run(call, req, reply);
+              return runIt();
             }
             try {
-              return await i.run(call, req, reply);
+              return await runIt();
             } catch (err) {
               if (err instanceof NonceReplayError) throw hwErr('1010010', 'Invalid digest. Nonce already used.');
               // refused before its script ran: the nonce is used all the same
