@@ -201,6 +201,9 @@ describe.skipIf(!hasRedis)('Huawei AX API', () => {
     const q = await ax.request('GET', AX, { rawQuery: `origNum=+86${aNo(10)}` });
     expect(q.body).toMatchObject({ subscriptionId: sid, userData: 'u2', maxDuration: 10, recordFlag: 'true', callDirection: 0, calleeNumDisplay: '1', privateSms: 'true', preVoice: { calleeHintTone: '9' } });
     expect(q.body.privateNumList).toHaveLength(1);
+    // a tone given as "" is removed
+    expect((await ax.request('PUT', AX, { body: { subscriptionId: sid, preVoice: { calleeHintTone: '' } } })).body.resultcode).toBe('0');
+    expect((await ax.request('GET', AX, { query: { subscriptionId: sid } })).body.preVoice).toBeUndefined();
     // another app's binding, an unknown one: 1016001, nothing written
     const before = await snapshot(h.redis);
     const foreign = await other.request('PUT', AX, { body: { subscriptionId: sid, userData: 'x' } });

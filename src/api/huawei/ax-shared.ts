@@ -46,17 +46,20 @@ export async function readFeatures(call: HuaweiCall, p: Params, o: { preVoice: b
   const set = <K extends keyof HuaweiPatch>(k: K, v: HuaweiPatch[K] | undefined) => {
     if (v !== undefined) h[k] = v;
   };
+  // a tone given as "" is removed (as in AXB's modify); absent: unchanged
+  const tone = async (q: Params, k: 'recordHintTone' | 'lastMinVoice' | 'callerHintTone' | 'calleeHintTone', label: string = k) =>
+    q[k] === '' ? null : f.tone(q, k, label);
   const recording = f.bool(p, 'recordFlag');
-  set('recordHintTone', await f.tone(p, 'recordHintTone'));
+  set('recordHintTone', await tone(p, 'recordHintTone'));
   set('maxDuration', f.int(p, 'maxDuration', 0, 1440));
-  set('lastMinVoice', await f.tone(p, 'lastMinVoice'));
+  set('lastMinVoice', await tone(p, 'lastMinVoice'));
   set('privateSms', f.bool(p, 'privateSms'));
   set('userData', f.userData(p));
   if (o.preVoice && p.preVoice !== undefined && p.preVoice !== null) {
     const pv = p.preVoice;
     if (typeof pv !== 'object' || Array.isArray(pv)) throw invalid('preVoice');
-    set('callerHintTone', await f.tone(pv as Params, 'callerHintTone', 'preVoice.callerHintTone'));
-    set('calleeHintTone', await f.tone(pv as Params, 'calleeHintTone', 'preVoice.calleeHintTone'));
+    set('callerHintTone', await tone(pv as Params, 'callerHintTone', 'preVoice.callerHintTone'));
+    set('calleeHintTone', await tone(pv as Params, 'calleeHintTone', 'preVoice.calleeHintTone'));
   }
   const dir = f.oneOf(p, 'callDirection', ['0', '1', '2'] as const);
   return { ...(recording !== undefined ? { recording } : {}), ...(dir !== undefined ? { callDirection: Number(dir) } : {}), huawei: h };
