@@ -1,9 +1,16 @@
-// Huawei AX and AXE bindings on real calls through drachtio-server to xline and on to a sipp far end:
+// Huawei AX and AXE bindings on real calls (one made wholly through the Huawei HTTP API) through drachtio-server to xline and on to a sipp far end:
 // A dialling X reaches the temporary callee while it lasts (B leg From = X, nothing of A), anyone
 // else reaches A, and A dialling X without a live temporary callee is refused (403 cause 21,
 // Huawei's 8013); an AXE A calling X reaches its callbackNum. The temporary callee is set the way
 // the Huawei API sets it (store.update).
+import type { FastifyInstance } from 'fastify';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { buildAdminApp } from '../../src/api/server.js';
+import { loadConfig } from '../../src/config.js';
+import { nullEventSink } from '../../src/events/types.js';
+import { createLogger } from '../../src/log.js';
+import { createMetricsRegistry } from '../../src/metrics.js';
+import { HuaweiClient } from '../support/huawei-client.js';
 import {
   canRun,
   cdrOf,
@@ -29,12 +36,28 @@ describe.skipIf(!canRun)('Huawei AX calls through drachtio-server (sipp both end
   let s: Stack;
   const runs: CallRun[] = [];
 
+  // the admin API on the SIP side's store: what a Huawei client does there, calls see
+  let admin: FastifyInstance;
+  let hw: HuaweiClient;
+
   beforeAll(async () => {
     side = await startRedisSide();
     await side.store.upsertPool(POOL, { name: 'hw ax', strictCity: false });
     s = await startStack(side, { transport: 'udp' });
+    const config = loadConfig({ OPS_TOKEN: 'sip-hw-ops', LOG_LEVEL: 'silent' });
+    admin = await buildAdminApp({ config, log: createLogger('silent'), store: side.store, events: nullEventSink, metrics: createMetricsRegistry(), health: { sip: true, media: false } });
+    const base = await admin.listen({ host: '127.0.0.1', port: 0 });
+    const put = await admin.inject({
+      method: 'PUT',
+      url: '/v1/huawei/apps/sip-ax-api',
+      headers: { authorization: 'Bearer sip-hw-ops' },
+      payload: { appSecret: 'secret-of-sip-ax-api-0001', mode: 'AX', poolKey: POOL },
+    });
+    expect(put.statusCode).toBe(201);
+    hw = new HuaweiClient({ baseUrl: base, appKey: 'sip-ax-api', appSecret: 'secret-of-sip-ax-api-0001' });
   });
   afterAll(async () => {
+    await admin?.close();
     await s?.stop();
     await side?.close();
   });
@@ -88,6 +111,25 @@ describe.skipIf(!canRun)('Huawei AX calls through drachtio-server (sipp both end
     const until = (await side.store.get(POOL, x, b.subsId))!.huawei!.tempCallee!.expiresAt;
     while ((await redisNow()) < until) await new Promise((res) => setTimeout(res, 100));
     await refused({ uac: 'uac-refused-expect-403.xml', x, caller: a });
+  });
+
+  it('through the Huawei API: AX bind and temporary callee, then A→X rings that callee', async () => {
+    const x = mobile('177');
+    await side.store.addNumbers(POOL, [{ number: x, city: '深圳', areaCode: '0755' }]);
+    const a = mobile('138');
+    const bound = await hw.request('POST', '/rest/provision/caas/privatenumber/v1.0', { body: { origNum: '+86' + a, privateNum: '+86' + x } });
+    expect(bound.body.resultcode).toBe('0');
+    const callee = mobile('139');
+    const set = await hw.request('PUT', '/rest/caas/privatenumber/calleenumber/v1.0', { body: { subscriptionId: bound.body.subscriptionId, calleeNum: '+86' + callee } });
+    expect(set.body.resultcode).toBe('0');
+    const r = await call({ uac: 'uac-call-expect-200.xml', uas: 'uas-answer.xml', x, caller: a, target: callee });
+    expect(r.a.code, r.a.errors).toBe(0);
+    expectCleanBLeg(r.b, callee, x, a);
+    expect(await cdrOf(s, r.callId)).toMatchObject({ sub_id: bound.body.subscriptionId, phone_no: a, peer_no: callee, call_type: 0 });
+    // unbound through the API: X routes nowhere
+    expect((await hw.request('DELETE', '/rest/provision/caas/privatenumber/v1.0', { query: { subscriptionId: bound.body.subscriptionId } })).body.resultcode).toBe('0');
+    const gone = await call({ uac: 'uac-unbound-expect-404.xml', x, caller: a });
+    expect(finalAtCaller(gone.a)?.status).toBe(404);
   });
 
   it('Huawei AXE: A→X reaches its binding\'s callbackNum (From = X); with only a callbackTone, 404', async () => {
