@@ -1,8 +1,8 @@
-// Huawei AX and AXE bindings on real calls (one made wholly through the Huawei HTTP API) through drachtio-server to xline and on to a sipp far end:
-// A dialling X reaches the temporary callee while it lasts (B leg From = X, nothing of A), anyone
-// else reaches A, and A dialling X without a live temporary callee is refused (403 cause 21,
-// Huawei's 8013); an AXE A calling X reaches its callbackNum. The temporary callee is set the way
-// the Huawei API sets it (store.update).
+// Huawei AX and AXE bindings on real calls through drachtio-server to xline and on to a sipp far
+// end: A dialling X reaches the temporary callee while it lasts (B leg From = X, nothing of A),
+// anyone else reaches A, and A dialling X without a live temporary callee is refused (403 cause
+// 21, Huawei's 8013); an AXE A calling X reaches its callbackNum. One AX binding and its temporary
+// callee are made through the Huawei HTTP API itself, the others the way that API writes them.
 import type { FastifyInstance } from 'fastify';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildAdminApp } from '../../src/api/server.js';
