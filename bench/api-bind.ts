@@ -3,7 +3,9 @@
 // Every request is freshly signed with a new nonce and unique A/B numbers. Printed beside a
 // fastify hello-world route measured by the same load generator in the same run.
 // Targets (issue 3, 2 cores, generator on the same machine): ≥10,000 binds/s, p99 ≤15 ms, ≥50% of
-// hello-world.
+// hello-world. A Huawei AXB bind (POST JSON signed with X-AKSK) is measured in the same run and must
+// cost ≤ 1.1× a BindAxb in rate and CPU per request (issue 13), judged on alternating slices of the
+// two (BENCH_API_HW_ROUNDS pairs, default 4).
 import { spawn } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';

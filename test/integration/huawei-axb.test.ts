@@ -237,6 +237,10 @@ describe.each(backends.filter((b) => b.available))('Huawei AXB on $name', (kind)
       for (const [body, field] of bad) await refused(() => hw.axb.bind(body), '1010002', 403, `Invalid request.${field}`);
       await refused(() => hw.request('POST', AXB_PATH, { rawBody: '{"callerNum":' }), '1010002', 403);
       await refused(() => hw.request('POST', AXB_PATH, { body: [1, 2] }), '1010002', 403);
+      // a body over 64 KiB: 413, in Huawei's format
+      const big = await hw.request('POST', AXB_PATH, { body: { ...base0, userData: 'x'.repeat(70_000) } });
+      expect(big.status).toBe(413);
+      expect(big.body.resultcode).toBe('1010002');
       // a text/plain body is read as JSON all the same (lenient)
       ok(await hw.request('POST', AXB_PATH, { rawBody: JSON.stringify(base0), contentType: 'text/plain' }));
     });

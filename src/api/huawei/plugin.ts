@@ -17,6 +17,9 @@ import { hwErr, HuaweiError, invalid } from './result-codes.js';
 import { sendError, SUCCESS, toHuaweiError, type StoreCodeMap } from './reply.js';
 import { HUAWEI_INTERFACES } from './routes.js';
 
+/** Largest request body of the Huawei API (its bodies are a few hundred bytes). */
+export const BODY_LIMIT = 64 * 1024;
+
 /** What an interface's handler gets besides the request. */
 export interface HuaweiCall {
   ctx: AppContext;
@@ -126,6 +129,8 @@ export async function huaweiApi(app: FastifyInstance, ctx: AppContext, metrics?:
       method: i.method,
       url: i.path,
       schema: { hide: true },
+      // Huawei requests are small; a large body is refused (413) before it is read in full
+      bodyLimit: BODY_LIMIT,
       handler: async (req, reply) => {
         const deadline = new Deadline();
         let late = false;
