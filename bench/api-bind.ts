@@ -3,7 +3,9 @@
 // Every request is freshly signed with a new nonce and unique A/B numbers. Printed beside a
 // fastify hello-world route measured by the same load generator in the same run.
 // Targets (issue 3, 2 cores, generator on the same machine): ≥10,000 binds/s, p99 ≤15 ms, ≥50% of
-// hello-world.
+// hello-world. A Huawei AXB bind (POST JSON signed with X-AKSK) is measured in the same run and must
+// cost ≤ 1.1× a BindAxb in rate and CPU per request (issue 13), judged on alternating slices of the
+// two (BENCH_API_HW_ROUNDS pairs, default 4).
 import { spawn } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +21,9 @@ const INSTANCES = Number(process.env.BENCH_API_INSTANCES ?? 1);
 const POOL_SIZE = 1000;
 const KEY_ID = 'bench';
 const KEY_SECRET = 'bench-secret';
+/** The Huawei app the Huawei AXB bind run authenticates as (issue 13 item 12). */
+const HW_KEY = 'benchhw';
+const HW_SECRET = 'bench-huawei-app-secret-0001';
 
 interface LoadResult {
   rps: number;
@@ -60,11 +65,28 @@ const common = () => ({
 });
 const bindPath = (i) => signedPath({ ...common(), Action: 'BindAxb', PoolKey: workerData.pool,
   PhoneNoA: String(13000000000 + i), PhoneNoB: String(15000000000 + i), Expiration: workerData.expiration }, workerData.secret);
+// Huawei AXB bind (POST JSON, X-AKSK: Base64(HMAC-SHA256(app_secret, Nonce + Created))), as a
+// Huawei client sends it: fresh nonce, unique A/B per request.
+const hwCreated = () => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+const hwRequest = (i) => {
+  const nonce = randomUUID().replace(/-/g, '');
+  const created = hwCreated();
+  const digest = createHmac('sha256', workerData.hwSecret).update(nonce + created).digest('base64');
+  return {
+    headers: {
+      'content-type': 'application/json;charset=UTF-8',
+      authorization: 'AKSK realm="SDP",profile="UsernameToken",type="Appkey"',
+      'x-aksk': 'UsernameToken Username="' + workerData.hwKey + '",PasswordDigest="' + digest + '",Nonce="' + nonce + '",Created="' + created + '"',
+    },
+    body: JSON.stringify({ callerNum: '+86' + String(13100000000 + i), calleeNum: '+86' + String(15100000000 + i), duration: 86400 }),
+  };
+};
 // Signing costs the generator about as much CPU as the server spends on a bind: sign ahead, before
 // the clock starts, so the generator is not the limit (each request is still unique and fresh:
 // its Timestamp is seconds old when sent, well inside the 15-minute window).
 const presigned = [];
 if (workerData.mode === 'bind') for (let n = 0; n < workerData.presign; n++) presigned.push(bindPath(seq + n));
+if (workerData.mode === 'huawei') for (let n = 0; n < workerData.presign; n++) presigned.push(hwRequest(seq + n));
 let next = 0;
 const cpu0 = process.cpuUsage();
 const request = workerData.mode === 'bind'
@@ -80,6 +102,22 @@ const request = workerData.mode === 'bind'
         else { notOk++; if (!sampleFailure) sampleFailure = status + ' ' + body.slice(0, 200); }
       },
     }
+  : workerData.mode === 'huawei'
+  ? {
+      method: 'POST',
+      path: workerData.hwPath,
+      setupRequest(req) {
+        const i = seq++;
+        const r = next < presigned.length ? presigned[next++] : hwRequest(i);
+        req.headers = r.headers;
+        req.body = r.body;
+        return req;
+      },
+      onResponse(status, body) {
+        if (status === 200 && body.includes('"resultcode":"0"')) ok++;
+        else { notOk++; if (!sampleFailure) sampleFailure = status + ' ' + body.slice(0, 200); }
+      },
+    }
   : { method: 'GET', path: '/hello', onResponse(status) { if (status === 200) ok++; else notOk++; } };
 autocannon({ url: workerData.url, connections: workerData.connections, duration: workerData.seconds, requests: [request] }, (err, r) => {
   if (err) { report({ error: String(err) }); return; }
@@ -88,7 +126,7 @@ autocannon({ url: workerData.url, connections: workerData.connections, duration:
 });
 `;
 
-function load(url: string, mode: 'bind' | 'hello', extra: Record<string, unknown> = {}): Promise<LoadResult> {
+function load(url: string, mode: 'bind' | 'huawei' | 'hello', extra: Record<string, unknown> = {}): Promise<LoadResult> {
   const data = {
     url,
     mode,
@@ -98,7 +136,10 @@ function load(url: string, mode: 'bind' | 'hello', extra: Record<string, unknown
     secret: KEY_SECRET,
     autocannon: fileURLToPath(import.meta.resolve('autocannon')),
     // enough for 25,000 binds/s over the run
-    presign: mode === 'bind' ? Math.min(400_000, 25_000 * (Number(extra.seconds ?? SECONDS) || SECONDS)) : 0,
+    hwKey: HW_KEY,
+    hwSecret: HW_SECRET,
+    hwPath: '/rest/caas/relationnumber/partners/v1.0',
+    presign: mode !== 'hello' ? Math.min(400_000, 25_000 * (Number(extra.seconds ?? SECONDS) || SECONDS)) : 0,
     ...extra,
   };
   return new Promise((resolve, reject) => {
@@ -131,6 +172,13 @@ function cpuNow(redisPid: number | undefined): { node: number; redis: number } {
   return { node: u.user + u.system, redis: procCpuSeconds(redisPid) * 1e6 };
 }
 
+/** Removes every binding of the BENCH and BENCH_HW pools (one Redis, not a Cluster: an X's three keys in one DEL). */
+async function emptyPoolsOf(redis: { del(...keys: string[]): Promise<number> }): Promise<void> {
+  for (const first of [17100000000, 17200000000]) {
+    await Promise.all(Array.from({ length: POOL_SIZE }, (_, i) => redis.del(`b:{${first + i}}`, `n:{${first + i}}`, `z:{${first + i}}`)));
+  }
+}
+
 export async function run(): Promise<void> {
   if (await ranWithStartFlags(import.meta.url)) return;
   // The server side as `npm start` runs it: compiled dist/.
@@ -139,6 +187,7 @@ export async function run(): Promise<void> {
   // As xline connects to its private redis-server (REDIS_URL unset): over the Unix socket.
   const { redis, store, ctx, buildAdminApp } = await benchApi(redisServer.socket ?? redisServer.url, `${KEY_ID}:${KEY_SECRET}`);
   const { config } = ctx;
+  const emptyPools = () => emptyPoolsOf(redis as unknown as { del(...keys: string[]): Promise<number> });
   const app = await buildAdminApp(ctx);
   // The same API without the SignatureNonce check, to show what replay protection costs (a bind
   // claims its nonce inside its own script on one Redis, so: about nothing); DISABLE_SIGNATURE_NONCE_CHECK
@@ -167,6 +216,13 @@ export async function run(): Promise<void> {
     await store.upsertPool('BENCH', { name: 'bench', strictCity: false });
     const numbers = Array.from({ length: POOL_SIZE }, (_, i) => ({ number: String(17100000000 + i), city: '杭州' }));
     await store.addNumbers('BENCH', numbers);
+    const { huaweiStoreOf } = await distModule<typeof import('../src/store/huawei-store.js')>('store/huawei-store.js');
+    const { Deadline } = await distModule<typeof import('../src/store/deadline.js')>('store/deadline.js');
+    // its own pool of as many X, empty like BENCH's before the BindAxb run: the two measure the
+    // same Redis work (per-X hashes grow with the bindings already on them)
+    await store.upsertPool('BENCH_HW', { name: 'bench huawei', strictCity: false });
+    await store.addNumbers('BENCH_HW', Array.from({ length: POOL_SIZE }, (_, i) => ({ number: String(17200000000 + i), city: '杭州' })));
+    await huaweiStoreOf(store).putApp({ appKey: HW_KEY, appSecret: HW_SECRET, mode: 'AXB', poolKey: 'BENCH_HW' }, new Deadline(true));
     const apiUrl = await app.listen({ host: '127.0.0.1', port: 0 });
     const noncelessUrl = await nonceless.listen({ host: '127.0.0.1', port: 0 });
     const helloUrl = await hello.listen({ host: '127.0.0.1', port: 0 });
@@ -180,6 +236,9 @@ export async function run(): Promise<void> {
     const warm = Math.min(2, SECONDS);
     if (process.env.BENCH_API_ONLY !== 'bind') await load(helloUrl, 'hello', { seconds: warm });
     await load(apiUrl, 'bind', { seconds: warm, pool: 'BENCH', expiration, firstSeq: 90_000_000 });
+    await load(apiUrl, 'huawei', { seconds: warm, firstSeq: 90_000_000 });
+    // the warm-ups' bindings go, so both measured runs start on empty pools
+    await emptyPools();
 
     // BENCH_API_ONLY=bind skips the baseline (for profiling the bind path alone).
     const onlyBind = process.env.BENCH_API_ONLY === 'bind';
@@ -206,6 +265,50 @@ export async function run(): Promise<void> {
     );
     console.log(`load        : ${loadavg().map((l) => l.toFixed(1)).join(' ')} (1/5/15-min load average on ${cpus().length} cores)`);
     console.log(`ratio       : BindAxb / hello-world = ${(binds / h.rps).toFixed(2)}`);
+    {
+      // Huawei AXB bind on the same app, same pool, same run (issue 13 item 12: ≤ 1.1× BindAxb's
+      // cost in rate and CPU per request)
+      const stopHwProfile = process.env.BENCH_API_HUAWEI_CPUPROF ? await startProfile('cpu', process.env.BENCH_API_HUAWEI_CPUPROF) : undefined;
+      const w0 = cpuNow(redisServer.process.pid);
+      const w = await load(apiUrl, 'huawei', { firstSeq: 0 });
+      const w1 = cpuNow(redisServer.process.pid);
+      if (stopHwProfile) await stopHwProfile();
+      const hwRate = (w.ok / w.total) * w.rps;
+      const usHw = (w1.node - w0.node) / w.total;
+      console.log(
+        `Huawei AXB  : ${fmt(hwRate)} binds/s  p50 ${w.p50} ms  p99 ${w.p99} ms  (${fmt(w.ok)} OK, ${w.notOk} not OK, ${w.errors} errors, ${w.timeouts} timeouts; load generator ${w.genCpu.toFixed(2)} cores), ` +
+          `${usHw.toFixed(0)} µs/bind (xline) + ${((w1.redis - w0.redis) / w.total).toFixed(0)} µs (redis)`,
+      );
+      if (w.sampleFailure) console.log(`  first failure: ${w.sampleFailure}`);
+      console.log(`huawei/dypls: single runs above: rate ${(binds / hwRate).toFixed(2)}×, CPU per request ${(usHw / usBind).toFixed(2)}× (BindAxb ÷ Huawei rate; Huawei ÷ BindAxb CPU)`);
+      // The verdict: BindAxb and Huawei binds in alternating short slices (which goes first
+      // alternates too), both pools emptied before each pair, so that the machine's other load
+      // and the pools' fill fall on both alike.
+      const rounds = Number(process.env.BENCH_API_HW_ROUNDS ?? 4);
+      const slice = Math.max(2, Math.round(SECONDS / 2));
+      const acc = { bind: { rate: 0, node: 0, total: 0, failed: 0 }, huawei: { rate: 0, node: 0, total: 0, failed: 0 } };
+      for (let r = 0; r < rounds; r++) {
+        await emptyPools();
+        const order: Array<'bind' | 'huawei'> = r % 2 === 0 ? ['bind', 'huawei'] : ['huawei', 'bind'];
+        for (const mode of order) {
+          const c0 = cpuNow(redisServer.process.pid);
+          const x = await load(apiUrl, mode, { seconds: slice, pool: 'BENCH', expiration, firstSeq: 20_000_000 + r * 1_000_000 });
+          const c1 = cpuNow(redisServer.process.pid);
+          const a = acc[mode];
+          a.rate += (x.ok / x.total) * x.rps;
+          a.node += c1.node - c0.node;
+          a.total += x.total;
+          a.failed += x.notOk + x.errors;
+        }
+      }
+      const rateCost = acc.bind.rate / acc.huawei.rate;
+      const cpuCost = acc.huawei.node / acc.huawei.total / (acc.bind.node / acc.bind.total);
+      console.log(
+        `huawei/dypls: ${rounds} alternating pairs of ${slice} s: BindAxb ${fmt(acc.bind.rate / rounds)} binds/s, ${(acc.bind.node / acc.bind.total).toFixed(0)} µs; ` +
+          `Huawei ${fmt(acc.huawei.rate / rounds)} binds/s, ${(acc.huawei.node / acc.huawei.total).toFixed(0)} µs (${acc.bind.failed + acc.huawei.failed} failed) → ` +
+          `cost in rate ${rateCost.toFixed(2)}×, CPU per request ${cpuCost.toFixed(2)}× — target ≤ 1.10×: ${rateCost <= 1.1 ? 'met' : 'NOT met'} (rate), ${cpuCost <= 1.1 ? 'met' : 'NOT met'} (CPU)`,
+      );
+    }
     if (!onlyBind) {
       const f0 = cpuNow(redisServer.process.pid);
       const f = await load(floorUrl, 'bind', { pool: 'BENCH', expiration, firstSeq: 40_000_000 });

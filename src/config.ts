@@ -201,6 +201,13 @@ const schema = z
     CONSOLE_DIR: z.string().default(fileURLToPath(new URL('../dist/console', import.meta.url))),
     /** Lifetime of a console session (sign in again after it). */
     CONSOLE_SESSION_HOURS: z.coerce.number().min(0.01).max(720).default(12),
+    /**
+     * Huawei API: how far a request's Created may be from xline's clock, either way (Huawei leaves
+     * it to the administrator). Clients formatting China time with a 'Z' need 8 h + a margin.
+     */
+    HUAWEI_CREATED_WINDOW_MS: z.coerce.number().int().min(1000).max(86_400_000).default(15 * 60 * 1000),
+    /** Huawei API: how long an instance trusts its copy of an app (a changed secret or a deleted app reaches other instances within it). */
+    HUAWEI_APP_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(2000),
   })
   .superRefine((c, ctx) => {
     if (c.REDIS_URL && c.REDIS_CLUSTER_NODES) {

@@ -12,6 +12,7 @@ import { callPage, callsPage } from './pages/calls.js';
 import { livePage } from './pages/live.js';
 import { deliveriesPage } from './pages/deliveries.js';
 import { ringTonesPage } from './pages/ring-tones.js';
+import { huaweiAppsPage } from './pages/huawei-apps.js';
 
 interface Route {
   /** Page name for the reveal log. */
@@ -28,6 +29,7 @@ const NAV: Array<{ path: string; key: Key }> = [
   { path: 'live', key: 'nav.live' },
   { path: 'deliveries', key: 'nav.deliveries' },
   { path: 'ring-tones', key: 'nav.ringTones' },
+  { path: 'huawei-apps', key: 'nav.huaweiApps' },
 ];
 
 function route(parts: string[]): Route {
@@ -45,6 +47,8 @@ function route(parts: string[]): Route {
       return { name: 'deliveries', nav: 'deliveries', page: deliveriesPage };
     case 'ring-tones':
       return { name: 'ring-tones', nav: 'ring-tones', page: ringTonesPage };
+    case 'huawei-apps':
+      return { name: 'huawei-apps', nav: 'huawei-apps', page: huaweiAppsPage };
     default:
       return { name: 'overview', nav: 'overview', page: overviewPage };
   }

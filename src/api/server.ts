@@ -24,6 +24,10 @@ import type { ActionFactory } from './dypls/action.js';
 import { ACTIONS } from './dypls/actions/index.js';
 import { dyplsGateway } from './dypls/gateway.js';
 import { GatewayError, gatewayError } from './dypls/gateway-errors.js';
+import { huaweiAppsRoutes } from './huawei/apps.js';
+import { huaweiApi } from './huawei/plugin.js';
+import { errorBody as huaweiErrorBody } from './huawei/reply.js';
+import { HuaweiError, HW_CODES } from './huawei/result-codes.js';
 import { bearerCheck } from './ops/auth.js';
 import { consoleParts, type ConsoleOptions } from './console/index.js';
 import { opsOrSession } from './console/guard.js';
@@ -35,7 +39,7 @@ import { recordingDownloadRoutes, ringToneRoutes } from './ops/media-routes.js';
 
 /** Ops plugins mounted under /v1 behind the bearer token: a new area adds its plugin here (one line). */
 export type OpsPlugin = (app: FastifyInstance, ctx: AppContext) => Promise<void>;
-export const OPS_PLUGINS: OpsPlugin[] = [poolsRoutes, ringToneRoutes, eventsRoutes];
+export const OPS_PLUGINS: OpsPlugin[] = [poolsRoutes, ringToneRoutes, eventsRoutes, huaweiAppsRoutes];
 /** Ops plugins that never wait on Redis (files): no store deadline on their routes. */
 const OFF_STORE: ReadonlySet<OpsPlugin> = new Set([ringToneRoutes]);
 
@@ -59,6 +63,8 @@ export interface AdminAppExtras {
 const BODY_LIMIT = 2 * 1024 * 1024;
 
 const isOps = (url: string) => url.startsWith('/v1') || url.startsWith('/metrics') || url.startsWith('/console');
+/** Huawei PrivateNumber API paths (./huawei): answered in Huawei's {resultcode, resultdesc}. */
+const isHuawei = (url: string) => url.startsWith('/rest/');
 
 /** Longer than 80 lines: the admin app's set-up in registration order (parsers, hooks, error handling, the three route scopes). */
 export async function buildAdminApp(ctx: AppContext, extras: AdminAppExtras = {}): Promise<FastifyInstance> {
@@ -120,12 +126,18 @@ export async function buildAdminApp(ctx: AppContext, extras: AdminAppExtras = {}
 
   app.setNotFoundHandler((req, reply) => {
     if (isOps(req.url)) return reply.code(404).send(errorBody('NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`));
+    if (isHuawei(req.url)) return reply.code(404).send(huaweiErrorBody('1010002', `Invalid request. No API ${req.method} ${req.url.split('?')[0]}.`));
     return reply.code(404).send({ RequestId: 'xline', HostId: 'xline', Code: 'InvalidAction.NotFound', Message: 'Specified api is not found, please check your url and method.' });
   });
 
   // dypls RPC at /
   await app.register(async (scope) => {
     await dyplsGateway(scope, ctx, { actions: [...ACTIONS, ...(extras.actions ?? [])], metrics });
+  });
+
+  // Huawei PrivateNumber API at Huawei's /rest/... paths (authenticated per request by its app)
+  await app.register(async (scope) => {
+    await huaweiApi(scope, ctx, metrics);
   });
 
   // open ops routes: health, metrics, the OpenAPI document
@@ -173,6 +185,18 @@ function errorAnswerer(outage?: StorageOutageLog) {
       if (err instanceof StorageUnavailableError && outage) outage.requestFailed('ops');
       else if (status >= 500) req.log.error({ err }, 'ops: error');
       return reply.code(status).send(errorBody(code, message));
+    }
+    if (isHuawei(req.url)) {
+      // before any interface ran: a body that is not JSON or too large, a bad URL, a timeout
+      if (err instanceof HuaweiError) return reply.code(err.status).send(huaweiErrorBody(err.code, err.message));
+      const fe = err as FastifyError;
+      if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
+        // a bad body is Huawei's 1010002 with its status; 408, 413 and the like keep theirs
+        const status = fe.statusCode === 400 ? HW_CODES['1010002'].status : fe.statusCode;
+        return reply.code(status).send(huaweiErrorBody('1010002', `Invalid request.body ${fe.message}`));
+      }
+      req.log.error({ err }, 'huawei: unexpected error');
+      return reply.code(HW_CODES['1010001'].status).send(huaweiErrorBody('1010001'));
     }
     const g = gatewayErrorOf(err, req);
     return reply.code(g.status).send({ RequestId: 'xline', HostId: 'xline', Code: g.code, Message: g.message });

@@ -17,6 +17,55 @@ export const RING_KEYS = ['AXBRing_A', 'AXBRing_B', 'AXNRing_AB', 'AXNRing_A', '
 export type RingKey = (typeof RING_KEYS)[number];
 export type RingConfig = Partial<Record<RingKey, string>>;
 
+/**
+ * What a binding made through the Huawei PrivateNumber API carries beyond xline's own fields
+ * (HUAWEI.md §3), stored with it so that the call side and the queries read them. callDirection is
+ * xline's callRestrict; recordFlag is `recording`; duration / bindExpiredTime set `expiresAt`.
+ * Tone names are ring-tone ids (PUT /v1/ring-tones/{id}), as the client sent them.
+ */
+export interface HuaweiFields {
+  /** The app that made the binding: its callbacks (statusUrl, feeUrl) are this binding's. */
+  appKey: string;
+  /** AXB duration as asked, seconds (0: never expires); echoed by queries. */
+  duration?: number;
+  /** Minutes from answer after which the call is cut (0 or absent: no limit). */
+  maxDuration?: number;
+  /** Played when one minute of maxDuration is left. */
+  lastMinVoice?: string;
+  /** Played to both parties at answer on a recorded call. */
+  recordHintTone?: string;
+  /** privateSms as asked (xline carries no SMS; stored and echoed). */
+  privateSms?: boolean;
+  /** preVoice.callerHintTone: what A hears before the callee answers when A calls X. */
+  callerHintTone?: string;
+  /** preVoice.calleeHintTone: what the other party hears when it calls X. */
+  calleeHintTone?: string;
+  /** 1–256 characters, echoed in call events and CDRs. */
+  userData?: string;
+  /** Unix seconds of the last modify (queries' subscribeTime: bind or last modify). */
+  modifiedAt?: number;
+  /** areaCode / areaMatchMode as asked at bind time. */
+  areaCode?: string;
+  areaMatchMode?: string;
+  // AX and AXE
+  calleeNumDisplay?: string;
+  displayNumMode?: string;
+  callbackNum?: string;
+  callbackTone?: string;
+  timeUnit?: string;
+  bindExpiredTime?: number;
+  callbackExpiredTime?: number;
+  /** AX: the temporary callee last set (PUT /rest/caas/privatenumber/calleenumber/v1.0). */
+  tempCallee?: TempCallee;
+}
+
+/** The AX temporary callee: A dialling X reaches `number` until `expiresAt` (unix seconds). */
+export interface TempCallee {
+  number: string;
+  expiresAt: number;
+  userData?: string;
+}
+
 export interface Binding {
   subsId: string;
   mode: Mode;
@@ -41,7 +90,12 @@ export interface Binding {
   expectCity?: string;
   asrStatus?: boolean;
   asrModelId?: string;
+  /** Set when the binding was made through the Huawei API. */
+  huawei?: HuaweiFields;
 }
+
+/** A change to HuaweiFields: the keys given replace the stored ones; null removes one. */
+export type HuaweiPatch = { [K in keyof HuaweiFields]?: HuaweiFields[K] | null };
 
 /** Fields of a binding that UpdateSubscription may change, one OperateType at a time. */
 export type BindingPatch = Partial<
@@ -49,7 +103,7 @@ export type BindingPatch = Partial<
     Binding,
     'a' | 'b' | 'expiresAt' | 'callRestrict' | 'callDisplayType' | 'outId' | 'recording' | 'ringConfig' | 'asrStatus' | 'asrModelId'
   >
-> & { clearCallRestrict?: boolean };
+> & { clearCallRestrict?: boolean; huawei?: HuaweiPatch };
 
 /** Alibaba SecretReport call_type. */
 export const CALL_TYPE = { CALLER: 0, CALLEE: 1, INTERCEPTED: 4 } as const;

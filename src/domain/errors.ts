@@ -23,10 +23,12 @@ export class XlineError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
+    /** Which rule refused (e.g. a bind conflict's 'a', 'ext', 'ext-full'), for dialects that tell them apart. */
+    readonly rule?: string,
   ) {
     super(message);
     this.name = 'XlineError';
   }
 }
 
-export const xerr = (code: keyof typeof ERROR_CODES, message: string) => new XlineError(ERROR_CODES[code], message);
+export const xerr = (code: keyof typeof ERROR_CODES, message: string, rule?: string) => new XlineError(ERROR_CODES[code], message, rule);

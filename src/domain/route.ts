@@ -2,6 +2,7 @@
 // extension, or refuse. Pure; the SIP adapter calls it, never the other way round (STYLE §2).
 import type { Binding, RingKey } from './binding.js';
 import { CALL_TYPE } from './binding.js';
+import { liveTempCallee } from './huawei-binding.js';
 
 /** What the one-round-trip store lookup answers for (caller, X, extension?). */
 export type Lookup =
@@ -13,7 +14,8 @@ export type Lookup =
   /** extensionDigits: the longest extension X has had (absent for bindings made before it was kept). */
   | { kind: 'need-extension'; poolKey: string; extensionDigits?: number }
   /** The binding that applies; role = who the caller is in it. */
-  | { kind: 'match'; binding: Binding; role: 'A' | 'B' | 'N' };
+  /** now: the store's clock at the lookup (unix seconds), for the binding's own timers. */
+  | { kind: 'match'; binding: Binding; role: 'A' | 'B' | 'N'; now?: number };
 
 export interface CallFacts {
   caller: string;
@@ -72,11 +74,11 @@ export function decide(call: CallFacts, found: Lookup): Decision {
     case 'need-extension':
       return { kind: 'collect', poolKey: found.poolKey, ...(found.extensionDigits ? { extensionDigits: found.extensionDigits } : {}) };
     case 'match':
-      return decideMatch(call, found.binding, found.role);
+      return decideMatch(call, found.binding, found.role, found.now);
   }
 }
 
-function decideMatch(call: CallFacts, b: Binding, role: 'A' | 'B' | 'N'): Decision {
+function decideMatch(call: CallFacts, b: Binding, role: 'A' | 'B' | 'N', now: number | undefined): Decision {
   const bridge = (target: string, callType: number, ringKey?: RingKey): Decision => ({
     kind: 'bridge',
     binding: b,
@@ -98,12 +100,20 @@ function decideMatch(call: CallFacts, b: Binding, role: 'A' | 'B' | 'N'): Decisi
     case 'AXN':
     case 'AXE':
       if (role === 'A') {
-        return b.b ? bridge(b.b, CALL_TYPE.CALLER, 'AXNRing_AB') : refuse(404, 'no-default-b', b);
+        // Huawei AXE: without a default B, A reaches the callbackNum of its binding (the last
+        // caller's callback record, which would come first, is the call side's)
+        const to = b.b ?? b.huawei?.callbackNum;
+        return to ? bridge(to, CALL_TYPE.CALLER, 'AXNRing_AB') : refuse(404, 'no-default-b', b);
       }
       return bridge(b.a, CALL_TYPE.CALLEE, 'AXNRing_N');
-    case 'AX':
-      if (call.caller === b.a) return refuse(403, 'self-call', b);
-      return bridge(b.a, CALL_TYPE.CALLEE);
+    case 'AX': {
+      if (call.caller !== b.a) return bridge(b.a, CALL_TYPE.CALLEE);
+      // Huawei AX: A dialling its X reaches the temporary callee set for it while that lasts;
+      // without one (Huawei's 8013) A calling its own X is refused as before
+      // (a lookup that does not say when it ran gets no temporary callee)
+      const callee = now === undefined ? undefined : liveTempCallee(b.huawei, now);
+      return callee ? bridge(callee.number, CALL_TYPE.CALLER) : refuse(403, 'self-call', b);
+    }
   }
 }
 

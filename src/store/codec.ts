@@ -12,7 +12,7 @@
 //   pool:{P} hash pool settings;  pn:{P} hash X -> city (numbers of the pool);  pools set
 //   inv:{city} zset (score 0, lex order) inventory numbers of a city;  invc set of inventory cities
 //   due:{N} zset X scored by its earliest expiry (N = shard of X), drives the sweep
-import type { Binding, CallRestrict, Mode, RingConfig } from '../domain/binding.js';
+import type { Binding, CallRestrict, HuaweiFields, Mode, RingConfig } from '../domain/binding.js';
 import { MODES } from '../domain/binding.js';
 
 export const xKeys = (x: string): [string, string, string, string] => [`x:{${x}}`, `b:{${x}}`, `n:{${x}}`, `z:{${x}}`];
@@ -72,6 +72,8 @@ export const F = {
   asr: 13,
   asrModel: 14,
   ring: 15,
+  /** HuaweiFields as JSON (update.lua merges a patch into it rather than replacing it). */
+  huawei: 16,
 } as const;
 
 const RESTRICT_CODE: Record<CallRestrict, string> = { CONTROL_AX_DISABLE: 'A', CONTROL_BX_DISABLE: 'B' };
@@ -91,6 +93,7 @@ export interface TailFields {
   asrStatus?: boolean;
   asrModelId?: string;
   ringConfig?: RingConfig;
+  huawei?: HuaweiFields;
 }
 
 export const encodeRestrict = (r: CallRestrict | undefined) => (r ? RESTRICT_CODE[r] : '');
@@ -109,6 +112,7 @@ export function packTail(t: TailFields): string {
     encodeAsr(t.asrStatus),
     t.asrModelId ?? '',
     encodeRing(t.ringConfig),
+    t.huawei ? JSON.stringify(t.huawei) : '',
   ];
   while (f.length && f[f.length - 1] === '') f.pop();
   return f.join(SEP);
@@ -144,5 +148,7 @@ export function unpackRecord(raw: string, x: string, seq: string, poolKey: strin
   opt('asrModelId', get(F.asrModel));
   const ring = get(F.ring);
   if (ring !== '') b.ringConfig = JSON.parse(ring) as RingConfig;
+  const hw = get(F.huawei);
+  if (hw !== '') b.huawei = JSON.parse(hw) as HuaweiFields;
   return b;
 }

@@ -29,7 +29,7 @@
 // guarded: they only bring the hints in line with what landed. The one hint written before the
 // truth (BuySecretNo's reservation) is guarded, and put back when the buy itself comes too late.
 import type { Cluster, Redis } from 'ioredis';
-import type { Binding, BindingPatch } from '../domain/binding.js';
+import type { Binding, BindingPatch, HuaweiPatch, TempCallee } from '../domain/binding.js';
 import { MODES } from '../domain/binding.js';
 import { XlineError, xerr } from '../domain/errors.js';
 import type { Lookup } from '../domain/route.js';
@@ -103,6 +103,8 @@ interface PoolState {
   settings: PoolSettings;
   all: string[];
   byCity: Map<string, string[]>;
+  /** Numbers added with an area code (Huawei areaCode), by area code. */
+  byArea: Map<string, string[]>;
   loadedAt: number;
 }
 
@@ -197,13 +199,27 @@ export class RedisBindingStore implements BindingStore {
   }
 
   /** One guarded single-key write (guarded.lua / pool.lua); returns the script's reply. */
-  private async writeKey(script: 'guarded' | 'pool', op: string, key: string, dl: Deadline, ...args: (string | number)[]): Promise<Reply> {
+  private async writeKey(script: string, op: string, key: string, dl: Deadline, ...args: (string | number)[]): Promise<Reply> {
     dl.renew();
     const by = dl.writeBy(this.clockSkewMs);
     if (Date.now() > by) throw late(op);
     const r = await (this.redis as unknown as Record<string, ScriptFn>)[`xl_${script}`]!.call(this.redis, key, by, ...args);
     if (r[0] === 'LATE') throw late(op);
     return r;
+  }
+
+  /**
+   * For the stores of other areas on this connection (the Huawei API's, huawei-store.ts): runs
+   * their script command `xl_<name>` on X's keys with this store's retries and error mapping;
+   * given a deadline, as a guarded write (the script starts with guard.lua).
+   */
+  runPerX(name: string, x: string, dl: Deadline | undefined, ...args: (string | number)[]): Promise<Reply> {
+    return this.guard(name, () => (dl ? this.write(name, x, dl, ...args) : this.script(name, x, ...args)));
+  }
+
+  /** Likewise a guarded script command on one key of its own. */
+  runKeyed(name: string, key: string, dl: Deadline, ...args: (string | number)[]): Promise<Reply> {
+    return this.guard(name, () => this.writeKey(name, name, key, dl, ...args));
   }
 
   /** Runs a Redis operation; anything but a business error becomes isp.SYSTEM_ERROR. */
@@ -291,12 +307,19 @@ export class RedisBindingStore implements BindingStore {
         }
         const nums = await this.readPoolNumbers(poolKey);
         const byCity = new Map<string, string[]>();
-        for (const [x, city] of nums) {
-          let l = byCity.get(city);
-          if (!l) byCity.set(city, (l = []));
+        const byArea = new Map<string, string[]>();
+        const add = (m: Map<string, string[]>, k: string, x: string) => {
+          let l = m.get(k);
+          if (!l) m.set(k, (l = []));
           l.push(x);
+        };
+        for (const [x, hint] of nums) {
+          // the hint is the city, or city US areaCode (poolHint)
+          const i = hint.indexOf(SEP);
+          add(byCity, i < 0 ? hint : hint.slice(0, i), x);
+          if (i >= 0) add(byArea, hint.slice(i + 1), x);
         }
-        const st: PoolState = { settings, all: [...nums.keys()], byCity, loadedAt: Date.now() };
+        const st: PoolState = { settings, all: [...nums.keys()], byCity, byArea, loadedAt: Date.now() };
         this.pools.set(poolKey, st);
         return st;
       })().finally(() => this.loading.delete(poolKey));
@@ -325,11 +348,15 @@ export class RedisBindingStore implements BindingStore {
         const chunk = xs.slice(i, i + 500);
         const stats = await Promise.all(chunk.map((x) => this.script('stat', x)));
         dl?.renew();
-        stats.forEach(([pool, city, live]) => {
+        stats.forEach(([pool, city, live, , area]) => {
           if (pool !== poolKey) return;
           info.numbers++;
           const c = String(city);
           info.byCity[c] = (info.byCity[c] ?? 0) + 1;
+          if (area) {
+            const by = (info.byAreaCode ??= {});
+            by[String(area)] = (by[String(area)] ?? 0) + 1;
+          }
           const n = Number(live);
           if (n > 0) info.numbersInUse++;
           info.bindings += n;
@@ -351,18 +378,19 @@ export class RedisBindingStore implements BindingStore {
     await this.guard('addNumbers', async () => {
       for (let i = 0; i < list.length; i += 500) {
         await Promise.all(
-          list.slice(i, i + 500).map(async ({ number, city }) => {
-            const [st, prev] = await this.write('claim', number, dl, poolKey, city);
+          list.slice(i, i + 500).map(async ({ number, city, areaCode }) => {
+            const [st, prev, area] = await this.write('claim', number, dl, poolKey, city, areaCode ?? '');
             if (st === 'CONFLICT') return void out.conflicts.push(number);
             if (st === 'ADDED') {
               dl.landed++;
               out.added++;
               if (prev) await this.redis.zrem(inventoryKey(String(prev)), number);
-              await this.redis.hset(poolNumbersKey(poolKey), number, city);
+              await this.redis.hset(poolNumbersKey(poolKey), number, poolHint(city, areaCode));
             } else {
               out.existing++;
-              // heal a hint lost by a crash; the city stays what x:{X} says
-              await this.redis.hsetnx(poolNumbersKey(poolKey), number, city);
+              // heal a hint lost by a crash; the city stays what x:{X} says; a new area code is set
+              if (areaCode) await this.redis.hset(poolNumbersKey(poolKey), number, poolHint(String(prev) || city, String(area)));
+              else await this.redis.hsetnx(poolNumbersKey(poolKey), number, poolHint(city, area ? String(area) : undefined));
             }
           }),
         );
@@ -500,19 +528,21 @@ export class RedisBindingStore implements BindingStore {
         return unpackRecord(raw, x, String(seq), req.poolKey);
       }
       if (r[0] === 'EXPIRED') throw xerr('EXPIRE_DATE_ILLEGAL', 'expiration must be in the future');
+      if (r[0] === 'CONFLICT') why = String(r[1]);
       return r[0] as 'NOPOOL' | 'CONFLICT';
     };
+    let why = '';
 
     if (req.x) {
       const r = await attempt(req.x);
       if (typeof r !== 'string') return r;
       if (r === 'NOPOOL') throw xerr('NO_NOT_EXIST', `PhoneNoX is not a number of pool ${req.poolKey}`);
-      throw xerr('BIND_CONFLICT', 'the requested X already has a conflicting binding');
+      throw xerr('BIND_CONFLICT', 'the requested X already has a conflicting binding', why);
     }
     let tries = 0;
     let sawStale = false;
     // plain loops, no generator: this is the hot path of BindAxb
-    search: for (const l of candidateLists(pool, req.expectCity)) {
+    search: for (const l of req.areaCode ? areaLists(pool, req.areaCode, req.areaMatch ?? 'strict') : candidateLists(pool, req.expectCity)) {
       const start = Math.floor(Math.random() * l.length);
       for (let i = 0; i < l.length; i++) {
         if (++tries > this.maxBindTries) break search;
@@ -522,6 +552,9 @@ export class RedisBindingStore implements BindingStore {
       }
     }
     if (sawStale) this.pools.delete(req.poolKey);
+    if (req.areaCode && (req.areaMatch ?? 'strict') === 'strict' && !pool.byArea.get(req.areaCode)?.length) {
+      throw xerr('NO_AVAILABLE_NUMBER', `pool ${req.poolKey} has no number of area code ${req.areaCode}`);
+    }
     if (req.expectCity && pool.settings.strictCity && !pool.byCity.get(req.expectCity)?.length) {
       throw xerr('NO_AVAILABLE_NUMBER', `pool ${req.poolKey} has no number in ${req.expectCity}`);
     }
@@ -592,6 +625,10 @@ export class RedisBindingStore implements BindingStore {
       pairs.push(F.asrModel, patch.asrModelId);
     }
     if (patch.ringConfig !== undefined) pairs.push(F.ring, encodeRing(patch.ringConfig));
+    if (patch.huawei !== undefined) {
+      checkHuawei(patch.huawei);
+      pairs.push(F.huawei, JSON.stringify(patch.huawei));
+    }
     const nb = patch.b === undefined ? '' : patch.b === '' ? '-' : patch.b;
     const r = await this.guard('update', () => this.write('update', p.x, dl, poolKey, p.seq, patch.a ?? '', nb, patch.expiresAt ?? '', ...pairs));
     switch (r[0]) {
@@ -640,6 +677,7 @@ export class RedisBindingStore implements BindingStore {
           kind: 'match',
           role: r[1] as 'A' | 'B' | 'N',
           binding: unpackRecord(String(r[3]), x, String(r[2]), String(r[4])),
+          now: Number(r[5]),
         };
       case 'stranger':
         return { kind: 'stranger' };
@@ -789,10 +827,10 @@ export class RedisBindingStore implements BindingStore {
   }
 
   private async repairMeta(x: string): Promise<number> {
-    const [pool, city, , due] = (await this.script('stat', x)).map(String);
+    const [pool, city, , due, area] = (await this.script('stat', x)).map(String);
     let n = 0;
     if (pool) {
-      if (city) n += await this.redis.hsetnx(poolNumbersKey(pool), x, city);
+      if (city) n += await this.redis.hsetnx(poolNumbersKey(pool), x, poolHint(city, area || undefined));
     } else if (city) {
       n += await this.redis.zadd(inventoryKey(city), 'NX', 0, x);
       await this.redis.sadd(INVENTORY_CITIES_KEY, city);
@@ -871,6 +909,22 @@ export function candidateLists(pool: PoolView, expectCity?: string): string[][] 
   return out;
 }
 
+/**
+ * Huawei areaCode: the pool's numbers of that area code; relaxed ("1") then every other number.
+ * Xline knows no provinces, so Huawei's "same province next" step is not taken (README).
+ */
+export function areaLists(pool: PoolView & { byArea: Map<string, string[]> }, area: string, match: 'strict' | 'relaxed'): string[][] {
+  const local = pool.byArea.get(area) ?? [];
+  if (match === 'strict') return [local];
+  const mine = new Set(local);
+  return [local, pool.all.filter((x) => !mine.has(x))];
+}
+
+/** The pool index value of X: its city, and its area code after US when it has one. */
+export function poolHint(city: string, areaCode?: string): string {
+  return areaCode ? city + SEP + areaCode : city;
+}
+
 /** Candidate X numbers in the order bind() tries them: each list from a random start. */
 export function* candidates(pool: PoolView, expectCity?: string): Generator<string> {
   for (const l of candidateLists(pool, expectCity)) {
@@ -905,7 +959,10 @@ function checkEntries(numbers: NumberEntry[]): NumberEntry[] {
   if (bad.length) throw xerr('MOBILE_NUMBER_ILLEGAL', `not valid numbers: ${bad.map((n) => String(n?.number)).slice(0, 5).join(', ')}`);
   for (const n of numbers) checkText('city', n.city, true);
   const seen = new Map<string, NumberEntry>();
-  for (const n of numbers) if (!seen.has(n.number)) seen.set(n.number, { number: n.number, city: n.city });
+  for (const n of numbers) {
+    if (n.areaCode !== undefined && n.areaCode !== '' && !/^\d{2,8}$/.test(n.areaCode)) throw xerr('ILLEGAL_ARGUMENT', `areaCode must be 2-8 digits: ${String(n.areaCode)}`);
+    if (!seen.has(n.number)) seen.set(n.number, { number: n.number, city: n.city, ...(n.areaCode ? { areaCode: n.areaCode } : {}) });
+  }
   return [...seen.values()];
 }
 
@@ -930,4 +987,24 @@ function checkBind(req: BindRequest) {
   checkText('OutOrderId', req.outOrderId);
   checkText('ExpectCity', req.expectCity);
   checkText('ASRModelId', req.asrModelId);
+  if (req.areaCode !== undefined && !/^\d{2,8}$/.test(req.areaCode)) throw xerr('ILLEGAL_ARGUMENT', 'areaCode must be 2-8 digits');
+  if (req.huawei) {
+    checkText('appKey', req.huawei.appKey, true);
+    checkHuawei(req.huawei);
+  }
+}
+
+/** Huawei fields go into the record as given: printable text, numbers as non-negative integers. */
+function checkHuawei(h: HuaweiPatch): void {
+  for (const [k, v] of Object.entries(h)) {
+    if (v === undefined || v === null) continue;
+    if (k === 'tempCallee') {
+      const t = v as TempCallee;
+      if (!isStoreNumber(t.number)) throw xerr('MOBILE_NUMBER_ILLEGAL', 'the temporary callee is not a valid number');
+      if (!Number.isSafeInteger(t.expiresAt)) throw xerr('ILLEGAL_ARGUMENT', 'bad temporary callee expiry');
+      checkText('userData', t.userData);
+    } else if (typeof v === 'number') {
+      if (!Number.isSafeInteger(v) || v < 0) throw xerr('ILLEGAL_ARGUMENT', `${k} must be a non-negative integer`);
+    } else if (typeof v !== 'boolean') checkText(k, v as string);
+  }
 }

@@ -1,6 +1,6 @@
 // The binding store's contract, shared by the admin API and the SIP app so that writes and
 // lookups cannot drift (STYLE "What we take" §5). Implemented over Redis with Lua scripts.
-import type { Binding, BindingPatch, CallRestrict, Mode, RingConfig } from '../domain/binding.js';
+import type { Binding, BindingPatch, CallRestrict, HuaweiFields, Mode, RingConfig } from '../domain/binding.js';
 import type { Lookup } from '../domain/route.js';
 import type { Deadline } from './deadline.js';
 import type { StorageOutageLog } from './outage-log.js';
@@ -21,12 +21,19 @@ export interface PoolInfo extends PoolSettings {
   numbersInUse: number;
   bindings: number;
   byCity: Record<string, number>;
+  /** Numbers added with an area code, by area code (absent when none has one). */
+  byAreaCode?: Record<string, number>;
 }
 
 export interface NumberEntry {
   number: string;
   city: string;
+  /** Domestic city code with its leading 0 (`0755`), matched by Huawei's areaCode. */
+  areaCode?: string;
 }
+
+/** Huawei areaMatchMode: "0" strict (only X of that area code), "1" that area first, then any X. */
+export type AreaMatch = 'strict' | 'relaxed';
 
 export interface BindRequest {
   mode: Mode;
@@ -46,6 +53,12 @@ export interface BindRequest {
   callRestrict?: CallRestrict;
   asrStatus?: boolean;
   asrModelId?: string;
+  /** Pick X among the pool's numbers of this area code (Huawei areaCode); ignored when x is given. */
+  areaCode?: string;
+  /** Default strict. */
+  areaMatch?: AreaMatch;
+  /** Bindings made through the Huawei API: its fields (record field 16). */
+  huawei?: HuaweiFields;
 }
 
 /**

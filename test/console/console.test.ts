@@ -172,7 +172,7 @@ describe.skipIf(!(chromiumBin && hasRedis))('operator console in Chromium', () =
     expect(signedIn?.who).toMatch(/^console:[0-9a-f]{8}$/);
   });
 
-  it('has the seven navigation links on every page, each reaching its page', async () => {
+  it('has the eight navigation links on every page, each reaching its page', async () => {
     const pages: Array<[string, string]> = [
       ['Overview', 'Overview'],
       ['Pools', 'Pools'],
@@ -181,6 +181,7 @@ describe.skipIf(!(chromiumBin && hasRedis))('operator console in Chromium', () =
       ['Live', 'Calls in progress'],
       ['Deliveries', 'Webhook deliveries'],
       ['Ring tones', 'Ring tones'],
+      ['Huawei apps', 'Huawei apps'],
     ];
     for (const [link, heading] of pages) {
       await page.getByRole('navigation', { name: 'main' }).getByRole('link', { name: link, exact: true }).click();
@@ -504,6 +505,84 @@ describe.skipIf(!(chromiumBin && hasRedis))('operator console in Chromium', () =
     expect((await http.ops('GET', '/v1/ring-tones')).body.ringTones).toEqual([]);
   });
 
+  it('Huawei apps: bad input refused in words, an app created, listed and seen through the API without its secret, edited, deleted after a confirmation', async () => {
+    const SECRET = 'console-Secret-0123456789!';
+    const SECRET2 = 'console-Secret-abcdefghij?';
+    await page.getByRole('link', { name: 'Huawei apps', exact: true }).click();
+    await page.getByRole('heading', { level: 1, name: 'Huawei apps', exact: true }).waitFor();
+    await page.getByText('No Huawei apps yet.').waitFor();
+    const form = page.getByRole('form', { name: 'Create or update app' });
+    expect(await form.getByLabel('App secret').getAttribute('type')).toBe('password');
+
+    // no pool: said in words before anything is sent
+    await form.getByLabel('App key').fill('hw-console');
+    await form.getByLabel('App secret').fill(SECRET);
+    await form.getByLabel('Mode').selectOption('AX');
+    await form.getByRole('button', { name: 'Create or update app' }).click();
+    await form.getByRole('alert').filter({ hasText: 'Enter the pool key the app takes its X numbers from.' }).waitFor();
+    // a pool that does not exist: the API's refusal, in words
+    await form.getByLabel('Pool key').fill('NOPOOL');
+    await form.getByRole('button', { name: 'Create or update app' }).click();
+    await form.getByRole('alert').filter({ hasText: 'No such pool.' }).waitFor();
+    expect(await form.getByRole('alert').innerText()).not.toMatch(/[{}]/);
+    expect((await http.ops('GET', '/v1/huawei/apps')).body.apps).toEqual([]);
+
+    await form.getByLabel('App secret').fill(SECRET);
+    await form.getByLabel('Pool key').fill('CONSOLE');
+    await form.getByLabel(/^Status URL/).fill('https://crm.example/huawei/status');
+    await form.getByRole('button', { name: 'Create or update app' }).click();
+    await form.getByText('App hw-console saved.').waitFor();
+    const row = page.getByRole('row').filter({ hasText: 'hw-console' });
+    await row.waitFor();
+    expect(await row.innerText()).toMatch(/hw-console\s+AX\s+CONSOLE\s+https:\/\/crm\.example\/huawei\/status/);
+    const listed = await http.ops('GET', '/v1/huawei/apps');
+    expect(listed.status).toBe(200);
+    expect(listed.body.apps).toEqual([expect.objectContaining({ appKey: 'hw-console', mode: 'AX', poolKey: 'CONSOLE', statusUrl: 'https://crm.example/huawei/status' })]);
+    expect(JSON.stringify(listed.body)).not.toContain(SECRET);
+    expect(await form.getByLabel('App secret').inputValue()).toBe('');
+    expect(await page.content()).not.toContain(SECRET);
+    await screenshot(page, 'huawei-apps');
+
+    // edit: the row fills the form but for the secret, which is typed again
+    await row.getByRole('button', { name: 'Edit hw-console' }).click();
+    expect(await form.getByLabel('App key').inputValue()).toBe('hw-console');
+    expect(await form.getByLabel('Pool key').inputValue()).toBe('CONSOLE');
+    expect(await form.getByLabel('App secret').inputValue()).toBe('');
+    await form.getByLabel('App secret').fill(SECRET2);
+    await form.getByLabel('Mode').selectOption('AXB');
+    await form.getByLabel(/^Fee URL/).fill('https://crm.example/huawei/fee');
+    await form.getByRole('button', { name: 'Create or update app' }).click();
+    await form.getByText('App hw-console saved.').waitFor();
+    await until(async () => /hw-console\s+AXB\s+CONSOLE/.test(await row.innerText()), 5000, 'the row showing AXB');
+    const one = await http.ops('GET', '/v1/huawei/apps/hw-console');
+    expect(one.body).toMatchObject({ mode: 'AXB', feeUrl: 'https://crm.example/huawei/fee' });
+    expect(JSON.stringify(one.body)).not.toContain(SECRET2);
+    expect(await page.content()).not.toContain(SECRET2);
+
+    // delete: cancelled first (still there), then confirmed
+    await row.getByRole('button', { name: 'Delete hw-console' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByText('Delete app hw-console?').waitFor();
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    expect((await http.ops('GET', '/v1/huawei/apps/hw-console')).status).toBe(200);
+    await row.getByRole('button', { name: 'Delete hw-console' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
+    await page.getByText('App hw-console deleted.').waitFor();
+    await page.getByText('No Huawei apps yet.').waitFor();
+    expect((await http.ops('GET', '/v1/huawei/apps/hw-console')).status).toBe(404);
+    expect((await http.ops('GET', '/v1/huawei/apps')).body.apps).toEqual([]);
+
+    // revealing numbers on this page is logged with its name, like on every other page
+    await page.getByRole('switch', { name: 'Reveal numbers' }).check();
+    const line = await x.waitLog((l) => l.msg === 'console: numbers revealed' && l.page === 'huawei-apps', 5000, 'reveal on Huawei apps logged');
+    expect(line).toMatchObject({ level: 30 });
+    expect(String(line.who)).toMatch(/^console:[0-9a-f]{8}$/);
+    await page.getByRole('heading', { level: 1, name: 'Huawei apps', exact: true }).waitFor();
+    expect(await page.getByRole('alert').count()).toBe(0);
+    await page.getByRole('switch', { name: 'Reveal numbers' }).uncheck();
+  });
+
   it('CSRF: a write with the session cookie but without the token, or from another origin, is refused and changes nothing', async () => {
     const cookie = (await context.cookies()).find((c) => c.name === 'xline_console')!;
     const headers = { cookie: `xline_console=${cookie.value}`, 'content-type': 'application/json' };
@@ -537,6 +616,9 @@ describe.skipIf(!(chromiumBin && hasRedis))('operator console in Chromium', () =
       await zh.page.getByLabel('Language').selectOption('zh');
       await zh.page.getByRole('link', { name: '实时通话', exact: true }).click();
       await zh.page.getByText('没有进行中的通话').waitFor();
+      await zh.page.getByRole('link', { name: '华为应用', exact: true }).click();
+      await zh.page.getByRole('heading', { level: 1, name: '华为应用' }).waitFor();
+      await zh.page.getByText('还没有华为应用。').waitFor();
     } finally {
       await zh.context.close();
     }
@@ -550,7 +632,7 @@ describe.skipIf(!(chromiumBin && hasRedis))('operator console in Chromium', () =
       await phone.page.getByRole('row').filter({ hasText: 'CSVPOOL' }).waitFor();
       const overflow = Number(await phone.page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth'));
       expect(overflow).toBeLessThanOrEqual(0);
-      for (const name of ['Overview', 'Pools', 'Bindings', 'Calls', 'Live', 'Deliveries', 'Ring tones']) {
+      for (const name of ['Overview', 'Pools', 'Bindings', 'Calls', 'Live', 'Deliveries', 'Ring tones', 'Huawei apps']) {
         expect(await phone.page.getByRole('link', { name, exact: true }).isVisible()).toBe(true);
       }
       // keyboard: Tab reaches the navigation, Enter follows a link, the focused element is outlined

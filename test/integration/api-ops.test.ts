@@ -59,6 +59,31 @@ describe.skipIf(!hasRedis)('ops REST API', () => {
     expect(list.body.pools).toContain('FC_OPS');
   });
 
+  it('pool numbers may carry an area code (Huawei areaCode), 755 gaining its 0; inventory numbers may not', async () => {
+    await ops(h.app, 'PUT', '/v1/pools/FC_AREA', { name: 'areas' });
+    const r = await ops(h.app, 'POST', '/v1/pools/FC_AREA/numbers', {
+      numbers: [
+        { number: xNo(40), city: '深圳', areaCode: '0755' },
+        { number: xNo(41), city: '深圳', areaCode: '755' },
+        { number: xNo(42), city: '北京' },
+      ],
+    });
+    expect(r.body).toEqual({ added: 3, existing: 0, conflicts: [] });
+    expect(await h.redis.hget(`x:{${xNo(40)}}`, 'ac')).toBe('0755');
+    expect(await h.redis.hget(`x:{${xNo(41)}}`, 'ac')).toBe('0755');
+    expect(await h.redis.hget(`x:{${xNo(42)}}`, 'ac')).toBeNull();
+    expect((await ops(h.app, 'GET', '/v1/pools/FC_AREA')).body).toMatchObject({ numbers: 3, byCity: { 深圳: 2, 北京: 1 }, byAreaCode: { '0755': 2 } });
+    const before = await snapshot(h.redis);
+    for (const areaCode of ['07a5', '7', '012345678', '']) {
+      const bad = await ops(h.app, 'POST', '/v1/pools/FC_AREA/numbers', { numbers: [{ number: xNo(43), city: '深圳', areaCode }] });
+      expect(bad.status, areaCode).toBe(400);
+      expect(bad.body.error.code).toBe('INVALID_REQUEST');
+    }
+    const inv = await ops(h.app, 'POST', '/v1/numbers', { numbers: [{ number: xNo(44), city: '深圳', areaCode: '0755' }] });
+    expect(inv.status).toBe(400);
+    expect(await snapshot(h.redis)).toEqual(before);
+  });
+
   it('reports numbers already in another pool as conflicts, without moving them', async () => {
     await ops(h.app, 'PUT', '/v1/pools/FC_OPS2', { name: 'second' });
     const r = await ops(h.app, 'POST', '/v1/pools/FC_OPS2/numbers', { numbers: [{ number: xNo(3), city: '北京' }, { number: xNo(4), city: '北京' }] });

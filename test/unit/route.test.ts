@@ -17,6 +17,11 @@ const base: Binding = {
 const bind = (p: Partial<Binding>): Binding => ({ ...base, ...p });
 const match = (binding: Binding, role: 'A' | 'B' | 'N'): Lookup => ({ kind: 'match', binding, role });
 const call = (caller: string) => ({ caller, x: base.x });
+/** A Huawei AX binding whose temporary callee expires at `until`, looked up at `now`. */
+function axTemp(until: number, now: number | undefined, callRestrict?: Binding['callRestrict'], role: 'A' | 'N' = 'A'): Lookup {
+  const binding = bind({ mode: 'AX', b: undefined, ...(callRestrict ? { callRestrict } : {}), huawei: { appKey: 'k', tempCallee: { number: '13600000009', expiresAt: until } } });
+  return { kind: 'match', binding, role, ...(now !== undefined ? { now } : {}) };
+}
 
 type Row = [name: string, caller: string, lookup: Lookup, expected: Partial<Decision> & Record<string, unknown>];
 
@@ -42,6 +47,15 @@ const rows: Row[] = [
   ['AXE A of X without default B → 404', base.a, match(bind({ mode: 'AXE', extension: '12', b: undefined }), 'A'), { kind: 'refuse', status: 404 }],
   ['AX anyone rings A', '13700000000', match(bind({ mode: 'AX', b: undefined }), 'N'), { kind: 'bridge', target: base.a, callType: 1 }],
   ['AX A calling its own X is refused', base.a, match(bind({ mode: 'AX', b: undefined }), 'N'), { kind: 'refuse', status: 403, reason: 'self-call' }],
+  ['Huawei AXE A→X without default B rings its callbackNum', base.a, match(bind({ mode: 'AXE', extension: '12', b: undefined, huawei: { appKey: 'k', callbackNum: '13600000008' } }), 'A'), { kind: 'bridge', target: '13600000008', callType: 0 }],
+  ['Huawei AXE A→X with callbackTone only → 404', base.a, match(bind({ mode: 'AXE', extension: '12', b: undefined, huawei: { appKey: 'k', callbackTone: 't' } }), 'A'), { kind: 'refuse', status: 404, reason: 'no-default-b' }],
+  // Huawei AX: A dialling X reaches the temporary callee while it lasts (by the store's clock)
+  ['AX A→X rings the live temporary callee', base.a, axTemp(1000, 999), { kind: 'bridge', target: '13600000009', callType: 0 }],
+  ['AX A→X after the temporary callee expired is refused', base.a, axTemp(1000, 1000), { kind: 'refuse', status: 403, reason: 'self-call' }],
+  ['AX A→X with no clock from the lookup gets no temporary callee', base.a, axTemp(1000, undefined), { kind: 'refuse', status: 403, reason: 'self-call' }],
+  ['AX anyone else still rings A when a temporary callee is set', '13700000000', axTemp(1000, 999, undefined, 'N'), { kind: 'bridge', target: base.a, callType: 1 }],
+  ['AX callDirection 2 (only others call X): A refused despite a temporary callee', base.a, axTemp(1000, 999, 'CONTROL_AX_DISABLE'), { kind: 'refuse', status: 403, reason: 'call-restricted' }],
+  ['AX callDirection 1 (only A calls X): others refused', '13700000000', axTemp(1000, 999, 'CONTROL_BX_DISABLE', 'N'), { kind: 'refuse', status: 403, reason: 'call-restricted' }],
 ];
 
 describe('decide', () => {

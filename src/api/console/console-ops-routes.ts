@@ -11,7 +11,7 @@ import type { BindingFinder } from '../../store/binding-search.js';
 import { errorSchema, OpsError, opsError } from '../ops/errors.js';
 import { whoOf } from './guard.js';
 
-export const CONSOLE_PAGES = ['overview', 'pools', 'bindings', 'binding', 'calls', 'call', 'live', 'deliveries', 'ring-tones'] as const;
+export const CONSOLE_PAGES = ['overview', 'pools', 'bindings', 'binding', 'calls', 'call', 'live', 'deliveries', 'ring-tones', 'huawei-apps'] as const;
 
 export function consoleOpsRoutes() {
   return async function consoleOps(app: FastifyInstance, ctx: AppContext): Promise<void> {

@@ -5,6 +5,7 @@ import type { CountryCode } from 'libphonenumber-js';
 import type { AppContext } from '../../context.js';
 import { RING_KEYS } from '../../domain/binding.js';
 import { canonicalNumber } from '../../domain/numbers.js';
+import { AREA_CODE, normalizeAreaCode } from '../../domain/huawei-binding.js';
 import type { NumberEntry } from '../../store/types.js';
 import { errorSchema, OpsError, opsError } from './errors.js';
 import { assertRingTonesExist } from '../../audio-files/ring-tones.js';
@@ -17,7 +18,8 @@ const poolKeyParam = {
   required: ['poolKey'],
 } as const;
 
-const numbersBody = {
+/** POST bodies of numbers; pool numbers may carry an area code, inventory numbers not (yet). */
+const numbersBodyOf = (withArea: boolean) => ({
   type: 'object',
   properties: {
     numbers: {
@@ -29,6 +31,15 @@ const numbersBody = {
         properties: {
           number: { type: 'string', minLength: 1, maxLength: 32 },
           city: { type: 'string', minLength: 1, maxLength: 32 },
+          ...(withArea
+            ? {
+                areaCode: {
+                  type: 'string',
+                  pattern: AREA_CODE.source,
+                  description: "city code with its leading 0 (0755, 010; 755 gains its 0), which Huawei's areaCode matches",
+                },
+              }
+            : {}),
         },
         required: ['number', 'city'],
         additionalProperties: false,
@@ -37,7 +48,9 @@ const numbersBody = {
   },
   required: ['numbers'],
   additionalProperties: false,
-} as const;
+}) as const;
+const numbersBody = numbersBodyOf(true);
+const inventoryBody = numbersBodyOf(false);
 
 const addResult = {
   type: 'object',
@@ -66,6 +79,7 @@ const poolInfo = {
     numbersInUse: { type: 'integer' },
     bindings: { type: 'integer' },
     byCity: { type: 'object', additionalProperties: { type: 'integer' } },
+    byAreaCode: { type: 'object', additionalProperties: { type: 'integer' }, description: 'numbers added with an area code, by area code' },
   },
   required: ['poolKey', 'name', 'strictCity', 'numbers', 'numbersInUse', 'bindings', 'byCity'],
 } as const;
@@ -81,7 +95,8 @@ export async function poolsRoutes(app: FastifyInstance, ctx: AppContext): Promis
     const out = entries.map((e) => {
       const c = canonicalNumber(e.number, country);
       if (!c) bad.push(e.number);
-      return { number: c ?? '', city: e.city };
+      const areaCode = normalizeAreaCode(e.areaCode);
+      return { number: c ?? '', city: e.city, ...(areaCode ? { areaCode } : {}) };
     });
     if (bad.length) {
       throw new OpsError(400, 'isv.MOBILE_NUMBER_ILLEGAL', `not valid phone numbers: ${bad.slice(0, 20).join(', ')}${bad.length > 20 ? ', …' : ''}`);
@@ -163,7 +178,7 @@ export async function poolsRoutes(app: FastifyInstance, ctx: AppContext): Promis
       schema: {
         summary: 'Import inventory numbers (not in any pool yet) that BuySecretNo draws from',
         tags: ['numbers'],
-        body: numbersBody,
+        body: inventoryBody,
         response: { 200: addResult, ...errors },
       },
     },

@@ -25,14 +25,35 @@ elseif mode == 'AXE' then
   if ext ~= '' then
     if not claim('#' .. ext, t) then return {'CONFLICT', 'ext'} end
   else
-    local base = tonumber(redis.call('HINCRBY', META, 'e', 1))
-    for i = 0, 899 do
-      local cand = tostring(100 + (base + i) % 900)
-      if claim('#' .. cand, t) then
-        ext = cand
-        if i > 0 then redis.call('HINCRBY', META, 'e', i) end
-        break
+    -- allocate: 3 digits (100-999) from a rotating cursor, none that a live extension begins
+    -- with or that begins with a live one (a caller keying "12" would wait for a third digit if
+    -- "123" existed too); once those are all taken, 4 digits (1000-9999), which then necessarily
+    -- begin with a 3-digit one (the prompt collects up to 4 digits; '#' ends a shorter one)
+    if live_count(t) >= 9900 then return {'CONFLICT', 'ext-full'} end
+    local function unambiguous(cand)
+      for k = 1, math.min(#cand - 1, 2) do
+        if live_at('#' .. string.sub(cand, 1, k), t) then return false end
       end
+      if #cand < 4 then
+        for d = 0, 9 do
+          if live_at('#' .. cand .. d, t) then return false end
+        end
+      end
+      return true
+    end
+    -- the cursor is written only with a binding: a refused bind leaves X as it was
+    local base = (tonumber(redis.call('HGET', META, 'e')) or 0) + 1
+    for _, span in ipairs({{100, 900}, {1000, 9000}}) do
+      for i = 0, span[2] - 1 do
+        local cand = tostring(span[1] + (base + i) % span[2])
+        if claim('#' .. cand, t) and unambiguous(cand) then
+          ext = cand
+          -- the cursor moves past what was taken, so the next allocation does not scan it again
+          redis.call('HSET', META, 'e', base + i)
+          break
+        end
+      end
+      if ext ~= '' then break end
     end
     if ext == '' then return {'CONFLICT', 'ext-full'} end
   end

@@ -1,6 +1,6 @@
 -- update: changes one live binding; A and B changes keep the per-X uniqueness rules.
 -- ARGV: pool, seq, newA ('' keep), newB ('' keep, '-' clear default B), newExp ('' keep), then
--- pairs (field index >= 7, value) of record fields to overwrite.
+-- pairs (field index >= 7, value) of record fields to overwrite (16, the Huawei JSON, is merged).
 -- -> {'OK', record, publishDue} | {'NOPOOL'} | {'NOSUBS'} | {'EXPIRED'} | {'CONFLICT', why}
 local seq, na, nb, ne = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local m = redis.call('HMGET', META, 'p', 'd')
@@ -41,9 +41,19 @@ if ne ~= '' then
   end
 end
 for i = 6, #ARGV, 2 do
-  f[tonumber(ARGV[i])] = ARGV[i + 1]
+  local k = tonumber(ARGV[i])
+  if k == 16 then
+    -- Huawei fields (JSON): the patch's keys replace the stored ones, null removes one
+    local cur = (f[16] and f[16] ~= '') and cjson.decode(f[16]) or {}
+    for key, v in pairs(cjson.decode(ARGV[i + 1])) do
+      if v == cjson.null then cur[key] = nil else cur[key] = v end
+    end
+    f[16] = cjson.encode(cur)
+  else
+    f[k] = ARGV[i + 1]
+  end
 end
-for i = 1, 15 do if f[i] == nil then f[i] = '' end end
+for i = 1, 16 do if f[i] == nil then f[i] = '' end end
 local raw = join(f)
 redis.call('HSET', RECS, seq, raw)
 return {'OK', raw, publish}
