@@ -358,8 +358,12 @@ describe.skipIf(!(chromiumBin && hasRedis))('operator console in Chromium', () =
       ['AXE', XS[2]!],
       ['AX', XS[3]!],
     ] as const) {
-      await page.getByRole('link', { name: 'Bindings', exact: true }).click();
       const form = page.getByRole('form', { name: 'Create binding' });
+      // The click changes the hash at once but the page is drawn again only on 'hashchange', a
+      // task later: filling the form still on screen would be lost when the new one replaces it.
+      const stale = (await form.count()) ? await form.elementHandle() : null;
+      await page.getByRole('link', { name: 'Bindings', exact: true }).click();
+      if (stale) await stale.waitForElementState('hidden');
       await form.getByLabel('Mode').selectOption(mode);
       await form.getByLabel('Pool', { exact: true }).selectOption('CONSOLE');
       await form.getByLabel('A', { exact: true }).fill('13800000011');
