@@ -207,12 +207,9 @@ async function snapshotNode(r: Redis, out: Record<string, string>): Promise<void
  * RingConfig values must name uploaded ring tones (src/media/ring-tones.ts): a temp
  * RING_TONE_DIR holding tiny tones for the ids these tests use ('1'…'9', '11'…'13', '55', '1001'…).
  */
-export const TEST_TONE_IDS = ['1', '7', '8', '9', '11', '12', '13', '55', '1001', '1002', 't1'];
-function seededRingTones(): string {
-  const dir = join(mkdtempSync(join(tmpdir(), 'xline-api-tones-')), 'tones');
-  mkdirSync(dir);
-  // 0.25 s of 8 kHz 16-bit mono silence
-  const data = 4000;
+/** A valid 8 kHz mono 16-bit wav of `seconds` of silence. */
+export function silentWav(seconds: number): Buffer {
+  const data = Math.round(8000 * seconds) * 2;
   const w = Buffer.alloc(44 + data);
   w.write('RIFF', 0, 'ascii');
   w.writeUInt32LE(36 + data, 4);
@@ -226,6 +223,14 @@ function seededRingTones(): string {
   w.writeUInt16LE(16, 34);
   w.write('data', 36, 'ascii');
   w.writeUInt32LE(data, 40);
+  return w;
+}
+
+export const TEST_TONE_IDS = ['1', '7', '8', '9', '11', '12', '13', '55', '1001', '1002', 't1'];
+function seededRingTones(): string {
+  const dir = join(mkdtempSync(join(tmpdir(), 'xline-api-tones-')), 'tones');
+  mkdirSync(dir);
+  const w = silentWav(0.25);
   for (const id of TEST_TONE_IDS) writeFileSync(join(dir, `${id}.wav`), w);
   return dir;
 }

@@ -6,7 +6,7 @@
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasRedis } from '../support/redis.js';
-import { aNo, bNo, expiration, makePool, ops, OPS_TOKEN, rpc, signed, snapshot, startHarness, xNo, type Harness } from './api-harness.js';
+import { aNo, bNo, expiration, makePool, ops, OPS_TOKEN, rpc, signed, silentWav, snapshot, startHarness, xNo, type Harness } from './api-harness.js';
 
 const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
 const JSON_TYPE = { 'content-type': 'application/json' };
@@ -164,24 +164,6 @@ function bodyOf(answer: string): any {
   return JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4));
 }
 
-/** A valid 8 kHz mono 16-bit wav of `seconds` of silence. */
-function wav(seconds: number): Buffer {
-  const data = Math.round(8000 * seconds) * 2;
-  const w = Buffer.alloc(44 + data);
-  w.write('RIFF', 0, 'ascii');
-  w.writeUInt32LE(36 + data, 4);
-  w.write('WAVEfmt ', 8, 'ascii');
-  w.writeUInt32LE(16, 16);
-  w.writeUInt16LE(1, 20);
-  w.writeUInt16LE(1, 22);
-  w.writeUInt32LE(8000, 24);
-  w.writeUInt32LE(16000, 28);
-  w.writeUInt16LE(2, 32);
-  w.writeUInt16LE(16, 34);
-  w.write('data', 36, 'ascii');
-  w.writeUInt32LE(data, 40);
-  return w;
-}
 
 describe.skipIf(!hasRedis)('admin API: slow clients', () => {
   const API_MS = 1000;
@@ -252,7 +234,7 @@ describe.skipIf(!hasRedis)('admin API: slow clients', () => {
   });
 
   it('a ring-tone upload slower than the API deadline but within RING_TONE_UPLOAD_TIMEOUT_MS is stored; one that stalls gets 408', async () => {
-    const tone = wav(2);
+    const tone = silentWav(2);
     const head = (id: string) =>
       `PUT /v1/ring-tones/${id} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${OPS_TOKEN}\r\nContent-Type: audio/wav\r\nContent-Length: ${tone.length}\r\nConnection: close\r\n\r\n`;
     // four pieces, 0.6 × API_MS apart: the whole body takes 1.8 times the API deadline
