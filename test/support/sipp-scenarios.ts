@@ -421,8 +421,8 @@ export function farEndScenario(dir: string, name: string, s: FarEndScript): stri
     </action>
   </nop>`);
   }
-  if (s.reinvite) {
-    steps.push(`
+  // The far end's answer to a re-INVITE: a new origin version, PCMU or (codecReinvite) PCMA.
+  const reanswer = (version: number, name: string, pt: 0 | 8) => `
   <recv request="INVITE"/>
   <send>
     <![CDATA[
@@ -438,49 +438,20 @@ export function farEndScenario(dir: string, name: string, s: FarEndScript): stri
       Content-Length: [len]
 
       v=0
-      o=bob 1 2 IN IP[local_ip_type] [local_ip]
-      s=xline-b-reanswer
+      o=bob 1 ${version} IN IP[local_ip_type] [local_ip]
+      s=${name}
       c=IN IP[media_ip_type] [media_ip]
       t=0 0
-      m=audio ${s.rtpPort ?? '[media_port]'} RTP/AVP 0 101
-      a=rtpmap:0 PCMU/8000
+      m=audio ${s.rtpPort ?? '[media_port]'} RTP/AVP ${pt} 101
+      a=rtpmap:${pt} ${pt === 0 ? 'PCMU' : 'PCMA'}/8000
       a=rtpmap:101 telephone-event/8000
       a=sendrecv
 
     ]]>
   </send>
-  <recv request="ACK"/>`);
-  }
-  if (s.codecReinvite) {
-    steps.push(`
-  <recv request="INVITE"/>
-  <send>
-    <![CDATA[
-
-      SIP/2.0 200 OK
-      [last_Via:]
-      [last_From:]
-      [last_To:]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Contact: <sip:[service]@[local_ip]:[local_port];transport=[transport]>
-      Content-Type: application/sdp
-      Content-Length: [len]
-
-      v=0
-      o=bob 1 3 IN IP[local_ip_type] [local_ip]
-      s=xline-b-pcma
-      c=IN IP[media_ip_type] [media_ip]
-      t=0 0
-      m=audio ${s.rtpPort ?? '[media_port]'} RTP/AVP 8 101
-      a=rtpmap:8 PCMA/8000
-      a=rtpmap:101 telephone-event/8000
-      a=sendrecv
-
-    ]]>
-  </send>
-  <recv request="ACK"/>`);
-  }
+  <recv request="ACK"/>`;
+  if (s.reinvite) steps.push(reanswer(2, 'xline-b-reanswer', 0));
+  if (s.codecReinvite) steps.push(reanswer(3, 'xline-b-pcma', 8));
   if (s.hangUpAfterMs !== undefined) {
     steps.push(`
   <pause milliseconds="${s.hangUpAfterMs}"/>
