@@ -114,8 +114,8 @@ async function main(): Promise<void> {
     }
   }
 
-  // The console's "End call": whichever instance holds the call ends it.
-  const stopEndCalls = sips.length ? subscribeEndCall(conn.redis, (callId) => sips.forEach((s) => s.endCall(callId))) : undefined;
+  // The console's "End call" and Huawei's callStop: whichever instance holds the call ends it.
+  const stopEndCalls = sips.length ? subscribeEndCall(conn.redis, (callId, reason) => sips.forEach((s) => s.endCall(callId, reason))) : undefined;
 
   installShutdown(log, async () => {
     stopEndCalls?.();

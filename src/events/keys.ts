@@ -18,6 +18,8 @@ export const EVENT_KEYS = {
   /** CDR indexes: zset call_id → recorded-at ms, all calls and per binding. */
   cdrsByTime: `${P}cdrs:time`,
   cdrsBySub: (subId: string) => `${P}cdrs:sub:${subId}`,
+  /** A recording file (its name in RECORDING_DIR) → the call_id whose CDR names it; expires with the CDR. */
+  recording: (fileName: string) => `${P}rec:${fileName}`,
   /**
    * Live call: hash {state, since, info, owner, t:<type> (event time ms), ev:<type> markers};
    * deleted by the CDR write.

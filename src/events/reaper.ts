@@ -51,6 +51,7 @@ export function orphanRecords(callId: string, owner: string, live: LiveCallRecor
     ...(i.call_type !== undefined ? { call_type: i.call_type } : {}),
     ...(i.out_id ? { out_id: i.out_id } : {}),
     ...(i.out_order_id ? { out_order_id: i.out_order_id } : {}),
+    ...(i.app_key ? { app_key: i.app_key } : {}),
   };
   const hangup: CallEvent = {
     type: 'hangup',
@@ -77,6 +78,7 @@ export function orphanRecords(callId: string, owner: string, live: LiveCallRecor
     unconnected_cause: unconnectedCause(t.answer !== undefined, REAPED_CONTROL_TYPE),
     ...(i.out_id ? { out_id: i.out_id } : {}),
     ...(i.out_order_id ? { out_order_id: i.out_order_id } : {}),
+    ...(i.app_key ? { app_key: i.app_key } : {}),
     control_type: REAPED_CONTROL_TYPE,
     control_msg: controlMsg,
   };

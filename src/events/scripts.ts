@@ -17,7 +17,7 @@ export interface LuaScript {
 const script = (file: string, numberOfKeys: number): LuaScript => ({ file, numberOfKeys });
 
 export const PRODUCE_EVENT = script('produce-event', 6);
-export const PRODUCE_CDR = script('produce-cdr', 8);
+export const PRODUCE_CDR = script('produce-cdr', 9);
 export const HEARTBEAT = script('heartbeat', 1);
 export const SILENT_OWNERS = script('silent-owners', 1);
 export const FORGET_OWNER = script('forget-owner', 2);

@@ -2,6 +2,7 @@
 // dead letters and retention. Shared by the sink (SIP role), the delivery worker and the ops API.
 // Longer than 400 lines: the record types and one class over the `{events}` slot; its split (call
 // records, live state, dead letters) is due with the binding store's.
+import { basename } from 'node:path';
 import { StorageUnavailableError } from '../store/deadline.js';
 import { EVENT_KEYS } from './keys.js';
 import {
@@ -113,7 +114,7 @@ export interface LiveCallRecord {
   state?: string;
   /** Event times (ms) by type: start, ring, answer, hangup. */
   times: Partial<Record<CallEventType, number>>;
-  info: Partial<Pick<CallEvent, 'sub_id' | 'pool_key' | 'secret_no' | 'phone_no' | 'peer_no' | 'call_type' | 'out_id' | 'out_order_id'>>;
+  info: Partial<Pick<CallEvent, 'sub_id' | 'pool_key' | 'secret_no' | 'phone_no' | 'peer_no' | 'call_type' | 'out_id' | 'out_order_id' | 'app_key'>>;
 }
 
 // SIP Call-IDs have no length limit in RFC 3261; real ones are far shorter than this.
@@ -173,6 +174,7 @@ export class EventStore {
       call_type: e.call_type,
       out_id: e.out_id,
       out_order_id: e.out_order_id,
+      app_key: e.app_key,
     });
     const owner = reap?.owner ?? this.opts.owner ?? '';
     const r = await runScript(
@@ -211,10 +213,21 @@ export class EventStore {
     const now = at ?? this.now();
     const env = cdrEnvelope(r, now);
     const owner = reap?.owner ?? this.opts.owner ?? '';
+    const recordFile = r.record_path ? basename(r.record_path) : '';
     const res = await runScript(
       this.redis,
       PRODUCE_CDR,
-      [EVENT_KEYS.stream, EVENT_KEYS.call(callId), EVENT_KEYS.cdr(callId), EVENT_KEYS.live(sub), EVENT_KEYS.cdrsByTime, EVENT_KEYS.cdrsBySub(sub), EVENT_KEYS.owned(owner), EVENT_KEYS.owners],
+      [
+        EVENT_KEYS.stream,
+        EVENT_KEYS.call(callId),
+        EVENT_KEYS.cdr(callId),
+        EVENT_KEYS.live(sub),
+        EVENT_KEYS.cdrsByTime,
+        EVENT_KEYS.cdrsBySub(sub),
+        EVENT_KEYS.owned(owner),
+        EVENT_KEYS.owners,
+        EVENT_KEYS.recording(recordFile),
+      ],
       [
         env.id,
         env.body,
@@ -227,6 +240,7 @@ export class EventStore {
         now - this.opts.retentionMs,
         owner,
         reap ? reap.graceMs : '',
+        recordFile ? '1' : '0',
       ],
     );
     return Number(res);
@@ -308,6 +322,13 @@ export class EventStore {
     });
     if (stale.length) await this.redis.srem(EVENT_KEYS.live(subId), ...stale);
     return out.sort((a, b) => b.since - a.since);
+  }
+
+  /** The CDR whose recording is the file `fileName` (a name in RECORDING_DIR), while that CDR is kept. */
+  async cdrOfRecording(fileName: string): Promise<CallRecord | undefined> {
+    const callId = await this.redis.get(EVENT_KEYS.recording(fileName));
+    const cdr = callId ? await this.getCdr(callId) : undefined;
+    return cdr?.record_path && basename(cdr.record_path) === fileName ? cdr : undefined;
   }
 
   async getCdr(callId: string): Promise<CallRecord | undefined> {

@@ -26,6 +26,8 @@ export interface CallEvent {
   /** The binding's OutId and OutOrderId, echoed. */
   out_id?: string;
   out_order_id?: string;
+  /** The Huawei app whose binding the call is on (its callStop may end it). */
+  app_key?: string;
 }
 
 /** Alibaba SecretReport (the CDR). Times are 'YYYY-MM-DD HH:mm:ss' in TIMEZONE, as Alibaba. */
@@ -57,6 +59,8 @@ export interface CallRecord {
   record_duration?: number;
   out_id?: string;
   out_order_id?: string;
+  /** The Huawei app whose binding the call was on (its recording link is that app's alone). */
+  app_key?: string;
   control_type?: string;
   control_msg?: string;
 }
@@ -80,6 +84,7 @@ export function unconnectedCause(answered: boolean, controlType: string | undefi
     case 'not-a-party': // AXB: the caller is neither A nor B
     case 'no-default-b': // AXN: A called X, the binding has no B
     case 'wrong-extension': // AXN extension: no binding for the digits keyed
+    case 'no-callback': // Huawei AXE: A called X with no callback record, callbackNum or playable callbackTone
       return UNCONNECTED_CAUSE.NO_BINDING;
     case 'call-restricted': // CallRestrict
     case 'self-call': // AX: A called its own X

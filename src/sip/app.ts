@@ -18,6 +18,7 @@ import { guarded, identifyCaller, identifyX, locals, openSession, routeCall, tru
 import { answerOptions } from './options.js';
 import { SessionRegistry } from './session-registry.js';
 import { startRtpengine } from '../media-relay/rtpengine.js';
+import type { EndCallReason } from '../events/end-call-channel.js';
 
 export type { MediaHandler } from '../media/media-service.js';
 export type { MediaCall } from './media-call.js';
@@ -27,8 +28,11 @@ export interface SipApp {
   stop(drainMs?: number): Promise<void>;
   /** Calls being routed, ringing or connected right now. */
   liveCalls(): number;
-  /** An operator ends a call of this app (release_dir 0, cause 16); false when it has no such call. */
-  endCall(callId: string): boolean;
+  /**
+   * An operator (or the Huawei callStop API, `reason.controlType` 'call-stop') ends a call of this
+   * app: release_dir 0, cause 16, the reason's control_type in the CDR; false when it has no such call.
+   */
+  endCall(callId: string, reason?: EndCallReason): boolean;
 }
 
 /** The store fails fast by itself (~1 s); this only bounds a store that hangs. */
@@ -138,11 +142,12 @@ export async function startSipApp(ctx: AppContext & { media?: MediaOption }): Pr
 
   return {
     liveCalls: () => registry.size,
-    endCall(callId) {
+    endCall(callId, reason = {}) {
       const s = registry.get(callId);
       if (!s) return false;
-      log.info({ callId }, 'call ended by an operator');
-      void s.end({ dir: 0, cause: Q850.NORMAL_CLEARING, status: 480 });
+      log.info({ callId, ...reason }, 'call ended by an operator');
+      const how = reason.controlType ? { controlType: reason.controlType, controlMsg: END_CALL_MESSAGE[reason.controlType] ?? 'ended through the API' } : {};
+      void s.end({ dir: 0, cause: Q850.NORMAL_CLEARING, status: 480, ...how });
       return true;
     },
     async stop(drainMs = 30_000) {
@@ -186,6 +191,11 @@ async function dispatch(session: CallSession, d: NonNullable<ReturnType<typeof l
       return;
   }
 }
+
+/** control_msg of a call ended from outside, by its control_type. */
+const END_CALL_MESSAGE: Record<string, string> = {
+  'call-stop': 'ended by the Huawei callStop API',
+};
 
 const refuseText: Record<string, string> = {
   'no-binding': 'no live binding on X',

@@ -41,6 +41,7 @@ export function callEvent(f: CallFacts, type: CallEventType, at: number, data?: 
     call_type: f.callType,
     ...(b?.outId ? { out_id: b.outId } : {}),
     ...(b?.outOrderId ? { out_order_id: b.outOrderId } : {}),
+    ...(b?.huawei ? { app_key: b.huawei.appKey } : {}),
     ...(data ? { data } : {}),
   };
 }
@@ -65,6 +66,7 @@ export function callRecord(f: CallFacts, e: CallEnding, releaseAt: number, tz: s
     unconnected_cause: unconnectedCause(f.answerAt !== undefined, e.controlType),
     ...(b?.outId ? { out_id: b.outId } : {}),
     ...(b?.outOrderId ? { out_order_id: b.outOrderId } : {}),
+    ...(b?.huawei ? { app_key: b.huawei.appKey } : {}),
     ...(e.controlType ? { control_type: e.controlType, control_msg: e.controlMsg ?? '' } : {}),
     ...(f.record.url ? { record_url: f.record.url } : {}),
     ...(f.record.path ? { record_path: f.record.path } : {}),
