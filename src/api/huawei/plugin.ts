@@ -44,6 +44,8 @@ export interface HuaweiInterface {
   mode: HuaweiMode | 'any';
   /** The handler claims the nonce in its own bind script (one Redis round trip). */
   claimsNonce?: boolean;
+  /** The request's deadline (default STORE_DEADLINE_MS): longer for an interface that waits (callStop). */
+  deadlineMs?: number;
   /** Store error codes this interface answers differently (AX: a taken X is 1011005). */
   storeCodes?: StoreCodeMap;
   /**
@@ -53,15 +55,26 @@ export interface HuaweiInterface {
   run(call: HuaweiCall, req: FastifyRequest, reply: FastifyReply): Promise<Record<string, unknown> | null>;
 }
 
+/** What every interface's handler shares: the stores, the field reader, auth and metrics. */
+interface Shared {
+  ctx: AppContext;
+  hw: HuaweiStore;
+  f: FieldReader;
+  claimNonce: ReturnType<typeof nonceClaimer>;
+  authenticate(req: FastifyRequest): Authenticated | Promise<Authenticated>;
+  count(name: string, code: string): void;
+  log: AppContext['log'];
+}
+
+interface Authenticated {
+  app: HuaweiApp;
+  nonceKey: string;
+  nonceTtl: number;
+}
+
 /** Registers every interface of HUAWEI_INTERFACES (plus `extra`) on `app` (a scope of the admin app). */
 export async function huaweiApi(app: FastifyInstance, ctx: AppContext, metrics?: ApiMetrics, extra: HuaweiInterface[] = []): Promise<void> {
   const hw = huaweiStoreOf(ctx.store, ctx.config.HUAWEI_APP_CACHE_MS);
-  const f = fieldReader(ctx.config);
-  const windowMs = ctx.config.HUAWEI_CREATED_WINDOW_MS;
-  const claimNonce = nonceClaimer(ctx.store);
-  const outage = ctx.store.outage;
-  const log = ctx.log.child({ component: 'huawei-api' });
-
   // lenient.ts JSON_WHATEVER_CONTENT_TYPE: a body is JSON whatever its declared type
   app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => {
     try {
@@ -70,27 +83,45 @@ export async function huaweiApi(app: FastifyInstance, ctx: AppContext, metrics?:
       done(invalid('body'), undefined);
     }
   });
+  const shared: Shared = {
+    ctx,
+    hw,
+    f: fieldReader(ctx.config),
+    claimNonce: nonceClaimer(ctx.store),
+    authenticate: authenticator(hw, ctx.config.HUAWEI_CREATED_WINDOW_MS),
+    count: counter(metrics),
+    log: ctx.log.child({ component: 'huawei-api' }),
+  };
+  for (const i of [...HUAWEI_INTERFACES, ...extra]) {
+    app.route({
+      method: i.method,
+      url: i.path,
+      schema: { hide: true },
+      // Huawei requests are small; a large body is refused (413) before it is read in full
+      bodyLimit: BODY_LIMIT,
+      handler: (req, reply) => handle(shared, i, req, reply),
+    });
+  }
+}
 
+/** Requests per interface and resultcode, in the API metrics (`huawei.<name>`). */
+function counter(metrics: ApiMetrics | undefined): Shared['count'] {
   const counters = new Map<string, { inc(): void }>();
-  const count = (name: string, code: string) => {
+  return (name, code) => {
     if (!metrics) return;
     const k = name + '\0' + code;
     let c = counters.get(k);
     if (!c) counters.set(k, (c = metrics.dypls.labels(`huawei.${name}`, code)));
     c.inc();
   };
+}
 
-  interface Authenticated {
-    app: HuaweiApp;
-    nonceKey: string;
-    nonceTtl: number;
-  }
-
-  /**
-   * The app the credentials name, after the window and the digest (nonce not yet claimed). Without
-   * a promise when the app is in the cache (the bind hot path).
-   */
-  function authenticate(req: FastifyRequest): Authenticated | Promise<Authenticated> {
+/**
+ * The app the credentials name, after the window and the digest (nonce not yet claimed). Without
+ * a promise when the app is in the cache (the bind hot path).
+ */
+function authenticator(hw: HuaweiStore, windowMs: number): Shared['authenticate'] {
+  return (req) => {
     const c = parseCredentials(req.headers);
     const now = Date.now();
     checkCreated(c.createdMs, now, windowMs);
@@ -101,84 +132,86 @@ export async function huaweiApi(app: FastifyInstance, ctx: AppContext, metrics?:
     };
     const app = hw.app(c.appKey);
     return app instanceof Promise ? app.then(verify) : verify(app);
-  }
+  };
+}
 
-  function paramsOf(req: FastifyRequest): Params {
-    if (req.method === 'GET' || req.method === 'DELETE') {
-      const q = (req.query ?? {}) as Record<string, unknown>;
-      for (const [k, v] of Object.entries(q)) if (typeof v !== 'string') throw invalid(k);
-      return q;
-    }
-    let b = req.body;
-    if (b === undefined) return {};
-    // lenient.ts JSON_WHATEVER_CONTENT_TYPE: text/plain arrives as a string
-    if (typeof b === 'string') {
-      if (b.trim() === '') return {};
-      try {
-        b = JSON.parse(b) as unknown;
-      } catch {
-        throw invalid('body');
-      }
-    }
-    if (!b || typeof b !== 'object' || Array.isArray(b)) throw invalid('body');
-    return b as Params;
+function paramsOf(req: FastifyRequest): Params {
+  if (req.method === 'GET' || req.method === 'DELETE') {
+    const q = (req.query ?? {}) as Record<string, unknown>;
+    for (const [k, v] of Object.entries(q)) if (typeof v !== 'string') throw invalid(k);
+    return q;
   }
+  let b = req.body;
+  if (b === undefined) return {};
+  // lenient.ts JSON_WHATEVER_CONTENT_TYPE: text/plain arrives as a string
+  if (typeof b === 'string') {
+    if (b.trim() === '') return {};
+    try {
+      b = JSON.parse(b) as unknown;
+    } catch {
+      throw invalid('body');
+    }
+  }
+  if (!b || typeof b !== 'object' || Array.isArray(b)) throw invalid('body');
+  return b as Params;
+}
 
-  for (const i of [...HUAWEI_INTERFACES, ...extra]) {
-    app.route({
-      method: i.method,
-      url: i.path,
-      schema: { hide: true },
-      // Huawei requests are small; a large body is refused (413) before it is read in full
-      bodyLimit: BODY_LIMIT,
-      handler: async (req, reply) => {
-        const deadline = new Deadline();
-        let late = false;
-        try {
-          const run = async () => {
-            const auth = authenticate(req);
-            const { app: hwApp, nonceKey, nonceTtl } = auth instanceof Promise ? await auth : auth;
-            if (i.mode !== 'any' && hwApp.mode !== i.mode) throw hwErr('1010040', `app_key not allowed to invoke this API (the app is ${hwApp.mode}).`);
-            const call: HuaweiCall = { ctx, hw, f, app: hwApp, params: {}, now: Math.floor(Date.now() / 1000), deadline };
-            // fields are read after authentication (a stranger learns nothing of them), where a
-            // refusal still uses up the nonce like any other
-            const runIt = () => {
-              call.params = paramsOf(req);
-              return i.run(call, req, reply);
-            };
-            const own: NonceClaim | undefined = i.claimsNonce && ctx.store.bindClaimsNonce ? (call.nonce = { key: nonceKey, ttlSeconds: nonceTtl }) : undefined;
-            if (!own) {
-              if (!(await claimNonce(nonceKey, nonceTtl, deadline))) throw hwErr('1010010', 'Invalid digest. Nonce already used.');
-              if (late) throw hwErr('1010001');
-              return runIt();
-            }
-            try {
-              return await runIt();
-            } catch (err) {
-              if (err instanceof NonceReplayError) throw hwErr('1010010', 'Invalid digest. Nonce already used.');
-              // refused before its script ran: the nonce is used all the same
-              const business = err instanceof HuaweiError ? err.code !== '1010001' : err instanceof XlineError && err.code !== ERROR_CODES.SYSTEM_ERROR;
-              if (business && !own.claimed && !(await claimNonce(nonceKey, nonceTtl, deadline))) throw hwErr('1010010', 'Invalid digest. Nonce already used.');
-              throw err;
-            }
-          };
-          const payload = await withDeadline(run(), deadline, `huawei ${i.name}`, () => {
-            late = true;
-          });
-          count(i.name, '0');
-          if (payload === null) return reply;
-          return reply.code(200).send({ ...SUCCESS, ...payload });
-        } catch (err) {
-          const e = toHuaweiError(err, i.storeCodes);
-          count(i.name, e.code);
-          if (e.code === '1010001') {
-            // Redis unavailable: counted in the outage log, not a line per request
-            if ((err instanceof XlineError || asStorageError(err, i.name)) && outage) outage.requestFailed('huawei');
-            else log.error({ err, api: i.name }, 'huawei: internal error');
-          }
-          return sendError(reply, e);
-        }
-      },
+const replayed = () => hwErr('1010010', 'Invalid digest. Nonce already used.');
+
+/** One request: authenticated, mode checked, run under its deadline, answered. */
+async function handle(s: Shared, i: HuaweiInterface, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+  const deadline = new Deadline(false, i.deadlineMs);
+  const state = { late: false };
+  try {
+    const payload = await withDeadline(authenticateAndRun(s, i, req, reply, deadline, state), deadline, `huawei ${i.name}`, () => {
+      state.late = true;
     });
+    s.count(i.name, '0');
+    if (payload === null) return reply;
+    return reply.code(200).send({ ...SUCCESS, ...payload });
+  } catch (err) {
+    const e = toHuaweiError(err, i.storeCodes);
+    s.count(i.name, e.code);
+    if (e.code === '1010001' && !(err instanceof HuaweiError)) {
+      // Redis unavailable: counted in the outage log, not a line per request
+      if ((err instanceof XlineError || asStorageError(err, i.name)) && s.ctx.store.outage) s.ctx.store.outage.requestFailed('huawei');
+      else s.log.error({ err, api: i.name }, 'huawei: internal error');
+    }
+    return sendError(reply, e);
+  }
+}
+
+async function authenticateAndRun(
+  s: Shared,
+  i: HuaweiInterface,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  deadline: Deadline,
+  state: { late: boolean },
+): Promise<Record<string, unknown> | null> {
+  const auth = s.authenticate(req);
+  const { app: hwApp, nonceKey, nonceTtl } = auth instanceof Promise ? await auth : auth;
+  if (i.mode !== 'any' && hwApp.mode !== i.mode) throw hwErr('1010040', `app_key not allowed to invoke this API (the app is ${hwApp.mode}).`);
+  const call: HuaweiCall = { ctx: s.ctx, hw: s.hw, f: s.f, app: hwApp, params: {}, now: Math.floor(Date.now() / 1000), deadline };
+  // fields are read after authentication (a stranger learns nothing of them), where a
+  // refusal still uses up the nonce like any other
+  const runIt = () => {
+    call.params = paramsOf(req);
+    return i.run(call, req, reply);
+  };
+  const own: NonceClaim | undefined = i.claimsNonce && s.ctx.store.bindClaimsNonce ? (call.nonce = { key: nonceKey, ttlSeconds: nonceTtl }) : undefined;
+  if (!own) {
+    if (!(await s.claimNonce(nonceKey, nonceTtl, deadline))) throw replayed();
+    if (state.late) throw hwErr('1010001');
+    return runIt();
+  }
+  try {
+    return await runIt();
+  } catch (err) {
+    if (err instanceof NonceReplayError) throw replayed();
+    // refused before its script ran: the nonce is used all the same
+    const business = err instanceof HuaweiError ? err.code !== '1010001' : err instanceof XlineError && err.code !== ERROR_CODES.SYSTEM_ERROR;
+    if (business && !own.claimed && !(await s.claimNonce(nonceKey, nonceTtl, deadline))) throw replayed();
+    throw err;
   }
 }
