@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordingFileName } from '../../src/audio-files/recording-files.js';
+import { EventStore } from '../../src/events/store.js';
 import { HuaweiClient } from '../support/huawei-client.js';
 import { hasRedis } from '../support/redis.js';
 import { aNo, ops, snapshot, startHarness, xNo, type Harness } from './api-harness.js';
@@ -291,7 +292,28 @@ describe.skipIf(!hasRedis)('Huawei AXE API and recording link', () => {
       const name = recordingFileName('call-hw-1@host');
       const wav = Buffer.from('RIFF....WAVEfmt fake recording bytes');
       writeFileSync(join(recDir, name), wav);
-      for (const c of [axe, wsse, axOnly]) {
+      // the call's CDR (as the SIP side writes it) names the recording and the app of its binding
+      const events = new EventStore(h.redis, { retentionMs: 3600_000, liveTtlMs: 600_000, queue: false });
+      h.ctx.callEvents = events;
+      await events.produceCdr({
+        pool_key: 'HWAXE',
+        sub_id: '',
+        call_id: 'call-hw-1@host',
+        phone_no: aNo(1),
+        secret_no: xNo(200),
+        peer_no: aNo(2),
+        called_display_no: xNo(200),
+        call_type: 1,
+        call_time: '2025-01-01 00:00:00',
+        release_time: '2025-01-01 00:00:09',
+        release_dir: 1,
+        release_cause: 16,
+        record_path: join(recDir, name),
+        app_key: 'axe-app',
+      });
+      // another app's recording is as unknown to it (recording-link scope: huawei-callstop.test.ts)
+      expect((await axOnly.request('GET', RECORD, { query: { fileName: name, recordDomain: 'd' } })).body.resultcode).toBe('1012007');
+      for (const c of [axe, wsse]) {
         const r = await c.request('GET', RECORD, { query: { fileName: name, recordDomain: 'xline.example.test' } });
         expect(r.status).toBe(301);
         const loc = r.headers.get('location')!;

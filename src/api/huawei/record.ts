@@ -1,7 +1,9 @@
 // Huawei's recording download link (HUAWEI.md §6): GET /rest/provision/voice/record/v1.0
 // ?fileName=<recordObjectName>&recordDomain=<recordDomain> answers 301 with Location set to a
-// signed, time-limited link to the file (media/recording-files.ts, the one QueryRecordFileDownloadUrl
-// hands out); an unknown file answers 1012007. Any mode's app may ask.
+// signed, time-limited link to the file (audio-files/recording-files.ts, the one
+// QueryRecordFileDownloadUrl hands out). Only for a recording of a call on a binding of the
+// requesting app (its CDR, found through the recording's index entry, names the app): an unknown
+// file, or another app's, answers 1012007. Any mode's app may ask for its own.
 import { recordingExists, recordingLinks } from '../../audio-files/recording-files.js';
 import { resolve } from 'node:path';
 import type { HuaweiInterface } from './plugin.js';
@@ -23,7 +25,9 @@ const recordLink: HuaweiInterface = {
     if (!fileName) throw invalid('fileName');
     // recordDomain names Huawei's storage; xline's recordings are in RECORDING_DIR whatever it says
     f.str(p, 'recordDomain', 0, 128);
-    if (!FILE_NAME.test(fileName) || !(await recordingExists(resolve(ctx.config.RECORDING_DIR, fileName)))) throw hwErr('1012007');
+    if (!FILE_NAME.test(fileName)) throw hwErr('1012007');
+    const cdr = await ctx.callEvents?.cdrOfRecording(fileName);
+    if (cdr?.app_key !== call.app.appKey || !(await recordingExists(resolve(ctx.config.RECORDING_DIR, fileName)))) throw hwErr('1012007');
     const { url } = recordingLinks(ctx.config).url(fileName, call.now);
     await reply.code(301).header('location', url).header('cache-control', 'no-store').send();
     return null;
