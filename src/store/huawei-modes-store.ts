@@ -1,15 +1,30 @@
 // Store reads the Huawei AX and AXE interfaces need beyond BindingStore and huawei-store.ts: a
 // binding by an index entry of X (AX's origNum + privateNum, AXE's virtualNum + extendNum), X's
 // live bindings page by page in SubsId order (AXE v2 cursor query), and the X numbers an AX A
-// holds (query by origNum alone). Read-only scripts on one X's keys (lua/hw-at.lua,
-// lua/hw-page.lua); the A → X index `axa:{A}` is a hint in another slot, written after a bind
-// landed and confirmed against X's own keys on every read.
+// holds (query by origNum alone), and the AX limit of X per A. Read-only scripts on one X's keys
+// (lua/hw-at.lua, lua/hw-page.lua); the A → X index `axa:{A}` is a hint in another slot, written
+// after a bind landed and confirmed against X's own keys on every read. The AX places of an A in
+// an app (`axl:{A}:<app>`, same slot as `axa:{A}`) are reserved before the bind (lua/hw-ax-claim.lua)
+// and confirmed or given back after it; a place whose binding is gone (unbound by any path) is
+// found so against X's keys when the limit is reached, and dropped.
+import { randomUUID } from 'node:crypto';
 import type { Binding } from '../domain/binding.js';
 import { isExtension, isStoreNumber, unpackRecord, xKeys } from './codec.js';
+import type { Deadline } from './deadline.js';
 import type { RedisBindingStore } from './redis-store.js';
 
 /** The hint set of X numbers an A was bound to in AX mode. */
 export const axOwnerKey = (a: string) => `axa:{${a}}`;
+/** The AX places A holds in app `appKey` (X → '0', or a reservation while a bind runs). */
+export const axPlacesKey = (a: string, appKey: string) => `axl:{${a}}:${appKey}`;
+/** How long a place reserved for a bind counts without the bind reporting back. */
+const RESERVATION_MS = 10_000;
+
+/** A place reserved for one AX bind: confirm() once it landed, release() when it did not. */
+export interface AxPlace {
+  confirm(x: string): Promise<void>;
+  release(): Promise<void>;
+}
 
 export interface BindingPage {
   bindings: Binding[];
@@ -57,6 +72,51 @@ export class HuaweiModesStore {
   /** Notes that A holds X in AX mode (a hint: losing it only hides X from a query by origNum alone). */
   async noteAxOwner(a: string, x: string): Promise<void> {
     await this.redis.sadd(axOwnerKey(a), x).catch(() => undefined);
+  }
+
+  /**
+   * Reserves a place of A in app `appKey` for one AX bind: undefined when A already holds `limit`
+   * live AX bindings of that app (nothing written). Places whose binding is gone are dropped on the way.
+   */
+  async reserveAxPlace(appKey: string, a: string, limit: number, dl: Deadline): Promise<AxPlace | undefined> {
+    const key = axPlacesKey(a, appKey);
+    const token = randomUUID();
+    let r = await this.store.runKeyed('hwAxClaim', key, dl, token, limit, RESERVATION_MS);
+    if (r[0] === 'FULL') {
+      const xs = r.slice(1).map(String);
+      const gone = await this.notBoundIn(appKey, a, xs);
+      if (!gone.length) return undefined;
+      r = await this.store.runKeyed('hwAxClaim', key, dl, token, limit, RESERVATION_MS, ...gone);
+      if (r[0] !== 'OK') return undefined;
+    }
+    dl.landed++;
+    const pending = 'p:' + token;
+    // after the bind: hint writes (a lost one lapses with the reservation, or is dropped at the limit)
+    return {
+      confirm: async (x) => {
+        await this.redis.multi().hset(key, x, '0').hdel(key, pending).sadd(axOwnerKey(a), x).exec().catch(() => undefined);
+      },
+      release: async () => {
+        await this.redis.hdel(key, pending).catch(() => undefined);
+      },
+    };
+  }
+
+  /** An AX binding of A was unbound: its place is free again (a hint write). */
+  async freeAxPlace(appKey: string, a: string, x: string): Promise<void> {
+    await this.redis.hdel(axPlacesKey(a, appKey), x).catch(() => undefined);
+  }
+
+  /** Of `xs`, the X numbers where A holds no live AX binding of app `appKey` (any pool). */
+  private async notBoundIn(appKey: string, a: string, xs: string[]): Promise<string[]> {
+    const live = await Promise.all(
+      xs.map(async (x) => {
+        const pool = isStoreNumber(x) ? await this.redis.hget(xKeys(x)[0], 'p') : null;
+        const b = pool ? await this.at(pool, x, a) : undefined;
+        return !!b && b.mode === 'AX' && b.a === a && b.huawei?.appKey === appKey;
+      }),
+    );
+    return xs.filter((_, i) => !live[i]);
   }
 
   /** AX: the live bindings of pool `poolKey` whose A is `a`, each confirmed on its X, oldest first. */

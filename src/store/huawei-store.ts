@@ -3,6 +3,8 @@
 //   hwapp:{appKey}  hash  an application: s = app_secret, m = mode, p = pool key,
 //                         su = statusUrl, fu = feeUrl, ct = created (unix s)
 //   hwapps          set   app keys (a hint for listing; hwapp:{…} is the truth)
+//   axl:{A}:<app>   hash  AX: the places A holds in that app, X → '0' (or a reservation while its
+//                         bind runs; lua/hw-ax-claim.lua, huawei-modes-store.ts)
 // and the per-X scripts of its own interfaces (AXB query paging, unbind of every binding on an X),
 // which run on X's keys under the same write guard as every other write (deadline.ts).
 import { readFileSync } from 'node:fs';
@@ -35,7 +37,10 @@ const PER_X: Array<[name: string, file: string, write: boolean]> = [
   ['hwList', 'hw-list.lua', false],
   ['hwUnbindAll', 'hw-unbind-all.lua', true],
 ];
-const KEYED: Array<[name: string, file: string]> = [['hwAppPut', 'hw-app-put.lua']];
+const KEYED: Array<[name: string, file: string]> = [
+  ['hwAppPut', 'hw-app-put.lua'],
+  ['hwAxClaim', 'hw-ax-claim.lua'],
+];
 
 const defined = new WeakSet<object>();
 

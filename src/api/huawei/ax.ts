@@ -3,7 +3,7 @@
 // /rest/caas/privatenumber/calleenumber/v1.0. An AX binding is xline's AX mode: one A owns X,
 // everyone else calling X reaches A, and A calling X reaches the temporary callee while it lasts
 // (domain/route.ts). AX bindings have no expiry. Codes: a taken X 1011005, A already on that X
-// 1016002, no such binding of this app 1016001.
+// 1016002, A already holding AX_MAX_X_PER_A X of this app 1011003, no such binding of this app 1016001.
 import type { Binding, BindingPatch } from '../../domain/binding.js';
 import { XlineError, ERROR_CODES } from '../../domain/errors.js';
 import type { BindRequest } from '../../store/types.js';
@@ -14,6 +14,9 @@ import { hwErr, invalid } from './result-codes.js';
 
 export const AX_PATH = '/rest/provision/caas/privatenumber/v1.0';
 export const AX_CALLEE_PATH = '/rest/caas/privatenumber/calleenumber/v1.0';
+
+/** One A holds at most this many X in AX mode (HUAWEI.md §7), counted per app: more is 1011003. */
+export const AX_MAX_X_PER_A = 5;
 
 /** Temporary callee duration: 1–259200 s, default 60 (HUAWEI.md §3.2). */
 const CALLEE_DURATION = { min: 1, max: 259_200, fallback: 60 } as const;
@@ -62,10 +65,15 @@ const bind: HuaweiInterface = {
         modifiedAt: call.now,
       },
     };
+    // one of A's places in this app first (Huawei: at most AX_MAX_X_PER_A X per A; full: 1011003,
+    // nothing written), confirmed or given back once the bind answered
+    const place = await modesStoreOf(call).reserveAxPlace(app.appKey, a, AX_MAX_X_PER_A, call.deadline);
+    if (!place) throw hwErr('1011003', `Over the resource limit. origNum already holds ${AX_MAX_X_PER_A} X.`);
     let b: Binding;
     try {
       b = await call.ctx.store.bind(req, { deadline: call.deadline, ...(call.nonce ? { nonce: call.nonce } : {}) });
     } catch (e) {
+      await place.release();
       if (x && e instanceof XlineError && e.code === ERROR_CODES.BIND_CONFLICT) {
         // X is taken: by this very A (the A–X binding exists) or by someone else
         const mine = await modesStoreOf(call).byNumber(app.poolKey, x, a);
@@ -73,7 +81,7 @@ const bind: HuaweiInterface = {
       }
       throw e;
     }
-    await modesStoreOf(call).noteAxOwner(b.a, b.x);
+    await place.confirm(b.x);
     return { origNum: f.global(b.a), privateNum: f.global(b.x), subscriptionId: b.subsId };
   },
 };
@@ -129,6 +137,7 @@ const unbind: HuaweiInterface = {
   async run(call) {
     const b = await named(call, call.params);
     await call.ctx.store.unbind(call.app.poolKey, b.x, b.subsId, { deadline: call.deadline });
+    await modesStoreOf(call).freeAxPlace(call.app.appKey, b.a, b.x);
     return {};
   },
 };
