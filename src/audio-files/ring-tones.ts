@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import type { Config } from '../config.js';
 import type { RingConfig } from '../domain/binding.js';
 import { xerr } from '../domain/errors.js';
+import { toneIdCandidates } from '../domain/huawei-binding.js';
 import { readWavInfo, type WavInfo } from './wav.js';
 
 /** Same rule as RingConfig values in the dypls API (fields.ts), without a leading dot. */
@@ -17,6 +18,16 @@ type Dirs = Pick<Config, 'RING_TONE_DIR'>;
 
 export function ringTonePath(config: Dirs, id: string): string {
   return resolve(config.RING_TONE_DIR, `${id}.wav`);
+}
+
+/** The file of a Huawei tone name (a ring-tone id, or one with `.wav`), if it exists now. */
+export async function ringToneFile(config: Dirs, name: string): Promise<string | undefined> {
+  for (const id of toneIdCandidates(name)) {
+    if (!RING_TONE_ID.test(id)) continue;
+    const path = ringTonePath(config, id);
+    if (await isFile(path)) return path;
+  }
+  return undefined;
 }
 
 export class RingToneError extends Error {}

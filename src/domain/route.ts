@@ -2,7 +2,7 @@
 // extension, or refuse. Pure; the SIP adapter calls it, never the other way round (STYLE §2).
 import type { Binding, RingKey } from './binding.js';
 import { CALL_TYPE } from './binding.js';
-import { liveTempCallee } from './huawei-binding.js';
+import { callbackRecordSeconds, liveCallback, liveTempCallee, type CallbackRecord } from './huawei-binding.js';
 
 /** What the one-round-trip store lookup answers for (caller, X, extension?). */
 export type Lookup =
@@ -15,7 +15,20 @@ export type Lookup =
   | { kind: 'need-extension'; poolKey: string; extensionDigits?: number }
   /** The binding that applies; role = who the caller is in it. */
   /** now: the store's clock at the lookup (unix seconds), for the binding's own timers. */
-  | { kind: 'match'; binding: Binding; role: 'A' | 'B' | 'N'; now?: number };
+  /** lastCaller: AXE, the caller is A: the binding's callback record (who last reached A through X). */
+  | { kind: 'match'; binding: Binding; role: 'A' | 'B' | 'N'; now?: number; lastCaller?: CallbackRecord };
+
+/**
+ * Huawei AXE: after a call is put through to A, the store records its caller as A's last caller
+ * on the binding for `seconds` (0: as long as the binding), for A's next call to X.
+ */
+export interface CallbackNote {
+  poolKey: string;
+  x: string;
+  subsId: string;
+  caller: string;
+  seconds: number;
+}
 
 export interface CallFacts {
   caller: string;
@@ -34,15 +47,22 @@ export type Decision =
       callType: number;
       ringKey?: RingKey;
       record: boolean;
+      /** Huawei AXE, someone reached A: record the caller for A's callback (after routing). */
+      remember?: CallbackNote;
     }
   /** Prompt for an extension; stop collecting at extensionDigits digits when known. */
   | { kind: 'collect'; poolKey: string; extensionDigits?: number }
-  | { kind: 'refuse'; status: 403 | 404; cause: number; reason: RefuseReason; binding?: Binding };
+  | { kind: 'refuse'; status: 403 | 404; cause: number; reason: RefuseReason; binding?: Binding }
+  /**
+   * Huawei AXE, A called X with no callback record and only a callbackTone: play `tone` (a ring-tone
+   * id as the client named it) to A, then hang up; without media, the refusal it carries.
+   */
+  | { kind: 'announce'; tone: string; refusal: Extract<Decision, { kind: 'refuse' }> };
 
 export type BridgeDecision = Extract<Decision, { kind: 'bridge' }>;
 export type CollectDecision = Extract<Decision, { kind: 'collect' }>;
 
-export type RefuseReason = 'no-binding' | 'not-a-party' | 'call-restricted' | 'no-default-b' | 'self-call';
+export type RefuseReason = 'no-binding' | 'not-a-party' | 'call-restricted' | 'no-default-b' | 'self-call' | 'no-callback';
 
 /** Q.850 causes used when refusing (DESIGN §5). */
 export const Q850 = {
@@ -74,11 +94,11 @@ export function decide(call: CallFacts, found: Lookup): Decision {
     case 'need-extension':
       return { kind: 'collect', poolKey: found.poolKey, ...(found.extensionDigits ? { extensionDigits: found.extensionDigits } : {}) };
     case 'match':
-      return decideMatch(call, found.binding, found.role, found.now);
+      return decideMatch(call, found.binding, found.role, found.now, found.lastCaller);
   }
 }
 
-function decideMatch(call: CallFacts, b: Binding, role: 'A' | 'B' | 'N', now: number | undefined): Decision {
+function decideMatch(call: CallFacts, b: Binding, role: 'A' | 'B' | 'N', now: number | undefined, lastCaller?: CallbackRecord): Decision {
   const bridge = (target: string, callType: number, ringKey?: RingKey): Decision => ({
     kind: 'bridge',
     binding: b,
@@ -100,10 +120,12 @@ function decideMatch(call: CallFacts, b: Binding, role: 'A' | 'B' | 'N', now: nu
     case 'AXN':
     case 'AXE':
       if (role === 'A') {
-        // Huawei AXE: without a default B, A reaches the callbackNum of its binding (the last
-        // caller's callback record, which would come first, is the call side's)
-        const to = b.b ?? b.huawei?.callbackNum;
-        return to ? bridge(to, CALL_TYPE.CALLER, 'AXNRing_AB') : refuse(404, 'no-default-b', b);
+        if (b.b) return bridge(b.b, CALL_TYPE.CALLER, 'AXNRing_AB');
+        return b.huawei ? decideCallback(b, now, lastCaller, bridge) : refuse(404, 'no-default-b', b);
+      }
+      if (b.mode === 'AXE' && b.huawei) {
+        const remember: CallbackNote = { poolKey: b.poolKey, x: b.x, subsId: b.subsId, caller: call.caller, seconds: callbackRecordSeconds(b.huawei) };
+        return { ...(bridge(b.a, CALL_TYPE.CALLEE, 'AXNRing_N') as BridgeDecision), remember };
       }
       return bridge(b.a, CALL_TYPE.CALLEE, 'AXNRing_N');
     case 'AX': {
@@ -115,6 +137,18 @@ function decideMatch(call: CallFacts, b: Binding, role: 'A' | 'B' | 'N', now: nu
       return callee ? bridge(callee.number, CALL_TYPE.CALLER) : refuse(403, 'self-call', b);
     }
   }
+}
+
+/**
+ * Huawei AXE, A called X: its last caller while the callback record lasts, else the binding's
+ * callbackNum, else its callbackTone then hang-up, else refused (Huawei's 8019, no callback record).
+ */
+function decideCallback(b: Binding, now: number | undefined, lastCaller: CallbackRecord | undefined, bridge: (to: string, callType: number, ringKey?: RingKey) => Decision): Decision {
+  const back = now === undefined ? undefined : liveCallback(lastCaller, now);
+  if (back) return bridge(back, CALL_TYPE.CALLER, 'AXNRing_AB');
+  if (b.huawei?.callbackNum) return bridge(b.huawei.callbackNum, CALL_TYPE.CALLER, 'AXNRing_AB');
+  const refusal = refuse(404, 'no-callback', b) as Extract<Decision, { kind: 'refuse' }>;
+  return b.huawei?.callbackTone ? { kind: 'announce', tone: b.huawei.callbackTone, refusal } : refusal;
 }
 
 function need(v: string | undefined): string {

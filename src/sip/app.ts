@@ -19,6 +19,10 @@ import { answerOptions } from './options.js';
 import { SessionRegistry } from './session-registry.js';
 import { startRtpengine } from '../media-relay/rtpengine.js';
 import type { EndCallReason } from '../events/end-call-channel.js';
+import { RedisBindingStore } from '../store/redis-store.js';
+import { HuaweiModesStore } from '../store/huawei-modes-store.js';
+import { ringToneFile } from '../audio-files/ring-tones.js';
+import { Announcement } from './flows/announcement.js';
 
 export type { MediaHandler } from '../media/media-service.js';
 export type { MediaCall } from './media-call.js';
@@ -63,6 +67,8 @@ export async function startSipApp(ctx: AppContext & { media?: MediaOption }): Pr
   const relay = ctx.relay ?? ownRelay;
   let draining = false;
   let stopped = false;
+  // Huawei AXE callback records live with the bindings (Redis store only)
+  const callbacks = ctx.store instanceof RedisBindingStore ? new HuaweiModesStore(ctx.store) : undefined;
 
   const env: SessionEnv = {
     srf,
@@ -77,6 +83,7 @@ export async function startSipApp(ctx: AppContext & { media?: MediaOption }): Pr
       const found = await withTimeout(ctx.store.lookup(caller, x, extension), LOOKUP_TIMEOUT_MS);
       return decide({ caller, x, ...(extension ? { extension } : {}) }, found);
     },
+    ...(callbacks ? { rememberCaller: (note) => void callbacks.noteCallback(note).catch((err: unknown) => log.warn({ err: String(err), subsId: note.subsId }, 'AXE callback record not written')) } : {}),
   };
 
   srf.use('invite', guarded(trunkAllowList(trunks, metrics, log), log));
@@ -189,6 +196,15 @@ async function dispatch(session: CallSession, d: NonNullable<ReturnType<typeof l
       if (media && (await media.wantsBridge(d))) await new MediaBridge(media.env, session).bridge(d);
       else await directBridge(session, d);
       return;
+    case 'announce': {
+      // Huawei AXE callbackTone: played to A, then hang-up; without media or the tone, refused
+      const file = media?.available() ? await ringToneFile(media.env.config, d.tone) : undefined;
+      if (media && file) {
+        if (d.refusal.binding) session.about(d.refusal.binding);
+        await new Announcement(media.env, session).run(file, d.refusal);
+      } else await dispatch(session, d.refusal, media);
+      return;
+    }
   }
 }
 
@@ -202,6 +218,7 @@ const refuseText: Record<string, string> = {
   'not-a-party': 'caller is not a party of the binding',
   'call-restricted': 'call restricted',
   'no-default-b': 'binding has no default B',
+  'no-callback': 'no callback record, callbackNum or playable callbackTone (Huawei 8019)',
   'self-call': 'caller is the bound number',
 };
 

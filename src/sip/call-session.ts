@@ -7,7 +7,7 @@ import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { Binding } from '../domain/binding.js';
 import { CALL_TYPE } from '../domain/binding.js';
-import type { BridgeDecision, Decision } from '../domain/route.js';
+import type { BridgeDecision, CallbackNote, Decision } from '../domain/route.js';
 import { Q850 } from '../domain/route.js';
 import type { CallEventSink, CallEventType } from '../events/types.js';
 import { callEvent, callRecord, type CallFacts } from './call-records.js';
@@ -36,6 +36,8 @@ export interface SessionEnv {
   relay?: MediaRelay;
   /** One store lookup + decide(), shared with the INVITE middleware. */
   route(caller: string, x: string, extension?: string): Promise<Decision>;
+  /** Huawei AXE: records a bridge's caller as A's last caller (after the B INVITE left; never awaited). */
+  rememberCaller?(note: CallbackNote): void;
 }
 
 export class CallSession implements MediaCall {
@@ -155,7 +157,16 @@ export class CallSession implements MediaCall {
     this.target = d.target;
     // After the B INVITE has left: the event write is not on the post-dial path. Its `at` is
     // the INVITE's arrival, and any later event of the call comes at least one round trip later.
-    setImmediate(() => this.emitStart());
+    // The AXE callback record is written then too, off the routing path.
+    setImmediate(() => {
+      this.emitStart();
+      if (d.remember) this.env.rememberCaller?.(d.remember);
+    });
+  }
+
+  /** The binding a call is about when it is answered but not bridged (an announcement), for its CDR. */
+  about(binding: Binding): void {
+    this.binding = binding;
   }
 
   bLeg(target: string): { uri: string; headers: Record<string, string> } {

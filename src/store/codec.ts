@@ -152,3 +152,9 @@ export function unpackRecord(raw: string, x: string, seq: string, poolKey: strin
   if (hw !== '') b.huawei = JSON.parse(hw) as HuaweiFields;
   return b;
 }
+
+/** An AXE callback record as lookup.lua answers it: last caller US expiry (unix s; 0: while the binding lives). */
+export function unpackCallback(raw: string): { number: string; expiresAt: number } {
+  const [number = '', exp = '0'] = raw.split(SEP);
+  return { number, expiresAt: Number(exp) || 0 };
+}

@@ -1,7 +1,7 @@
 // Store reads the Huawei AX and AXE interfaces need beyond BindingStore and huawei-store.ts: a
 // binding by an index entry of X (AX's origNum + privateNum, AXE's virtualNum + extendNum), X's
 // live bindings page by page in SubsId order (AXE v2 cursor query), and the X numbers an AX A
-// holds (query by origNum alone), and the AX limit of X per A. Read-only scripts on one X's keys
+// holds (query by origNum alone), the AX limit of X per A, and AXE callback records (lua/hw-callback.lua). Read-only scripts on one X's keys
 // (lua/hw-at.lua, lua/hw-page.lua); the A → X index `axa:{A}` is a hint in another slot, written
 // after a bind landed and confirmed against X's own keys on every read. The AX places of an A in
 // an app (`axl:{A}:<app>`, same slot as `axa:{A}`) are reserved before the bind (lua/hw-ax-claim.lua)
@@ -9,7 +9,8 @@
 // found so against X's keys when the limit is reached, and dropped.
 import { randomUUID } from 'node:crypto';
 import type { Binding } from '../domain/binding.js';
-import { isExtension, isStoreNumber, unpackRecord, xKeys } from './codec.js';
+import type { CallbackNote } from '../domain/route.js';
+import { isExtension, isStoreNumber, parseSubsId, unpackRecord, xKeys } from './codec.js';
 import type { Deadline } from './deadline.js';
 import type { RedisBindingStore } from './redis-store.js';
 
@@ -100,6 +101,14 @@ export class HuaweiModesStore {
         await this.redis.hdel(key, pending).catch(() => undefined);
       },
     };
+  }
+
+  /** AXE: records `note.caller` as the last caller of the binding (lua/hw-callback.lua); false when it is gone. */
+  async noteCallback(note: CallbackNote): Promise<boolean> {
+    const p = parseSubsId(note.subsId);
+    if (!p || p.x !== note.x || !isStoreNumber(note.caller)) return false;
+    const r = await this.store.runPerX('hw-callback', p.x, undefined, note.poolKey, p.seq, note.caller, Math.max(0, Math.floor(note.seconds)));
+    return r[0] === 'OK';
   }
 
   /** An AX binding of A was unbound: its place is free again (a hint write). */

@@ -54,6 +54,7 @@ import {
   parseSubsId,
   poolKeyOf,
   poolNumbersKey,
+  unpackCallback,
   unpackRecord,
   xKeys,
 } from './codec.js';
@@ -678,6 +679,7 @@ export class RedisBindingStore implements BindingStore {
           role: r[1] as 'A' | 'B' | 'N',
           binding: unpackRecord(String(r[3]), x, String(r[2]), String(r[4])),
           now: Number(r[5]),
+          ...(r[6] ? { lastCaller: unpackCallback(String(r[6])) } : {}),
         };
       case 'stranger':
         return { kind: 'stranger' };

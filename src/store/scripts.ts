@@ -9,10 +9,10 @@ import type { Cluster, Redis } from 'ioredis';
 
 /**
  * Per-X scripts take the four keys of xKeys(X); due-cas takes one due shard key. hw-at / hw-page
- * are the Huawei AX / AXE reads (huawei-modes-store.ts): defined with the rest when the client is
+ * are the Huawei AX / AXE reads, hw-callback the AXE callback record (huawei-modes-store.ts): defined with the rest when the client is
  * set up, since a command defined later is missing from an auto-pipeline already under way.
  */
-export const PER_X_SCRIPTS = ['bind', 'lookup', 'get', 'find', 'unbind', 'update', 'sweep', 'stat', 'claim', 'inventory', 'buy', 'release', 'hw-at', 'hw-page'] as const;
+export const PER_X_SCRIPTS = ['bind', 'lookup', 'get', 'find', 'unbind', 'update', 'sweep', 'stat', 'claim', 'inventory', 'buy', 'release', 'hw-at', 'hw-page', 'hw-callback'] as const;
 export type PerXScript = (typeof PER_X_SCRIPTS)[number];
 /** Per-X scripts that write for a request: guarded (first argument: writeBy, epoch ms). */
 export const GUARDED_SCRIPTS: ReadonlySet<string> = new Set(['bind', 'unbind', 'update', 'claim', 'inventory', 'buy', 'release']);

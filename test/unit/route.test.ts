@@ -23,6 +23,12 @@ function axTemp(until: number, now: number | undefined, callRestrict?: Binding['
   return { kind: 'match', binding, role, ...(now !== undefined ? { now } : {}) };
 }
 
+/** A Huawei AXE binding with a callbackNum, A calling X, its callback record `lastCaller`, looked up at `now`. */
+function axeBack(lastCaller: { number: string; expiresAt: number }, now: number | undefined): Lookup {
+  const binding = bind({ mode: 'AXE', extension: '12', b: undefined, huawei: { appKey: 'k', callbackNum: '13600000008' } });
+  return { kind: 'match', binding, role: 'A', lastCaller, ...(now !== undefined ? { now } : {}) };
+}
+
 type Row = [name: string, caller: string, lookup: Lookup, expected: Partial<Decision> & Record<string, unknown>];
 
 const rows: Row[] = [
@@ -48,7 +54,13 @@ const rows: Row[] = [
   ['AX anyone rings A', '13700000000', match(bind({ mode: 'AX', b: undefined }), 'N'), { kind: 'bridge', target: base.a, callType: 1 }],
   ['AX A calling its own X is refused', base.a, match(bind({ mode: 'AX', b: undefined }), 'N'), { kind: 'refuse', status: 403, reason: 'self-call' }],
   ['Huawei AXE A→X without default B rings its callbackNum', base.a, match(bind({ mode: 'AXE', extension: '12', b: undefined, huawei: { appKey: 'k', callbackNum: '13600000008' } }), 'A'), { kind: 'bridge', target: '13600000008', callType: 0 }],
-  ['Huawei AXE A→X with callbackTone only → 404', base.a, match(bind({ mode: 'AXE', extension: '12', b: undefined, huawei: { appKey: 'k', callbackTone: 't' } }), 'A'), { kind: 'refuse', status: 404, reason: 'no-default-b' }],
+  ['Huawei AXE A→X with callbackTone only: the tone, else 404 no-callback', base.a, match(bind({ mode: 'AXE', extension: '12', b: undefined, huawei: { appKey: 'k', callbackTone: 't' } }), 'A'), { kind: 'announce', tone: 't', refusal: { kind: 'refuse', status: 404, cause: 1, reason: 'no-callback' } }],
+  ['Huawei AXE A→X with neither callbackNum nor callbackTone → 404 no-callback', base.a, match(bind({ mode: 'AXE', extension: '12', b: undefined, huawei: { appKey: 'k' } }), 'A'), { kind: 'refuse', status: 404, reason: 'no-callback' }],
+  // Huawei AXE callback records: A dialling X reaches its last caller while the record lasts
+  ['Huawei AXE A→X rings its last caller before the callbackNum', base.a, axeBack({ number: '13700000005', expiresAt: 1000 }, 999), { kind: 'bridge', target: '13700000005', callType: 0, ringKey: 'AXNRing_AB' }],
+  ['Huawei AXE A→X: a record of expiry 0 lasts with the binding', base.a, axeBack({ number: '13700000005', expiresAt: 0 }, 5_000_000), { kind: 'bridge', target: '13700000005' }],
+  ['Huawei AXE A→X after the record expired rings the callbackNum', base.a, axeBack({ number: '13700000005', expiresAt: 1000 }, 1000), { kind: 'bridge', target: '13600000008' }],
+  ['Huawei AXE A→X with no clock from the lookup gets no callback record', base.a, axeBack({ number: '13700000005', expiresAt: 0 }, undefined), { kind: 'bridge', target: '13600000008' }],
   // Huawei AX: A dialling X reaches the temporary callee while it lasts (by the store's clock)
   ['AX A→X rings the live temporary callee', base.a, axTemp(1000, 999), { kind: 'bridge', target: '13600000009', callType: 0 }],
   ['AX A→X after the temporary callee expired is refused', base.a, axTemp(1000, 1000), { kind: 'refuse', status: 403, reason: 'self-call' }],
@@ -66,6 +78,18 @@ describe('decide', () => {
   it('records when the binding says so', () => {
     const d = decide(call(base.a), match(bind({ recording: true }), 'A'));
     expect(d).toMatchObject({ kind: 'bridge', record: true });
+  });
+
+  it('Huawei AXE: a caller reaching A is remembered for the binding, for callbackExpiredTime in its unit (else as long as the binding)', () => {
+    const huawei = { appKey: 'k', callbackExpiredTime: 2, timeUnit: '1' };
+    const d = decide(call('13700000005'), match(bind({ mode: 'AXE', extension: '12', b: undefined, huawei }), 'N'));
+    expect(d).toMatchObject({ kind: 'bridge', target: base.a, remember: { poolKey: base.poolKey, x: base.x, subsId: base.subsId, caller: '13700000005', seconds: 120 } });
+    const hours = decide(call('13700000005'), match(bind({ mode: 'AXE', extension: '12', b: undefined, huawei: { appKey: 'k', callbackExpiredTime: 3 } }), 'N'));
+    expect(hours).toMatchObject({ remember: { seconds: 10_800 } });
+    const none = decide(call('13700000005'), match(bind({ mode: 'AXE', extension: '12', b: undefined, huawei: { appKey: 'k' } }), 'N'));
+    expect(none).toMatchObject({ remember: { seconds: 0 } });
+    // an Alibaba AXN-extension binding keeps no callback records
+    expect(decide(call('13700000005'), match(bind({ mode: 'AXE', extension: '12', b: undefined }), 'N'))).not.toHaveProperty('remember');
   });
 
   it('refusals of a known binding carry it for the CDR', () => {

@@ -45,15 +45,18 @@ export const PAGE_SIZE = { min: 10, max: 100, fallback: 50 } as const;
 export const DURATION_MAX_SECONDS = 7_776_000;
 
 /**
- * Tone names (preVoice, recordHintTone, lastMinVoice): ring-tone ids uploaded with
- * PUT /v1/ring-tones/{id}. Huawei names carry a file suffix (`callerHintTone.wav`): the name as
- * given, else without `.wav`, names the tone. Returns the ids to try, in order.
+ * Tone names (preVoice, recordHintTone, lastMinVoice, callbackTone): ring-tone ids uploaded with
+ * PUT /v1/ring-tones/{id}; a name with a `.wav` suffix also names the tone without it. Kept with
+ * the pure Huawei helpers (the call side reads it too): domain/huawei-binding.ts toneIdCandidates.
  */
-export function toneIdCandidates(name: string): string[] {
-  const out = [name];
-  if (/\.wav$/i.test(name) && name.length > 4) out.push(name.slice(0, -4));
-  return out;
-}
+export { toneIdCandidates } from '../../domain/huawei-binding.js';
+
+// Kept beside the code that applies them (listed here to be found):
+// - AX: Huawei's 5 X per A is counted per app (api/huawei/ax.ts AX_MAX_X_PER_A).
+// - AXE: a callback record without callbackExpiredTime (or 0) lasts as long as the binding
+//   (domain/huawei-binding.ts CALLBACK_RECORD_DEFAULT_SECONDS).
+// - callStop: an unknown, ended or other app's sessionid is 1020152 (HTTP 404, result-codes.ts);
+//   the answer waits for the call's end at most CALL_STOP_WAIT_MS (api/huawei/call-stop.ts).
 
 /** userData: 1–256 characters, no `{` `}` (Huawei); `^`, which some pages also forbid, is allowed. */
 export const USER_DATA_FORBIDDEN = /[{}]/;

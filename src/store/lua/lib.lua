@@ -1,5 +1,6 @@
 -- Shared prelude, prepended to every per-X script (scripts.ts). KEYS of every per-X script:
 --   KEYS[1] x:{X} meta hash, KEYS[2] b:{X} records, KEYS[3] n:{X} number index, KEYS[4] z:{X} expiries.
+-- The number index also holds AXE callback records: '@' .. seq → last caller US expiry (hw-callback.lua).
 -- A binding is live while TIME < expiresAt (second precision): it stops routing at its expiry second.
 local META, RECS, NUMS, EXPS = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local SEP = '\31'
@@ -57,7 +58,10 @@ local function purge(seq, f)
   if f then
     unindex(f[2], seq)
     if f[1] == 'AXB' then unindex(f[3], seq) end
-    if f[4] ~= '' then unindex('#' .. f[4], seq) end
+    if f[4] ~= '' then
+      unindex('#' .. f[4], seq)
+      redis.call('HDEL', NUMS, '@' .. seq)
+    end
   end
   redis.call('HDEL', RECS, seq)
   redis.call('ZREM', EXPS, seq)

@@ -1,7 +1,8 @@
 -- lookup: the SIP question "caller C dialled X (extension E)?" in one round trip. Read-only.
 -- ARGV[1]: caller, or caller US extension
--- -> {'none'} | {'stranger'} | {'need-extension', pool, longest extension or ''} | {'match', role, seq, record, pool, now}
--- (now: Redis's clock, against which the route judges the record's own timers, e.g. AX's temporary callee)
+-- -> {'none'} | {'stranger'} | {'need-extension', pool, longest extension or ''} | {'match', role, seq, record, pool, now[, callback]}
+-- (now: Redis's clock, against which the route judges the record's own timers, e.g. AX's temporary callee;
+-- callback: AXE, the caller is A: its binding's callback record, last caller US expiry, from hw-callback.lua)
 local caller, ext = string.match(ARGV[1], '^([^\31]*)\31?(.*)$')
 local m = redis.call('HMGET', META, 'p', 'm', 'xl')
 local pool, mode = m[1], m[2]
@@ -14,7 +15,7 @@ if mode == 'AXB' then
   return {'none'}
 elseif mode == 'AXE' then
   local s, _, raw = live_at(caller, t)
-  if s then return {'match', 'A', s, raw, pool, t} end
+  if s then return {'match', 'A', s, raw, pool, t, redis.call('HGET', NUMS, '@' .. s) or ''} end
   if ext ~= '' then
     s, _, raw = live_at('#' .. ext, t)
     if s then return {'match', 'N', s, raw, pool, t} end
