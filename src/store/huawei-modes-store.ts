@@ -1,12 +1,13 @@
-// Store reads the Huawei AX and AXE interfaces need beyond BindingStore and huawei-store.ts: a
-// binding by an index entry of X (AX's origNum + privateNum, AXE's virtualNum + extendNum), X's
-// live bindings page by page in SubsId order (AXE v2 cursor query), and the X numbers an AX A
-// holds (query by origNum alone), the AX limit of X per A, and AXE callback records (lua/hw-callback.lua). Read-only scripts on one X's keys
-// (lua/hw-at.lua, lua/hw-page.lua); the A → X index `axa:{A}` is a hint in another slot, written
-// after a bind landed and confirmed against X's own keys on every read. The AX places of an A in
-// an app (`axl:{A}:<app>`, same slot as `axa:{A}`) are reserved before the bind (lua/hw-ax-claim.lua)
-// and confirmed or given back after it; a place whose binding is gone (unbound by any path) is
-// found so against X's keys when the limit is reached, and dropped.
+// Store reads and writes the Huawei AX and AXE interfaces need beyond BindingStore and
+// huawei-store.ts: a binding by an index entry of X (AX's origNum + privateNum, AXE's virtualNum +
+// extendNum), X's live bindings page by page in SubsId order (AXE v2 cursor query), the X numbers
+// an AX A holds (query by origNum alone), the AX limit of X per A, and AXE callback records
+// (lua/hw-callback.lua, written by the SIP side). Read-only scripts on one X's keys (lua/hw-at.lua,
+// lua/hw-page.lua); the A → X index `axa:{A}` is a hint in another slot, written after a bind
+// landed and confirmed against X's own keys on every read. The AX places of an A in an app
+// (`axl:{A}:<app>`, same slot as `axa:{A}`) are reserved before the bind (lua/hw-ax-claim.lua) and
+// confirmed or given back after it; a place whose binding is gone (unbound by any path) is found
+// so against X's keys when the limit is reached, and dropped.
 import { randomUUID } from 'node:crypto';
 import type { Binding } from '../domain/binding.js';
 import type { CallbackNote } from '../domain/route.js';
