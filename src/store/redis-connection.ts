@@ -16,6 +16,12 @@
 //   received them (on a LAN, the last milliseconds before the crash) can be lost; everything the
 //   replica had received survives. Calls during the switch fail fast with isp.SYSTEM_ERROR and the
 //   client finds the promoted replica by itself (slot map refreshed on errors and every 2 s).
+//
+// A Cluster client's connection to each master is opened before a request needs it (at start,
+// and after each slot-map refresh for a master found anew: promoted, restarted, or whose
+// connection dropped): ioredis opens it on the master's first command otherwise, and with the
+// offline queue off a MULTI or pipeline sent while it opens is refused "Connection is closed."
+// Nothing is queued for it, so no command can run after its request gave up (deadline.ts).
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
@@ -73,24 +79,55 @@ export function connectRedis(target: { url?: string; clusterNodes?: string[]; pa
       const i = hp.lastIndexOf(':');
       return { host: hp.slice(0, i), port: Number(hp.slice(i + 1)) };
     });
-    return new Cluster(nodes, clusterClientOptions());
+    return openingMasters(new Cluster(nodes, clusterClientOptions()));
   }
   if (target.path) return new Redis({ ...redisClientOptions, path: target.path });
   if (!target.url) throw new Error('connectRedis: url, path or clusterNodes required');
   return new Redis(target.url, redisClientOptions);
 }
 
-/** Resolves when the client is ready, or after `ms` (it keeps connecting in the background). */
-export function waitReady(redis: Redis | Cluster, ms = CONNECT_WAIT_MS): Promise<boolean> {
+/**
+ * After every slot-map refresh (the first, the one every 2 s, after a MOVED or a failover), opens
+ * the connection to each master that has none yet. On the next turn of the event loop: the ready
+ * check ioredis sends on the first refresh must find its master idle, not opening (it would be
+ * refused and the client would reconnect).
+ */
+function openingMasters(cluster: Cluster): Cluster {
+  cluster.on('refresh', () => setImmediate(() => openMasterConnections(cluster)));
+  return cluster;
+}
+
+function openMasterConnections(cluster: Cluster): void {
+  if (cluster.status !== 'connect' && cluster.status !== 'ready') return;
+  for (const master of cluster.nodes('master')) {
+    // a master that cannot be reached is found again on the next refresh
+    if (master.status === 'wait') master.connect().catch(() => undefined);
+  }
+}
+
+/**
+ * Resolves true when the client is ready (a Cluster: with its connection to every master open),
+ * false after `ms` (it keeps connecting in the background).
+ */
+export async function waitReady(redis: Redis | Cluster, ms = CONNECT_WAIT_MS): Promise<boolean> {
+  const until = Date.now() + ms;
+  if (!(await readyEvent(redis, ms))) return false;
+  if (!(redis instanceof Cluster)) return true;
+  openMasterConnections(redis);
+  const masters = await Promise.all(redis.nodes('master').map((m) => readyEvent(m, Math.max(0, until - Date.now()))));
+  return !masters.includes(false);
+}
+
+function readyEvent(redis: Redis | Cluster, ms: number): Promise<boolean> {
   if (redis.status === 'ready') return Promise.resolve(true);
   return new Promise((resolve) => {
     const done = (ok: boolean) => {
-      clearTimeout(t);
+      clearTimeout(timer);
       redis.off('ready', onReady);
       resolve(ok);
     };
     const onReady = () => done(true);
-    const t = setTimeout(() => done(false), ms);
+    const timer = setTimeout(() => done(false), ms);
     redis.on('ready', onReady);
   });
 }

@@ -1,6 +1,6 @@
 // The Redis deployments the store suite runs against: the same tests, the same assertions, once on a
 // standalone redis-server and once on a real 3-master Redis Cluster (issue 7 §2).
-import { Cluster, type Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { connectRedis, waitReady } from '../../src/store/redis-connection.js';
 import { startTestCluster, type TestCluster } from './cluster.js';
 import { hasRedis, startTestRedis } from './redis.js';
@@ -26,14 +26,6 @@ const hasCli = Boolean(requireBinary('redis-cli', 'REDIS_CLI_BIN', 'apt-get inst
 async function ready(r: Redis | Cluster): Promise<Redis | Cluster> {
   r.on('error', () => undefined); // reconnect noise after a test stops its servers
   if (!(await waitReady(r, 15_000))) throw new Error('redis client did not become ready');
-  // A Cluster client is 'ready' once it has the slot map; its connection to each master opens on
-  // that master's first command ('wait' until then), and with the offline queue off a second
-  // command sent while it is opening is refused ("Connection is closed."). Open them all first.
-  if (r instanceof Cluster) {
-    const masters = r.nodes('master');
-    const up = await Promise.all(masters.map((n) => (n.status === 'wait' ? n.connect().then(() => true, () => false) : waitReady(n, 15_000))));
-    if (up.includes(false)) throw new Error('a Redis Cluster master connection did not become ready');
-  }
   return r;
 }
 
