@@ -6,281 +6,216 @@
 //   PATCH  /v1/bindings/{subsId}   {b?, expiration?, callRestrict?, recording?} change, one call
 //   DELETE /v1/bindings/{subsId}                                               unbind
 import type { FastifyInstance } from 'fastify';
+import type { FromSchema } from 'json-schema-to-ts';
 import type { CountryCode } from 'libphonenumber-js';
 import type { AppContext } from '../../context.js';
-import { MODES, RING_KEYS, type Binding, type BindingPatch, type Mode } from '../../domain/binding.js';
-import { xerr } from '../../domain/errors.js';
+import type { Binding, BindingPatch } from '../../domain/binding.js';
+import { xlineError } from '../../domain/errors.js';
 import { canonicalNumber } from '../../domain/numbers.js';
 import { formatWallClock, parseWallClock } from '../../domain/wall-clock.js';
 import { assertRingTonesExist } from '../../audio-files/ring-tones.js';
 import type { BindingFinder } from '../../store/binding-search.js';
 import type { BindRequest } from '../../store/types.js';
 import { checkExpiration } from '../dypls/actions/bind-common.js';
-import { LIMITS } from '../dypls/fields.js';
-import { errorSchema, opsError } from './errors.js';
+import {
+  bindingErrors as errors,
+  bindingSchema,
+  createBody,
+  patchBody,
+  SEARCH_KEYS,
+  searchQuery,
+  searchResult,
+  subsIdParam,
+} from './bindings-schemas.js';
+import { opsError } from './errors.js';
+import { typedRoutes } from './typed-routes.js';
 
-const text = (max: number) => ({ type: 'string', minLength: 1, maxLength: max }) as const;
-const phone = { type: 'string', minLength: 3, maxLength: 32 } as const;
-const subsIdParam = { type: 'object', properties: { subsId: { type: 'string', pattern: '^\\+?\\d{4,40}$' } }, required: ['subsId'] } as const;
-const ringConfig = {
-  type: 'object',
-  properties: Object.fromEntries(RING_KEYS.map((k) => [k, { type: 'string', pattern: '^[\\w.-]{1,64}$' }])),
-  additionalProperties: false,
-} as const;
-const expirationText = {
-  type: 'string',
-  maxLength: 40,
-  description: "'YYYY-MM-DD HH:mm:ss' in TIMEZONE (as Alibaba's Expiration), or ISO 8601 with a zone; at least 1 minute ahead",
-} as const;
+const tags = ['bindings'];
+const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
 
-export const bindingSchema = {
-  type: 'object',
-  properties: {
-    subsId: { type: 'string' },
-    mode: { type: 'string', enum: [...MODES] },
-    poolKey: { type: 'string' },
-    x: { type: 'string' },
-    a: { type: 'string' },
-    b: { type: 'string' },
-    extension: { type: 'string' },
-    expiresAt: { type: 'integer', description: 'unix seconds' },
-    expiration: { type: 'string', description: 'expiresAt as YYYY-MM-DD HH:mm:ss in TIMEZONE' },
-    createdAt: { type: 'integer' },
-    callRestrict: { type: 'string' },
-    ringConfig,
-    recording: { type: 'boolean' },
-    callDisplayType: { type: 'integer' },
-    outId: { type: 'string' },
-    outOrderId: { type: 'string' },
-    expectCity: { type: 'string' },
-  },
-  required: ['subsId', 'mode', 'poolKey', 'x', 'a', 'expiresAt', 'recording'],
-} as const;
-
-const errors = { 400: errorSchema, 401: errorSchema, 403: errorSchema, 404: errorSchema, 409: errorSchema, 503: errorSchema };
-
-interface CreateBody {
-  mode: Mode;
-  poolKey: string;
-  a: string;
-  b?: string;
-  x?: string;
-  extension?: string;
-  expiration: string;
-  recording?: boolean;
-  callRestrict?: 'CONTROL_AX_DISABLE' | 'CONTROL_BX_DISABLE';
-  outId?: string;
-  ringConfig?: Record<string, string>;
+/** What every bindings route reads its input and writes its answer with. */
+interface BindingsIo {
+  ctx: AppContext;
+  finder: BindingFinder;
+  /** A number in canonical form, or isv.MOBILE_NUMBER_ILLEGAL naming the field. */
+  number(field: string, value: string): string;
+  /** Unix seconds of an expiration text, at least a minute ahead, or isv.EXPIRE_DATE_ILLEGAL. */
+  expiration(value: string): number;
+  /** A binding as the API answers it (with its expiration in TIMEZONE). */
+  view(b: Binding): Binding & { expiration: string };
+  /** The live binding, or isv.SUBS_NOT_EXIST. */
+  found(subsId: string): Promise<Binding>;
 }
 
-interface PatchBody {
-  b?: string;
-  expiration?: string;
-  callRestrict?: 'CONTROL_AX_DISABLE' | 'CONTROL_BX_DISABLE' | 'CONTROL_CLEAR_DISABLE';
-  recording?: boolean;
-}
-
-interface SearchQuery {
-  x?: string;
-  subs_id?: string;
-  a?: string;
-  b?: string;
-  number?: string;
-  out_id?: string;
-  pool_key?: string;
-  limit: number;
+function bindingsIo(ctx: AppContext, finder: BindingFinder): BindingsIo {
+  const country = ctx.config.DEFAULT_COUNTRY as CountryCode;
+  const zone = ctx.config.TIMEZONE;
+  return {
+    ctx,
+    finder,
+    number(field, value) {
+      const canonical = canonicalNumber(value, country);
+      if (!canonical) throw xlineError('MOBILE_NUMBER_ILLEGAL', `${field} is not a valid phone number`);
+      return canonical;
+    },
+    expiration(value) {
+      let t = parseWallClock(value, zone);
+      if (t === undefined && ISO_8601.test(value)) {
+        const ms = Date.parse(value);
+        if (Number.isFinite(ms)) t = Math.floor(ms / 1000);
+      }
+      if (t === undefined) throw xlineError('EXPIRE_DATE_ILLEGAL', `expiration must be 'YYYY-MM-DD HH:mm:ss' (${zone}) or ISO 8601 with a zone`);
+      return checkExpiration(t, Math.floor(Date.now() / 1000));
+    },
+    view: (b) => ({ ...b, expiration: formatWallClock(b.expiresAt, zone) }),
+    async found(subsId) {
+      const b = await finder.bySubsId(subsId);
+      if (!b) throw xlineError('SUBS_NOT_EXIST', `no live binding ${subsId}`);
+      return b;
+    },
+  };
 }
 
 /** `buildAdminApp(ctx, { console: … })` mounts this under /v1 with the finder it needs. */
 export function bindingsRoutes(finder: BindingFinder) {
   return async function bindings(app: FastifyInstance, ctx: AppContext): Promise<void> {
-    const country = ctx.config.DEFAULT_COUNTRY as CountryCode;
-    const zone = ctx.config.TIMEZONE;
-    const tags = ['bindings'];
-    const view = (b: Binding) => ({ ...b, expiration: formatWallClock(b.expiresAt, zone) });
-
-    const number = (name: string, v: string): string => {
-      const c = canonicalNumber(v, country);
-      if (!c) throw xerr('MOBILE_NUMBER_ILLEGAL', `${name} is not a valid phone number`);
-      return c;
-    };
-    const expiration = (v: string): number => {
-      let t = parseWallClock(v, zone);
-      if (t === undefined && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(v)) {
-        const ms = Date.parse(v);
-        if (Number.isFinite(ms)) t = Math.floor(ms / 1000);
-      }
-      if (t === undefined) throw xerr('EXPIRE_DATE_ILLEGAL', `expiration must be 'YYYY-MM-DD HH:mm:ss' (${zone}) or ISO 8601 with a zone`);
-      return checkExpiration(t, Math.floor(Date.now() / 1000));
-    };
-    const found = async (subsId: string): Promise<Binding> => {
-      const b = await finder.bySubsId(subsId);
-      if (!b) throw xerr('SUBS_NOT_EXIST', `no live binding ${subsId}`);
-      return b;
-    };
-
-    app.get<{ Querystring: SearchQuery }>(
-      '/bindings',
-      {
-        schema: {
-          summary: 'Search live bindings by X, SubsId, A, B, either party (number) or OutId',
-          description:
-            'Give exactly one of x, subs_id, a, b, number, out_id. Numbers are matched in canonical form (any common form is accepted). ' +
-            'a, b, number and out_id read the bindings of every X (of pool_key when given): meant for people, not for polling.',
-          tags,
-          querystring: {
-            type: 'object',
-            properties: {
-              x: phone,
-              subs_id: text(64),
-              a: phone,
-              b: phone,
-              number: phone,
-              out_id: text(LIMITS.outId),
-              pool_key: text(LIMITS.poolKey),
-              limit: { type: 'integer', minimum: 1, maximum: 500, default: 100 },
-            },
-            additionalProperties: false,
-          },
-          response: {
-            200: {
-              type: 'object',
-              properties: { items: { type: 'array', items: bindingSchema }, truncated: { type: 'boolean' } },
-              required: ['items', 'truncated'],
-            },
-            ...errors,
-          },
-        },
-      },
-      async (req) => {
-        const q = req.query;
-        const given = (['x', 'subs_id', 'a', 'b', 'number', 'out_id'] as const).filter((k) => q[k] !== undefined);
-        if (given.length !== 1) throw opsError.invalid('give exactly one of x, subs_id, a, b, number, out_id');
-        const inPool = (b: Binding) => !q.pool_key || b.poolKey === q.pool_key;
-        let items: Binding[];
-        let truncated = false;
-        if (q.x !== undefined) items = (await finder.onX(number('x', q.x))).filter(inPool);
-        else if (q.subs_id !== undefined) items = [await finder.bySubsId(q.subs_id)].filter((b): b is Binding => !!b && inPool(b));
-        else {
-          const opts = { limit: q.limit, ...(q.pool_key ? { poolKey: q.pool_key } : {}) };
-          let r;
-          if (q.out_id !== undefined) r = await finder.scan((b) => b.outId === q.out_id, opts);
-          else {
-            const n = number(given[0]!, (q.a ?? q.b ?? q.number)!);
-            const pred = q.a !== undefined ? (b: Binding) => b.a === n : q.b !== undefined ? (b: Binding) => b.b === n : (b: Binding) => b.a === n || b.b === n;
-            r = await finder.scan(pred, opts);
-          }
-          items = r.items;
-          truncated = r.truncated;
-        }
-        return { items: items.slice(0, q.limit).map(view), truncated };
-      },
-    );
-
-    app.get<{ Params: { subsId: string } }>(
-      '/bindings/:subsId',
-      { schema: { summary: 'One live binding', tags, params: subsIdParam, response: { 200: bindingSchema, ...errors } } },
-      async (req) => view(await found(req.params.subsId)),
-    );
-
-    app.post<{ Body: CreateBody }>(
-      '/bindings',
-      {
-        schema: {
-          summary: 'Create a binding: AXB, AXN, AXE (AXN extension) or AX',
-          description: 'As BindAxb / BindAxn / BindAxnExtension: the same checks and the same isv.* error codes.',
-          tags,
-          body: {
-            type: 'object',
-            properties: {
-              mode: { type: 'string', enum: [...MODES] },
-              poolKey: text(LIMITS.poolKey),
-              a: phone,
-              b: phone,
-              x: phone,
-              extension: { type: 'string', pattern: '^\\d{1,4}$' },
-              expiration: expirationText,
-              recording: { type: 'boolean' },
-              callRestrict: { type: 'string', enum: ['CONTROL_AX_DISABLE', 'CONTROL_BX_DISABLE'] },
-              outId: text(LIMITS.outId),
-              ringConfig,
-            },
-            required: ['mode', 'poolKey', 'a', 'expiration'],
-            additionalProperties: false,
-          },
-          response: { 201: bindingSchema, ...errors },
-        },
-      },
-      async (req, reply) => {
-        const p = req.body;
-        if (p.mode === 'AXB' && p.b === undefined) throw xerr('INVALID_PARAMETERS', 'an AXB binding needs b');
-        if (p.mode === 'AX' && p.b !== undefined) throw xerr('ILLEGAL_ARGUMENT', 'an AX binding has no B');
-        if (p.extension !== undefined && p.mode !== 'AXE') throw xerr('ILLEGAL_ARGUMENT', 'only an AXE binding has an extension');
-        const r: BindRequest = {
-          mode: p.mode,
-          poolKey: p.poolKey,
-          a: number('a', p.a),
-          expiresAt: expiration(p.expiration),
-          recording: p.recording ?? false,
-          callDisplayType: 1,
-        };
-        if (p.b !== undefined) r.b = number('b', p.b);
-        if (r.b !== undefined && r.b === r.a) throw xerr('INVALID_PARAMETERS', 'a and b must differ');
-        if (p.x !== undefined) r.x = number('x', p.x);
-        if (p.extension !== undefined) r.extension = p.extension;
-        if (p.callRestrict !== undefined) r.callRestrict = p.callRestrict;
-        if (p.outId !== undefined) r.outId = p.outId;
-        if (p.ringConfig && Object.keys(p.ringConfig).length) r.ringConfig = p.ringConfig;
-        await assertRingTonesExist(ctx.config, r.ringConfig);
-        const b = await ctx.store.bind(r);
-        return reply.code(201).send(view(b));
-      },
-    );
-
-    app.patch<{ Params: { subsId: string }; Body: PatchBody }>(
-      '/bindings/:subsId',
-      {
-        schema: {
-          summary: "Change a binding's B, expiration, call restriction or recording (several at once, applied in that order)",
-          tags,
-          params: subsIdParam,
-          body: {
-            type: 'object',
-            properties: {
-              b: phone,
-              expiration: expirationText,
-              callRestrict: { type: 'string', enum: ['CONTROL_AX_DISABLE', 'CONTROL_BX_DISABLE', 'CONTROL_CLEAR_DISABLE'] },
-              recording: { type: 'boolean' },
-            },
-            additionalProperties: false,
-            minProperties: 1,
-          },
-          response: { 200: bindingSchema, ...errors },
-        },
-      },
-      async (req) => {
-        const cur = await found(req.params.subsId);
-        const p = req.body;
-        // validate everything before the first write
-        const patches: BindingPatch[] = [];
-        if (p.b !== undefined) patches.push({ b: number('b', p.b) });
-        if (p.expiration !== undefined) patches.push({ expiresAt: expiration(p.expiration) });
-        if (p.callRestrict !== undefined) patches.push(p.callRestrict === 'CONTROL_CLEAR_DISABLE' ? { clearCallRestrict: true } : { callRestrict: p.callRestrict });
-        if (p.recording !== undefined) patches.push({ recording: p.recording });
-        let b = cur;
-        for (const patch of patches) b = await ctx.store.update(cur.poolKey, cur.x, cur.subsId, patch);
-        return view(b);
-      },
-    );
-
-    app.delete<{ Params: { subsId: string } }>(
-      '/bindings/:subsId',
-      { schema: { summary: 'Unbind (as UnbindSubscription)', tags, params: subsIdParam, response: { 204: { type: 'null' }, ...errors } } },
-      async (req, reply) => {
-        const b = await found(req.params.subsId);
-        await ctx.store.unbind(b.poolKey, b.x, b.subsId);
-        return reply.code(204).send();
-      },
-    );
+    const io = bindingsIo(ctx, finder);
+    searchRoute(app, io);
+    readRoute(app, io);
+    createRoute(app, io);
+    patchRoute(app, io);
+    deleteRoute(app, io);
   };
+}
+
+function searchRoute(app: FastifyInstance, io: BindingsIo): void {
+  typedRoutes(app).get(
+    '/bindings',
+    {
+      schema: {
+        summary: 'Search live bindings by X, SubsId, A, B, either party (number) or OutId',
+        description:
+          'Give exactly one of x, subs_id, a, b, number, out_id. Numbers are matched in canonical form (any common form is accepted). ' +
+          'a, b, number and out_id read the bindings of every X (of pool_key when given): meant for people, not for polling.',
+        tags,
+        querystring: searchQuery,
+        response: { 200: searchResult, ...errors },
+      },
+    },
+    async (req) => {
+      const found = await searchBindings(io, req.query);
+      return { items: found.items.slice(0, req.query.limit).map(io.view), truncated: found.truncated };
+    },
+  );
+}
+
+async function searchBindings(io: BindingsIo, query: FromSchema<typeof searchQuery>): Promise<{ items: Binding[]; truncated: boolean }> {
+  const given = SEARCH_KEYS.filter((k) => query[k] !== undefined);
+  if (given.length !== 1) throw opsError.invalid(`give exactly one of ${SEARCH_KEYS.join(', ')}`);
+  const inPool = (b: Binding) => !query.pool_key || b.poolKey === query.pool_key;
+  if (query.x !== undefined) return { items: (await io.finder.onX(io.number('x', query.x))).filter(inPool), truncated: false };
+  if (query.subs_id !== undefined) {
+    const b = await io.finder.bySubsId(query.subs_id);
+    return { items: b && inPool(b) ? [b] : [], truncated: false };
+  }
+  // the other keys read every X's bindings (of the pool when given)
+  const opts = { limit: query.limit, ...(query.pool_key ? { poolKey: query.pool_key } : {}) };
+  if (query.out_id !== undefined) return io.finder.scan((b) => b.outId === query.out_id, opts);
+  const party = io.number(given[0]!, (query.a ?? query.b ?? query.number)!);
+  const matches =
+    query.a !== undefined ? (b: Binding) => b.a === party : query.b !== undefined ? (b: Binding) => b.b === party : (b: Binding) => b.a === party || b.b === party;
+  return io.finder.scan(matches, opts);
+}
+
+function readRoute(app: FastifyInstance, io: BindingsIo): void {
+  typedRoutes(app).get(
+    '/bindings/:subsId',
+    { schema: { summary: 'One live binding', tags, params: subsIdParam, response: { 200: bindingSchema, ...errors } } },
+    async (req) => io.view(await io.found(req.params.subsId)),
+  );
+}
+
+function createRoute(app: FastifyInstance, io: BindingsIo): void {
+  typedRoutes(app).post(
+    '/bindings',
+    {
+      schema: {
+        summary: 'Create a binding: AXB, AXN, AXE (AXN extension) or AX',
+        description: 'As BindAxb / BindAxn / BindAxnExtension: the same checks and the same isv.* error codes.',
+        tags,
+        body: createBody,
+        response: { 201: bindingSchema, ...errors },
+      },
+    },
+    async (req, reply) => {
+      const request = bindRequestOf(io, req.body);
+      await assertRingTonesExist(io.ctx.config, request.ringConfig);
+      return reply.code(201).send(io.view(await io.ctx.store.bind(request)));
+    },
+  );
+}
+
+/** The store's bind request for a POST body, checked as BindAxb / BindAxn / BindAxnExtension check theirs. */
+function bindRequestOf(io: BindingsIo, body: FromSchema<typeof createBody>): BindRequest {
+  if (body.mode === 'AXB' && body.b === undefined) throw xlineError('INVALID_PARAMETERS', 'an AXB binding needs b');
+  if (body.mode === 'AX' && body.b !== undefined) throw xlineError('ILLEGAL_ARGUMENT', 'an AX binding has no B');
+  if (body.extension !== undefined && body.mode !== 'AXE') throw xlineError('ILLEGAL_ARGUMENT', 'only an AXE binding has an extension');
+  const request: BindRequest = {
+    mode: body.mode,
+    poolKey: body.poolKey,
+    a: io.number('a', body.a),
+    expiresAt: io.expiration(body.expiration),
+    recording: body.recording ?? false,
+    callDisplayType: 1,
+  };
+  if (body.b !== undefined) request.b = io.number('b', body.b);
+  if (request.b !== undefined && request.b === request.a) throw xlineError('INVALID_PARAMETERS', 'a and b must differ');
+  if (body.x !== undefined) request.x = io.number('x', body.x);
+  if (body.extension !== undefined) request.extension = body.extension;
+  if (body.callRestrict !== undefined) request.callRestrict = body.callRestrict;
+  if (body.outId !== undefined) request.outId = body.outId;
+  if (body.ringConfig && Object.keys(body.ringConfig).length) request.ringConfig = body.ringConfig;
+  return request;
+}
+
+function patchRoute(app: FastifyInstance, io: BindingsIo): void {
+  typedRoutes(app).patch(
+    '/bindings/:subsId',
+    {
+      schema: {
+        summary: "Change a binding's B, expiration, call restriction or recording (several at once, applied in that order)",
+        tags,
+        params: subsIdParam,
+        body: patchBody,
+        response: { 200: bindingSchema, ...errors },
+      },
+    },
+    async (req) => {
+      const current = await io.found(req.params.subsId);
+      const body = req.body;
+      // validate everything before the first write
+      const patches: BindingPatch[] = [];
+      if (body.b !== undefined) patches.push({ b: io.number('b', body.b) });
+      if (body.expiration !== undefined) patches.push({ expiresAt: io.expiration(body.expiration) });
+      if (body.callRestrict !== undefined) {
+        patches.push(body.callRestrict === 'CONTROL_CLEAR_DISABLE' ? { clearCallRestrict: true } : { callRestrict: body.callRestrict });
+      }
+      if (body.recording !== undefined) patches.push({ recording: body.recording });
+      let updated = current;
+      for (const patch of patches) updated = await io.ctx.store.update(current.poolKey, current.x, current.subsId, patch);
+      return io.view(updated);
+    },
+  );
+}
+
+function deleteRoute(app: FastifyInstance, io: BindingsIo): void {
+  typedRoutes(app).delete(
+    '/bindings/:subsId',
+    { schema: { summary: 'Unbind (as UnbindSubscription)', tags, params: subsIdParam, response: { 204: { type: 'null' }, ...errors } } },
+    async (req, reply) => {
+      const b = await io.found(req.params.subsId);
+      await io.ctx.store.unbind(b.poolKey, b.x, b.subsId);
+      return reply.code(204).send();
+    },
+  );
 }

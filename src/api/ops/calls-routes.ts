@@ -9,12 +9,13 @@ import type { FastifyInstance } from 'fastify';
 import type { CountryCode } from 'libphonenumber-js';
 import type { AppContext } from '../../context.js';
 import { canonicalNumber } from '../../domain/numbers.js';
-import { EVENT_KEYS as K } from '../../events/keys.js';
+import { EVENT_KEYS } from '../../events/keys.js';
 import { CursorError, type EventStore } from '../../events/store.js';
 import type { CallRecord } from '../../events/types.js';
 import { recordingDuration, recordingExists, recordingLinks, recordingPath } from '../../audio-files/recording-files.js';
 import { parseTimeBound } from './events-routes.js';
 import { errorSchema, OpsError, opsError } from './errors.js';
+import { typedRoutes } from './typed-routes.js';
 
 /** Records read per /v1/calls request while filtering; past it the page is short and has a cursor. */
 const MAX_READ = 5000;
@@ -33,6 +34,7 @@ export type Outcome = 'answered' | 'failed';
 const outcomeOf = (r: CallRecord): Outcome => (r.start_time ? 'answered' : 'failed');
 
 const anyObject = { type: 'object', additionalProperties: true } as const;
+const outcomeSchema = { type: 'string', enum: ['answered', 'failed'] } as const;
 const callIdParam = { type: 'object', properties: { callId: { type: 'string', minLength: 1, maxLength: 1024 } }, required: ['callId'] } as const;
 const liveCall = {
   type: 'object',
@@ -66,13 +68,13 @@ export interface LiveRow {
 
 /** Every call in progress, from the owners' indexes (one per instance run), newest first. */
 export async function listLiveCalls(events: EventStore): Promise<LiveRow[]> {
-  const r = events.redis;
-  const owners = await r.zrange(K.owners, 0, -1);
-  const ids = new Map<string, string>();
-  for (const o of owners) for (const id of await r.smembers(K.owned(o))) ids.set(id, o);
-  if (ids.size === 0) return [];
-  const list = [...ids.keys()];
-  const rows = await Promise.all(list.map((id) => r.hmget(K.call(id), 'state', 'since', 'info', 't:start', 't:answer')));
+  const redis = events.redis;
+  const owners = await redis.zrange(EVENT_KEYS.owners, 0, -1);
+  const ownerOf = new Map<string, string>();
+  for (const owner of owners) for (const id of await redis.smembers(EVENT_KEYS.owned(owner))) ownerOf.set(id, owner);
+  if (ownerOf.size === 0) return [];
+  const list = [...ownerOf.keys()];
+  const rows = await Promise.all(list.map((id) => redis.hmget(EVENT_KEYS.call(id), 'state', 'since', 'info', 't:start', 't:answer')));
   const out: LiveRow[] = [];
   rows.forEach(([state, since, info, tStart, tAnswer], i) => {
     if (state !== 'calling' && state !== 'ringing' && state !== 'talking') return;
@@ -91,183 +93,209 @@ export async function listLiveCalls(events: EventStore): Promise<LiveRow[]> {
       since: Number(since),
       ...(tStart ? { started_at: Number(tStart) } : {}),
       ...(tAnswer ? { answered_at: Number(tAnswer) } : {}),
-      instance: ids.get(callId)!,
+      instance: ownerOf.get(callId)!,
     });
   });
   return out.sort((a, b) => (b.started_at ?? b.since) - (a.started_at ?? a.since));
 }
 
+/** The ops plugin of calls: CDR search, last hour's counts, live calls and ending one, one call. */
 export function callsRoutes(deps: CallsRoutesDeps) {
   return async function calls(app: FastifyInstance, ctx: AppContext): Promise<void> {
-    const zone = ctx.config.TIMEZONE;
-    const country = ctx.config.DEFAULT_COUNTRY as CountryCode;
-    const tags = ['calls'];
-    const links = recordingLinks(ctx.config);
+    searchRoute(app, ctx, deps);
+    statsRoute(app, deps);
+    liveRoutes(app, deps);
+    oneCallRoute(app, ctx, deps);
+  };
+}
 
-    app.get<{ Querystring: { from?: string; to?: string; x?: string; sub_id?: string; outcome?: Outcome; limit: number; cursor?: string } }>(
-      '/calls',
-      {
-        schema: {
-          summary: 'CDRs by time recorded, filtered by X, binding and outcome, oldest first, paged',
-          description:
-            'A page may hold fewer than `limit` items (even none) and still carry next_cursor: the filters are applied to at most 5000 records per request.',
-          tags,
-          querystring: {
+const tags = ['calls'];
+
+const searchQuery = {
+  type: 'object',
+  properties: {
+    from: { type: 'string', maxLength: 40 },
+    to: { type: 'string', maxLength: 40 },
+    x: { type: 'string', minLength: 3, maxLength: 32 },
+    sub_id: { type: 'string', minLength: 1, maxLength: 64 },
+    outcome: outcomeSchema,
+    limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 },
+    cursor: { type: 'string', minLength: 1, maxLength: 1000 },
+  },
+  additionalProperties: false,
+} as const;
+
+function searchRoute(app: FastifyInstance, ctx: AppContext, deps: CallsRoutesDeps): void {
+  const zone = ctx.config.TIMEZONE;
+  const country = ctx.config.DEFAULT_COUNTRY as CountryCode;
+  typedRoutes(app).get(
+    '/calls',
+    {
+      schema: {
+        summary: 'CDRs by time recorded, filtered by X, binding and outcome, oldest first, paged',
+        description:
+          'A page may hold fewer than `limit` items (even none) and still carry next_cursor: the filters are applied to at most 5000 records per request.',
+        tags,
+        querystring: searchQuery,
+        response: {
+          200: { type: 'object', properties: { items: { type: 'array', items: anyObject }, next_cursor: { type: ['string', 'null'] } }, required: ['items', 'next_cursor'] },
+          400: errorSchema,
+        },
+      },
+    },
+    async (req) => {
+      const query = req.query;
+      const from = parseTimeBound('from', query.from, zone);
+      const to = parseTimeBound('to', query.to, zone);
+      if (from !== undefined && to !== undefined && to <= from) throw opsError.invalid('to must be later than from');
+      let x: string | undefined;
+      if (query.x !== undefined) {
+        x = canonicalNumber(query.x, country);
+        if (!x) throw new OpsError(400, 'isv.MOBILE_NUMBER_ILLEGAL', 'x is not a valid phone number');
+      }
+      const keep = (r: CallRecord) => (!x || r.secret_no === x) && (!query.outcome || outcomeOf(r) === query.outcome);
+      return readFiltered(deps.events, { from, to, subId: query.sub_id, limit: query.limit, cursor: query.cursor }, keep);
+    },
+  );
+}
+
+/** CDRs passing `keep`, page by page, up to `limit` of them or MAX_READ records read. */
+async function readFiltered(
+  events: EventStore,
+  range: { from?: number; to?: number; subId?: string; limit: number; cursor?: string },
+  keep: (r: CallRecord) => boolean,
+): Promise<{ items: CallRecord[]; next_cursor: string | null }> {
+  const items: CallRecord[] = [];
+  let cursor = range.cursor;
+  let read = 0;
+  try {
+    for (;;) {
+      // never read past what the page can take: the store's cursor then stays exact
+      const page = await events.listCdrs({ from: range.from, to: range.to, subId: range.subId, limit: range.limit - items.length, ...(cursor ? { cursor } : {}) });
+      read += page.items.length;
+      items.push(...page.items.filter(keep));
+      cursor = page.next_cursor ?? undefined;
+      if (!cursor || items.length >= range.limit || read >= MAX_READ) break;
+    }
+  } catch (err) {
+    if (err instanceof CursorError) throw opsError.invalid(err.message);
+    throw err;
+  }
+  return { items, next_cursor: cursor ?? null };
+}
+
+function statsRoute(app: FastifyInstance, deps: CallsRoutesDeps): void {
+  app.get(
+    '/calls/stats',
+    {
+      schema: {
+        summary: 'Calls and failed (never answered) calls recorded in the last hour',
+        tags,
+        response: {
+          200: {
+            type: 'object',
+            properties: { since: { type: 'integer' }, calls: { type: 'integer' }, failed: { type: 'integer' }, capped: { type: 'boolean' } },
+            required: ['since', 'calls', 'failed', 'capped'],
+          },
+        },
+      },
+    },
+    async () => {
+      const since = Date.now() - 3600_000;
+      let calls = 0;
+      let failed = 0;
+      let cursor: string | undefined;
+      do {
+        const page = await deps.events.listCdrs({ from: since, limit: 1000, ...(cursor ? { cursor } : {}) });
+        calls += page.items.length;
+        failed += page.items.filter((r) => outcomeOf(r) === 'failed').length;
+        cursor = page.next_cursor ?? undefined;
+      } while (cursor && calls < MAX_STATS);
+      return { since, calls, failed, capped: !!cursor };
+    },
+  );
+}
+
+function liveRoutes(app: FastifyInstance, deps: CallsRoutesDeps): void {
+  app.get(
+    '/calls/live',
+    {
+      schema: {
+        summary: 'Calls in progress on every instance, newest first',
+        tags,
+        response: { 200: { type: 'object', properties: { items: { type: 'array', items: liveCall } }, required: ['items'] } },
+      },
+    },
+    async () => ({ items: await listLiveCalls(deps.events) }),
+  );
+
+  typedRoutes(app).post(
+    '/calls/live/:callId/end',
+    {
+      schema: {
+        summary: 'End a call in progress (BYE to both legs, or 480 to a caller still waiting); the CDR says release_dir 0, cause 16',
+        tags,
+        params: callIdParam,
+        response: { 200: { type: 'object', properties: { ended: { type: 'boolean' } }, required: ['ended'] }, 404: errorSchema, 409: errorSchema },
+      },
+    },
+    async (req) => {
+      const { callId } = req.params;
+      const live = async () => {
+        const state = await deps.events.redis.hget(EVENT_KEYS.call(callId), 'state');
+        return state === 'calling' || state === 'ringing' || state === 'talking';
+      };
+      if (!(await live())) throw opsError.notFound(`call in progress ${callId}`);
+      const heard = await deps.endCall(callId);
+      req.log.info({ callId, instances: heard }, 'ops: end call requested');
+      const deadline = Date.now() + END_WAIT_MS;
+      while (Date.now() < deadline) {
+        if (!(await live())) return { ended: true };
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new OpsError(409, 'END_CALL_UNCONFIRMED', 'the call is still recorded as live: no instance holding it answered (it may be lost; the reaper will end it)');
+    },
+  );
+}
+
+function oneCallRoute(app: FastifyInstance, ctx: AppContext, deps: CallsRoutesDeps): void {
+  const links = recordingLinks(ctx.config);
+  typedRoutes(app).get(
+    '/calls/:callId',
+    {
+      schema: {
+        summary: "One call's CDR, with a fresh signed link to its recording when one exists on this instance",
+        tags,
+        params: callIdParam,
+        response: {
+          200: {
             type: 'object',
             properties: {
-              from: { type: 'string', maxLength: 40 },
-              to: { type: 'string', maxLength: 40 },
-              x: { type: 'string', minLength: 3, maxLength: 32 },
-              sub_id: { type: 'string', minLength: 1, maxLength: 64 },
-              outcome: { type: 'string', enum: ['answered', 'failed'] },
-              limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 },
-              cursor: { type: 'string', minLength: 1, maxLength: 1000 },
-            },
-            additionalProperties: false,
-          },
-          response: {
-            200: { type: 'object', properties: { items: { type: 'array', items: anyObject }, next_cursor: { type: ['string', 'null'] } }, required: ['items', 'next_cursor'] },
-            400: errorSchema,
-          },
-        },
-      },
-      async (req) => {
-        const q = req.query;
-        const from = parseTimeBound('from', q.from, zone);
-        const to = parseTimeBound('to', q.to, zone);
-        if (from !== undefined && to !== undefined && to <= from) throw opsError.invalid('to must be later than from');
-        let x: string | undefined;
-        if (q.x !== undefined) {
-          x = canonicalNumber(q.x, country);
-          if (!x) throw new OpsError(400, 'isv.MOBILE_NUMBER_ILLEGAL', 'x is not a valid phone number');
-        }
-        const keep = (r: CallRecord) => (!x || r.secret_no === x) && (!q.outcome || outcomeOf(r) === q.outcome);
-        const items: CallRecord[] = [];
-        let cursor = q.cursor;
-        let read = 0;
-        try {
-          for (;;) {
-            // never read past what the page can take: the store's cursor then stays exact
-            const page = await deps.events.listCdrs({ from, to, subId: q.sub_id, limit: q.limit - items.length, ...(cursor ? { cursor } : {}) });
-            read += page.items.length;
-            items.push(...page.items.filter(keep));
-            cursor = page.next_cursor ?? undefined;
-            if (!cursor || items.length >= q.limit || read >= MAX_READ) break;
-          }
-        } catch (err) {
-          if (err instanceof CursorError) throw opsError.invalid(err.message);
-          throw err;
-        }
-        return { items, next_cursor: cursor ?? null };
-      },
-    );
-
-    app.get(
-      '/calls/stats',
-      {
-        schema: {
-          summary: 'Calls and failed (never answered) calls recorded in the last hour',
-          tags,
-          response: {
-            200: {
-              type: 'object',
-              properties: { since: { type: 'integer' }, calls: { type: 'integer' }, failed: { type: 'integer' }, capped: { type: 'boolean' } },
-              required: ['since', 'calls', 'failed', 'capped'],
-            },
-          },
-        },
-      },
-      async () => {
-        const since = Date.now() - 3600_000;
-        let calls = 0;
-        let failed = 0;
-        let cursor: string | undefined;
-        do {
-          const page = await deps.events.listCdrs({ from: since, limit: 1000, ...(cursor ? { cursor } : {}) });
-          calls += page.items.length;
-          failed += page.items.filter((r) => outcomeOf(r) === 'failed').length;
-          cursor = page.next_cursor ?? undefined;
-        } while (cursor && calls < MAX_STATS);
-        return { since, calls, failed, capped: !!cursor };
-      },
-    );
-
-    app.get(
-      '/calls/live',
-      {
-        schema: {
-          summary: 'Calls in progress on every instance, newest first',
-          tags,
-          response: { 200: { type: 'object', properties: { items: { type: 'array', items: liveCall } }, required: ['items'] } },
-        },
-      },
-      async () => ({ items: await listLiveCalls(deps.events) }),
-    );
-
-    app.post<{ Params: { callId: string } }>(
-      '/calls/live/:callId/end',
-      {
-        schema: {
-          summary: 'End a call in progress (BYE to both legs, or 480 to a caller still waiting); the CDR says release_dir 0, cause 16',
-          tags,
-          params: callIdParam,
-          response: { 200: { type: 'object', properties: { ended: { type: 'boolean' } }, required: ['ended'] }, 404: errorSchema, 409: errorSchema },
-        },
-      },
-      async (req) => {
-        const { callId } = req.params;
-        const live = async () => {
-          const s = await deps.events.redis.hget(K.call(callId), 'state');
-          return s === 'calling' || s === 'ringing' || s === 'talking';
-        };
-        if (!(await live())) throw opsError.notFound(`call in progress ${callId}`);
-        const heard = await deps.endCall(callId);
-        req.log.info({ callId, instances: heard }, 'ops: end call requested');
-        const deadline = Date.now() + END_WAIT_MS;
-        while (Date.now() < deadline) {
-          if (!(await live())) return { ended: true };
-          await new Promise((r) => setTimeout(r, 100));
-        }
-        throw new OpsError(409, 'END_CALL_UNCONFIRMED', 'the call is still recorded as live: no instance holding it answered (it may be lost; the reaper will end it)');
-      },
-    );
-
-    app.get<{ Params: { callId: string } }>(
-      '/calls/:callId',
-      {
-        schema: {
-          summary: "One call's CDR, with a fresh signed link to its recording when one exists on this instance",
-          tags,
-          params: callIdParam,
-          response: {
-            200: {
-              type: 'object',
-              properties: {
-                cdr: anyObject,
-                outcome: { type: 'string', enum: ['answered', 'failed'] },
-                recording: {
-                  type: 'object',
-                  properties: { url: { type: 'string', description: 'same-origin path, signed, expiring' }, expires: { type: 'integer' }, durationSec: { type: 'number' } },
-                },
+              cdr: anyObject,
+              outcome: outcomeSchema,
+              recording: {
+                type: 'object',
+                properties: { url: { type: 'string', description: 'same-origin path, signed, expiring' }, expires: { type: 'integer' }, durationSec: { type: 'number' } },
               },
-              required: ['cdr', 'outcome'],
             },
-            404: errorSchema,
+            required: ['cdr', 'outcome'],
           },
+          404: errorSchema,
         },
       },
-      async (req) => {
-        const cdr = await deps.events.getCdr(req.params.callId);
-        if (!cdr) throw opsError.notFound(`call ${req.params.callId}`);
-        const path = recordingPath(ctx.config, cdr.call_id);
-        let recording: { url: string; expires: number; durationSec?: number } | undefined;
-        if (await recordingExists(path)) {
-          const l = links.url(basename(path));
-          const d = await recordingDuration(path);
-          recording = { url: new URL(l.url).pathname + new URL(l.url).search, expires: l.expires, ...(d !== undefined ? { durationSec: d } : {}) };
-        }
-        return { cdr, outcome: outcomeOf(cdr), ...(recording ? { recording } : {}) };
-      },
-    );
-  };
+    },
+    async (req) => {
+      const cdr = await deps.events.getCdr(req.params.callId);
+      if (!cdr) throw opsError.notFound(`call ${req.params.callId}`);
+      const path = recordingPath(ctx.config, cdr.call_id);
+      let recording: { url: string; expires: number; durationSec?: number } | undefined;
+      if (await recordingExists(path)) {
+        const link = links.url(basename(path));
+        const url = new URL(link.url);
+        const durationSec = await recordingDuration(path);
+        recording = { url: url.pathname + url.search, expires: link.expires, ...(durationSec !== undefined ? { durationSec } : {}) };
+      }
+      return { cdr, outcome: outcomeOf(cdr), ...(recording ? { recording } : {}) };
+    },
+  );
 }

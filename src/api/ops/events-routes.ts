@@ -11,6 +11,7 @@ import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../context.js';
 import { CursorError, type EventStore } from '../../events/store.js';
 import { parseWallClock } from '../../domain/wall-clock.js';
+import { typedRoutes } from './typed-routes.js';
 import { errorSchema, opsError } from './errors.js';
 
 const MAX_LIMIT = 1000;
@@ -109,11 +110,12 @@ export async function eventsRoutes(app: FastifyInstance, ctx: AppContext): Promi
 
 /** The ops plugin on an events store given apart (tests that build the pipeline later). */
 export function eventsOpsRoutes(deps: EventsRoutesDeps) {
-  return async function eventRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  return async function eventRoutes(scope: FastifyInstance, ctx: AppContext): Promise<void> {
+    const app = typedRoutes(scope);
     const zone = ctx.config.TIMEZONE;
     const tags = ['events'];
 
-    app.get<{ Querystring: { from?: string; to?: string; sub_id?: string; call_id?: string; limit: number; cursor?: string } }>(
+    app.get(
       '/cdrs',
       {
         schema: {
@@ -136,13 +138,13 @@ export function eventsOpsRoutes(deps: EventsRoutesDeps) {
       deps.store.depth(),
     );
 
-    app.get<{ Querystring: { limit: number; cursor?: string } }>(
+    app.get(
       '/events/dead-letter',
       { schema: { summary: 'Events that exhausted the retry schedule, oldest first', tags, querystring: pageQuery, response: { 200: page(deadLetter) } } },
       async (req) => withCursor(() => deps.store.listDead({ limit: req.query.limit, cursor: req.query.cursor })),
     );
 
-    app.get<{ Params: { id: string } }>(
+    app.get(
       '/events/dead-letter/:id',
       { schema: { summary: 'One dead letter', tags, params: idParam, response: { 200: deadLetter, 404: errorSchema } } },
       async (req) => {
@@ -152,7 +154,7 @@ export function eventsOpsRoutes(deps: EventsRoutesDeps) {
       },
     );
 
-    app.post<{ Params: { id: string } }>(
+    app.post(
       '/events/dead-letter/:id/resend',
       { schema: { summary: 'Queue one dead letter again, with a fresh retry schedule', tags, params: idParam, response: { 200: resent, 404: errorSchema } } },
       async (req) => {
@@ -162,7 +164,7 @@ export function eventsOpsRoutes(deps: EventsRoutesDeps) {
       },
     );
 
-    app.post<{ Body: { ids?: string[]; all?: boolean; limit: number } }>(
+    app.post(
       '/events/dead-letter/resend',
       {
         schema: {

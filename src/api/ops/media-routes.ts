@@ -18,6 +18,7 @@ import {
   RingToneError,
   saveRingTone,
 } from '../../audio-files/ring-tones.js';
+import { typedRoutes } from './typed-routes.js';
 import { errorSchema, OpsError, opsError } from './errors.js';
 
 const WAV_TYPES = ['audio/wav', 'audio/x-wav', 'audio/wave', 'audio/vnd.wave', 'application/octet-stream'];
@@ -41,11 +42,12 @@ const toneInfo = {
 } as const;
 
 /** /v1/ring-tones: mount with the other ops plugins (behind the bearer token). */
-export async function ringToneRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+export async function ringToneRoutes(scope: FastifyInstance, ctx: AppContext): Promise<void> {
+  const app = typedRoutes(scope);
   // The body is the wav itself; parsers registered here apply to this plugin only.
   app.addContentTypeParser(WAV_TYPES, { parseAs: 'buffer', bodyLimit: RING_TONE_MAX_BYTES }, (_req, body, done) => done(null, body));
 
-  app.put<{ Params: { id: string }; Body: Buffer }>(
+  app.put(
     '/ring-tones/:id',
     {
       bodyLimit: RING_TONE_MAX_BYTES,
@@ -94,7 +96,7 @@ export async function ringToneRoutes(app: FastifyInstance, ctx: AppContext): Pro
     async () => ({ ringTones: await listRingTones(ctx.config) }),
   );
 
-  app.delete<{ Params: { id: string } }>(
+  app.delete(
     '/ring-tones/:id',
     {
       schema: {
@@ -112,9 +114,10 @@ export async function ringToneRoutes(app: FastifyInstance, ctx: AppContext): Pro
 }
 
 /** GET /v1/recordings/{file}: mount WITHOUT the bearer token (the signed link authorises). */
-export async function recordingDownloadRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+export async function recordingDownloadRoutes(scope: FastifyInstance, ctx: AppContext): Promise<void> {
+  const app = typedRoutes(scope);
   const links = recordingLinks(ctx.config);
-  app.get<{ Params: { name: string }; Querystring: { expires?: string; sig?: string } }>(
+  app.get(
     '/v1/recordings/:name',
     {
       schema: {

@@ -1,14 +1,16 @@
 // Pools and number inventory (DESIGN §4): create/update a pool, add X numbers to it, read its
 // counts, list pools, import inventory for BuySecretNo. Bearer token required (see auth.ts).
 import type { FastifyInstance } from 'fastify';
+import type { JSONSchema } from 'json-schema-to-ts';
 import type { CountryCode } from 'libphonenumber-js';
 import type { AppContext } from '../../context.js';
-import { RING_KEYS } from '../../domain/binding.js';
 import { canonicalNumber } from '../../domain/numbers.js';
 import { AREA_CODE, normalizeAreaCode } from '../../domain/huawei-binding.js';
 import type { NumberEntry } from '../../store/types.js';
+import { ringConfigSchema } from './bindings-schemas.js';
 import { errorSchema, OpsError, opsError } from './errors.js';
 import { assertRingTonesExist } from '../../audio-files/ring-tones.js';
+import { typedRoutes } from './typed-routes.js';
 
 const MAX_NUMBERS_PER_REQUEST = 10_000;
 
@@ -18,39 +20,35 @@ const poolKeyParam = {
   required: ['poolKey'],
 } as const;
 
+const numberFields = {
+  number: { type: 'string', minLength: 1, maxLength: 32 },
+  city: { type: 'string', minLength: 1, maxLength: 32 },
+} as const;
+
 /** POST bodies of numbers; pool numbers may carry an area code, inventory numbers not (yet). */
-const numbersBodyOf = (withArea: boolean) => ({
-  type: 'object',
-  properties: {
-    numbers: {
-      type: 'array',
-      minItems: 1,
-      maxItems: MAX_NUMBERS_PER_REQUEST,
-      items: {
-        type: 'object',
-        properties: {
-          number: { type: 'string', minLength: 1, maxLength: 32 },
-          city: { type: 'string', minLength: 1, maxLength: 32 },
-          ...(withArea
-            ? {
-                areaCode: {
-                  type: 'string',
-                  pattern: AREA_CODE.source,
-                  description: "city code with its leading 0 (0755, 010; 755 gains its 0), which Huawei's areaCode matches",
-                },
-              }
-            : {}),
-        },
-        required: ['number', 'city'],
-        additionalProperties: false,
+const numbersBodyOf = <P extends Record<string, JSONSchema>>(properties: P) =>
+  ({
+    type: 'object',
+    properties: {
+      numbers: {
+        type: 'array',
+        minItems: 1,
+        maxItems: MAX_NUMBERS_PER_REQUEST,
+        items: { type: 'object', properties, required: ['number', 'city'], additionalProperties: false },
       },
     },
+    required: ['numbers'],
+    additionalProperties: false,
+  }) as const;
+const numbersBody = numbersBodyOf({
+  ...numberFields,
+  areaCode: {
+    type: 'string',
+    pattern: AREA_CODE.source,
+    description: "city code with its leading 0 (0755, 010; 755 gains its 0), which Huawei's areaCode matches",
   },
-  required: ['numbers'],
-  additionalProperties: false,
-}) as const;
-const numbersBody = numbersBodyOf(true);
-const inventoryBody = numbersBodyOf(false);
+} as const);
+const inventoryBody = numbersBodyOf(numberFields);
 
 const addResult = {
   type: 'object',
@@ -60,12 +58,6 @@ const addResult = {
     conflicts: { type: 'array', items: { type: 'string' }, description: 'numbers already in another pool (or in a pool, for inventory); not added' },
   },
   required: ['added', 'existing', 'conflicts'],
-} as const;
-
-const ringConfigSchema = {
-  type: 'object',
-  properties: Object.fromEntries(RING_KEYS.map((k) => [k, { type: 'string', pattern: '^[\\w.-]{1,64}$' }])),
-  additionalProperties: false,
 } as const;
 
 const poolInfo = {
@@ -86,7 +78,8 @@ const poolInfo = {
 
 const errors = { 400: errorSchema, 401: errorSchema, 403: errorSchema, 404: errorSchema, 503: errorSchema };
 
-export async function poolsRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+export async function poolsRoutes(scope: FastifyInstance, ctx: AppContext): Promise<void> {
+  const app = typedRoutes(scope);
   const country = ctx.config.DEFAULT_COUNTRY as CountryCode;
 
   /** Canonical numbers, or a 400 naming every number that is not one (nothing is written). */
@@ -104,7 +97,7 @@ export async function poolsRoutes(app: FastifyInstance, ctx: AppContext): Promis
     return out;
   }
 
-  app.put<{ Params: { poolKey: string }; Body: { name: string; strictCity?: boolean; ringConfig?: Record<string, string> } }>(
+  app.put(
     '/pools/:poolKey',
     {
       schema: {
@@ -136,7 +129,7 @@ export async function poolsRoutes(app: FastifyInstance, ctx: AppContext): Promis
     },
   );
 
-  app.get<{ Params: { poolKey: string } }>(
+  app.get(
     '/pools/:poolKey',
     { schema: { summary: 'A pool with exact counts of numbers and bindings', tags: ['pools'], params: poolKeyParam, response: { 200: poolInfo, ...errors } } },
     async (req) => {
@@ -158,7 +151,7 @@ export async function poolsRoutes(app: FastifyInstance, ctx: AppContext): Promis
     async () => ({ pools: await ctx.store.listPools() }),
   );
 
-  app.post<{ Params: { poolKey: string }; Body: { numbers: NumberEntry[] } }>(
+  app.post(
     '/pools/:poolKey/numbers',
     {
       schema: {
@@ -172,7 +165,7 @@ export async function poolsRoutes(app: FastifyInstance, ctx: AppContext): Promis
     async (req) => ctx.store.addNumbers(req.params.poolKey, canonicalEntries(req.body.numbers), { deadline: req.storeDeadline }),
   );
 
-  app.post<{ Body: { numbers: NumberEntry[] } }>(
+  app.post(
     '/numbers',
     {
       schema: {
