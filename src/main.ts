@@ -8,7 +8,7 @@ import type { Config } from './config.js';
 import type { AppContext, Health } from './context.js';
 import { MissingBinaryError } from './store/embedded-redis.js';
 import { DataDirInUseError } from './store/redis-data-dir-lock.js';
-import { createRedisConnection, waitReady } from './store/redis-connection.js';
+import { createRedisConnection, waitReady, type RedisConnection } from './store/redis-connection.js';
 import { RedisBindingStore, startSweeper } from './store/redis-store.js';
 import { createEventPipeline } from './events/pipeline.js';
 import { buildAdminApp } from './api/server.js';
@@ -20,49 +20,21 @@ import { publishEndCall, subscribeEndCall } from './events/end-call-channel.js';
 /** How long SIGTERM waits for live calls before ending them (docker-compose grants 60 s). */
 const DRAIN_MS = 50_000;
 
-/** Longer than 80 lines: the wiring in its fixed order, read top to bottom. */
+/** The wiring in its fixed order; each step below is one function. */
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`xline: ${err.message}\n`);
-      process.exit(2);
-    }
-    throw err;
-  }
+  const config = readConfig();
   const instance = config.XLINE_INSTANCE_ID ?? `${hostname()}-${process.pid}`;
   const log = createLogger(config.LOG_LEVEL, { instance });
   const metrics = createMetricsRegistry();
-
-  let conn;
-  try {
-    conn = await createRedisConnection(config, log);
-  } catch (err) {
-    if (err instanceof MissingBinaryError || err instanceof DataDirInUseError) {
-      log.fatal(err.message);
-      process.stderr.write(`xline: ${err.message}\n`);
-      process.exit(1);
-    }
-    throw err;
-  }
+  const conn = await openRedis(config, log);
 
   const store = new RedisBindingStore(conn.redis, { log, clockSkewMs: config.REDIS_CLOCK_SKEW_MS });
   const stopSweeper = startSweeper(store, config.SWEEP_INTERVAL_MS, log);
-  // Events get their own connection: ~5 writes per call must not queue behind (or in front of)
-  // the one lookup an INVITE waits for.
-  const eventsRedis = conn.redis.duplicate();
-  eventsRedis.on('error', () => undefined); // the main connection already logs Redis trouble
-  const pipeline = createEventPipeline({ redis: eventsRedis, config, log, metrics });
-  // The first heartbeat needs the connection up (no offline queue); when Redis is down at start
-  // the pipeline reports it and keeps trying, like every other part.
-  if (conn.redis.status === 'ready') await waitReady(eventsRedis);
-  pipeline.start();
+  const { eventsRedis, pipeline } = await startEvents(conn, config, log, metrics);
 
   // One SIP app (and one media link) per drachtio-server; each reports into its own Health, and
   // the process is up while any of them is (DRACHTIO_SERVERS).
-  const drachtios = config.DRACHTIO_SERVERS ?? [{ host: config.DRACHTIO_HOST, port: config.DRACHTIO_PORT }];
+  const drachtios: DrachtioServer[] = config.DRACHTIO_SERVERS ?? [{ host: config.DRACHTIO_HOST, port: config.DRACHTIO_PORT }];
   const links = drachtios.map(() => ({ sip: false, media: false }));
   // One media relay client for the process (RTPENGINE_NG): every SIP app anchors through it.
   let relayUp = false;
@@ -70,50 +42,11 @@ async function main(): Promise<void> {
     config.RTPENGINE_NG && config.XLINE_ROLE !== 'api'
       ? startRtpengine({ ...config.RTPENGINE_NG, log, metrics, onState: (up) => (relayUp = up) })
       : undefined;
-  const health: Health = {
-    get relay() {
-      return relay ? relayUp : undefined;
-    },
-    get sip() {
-      return links.some((h) => h.sip);
-    },
-    get media() {
-      return links.some((h) => h.media);
-    },
-    get drachtio() {
-      if (config.XLINE_ROLE === 'api') return undefined;
-      return drachtios.map((d, i) => ({ server: `${d.host}:${d.port}`, ...links[i]! }));
-    },
-  };
+  const health = processHealth(config, drachtios, links, () => (relay ? relayUp : undefined));
   const ctx: AppContext = { config, log, store, events: pipeline.sink, callEvents: pipeline.store, metrics, health, ...(relay ? { relay } : {}) };
 
-  const admin =
-    config.XLINE_ROLE === 'sip'
-      ? undefined
-      : await buildAdminApp(ctx, {
-          console: { redis: conn.redis, events: pipeline.store, endCall: (callId) => publishEndCall(conn.redis, callId) },
-        });
-  if (admin) {
-    await admin.listen({ host: config.ADMIN_HOST, port: config.ADMIN_PORT });
-    log.info({ host: config.ADMIN_HOST, port: config.ADMIN_PORT }, 'admin HTTP listening');
-  }
-
-  const sips: SipApp[] = [];
-  const media: MediaService[] = [];
-  if (config.XLINE_ROLE !== 'api') {
-    for (const [i, d] of drachtios.entries()) {
-      const server = `${d.host}:${d.port}`;
-      const one: AppContext = {
-        ...ctx,
-        config: perServerConfig(config, d, i),
-        log: drachtios.length > 1 ? log.child({ drachtio: server }) : log,
-        health: links[i]!,
-      };
-      sips.push(await startSipApp({ ...one, media: (srf) => pushed(media, startMedia(one, srf)) }));
-      log.info({ drachtio: server, freeswitch: `${config.FREESWITCH_HOST}:${config.FREESWITCH_PORT}` }, 'SIP app started');
-    }
-  }
-
+  const admin = config.XLINE_ROLE === 'sip' ? undefined : await startAdmin(ctx, conn, pipeline);
+  const { sips, media } = config.XLINE_ROLE === 'api' ? { sips: [], media: [] } : await startSipApps(ctx, drachtios, links);
   // The console's "End call" and Huawei's callStop: whichever instance holds the call ends it.
   const stopEndCalls = sips.length ? subscribeEndCall(conn.redis, (callId, reason) => sips.forEach((s) => s.endCall(callId, reason))) : undefined;
 
@@ -132,11 +65,103 @@ async function main(): Promise<void> {
   });
 }
 
+type DrachtioServer = { host: string; port: number };
+type LinkHealth = { sip: boolean; media: boolean };
+
+/** The validated config, or exit 2 with what is wrong. */
+function readConfig(): Config {
+  try {
+    return loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`xline: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+}
+
+/** The Redis connection, or exit 1 naming what to install or which data dir is taken. */
+async function openRedis(config: Config, log: Logger): Promise<RedisConnection> {
+  try {
+    return await createRedisConnection(config, log);
+  } catch (err) {
+    if (err instanceof MissingBinaryError || err instanceof DataDirInUseError) {
+      log.fatal(err.message);
+      process.stderr.write(`xline: ${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+}
+
+/** The event pipeline, started, on a connection of its own. */
+async function startEvents(conn: RedisConnection, config: Config, log: Logger, metrics: AppContext['metrics']) {
+  // Events get their own connection: ~5 writes per call must not queue behind (or in front of)
+  // the one lookup an INVITE waits for.
+  const eventsRedis = conn.redis.duplicate();
+  eventsRedis.on('error', () => undefined); // the main connection already logs Redis trouble
+  const pipeline = createEventPipeline({ redis: eventsRedis, config, log, metrics });
+  // The first heartbeat needs the connection up (no offline queue); when Redis is down at start
+  // the pipeline reports it and keeps trying, like every other part.
+  if (conn.redis.status === 'ready') await waitReady(eventsRedis);
+  pipeline.start();
+  return { eventsRedis, pipeline };
+}
+
+/** The process's health: up while any drachtio-server's SIP app (and media) is. */
+function processHealth(config: Config, drachtios: DrachtioServer[], links: LinkHealth[], relayUp: () => boolean | undefined): Health {
+  return {
+    get relay() {
+      return relayUp();
+    },
+    get sip() {
+      return links.some((h) => h.sip);
+    },
+    get media() {
+      return links.some((h) => h.media);
+    },
+    get drachtio() {
+      if (config.XLINE_ROLE === 'api') return undefined;
+      return drachtios.map((d, i) => ({ server: `${d.host}:${d.port}`, ...links[i]! }));
+    },
+  };
+}
+
+/** The admin HTTP server (APIs and console), listening. */
+async function startAdmin(ctx: AppContext, conn: RedisConnection, pipeline: ReturnType<typeof createEventPipeline>) {
+  const admin = await buildAdminApp(ctx, {
+    console: { redis: conn.redis, events: pipeline.store, endCall: (callId) => publishEndCall(conn.redis, callId) },
+  });
+  await admin.listen({ host: ctx.config.ADMIN_HOST, port: ctx.config.ADMIN_PORT });
+  ctx.log.info({ host: ctx.config.ADMIN_HOST, port: ctx.config.ADMIN_PORT }, 'admin HTTP listening');
+  return admin;
+}
+
+/** One SIP app (with its media) per drachtio-server, each reporting into its own link health. */
+async function startSipApps(ctx: AppContext, drachtios: DrachtioServer[], links: LinkHealth[]): Promise<{ sips: SipApp[]; media: MediaService[] }> {
+  const { config, log } = ctx;
+  const sips: SipApp[] = [];
+  const media: MediaService[] = [];
+  for (const [i, d] of drachtios.entries()) {
+    const server = `${d.host}:${d.port}`;
+    const one: AppContext = {
+      ...ctx,
+      config: perServerConfig(config, d, i),
+      log: drachtios.length > 1 ? log.child({ drachtio: server }) : log,
+      health: links[i]!,
+    };
+    sips.push(await startSipApp({ ...one, media: (srf) => pushed(media, startMedia(one, srf)) }));
+    log.info({ drachtio: server, freeswitch: `${config.FREESWITCH_HOST}:${config.FREESWITCH_PORT}` }, 'SIP app started');
+  }
+  return { sips, media };
+}
+
 /**
  * The config one SIP app sees: its drachtio-server, and its own port for FreeSWITCH's call-back
  * connections (drachtio-fsmrf listens once per app; a fixed MEDIA_LISTEN_PORT becomes port + i).
  */
-function perServerConfig(config: Config, d: { host: string; port: number }, i: number): Config {
+function perServerConfig(config: Config, d: DrachtioServer, i: number): Config {
   const c: Config = { ...config, DRACHTIO_HOST: d.host, DRACHTIO_PORT: d.port };
   if (i === 0) return c;
   if (config.MEDIA_LISTEN_PORT !== 0) c.MEDIA_LISTEN_PORT = config.MEDIA_LISTEN_PORT + i;

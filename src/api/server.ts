@@ -11,7 +11,7 @@ import fastify, {
   type RouteHandlerMethod,
   type RouteOptions,
 } from 'fastify';
-import swagger from '@fastify/swagger';
+import swagger, { type SwaggerOptions } from '@fastify/swagger';
 import type { Socket } from 'node:net';
 import type { AppContext } from '../context.js';
 import { ERROR_CODES, XlineError } from '../domain/errors.js';
@@ -29,7 +29,7 @@ import { huaweiApi } from './huawei/plugin.js';
 import { errorBody as huaweiErrorBody } from './huawei/reply.js';
 import { HuaweiError, HW_CODES } from './huawei/result-codes.js';
 import { bearerCheck } from './ops/auth.js';
-import { consoleParts, type ConsoleOptions } from './console/index.js';
+import { consoleParts, type ConsoleOptions, type ConsoleParts } from './console/index.js';
 import { opsOrSession } from './console/guard.js';
 import { errorBody, OpsError, statusOf } from './ops/errors.js';
 import { healthRoutes } from './ops/health-routes.js';
@@ -66,15 +66,42 @@ const isOps = (url: string) => url.startsWith('/v1') || url.startsWith('/metrics
 /** Huawei PrivateNumber API paths (./huawei): answered in Huawei's {resultcode, resultdesc}. */
 const isHuawei = (url: string) => url.startsWith('/rest/');
 
-/** Longer than 80 lines: the admin app's set-up in registration order (parsers, hooks, error handling, the three route scopes). */
+/** The admin app: parsers and hooks, the OpenAPI document, error answers, then the route scopes in order. */
 export async function buildAdminApp(ctx: AppContext, extras: AdminAppExtras = {}): Promise<FastifyInstance> {
-  const { ADMIN_REQUEST_TIMEOUT_MS: requestMs, RING_TONE_UPLOAD_TIMEOUT_MS: uploadMs, ADMIN_MAX_CONNECTIONS: maxConnections } = ctx.config;
-  // Node bounds the headers; bodyDeadline (below) each route's body; the whole request is bounded
-  // as a backstop by the longest of the two in a row. Node checks its timers every
+  const answerError = errorAnswerer(ctx.store.outage);
+  const app = newFastify(ctx, answerError);
+  const metrics = apiMetrics(ctx.metrics);
+  useTextJsonParser(app);
+  app.addHook('preParsing', bodyDeadline(ctx.config.ADMIN_REQUEST_TIMEOUT_MS));
+  // Past the limit a new connection is closed on accept: what an overload costs stays bounded
+  // (file descriptors are shared with Redis, drachtio and the event spool).
+  if (ctx.config.ADMIN_MAX_CONNECTIONS > 0) app.server.maxConnections = ctx.config.ADMIN_MAX_CONNECTIONS;
+  app.server.on('drop', () => metrics.dropped.inc());
+  const consoleApp = extras.console ? consoleParts(ctx, extras.console) : undefined;
+
+  await app.register(swagger, OPENAPI);
+  app.setErrorHandler(answerError);
+  app.setNotFoundHandler(answerNotFound);
+
+  // dypls RPC at /
+  await app.register(async (scope) => dyplsGateway(scope, ctx, { actions: [...ACTIONS, ...(extras.actions ?? [])], metrics }));
+  // Huawei PrivateNumber API at Huawei's /rest/... paths (authenticated per request by its app)
+  await app.register(async (scope) => huaweiApi(scope, ctx, metrics));
+  await app.register(async (scope) => openRoutes(scope, app, ctx));
+  if (consoleApp) await app.register(async (scope) => consoleApp.root(scope, ctx));
+  const plugins = [...OPS_PLUGINS, ...(consoleApp?.opsPlugins ?? []), ...(extras.opsPlugins ?? [])];
+  await app.register(async (scope) => tokenRoutes(scope, ctx, plugins, metrics, consoleApp), { prefix: '/v1' });
+  return app;
+}
+
+/** The fastify instance with xline's limits, logging and error answers. */
+function newFastify(ctx: AppContext, answerError: ReturnType<typeof errorAnswerer>): FastifyInstance {
+  const { ADMIN_REQUEST_TIMEOUT_MS: requestMs, RING_TONE_UPLOAD_TIMEOUT_MS: uploadMs } = ctx.config;
+  // Node bounds the headers; bodyDeadline (buildAdminApp) each route's body; the whole request is
+  // bounded as a backstop by the longest of the two in a row. Node checks its timers every
   // connectionsCheckingInterval (30 s by default, too coarse for a 10 s limit).
   const requestTimeout = requestMs + uploadMs;
-  const answerError = errorAnswerer(ctx.store.outage);
-  const app = fastify({
+  return fastify({
     requestTimeout,
     http: { headersTimeout: requestMs, requestTimeout, connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(requestMs / 4))) },
     // pino's Logger is wider than FastifyBaseLogger; the app is used through the base type.
@@ -93,89 +120,62 @@ export async function buildAdminApp(ctx: AppContext, extras: AdminAppExtras = {}
     // the API's format like every other error, not fastify's.
     frameworkErrors: answerError,
   });
-  const metrics = apiMetrics(ctx.metrics);
-  useTextJsonParser(app);
-  app.addHook('preParsing', bodyDeadline(requestMs));
-  // Past the limit a new connection is closed on accept: what an overload costs stays bounded
-  // (file descriptors are shared with Redis, drachtio and the event spool).
-  if (maxConnections > 0) app.server.maxConnections = maxConnections;
-  app.server.on('drop', () => metrics.dropped.inc());
-  const con = extras.console ? consoleParts(ctx, extras.console) : undefined;
-
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.0.3',
-      info: {
-        title: 'xline ops API',
-        version: '1',
-        description:
-          'Ops REST API of xline. The dypls-compatible RPC API (Alibaba 号码隐私保护 2017-05-25) is served at / and documented by Alibaba.',
-      },
-      components: {
-        securitySchemes: {
-          bearer: { type: 'http', scheme: 'bearer' },
-          // the console's session; writes also need its X-CSRF-Token header
-          console: { type: 'apiKey', in: 'cookie', name: 'xline_console' },
-        },
-      },
-      security: [{ bearer: [] }, { console: [] }],
-    },
-  });
-
-  app.setErrorHandler(answerError);
-
-  app.setNotFoundHandler((req, reply) => {
-    if (isOps(req.url)) return reply.code(404).send(errorBody('NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`));
-    if (isHuawei(req.url)) return reply.code(404).send(huaweiErrorBody('1010002', `Invalid request. No API ${req.method} ${req.url.split('?')[0]}.`));
-    return reply.code(404).send({ RequestId: 'xline', HostId: 'xline', Code: 'InvalidAction.NotFound', Message: 'Specified api is not found, please check your url and method.' });
-  });
-
-  // dypls RPC at /
-  await app.register(async (scope) => {
-    await dyplsGateway(scope, ctx, { actions: [...ACTIONS, ...(extras.actions ?? [])], metrics });
-  });
-
-  // Huawei PrivateNumber API at Huawei's /rest/... paths (authenticated per request by its app)
-  await app.register(async (scope) => {
-    await huaweiApi(scope, ctx, metrics);
-  });
-
-  // open ops routes: health, metrics, the OpenAPI document
-  await app.register(async (scope) => {
-    await healthRoutes(scope, ctx);
-    // Recording downloads: the signed, expiring link is the credential (no bearer token).
-    await recordingDownloadRoutes(scope, ctx);
-    scope.get('/metrics', { schema: { summary: 'Prometheus metrics', tags: ['health'] } }, async (_req, reply) => {
-      reply.header('content-type', ctx.metrics.contentType);
-      return ctx.metrics.metrics();
-    });
-    scope.get('/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
-  });
-
-  if (con) await app.register(async (scope) => con.root(scope, ctx));
-
-  // token-protected ops routes
-  await app.register(
-    async (scope) => {
-      scope.addHook('onRequest', opsOrSession(bearerCheck(ctx.config.OPS_TOKEN), con?.sessions, !!ctx.config.OPS_TOKEN));
-      if (con) scope.addHook('preHandler', con.opsPreHandler);
-      scope.addHook('onResponse', async (req, reply) => {
-        metrics.ops.inc({ route: req.routeOptions.url ?? 'unknown', status: String(reply.statusCode) });
-      });
-      for (const plugin of [...OPS_PLUGINS, ...(con?.opsPlugins ?? []), ...(extras.opsPlugins ?? [])]) {
-        await scope.register(async (s) => {
-          if (!OFF_STORE.has(plugin)) s.addHook('onRoute', boundByStoreDeadline);
-          await plugin(s, ctx);
-        });
-      }
-    },
-    { prefix: '/v1' },
-  );
-
-  return app;
 }
 
-/** Every error fastify or a route raises, in the format of the API the request was for. */
+const OPENAPI: SwaggerOptions = {
+  openapi: {
+    openapi: '3.0.3',
+    info: {
+      title: 'xline ops API',
+      version: '1',
+      description: 'Ops REST API of xline. The dypls-compatible RPC API (Alibaba 号码隐私保护 2017-05-25) is served at / and documented by Alibaba.',
+    },
+    components: {
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer' },
+        // the console's session; writes also need its X-CSRF-Token header
+        console: { type: 'apiKey', in: 'cookie', name: 'xline_console' },
+      },
+    },
+    security: [{ bearer: [] }, { console: [] }],
+  },
+};
+
+/** An unknown path, in the format of the API its prefix belongs to. */
+function answerNotFound(req: FastifyRequest, reply: FastifyReply) {
+  const path = req.url.split('?')[0];
+  if (isOps(req.url)) return reply.code(404).send(errorBody('NOT_FOUND', `no route ${req.method} ${path}`));
+  if (isHuawei(req.url)) return reply.code(404).send(huaweiErrorBody('1010002', `Invalid request. No API ${req.method} ${path}.`));
+  return reply.code(404).send({ RequestId: 'xline', HostId: 'xline', Code: 'InvalidAction.NotFound', Message: 'Specified api is not found, please check your url and method.' });
+}
+
+/** Ops routes open to anyone: health, metrics, the OpenAPI document, signed recording links. */
+async function openRoutes(scope: FastifyInstance, app: FastifyInstance, ctx: AppContext): Promise<void> {
+  await healthRoutes(scope, ctx);
+  // Recording downloads: the signed, expiring link is the credential (no bearer token).
+  await recordingDownloadRoutes(scope, ctx);
+  scope.get('/metrics', { schema: { summary: 'Prometheus metrics', tags: ['health'] } }, async (_req, reply) => {
+    reply.header('content-type', ctx.metrics.contentType);
+    return ctx.metrics.metrics();
+  });
+  scope.get('/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+}
+
+/** The /v1 plugins behind the bearer token (or the console's session), each bound by the store deadline unless off the store. */
+async function tokenRoutes(scope: FastifyInstance, ctx: AppContext, plugins: OpsPlugin[], metrics: ReturnType<typeof apiMetrics>, consoleApp?: ConsoleParts): Promise<void> {
+  scope.addHook('onRequest', opsOrSession(bearerCheck(ctx.config.OPS_TOKEN), consoleApp?.sessions, !!ctx.config.OPS_TOKEN));
+  if (consoleApp) scope.addHook('preHandler', consoleApp.opsPreHandler);
+  scope.addHook('onResponse', async (req, reply) => {
+    metrics.ops.inc({ route: req.routeOptions.url ?? 'unknown', status: String(reply.statusCode) });
+  });
+  for (const plugin of plugins) {
+    await scope.register(async (s) => {
+      if (!OFF_STORE.has(plugin)) s.addHook('onRoute', boundByStoreDeadline);
+      await plugin(s, ctx);
+    });
+  }
+}
+
 /** Every error, fastify's own included, in the format of the API it hit. */
 function errorAnswerer(outage?: StorageOutageLog) {
   return (err: FastifyError | Error, req: FastifyRequest, reply: FastifyReply) => {

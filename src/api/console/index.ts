@@ -29,13 +29,13 @@ export interface ConsoleParts {
   opsPreHandler: (req: FastifyRequest) => Promise<void>;
 }
 
-export function consoleParts(ctx: AppContext, o: ConsoleOptions): ConsoleParts {
-  const sessions = new ConsoleSessions(o.redis, ctx.config.CONSOLE_SESSION_HOURS * 3600);
-  const finder = new BindingFinder(o.redis);
+export function consoleParts(ctx: AppContext, options: ConsoleOptions): ConsoleParts {
+  const sessions = new ConsoleSessions(options.redis, ctx.config.CONSOLE_SESSION_HOURS * 3600);
+  const finder = new BindingFinder(options.redis);
   return {
     sessions,
     root: consoleRoutes({ sessions, assets: loadConsoleAssets(ctx.config.CONSOLE_DIR) }),
-    opsPlugins: [bindingsRoutes(finder), callsRoutes({ events: o.events, endCall: o.endCall }), consoleOpsRoutes()],
+    opsPlugins: [bindingsRoutes(finder), callsRoutes({ events: options.events, endCall: options.endCall }), consoleOpsRoutes()],
     opsPreHandler: ringToneInUse(finder, ctx),
   };
 }

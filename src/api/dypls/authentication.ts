@@ -42,97 +42,101 @@ export interface Authenticated {
   nonceTtl: number;
 }
 
+/** What authentication checks a request against: the access keys, the actions, the per-key rate. */
+interface Gate {
+  keys: ReadonlyMap<string, string>;
+  actions: ReadonlyMap<string, DyplsAction<any>>;
+  limiter: RateLimiter;
+}
+
 /**
  * Authenticates a request (V3 when its Authorization header says ACS3-…, POP v1 otherwise) and
- * resolves its action; every refusal is a GatewayError in Alibaba's words. Longer than 80 lines:
- * a closure over the keys and the rate limiter whose steps are its small nested functions.
+ * resolves its action; every refusal is a GatewayError in Alibaba's words.
  */
 export function authenticator(ctx: AppContext, actions: ReadonlyMap<string, DyplsAction<any>>): (req: FastifyRequest, query: Params, params: Params) => Authenticated {
-  const keys = ctx.config.ACCESS_KEYS;
-  const limiter = new RateLimiter(ctx.config.API_RATE_LIMIT);
-
-  /** Returns the nonce TTL in seconds: a replay is refused by the window once Timestamp + 15 min is past. */
-  function checkTimestamp(ts: string): number {
-    const t = parsePopTimestamp(ts);
-    if (t === undefined) throw gatewayError.timestampFormat();
-    const now = Date.now();
-    if (Math.abs(now - t) > TIMESTAMP_WINDOW_MS) throw gatewayError.timestampExpired();
-    // plus a minute for instances whose clocks disagree; at most NONCE_TTL_SECONDS
-    return Math.min(NONCE_TTL_SECONDS, Math.ceil((t + TIMESTAMP_WINDOW_MS - now) / 1000) + 60);
-  }
-
-  function secretOf(accessKeyId: string): string {
-    if (keys.size === 0) throw gatewayError.forbiddenNoKeys();
-    const secret = keys.get(accessKeyId);
-    if (secret === undefined) throw gatewayError.accessKeyNotFound();
-    return secret;
-  }
-
-  /** After the signature: Version, Action, nonce length, throttling (signed requests only). */
-  function resolve(version: string, actionName: string, accessKeyId: string, nonce: string, nonceTtl: number): Authenticated {
-    if (version !== API_VERSION) throw gatewayError.invalidVersion();
-    const action = actions.get(actionName);
-    if (!action) throw gatewayError.actionNotFound(actionName);
-    if (nonce.length > MAX_NONCE) throw gatewayError.badRequest(`SignatureNonce is longer than ${MAX_NONCE} characters`);
-    if (!limiter.take(accessKeyId)) throw gatewayError.throttled();
-    return { action, accessKeyId, nonce, nonceTtl };
-  }
-
-  /** POP signature v1: everything, signature included, travels in the parameters. */
-  function authenticateV1(method: string, params: Params): Authenticated {
-    const format = params.Format;
-    if (format !== undefined && format.toUpperCase() !== 'JSON') throw gatewayError.unsupportedFormat(format);
-    for (const name of COMMON_REQUIRED) if (!params[name]) throw gatewayError.missing(name);
-    if (params.SignatureMethod !== 'HMAC-SHA1' || params.SignatureVersion !== '1.0') {
-      throw gatewayError.incompleteSignature('SignatureMethod must be HMAC-SHA1 and SignatureVersion 1.0.');
-    }
-    const nonceTtl = checkTimestamp(params.Timestamp!);
-    const secret = secretOf(params.AccessKeyId!);
-    if (!signatureMatches(sign(method, params, secret), params.Signature!)) {
-      throw gatewayError.signatureMismatch(method + '&%2F&' + percentEncode(canonicalQuery(params)));
-    }
-    return resolve(params.Version!, params.Action!, params.AccessKeyId!, params.SignatureNonce!, nonceTtl);
-  }
-
-  /** V3 (ACS3-HMAC-SHA256): action, version, date and nonce in x-acs-* headers, signature in Authorization. */
-  function authenticateV3(req: FastifyRequest, query: Params, authorization: string): Authenticated {
-    const auth = parseV3Authorization(authorization);
-    if (!auth) throw gatewayError.incompleteSignature(`Authorization must be "${V3_ALGORITHM} Credential=…,SignedHeaders=…,Signature=…".`);
-    const h = req.headers;
-    const header = (name: string): string => {
-      const v = h[name];
-      if (typeof v !== 'string' || !v) throw gatewayError.missing(name);
-      return v;
-    };
-    const action = header('x-acs-action');
-    const version = header('x-acs-version');
-    const date = header('x-acs-date');
-    const nonce = header('x-acs-signature-nonce');
-    const contentSha = header('x-acs-content-sha256');
-    for (const n of V3_SIGNED) {
-      if (!auth.signedHeaders.includes(n)) throw gatewayError.incompleteSignature(`SignedHeaders must include ${n}.`);
-    }
-    const nonceTtl = checkTimestamp(date);
-    const secret = secretOf(auth.accessKeyId);
-    if (sha256Hex(req.rawBody ?? '') !== contentSha) throw gatewayError.signatureMismatch('x-acs-content-sha256 does not match the body');
-    const canonical = canonicalRequestV3({
-      method: req.method,
-      path: req.url.split('?')[0]!,
-      query,
-      headers: h,
-      signedHeaders: auth.signedHeaders,
-      payloadHash: contentSha,
-    });
-    if (!signatureMatches(signV3(secret, canonical), auth.signature)) throw gatewayError.signatureMismatch(canonical);
-    return resolve(version, action, auth.accessKeyId, nonce, nonceTtl);
-  }
-
+  const gate: Gate = { keys: ctx.config.ACCESS_KEYS, actions, limiter: new RateLimiter(ctx.config.API_RATE_LIMIT) };
   return (req, query, params) => {
     const authorization = req.headers.authorization;
     return typeof authorization === 'string' && authorization.startsWith('ACS3-')
-      ? authenticateV3(req, query, authorization)
-      : authenticateV1(req.method, params);
+      ? authenticateV3(gate, req, query, authorization)
+      : authenticateV1(gate, req.method, params);
   };
+}
+
+/** Returns the nonce TTL in seconds: a replay is refused by the window once Timestamp + 15 min is past. */
+function checkTimestamp(timestamp: string): number {
+  const t = parsePopTimestamp(timestamp);
+  if (t === undefined) throw gatewayError.timestampFormat();
+  const now = Date.now();
+  if (Math.abs(now - t) > TIMESTAMP_WINDOW_MS) throw gatewayError.timestampExpired();
+  // plus a minute for instances whose clocks disagree; at most NONCE_TTL_SECONDS
+  return Math.min(NONCE_TTL_SECONDS, Math.ceil((t + TIMESTAMP_WINDOW_MS - now) / 1000) + 60);
+}
+
+function secretOf(gate: Gate, accessKeyId: string): string {
+  if (gate.keys.size === 0) throw gatewayError.forbiddenNoKeys();
+  const secret = gate.keys.get(accessKeyId);
+  if (secret === undefined) throw gatewayError.accessKeyNotFound();
+  return secret;
+}
+
+/** After the signature: Version, Action, nonce length, throttling (signed requests only). */
+function resolveAction(gate: Gate, version: string, actionName: string, accessKeyId: string, nonce: string, nonceTtl: number): Authenticated {
+  if (version !== API_VERSION) throw gatewayError.invalidVersion();
+  const action = gate.actions.get(actionName);
+  if (!action) throw gatewayError.actionNotFound(actionName);
+  if (nonce.length > MAX_NONCE) throw gatewayError.badRequest(`SignatureNonce is longer than ${MAX_NONCE} characters`);
+  if (!gate.limiter.take(accessKeyId)) throw gatewayError.throttled();
+  return { action, accessKeyId, nonce, nonceTtl };
+}
+
+/** POP signature v1: everything, signature included, travels in the parameters. */
+function authenticateV1(gate: Gate, method: string, params: Params): Authenticated {
+  const format = params.Format;
+  if (format !== undefined && format.toUpperCase() !== 'JSON') throw gatewayError.unsupportedFormat(format);
+  for (const name of COMMON_REQUIRED) if (!params[name]) throw gatewayError.missing(name);
+  if (params.SignatureMethod !== 'HMAC-SHA1' || params.SignatureVersion !== '1.0') {
+    throw gatewayError.incompleteSignature('SignatureMethod must be HMAC-SHA1 and SignatureVersion 1.0.');
+  }
+  const nonceTtl = checkTimestamp(params.Timestamp!);
+  const secret = secretOf(gate, params.AccessKeyId!);
+  if (!signatureMatches(sign(method, params, secret), params.Signature!)) {
+    throw gatewayError.signatureMismatch(method + '&%2F&' + percentEncode(canonicalQuery(params)));
+  }
+  return resolveAction(gate, params.Version!, params.Action!, params.AccessKeyId!, params.SignatureNonce!, nonceTtl);
+}
+
+/** V3 (ACS3-HMAC-SHA256): action, version, date and nonce in x-acs-* headers, signature in Authorization. */
+function authenticateV3(gate: Gate, req: FastifyRequest, query: Params, authorization: string): Authenticated {
+  const auth = parseV3Authorization(authorization);
+  if (!auth) throw gatewayError.incompleteSignature(`Authorization must be "${V3_ALGORITHM} Credential=…,SignedHeaders=…,Signature=…".`);
+  const headers = req.headers;
+  const header = (name: string): string => {
+    const value = headers[name];
+    if (typeof value !== 'string' || !value) throw gatewayError.missing(name);
+    return value;
+  };
+  const action = header('x-acs-action');
+  const version = header('x-acs-version');
+  const date = header('x-acs-date');
+  const nonce = header('x-acs-signature-nonce');
+  const contentSha = header('x-acs-content-sha256');
+  for (const name of V3_SIGNED) {
+    if (!auth.signedHeaders.includes(name)) throw gatewayError.incompleteSignature(`SignedHeaders must include ${name}.`);
+  }
+  const nonceTtl = checkTimestamp(date);
+  const secret = secretOf(gate, auth.accessKeyId);
+  if (sha256Hex(req.rawBody ?? '') !== contentSha) throw gatewayError.signatureMismatch('x-acs-content-sha256 does not match the body');
+  const canonical = canonicalRequestV3({
+    method: req.method,
+    path: req.url.split('?')[0]!,
+    query,
+    headers,
+    signedHeaders: auth.signedHeaders,
+    payloadHash: contentSha,
+  });
+  if (!signatureMatches(signV3(secret, canonical), auth.signature)) throw gatewayError.signatureMismatch(canonical);
+  return resolveAction(gate, version, action, auth.accessKeyId, nonce, nonceTtl);
 }
 
 export interface NonceUse {

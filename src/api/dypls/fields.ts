@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { CountryCode } from 'libphonenumber-js';
 import { canonicalNumberFast } from '../../domain/fast-number.js';
 import { CALL_RESTRICTS, RING_KEYS, type CallRestrict, type RingConfig, type RingKey } from '../../domain/binding.js';
-import { ERROR_CODES, XlineError, xerr } from '../../domain/errors.js';
+import { ERROR_CODES, XlineError, xlineError } from '../../domain/errors.js';
 import { parseWallClock } from '../../domain/wall-clock.js';
 import { gatewayError } from './gateway-errors.js';
 
@@ -50,9 +50,9 @@ export function makeFields(opts: FieldOptions) {
     /** A real number (A, B) or a virtual number (X) in any common form → canonical form. */
     phone: (name: string) =>
       z.string().transform((v, ctx) => {
-        const c = canonicalNumberFast(v, country);
-        if (!c) fail(ctx, 'MOBILE_NUMBER_ILLEGAL', `${name} is not a valid phone number`);
-        return c as string;
+        const canonical = canonicalNumberFast(v, country);
+        if (!canonical) fail(ctx, 'MOBILE_NUMBER_ILLEGAL', `${name} is not a valid phone number`);
+        return canonical as string;
       }),
 
     /** 'YYYY-MM-DD HH:mm:ss' in TIMEZONE → unix seconds (the "≥ 1 min ahead" rule needs `now`, see expiresAt). */
@@ -87,41 +87,47 @@ export function makeFields(opts: FieldOptions) {
         return v;
       }),
 
-    callRestrict: (allowClear: boolean) =>
-      z.string().transform((v, ctx): CallRestrict | 'CONTROL_CLEAR_DISABLE' => {
-        if ((CALL_RESTRICTS as readonly string[]).includes(v)) return v as CallRestrict;
-        if (allowClear && v === 'CONTROL_CLEAR_DISABLE') return v;
-        const allowed = [...CALL_RESTRICTS, ...(allowClear ? ['CONTROL_CLEAR_DISABLE'] : [])].join(', ');
-        return fail(ctx, 'INVALID_PARAMETERS', `CallRestrict must be one of ${allowed}`);
-      }),
-
-    /** RingConfig: a JSON object of ring key → tone id; only the keys of the binding's product. */
-    ringConfig: (keys: readonly RingKey[] = RING_KEYS) =>
-      z.string().transform((v, ctx): RingConfig => {
-        if (v.length > LIMITS.ringConfig) fail(ctx, 'INVALID_PARAMETERS', `RingConfig is longer than ${LIMITS.ringConfig} characters`);
-        let o: unknown;
-        try {
-          o = JSON.parse(v);
-        } catch {
-          return fail(ctx, 'INVALID_PARAMETERS', 'RingConfig must be a JSON object');
-        }
-        if (!o || typeof o !== 'object' || Array.isArray(o)) return fail(ctx, 'INVALID_PARAMETERS', 'RingConfig must be a JSON object');
-        const out: RingConfig = {};
-        for (const [k, tone] of Object.entries(o)) {
-          if (!(keys as readonly string[]).includes(k)) {
-            fail(ctx, 'INVALID_PARAMETERS', `RingConfig key ${k} is not one of ${keys.join(', ')}`);
-          }
-          if (typeof tone !== 'string' && typeof tone !== 'number') fail(ctx, 'INVALID_PARAMETERS', `RingConfig ${k} must be a tone id`);
-          const id = String(tone);
-          if (!/^[\w.-]{1,64}$/.test(id)) fail(ctx, 'INVALID_PARAMETERS', `RingConfig ${k} is not a valid tone id`);
-          out[k as RingKey] = id;
-        }
-        return out;
-      }),
+    callRestrict: callRestrictField,
+    ringConfig: ringConfigField,
   };
 }
 
 export type Fields = ReturnType<typeof makeFields>;
+
+/** CallRestrict: one of CALL_RESTRICTS, or (UpdateSubscription) CONTROL_CLEAR_DISABLE too. */
+function callRestrictField(allowClear: boolean) {
+  return z.string().transform((v, ctx): CallRestrict | 'CONTROL_CLEAR_DISABLE' => {
+    if ((CALL_RESTRICTS as readonly string[]).includes(v)) return v as CallRestrict;
+    if (allowClear && v === 'CONTROL_CLEAR_DISABLE') return v;
+    const allowed = [...CALL_RESTRICTS, ...(allowClear ? ['CONTROL_CLEAR_DISABLE'] : [])].join(', ');
+    return fail(ctx, 'INVALID_PARAMETERS', `CallRestrict must be one of ${allowed}`);
+  });
+}
+
+/** RingConfig: a JSON object of ring key → tone id; only the keys of the binding's product. */
+function ringConfigField(keys: readonly RingKey[] = RING_KEYS) {
+  return z.string().transform((v, ctx): RingConfig => {
+    if (v.length > LIMITS.ringConfig) fail(ctx, 'INVALID_PARAMETERS', `RingConfig is longer than ${LIMITS.ringConfig} characters`);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(v);
+    } catch {
+      return fail(ctx, 'INVALID_PARAMETERS', 'RingConfig must be a JSON object');
+    }
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return fail(ctx, 'INVALID_PARAMETERS', 'RingConfig must be a JSON object');
+    const out: RingConfig = {};
+    for (const [key, tone] of Object.entries(parsed)) {
+      if (!(keys as readonly string[]).includes(key)) {
+        fail(ctx, 'INVALID_PARAMETERS', `RingConfig key ${key} is not one of ${keys.join(', ')}`);
+      }
+      if (typeof tone !== 'string' && typeof tone !== 'number') fail(ctx, 'INVALID_PARAMETERS', `RingConfig ${key} must be a tone id`);
+      const id = String(tone);
+      if (!/^[\w.-]{1,64}$/.test(id)) fail(ctx, 'INVALID_PARAMETERS', `RingConfig ${key} is not a valid tone id`);
+      out[key as RingKey] = id;
+    }
+    return out;
+  });
+}
 
 /**
  * Parses raw string params with an action's schema. A required parameter that is absent is a
@@ -135,6 +141,6 @@ export function parseParams<T>(schema: z.ZodType<T>, raw: Record<string, string>
   const name = String(issue.path[0] ?? '');
   if (name && raw[name] === undefined) throw gatewayError.missing(name);
   const xcode = (issue as { params?: { xcode?: CodeName } }).params?.xcode;
-  if (xcode) throw xerr(xcode, issue.message);
+  if (xcode) throw xlineError(xcode, issue.message);
   throw new XlineError(ERROR_CODES.INVALID_PARAMETERS, name ? `${name}: ${issue.message}` : issue.message);
 }

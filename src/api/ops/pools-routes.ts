@@ -78,25 +78,30 @@ const poolInfo = {
 
 const errors = { 400: errorSchema, 401: errorSchema, 403: errorSchema, 404: errorSchema, 503: errorSchema };
 
-export async function poolsRoutes(scope: FastifyInstance, ctx: AppContext): Promise<void> {
-  const app = typedRoutes(scope);
-  const country = ctx.config.DEFAULT_COUNTRY as CountryCode;
-
-  /** Canonical numbers, or a 400 naming every number that is not one (nothing is written). */
-  function canonicalEntries(entries: NumberEntry[]): NumberEntry[] {
-    const bad: string[] = [];
-    const out = entries.map((e) => {
-      const c = canonicalNumber(e.number, country);
-      if (!c) bad.push(e.number);
-      const areaCode = normalizeAreaCode(e.areaCode);
-      return { number: c ?? '', city: e.city, ...(areaCode ? { areaCode } : {}) };
-    });
-    if (bad.length) {
-      throw new OpsError(400, 'isv.MOBILE_NUMBER_ILLEGAL', `not valid phone numbers: ${bad.slice(0, 20).join(', ')}${bad.length > 20 ? ', …' : ''}`);
-    }
-    return out;
+/** Canonical numbers, or a 400 naming every number that is not one (nothing is written). */
+function canonicalEntries(entries: NumberEntry[], country: CountryCode): NumberEntry[] {
+  const bad: string[] = [];
+  const out = entries.map((e) => {
+    const canonical = canonicalNumber(e.number, country);
+    if (!canonical) bad.push(e.number);
+    const areaCode = normalizeAreaCode(e.areaCode);
+    return { number: canonical ?? '', city: e.city, ...(areaCode ? { areaCode } : {}) };
+  });
+  if (bad.length) {
+    throw new OpsError(400, 'isv.MOBILE_NUMBER_ILLEGAL', `not valid phone numbers: ${bad.slice(0, 20).join(', ')}${bad.length > 20 ? ', …' : ''}`);
   }
+  return out;
+}
 
+/** The ops plugin of pools and their numbers, and of the inventory. */
+export async function poolsRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  poolRoutes(app, ctx);
+  numbersRoutes(app, ctx);
+}
+
+/** Create or update, read and list pools. */
+function poolRoutes(scope: FastifyInstance, ctx: AppContext): void {
+  const app = typedRoutes(scope);
   app.put(
     '/pools/:poolKey',
     {
@@ -150,6 +155,12 @@ export async function poolsRoutes(scope: FastifyInstance, ctx: AppContext): Prom
     },
     async () => ({ pools: await ctx.store.listPools() }),
   );
+}
+
+/** Numbers added to a pool, and inventory numbers for BuySecretNo. */
+function numbersRoutes(scope: FastifyInstance, ctx: AppContext): void {
+  const app = typedRoutes(scope);
+  const country = ctx.config.DEFAULT_COUNTRY as CountryCode;
 
   app.post(
     '/pools/:poolKey/numbers',
@@ -162,7 +173,7 @@ export async function poolsRoutes(scope: FastifyInstance, ctx: AppContext): Prom
         response: { 200: addResult, ...errors },
       },
     },
-    async (req) => ctx.store.addNumbers(req.params.poolKey, canonicalEntries(req.body.numbers), { deadline: req.storeDeadline }),
+    async (req) => ctx.store.addNumbers(req.params.poolKey, canonicalEntries(req.body.numbers, country), { deadline: req.storeDeadline }),
   );
 
   app.post(
@@ -175,6 +186,6 @@ export async function poolsRoutes(scope: FastifyInstance, ctx: AppContext): Prom
         response: { 200: addResult, ...errors },
       },
     },
-    async (req) => ctx.store.addInventory(canonicalEntries(req.body.numbers), { deadline: req.storeDeadline }),
+    async (req) => ctx.store.addInventory(canonicalEntries(req.body.numbers, country), { deadline: req.storeDeadline }),
   );
 }

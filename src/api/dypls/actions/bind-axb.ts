@@ -8,6 +8,6 @@ const factory: ActionFactory = (f) =>
     name: 'BindAxb',
     schema: z.object({ ...bindShape(f, AXB_RING_KEYS), PhoneNoB: f.phone('PhoneNoB') }),
     claimsNonce: true,
-    run: (p, ctx) => bind('AXB', p, ctx),
+    run: (params, ctx) => bind('AXB', params, ctx),
   });
 export default factory;

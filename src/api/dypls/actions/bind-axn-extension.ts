@@ -2,7 +2,7 @@
 // An explicit Extension needs an explicit PhoneNoX (Alibaba's rule); without one the store picks
 // X and a free extension.
 import { z } from 'zod';
-import { xerr } from '../../../domain/errors.js';
+import { xlineError } from '../../../domain/errors.js';
 import { defineAction, type ActionFactory } from '../action.js';
 import { AXN_RING_KEYS, bind, bindShape } from './bind-common.js';
 
@@ -15,11 +15,11 @@ const factory: ActionFactory = (f) =>
       Extension: f.digits('Extension', 1, 3).optional(),
     }),
     claimsNonce: true,
-    run: (p, ctx) => {
-      if (p.Extension !== undefined && p.PhoneNoX === undefined) {
-        throw xerr('INVALID_PARAMETERS', 'Extension requires PhoneNoX');
+    run: (params, ctx) => {
+      if (params.Extension !== undefined && params.PhoneNoX === undefined) {
+        throw xlineError('INVALID_PARAMETERS', 'Extension requires PhoneNoX');
       }
-      return bind('AXE', p, ctx);
+      return bind('AXE', params, ctx);
     },
   });
 export default factory;

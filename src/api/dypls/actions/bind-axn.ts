@@ -8,6 +8,6 @@ const factory: ActionFactory = (f) =>
     name: 'BindAxn',
     schema: z.object({ ...bindShape(f, AXN_RING_KEYS), PhoneNoB: f.phone('PhoneNoB').optional() }),
     claimsNonce: true,
-    run: (p, ctx) => bind('AXN', p, ctx),
+    run: (params, ctx) => bind('AXN', params, ctx),
   });
 export default factory;

@@ -2,7 +2,7 @@
 // "Expiration at least one minute ahead" rule, and the SecretBindDTO answer.
 import { z } from 'zod';
 import type { Binding, Mode, RingKey } from '../../../domain/binding.js';
-import { xerr } from '../../../domain/errors.js';
+import { xlineError } from '../../../domain/errors.js';
 import type { BindRequest } from '../../../store/types.js';
 import { assertRingTonesExist } from '../../../audio-files/ring-tones.js';
 import { LIMITS, type Fields } from '../fields.js';
@@ -36,34 +36,34 @@ export type BindParams = z.output<z.ZodObject<BindShape>> & { PhoneNoB?: string;
 /** Alibaba: the expiration must be later than now by at least one minute. */
 export function checkExpiration(expiresAt: number, now: number): number {
   if (expiresAt - now < 60) {
-    throw xerr('EXPIRE_DATE_ILLEGAL', 'Expiration must be at least 1 minute in the future');
+    throw xlineError('EXPIRE_DATE_ILLEGAL', 'Expiration must be at least 1 minute in the future');
   }
   return expiresAt;
 }
 
-export function toBindRequest(mode: Mode, p: BindParams, now: number): BindRequest {
-  if (p.PhoneNoB !== undefined && p.PhoneNoB === p.PhoneNoA) {
-    throw xerr('INVALID_PARAMETERS', 'PhoneNoA and PhoneNoB must differ');
+export function toBindRequest(mode: Mode, params: BindParams, now: number): BindRequest {
+  if (params.PhoneNoB !== undefined && params.PhoneNoB === params.PhoneNoA) {
+    throw xlineError('INVALID_PARAMETERS', 'PhoneNoA and PhoneNoB must differ');
   }
   const req: BindRequest = {
     mode,
-    poolKey: p.PoolKey,
-    a: p.PhoneNoA,
-    expiresAt: checkExpiration(p.Expiration, now),
-    recording: p.IsRecordingEnabled ?? false,
-    callDisplayType: p.CallDisplayType ?? 1,
+    poolKey: params.PoolKey,
+    a: params.PhoneNoA,
+    expiresAt: checkExpiration(params.Expiration, now),
+    recording: params.IsRecordingEnabled ?? false,
+    callDisplayType: params.CallDisplayType ?? 1,
   };
   // Only defined keys: the store writes what it is given.
-  if (p.PhoneNoB !== undefined) req.b = p.PhoneNoB;
-  if (p.PhoneNoX !== undefined) req.x = p.PhoneNoX;
-  if (p.Extension !== undefined) req.extension = p.Extension;
-  if (p.ExpectCity !== undefined) req.expectCity = p.ExpectCity;
-  if (p.OutId !== undefined) req.outId = p.OutId;
-  if (p.OutOrderId !== undefined) req.outOrderId = p.OutOrderId;
-  if (p.RingConfig !== undefined && Object.keys(p.RingConfig).length) req.ringConfig = p.RingConfig;
-  if (p.CallRestrict !== undefined) req.callRestrict = p.CallRestrict as BindRequest['callRestrict'];
-  if (p.ASRStatus !== undefined) req.asrStatus = p.ASRStatus;
-  if (p.ASRModelId !== undefined) req.asrModelId = p.ASRModelId;
+  if (params.PhoneNoB !== undefined) req.b = params.PhoneNoB;
+  if (params.PhoneNoX !== undefined) req.x = params.PhoneNoX;
+  if (params.Extension !== undefined) req.extension = params.Extension;
+  if (params.ExpectCity !== undefined) req.expectCity = params.ExpectCity;
+  if (params.OutId !== undefined) req.outId = params.OutId;
+  if (params.OutOrderId !== undefined) req.outOrderId = params.OutOrderId;
+  if (params.RingConfig !== undefined && Object.keys(params.RingConfig).length) req.ringConfig = params.RingConfig;
+  if (params.CallRestrict !== undefined) req.callRestrict = params.CallRestrict as BindRequest['callRestrict'];
+  if (params.ASRStatus !== undefined) req.asrStatus = params.ASRStatus;
+  if (params.ASRModelId !== undefined) req.asrModelId = params.ASRModelId;
   return req;
 }
 
@@ -77,8 +77,8 @@ export function secretBindDTO(b: Binding): Record<string, unknown> {
   };
 }
 
-export async function bind(mode: Mode, p: BindParams, ctx: ActionContext) {
-  const req = toBindRequest(mode, p, ctx.now);
+export async function bind(mode: Mode, params: BindParams, ctx: ActionContext) {
+  const req = toBindRequest(mode, params, ctx.now);
   // A RingConfig naming a tone nobody uploaded (PUT /v1/ring-tones/{id}) is refused here.
   await assertRingTonesExist(ctx.config, req.ringConfig);
   const binding = await ctx.store.bind(req, { deadline: ctx.deadline, nonce: ctx.nonce });

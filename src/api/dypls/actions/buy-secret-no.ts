@@ -13,8 +13,8 @@ const factory: ActionFactory = (f) =>
       SecretNo: f.digits('SecretNo', 1, 18).optional(),
       DisplayPool: f.bool('DisplayPool').optional(),
     }),
-    run: async (p, ctx) => {
-      const n = await ctx.store.buyNumber(p.PoolKey, p.City, p.SecretNo, { deadline: ctx.deadline });
+    run: async (params, ctx) => {
+      const n = await ctx.store.buyNumber(params.PoolKey, params.City, params.SecretNo, { deadline: ctx.deadline });
       return { SecretBuyInfoDTO: { SecretNo: n.number } };
     },
   });

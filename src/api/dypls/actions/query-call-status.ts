@@ -5,7 +5,7 @@
 // only calls in which that number is a party count.
 import { z } from 'zod';
 import type { Binding } from '../../../domain/binding.js';
-import { xerr } from '../../../domain/errors.js';
+import { xlineError } from '../../../domain/errors.js';
 import type { LiveCall } from '../../../events/store.js';
 import { LIMITS } from '../fields.js';
 import { formatWallClock } from '../../../domain/wall-clock.js';
@@ -46,15 +46,15 @@ export function queryCallStatusAction(callState?: CallStateReader): ActionFactor
         SubsId: f.text('SubsId', LIMITS.subsId),
         CallNo: f.phone('CallNo').optional(),
       }),
-      run: async (p, ctx) => {
+      run: async (params, ctx) => {
         // An empty X lets the store take X from the SubsId itself (the id names its X).
-        const b = await ctx.store.get(p.PoolKey, '', p.SubsId);
-        if (!b) throw xerr('SUBS_NOT_EXIST', 'no such subscription in this pool');
+        const b = await ctx.store.get(params.PoolKey, '', params.SubsId);
+        if (!b) throw xlineError('SUBS_NOT_EXIST', 'no such subscription in this pool');
         const reader = callState ?? (ctx.callEvents ? { get: (s: string) => ctx.callEvents!.liveCalls(s) } : undefined);
         // Without a pipeline (the API started alone in tests) the action is not there.
         if (!reader) throw gatewayError.actionNotFound('QueryCallStatus');
-        const live = await reader.get(p.SubsId);
-        return { SecretCallStatusDTO: secretCallStatusDTO(b, live, p.CallNo, ctx.now, ctx.config.TIMEZONE) };
+        const live = await reader.get(params.SubsId);
+        return { SecretCallStatusDTO: secretCallStatusDTO(b, live, params.CallNo, ctx.now, ctx.config.TIMEZONE) };
       },
     });
 }

@@ -2,7 +2,7 @@
 // Alibaba's) to the recording of CallId, served by the admin HTTP server at /v1/recordings/.
 // Recordings exist for calls of bindings with IsRecordingEnabled that were answered.
 import { z } from 'zod';
-import { xerr } from '../../../domain/errors.js';
+import { xlineError } from '../../../domain/errors.js';
 import { recordingExists, recordingFileName, recordingLinks, recordingPath } from '../../../audio-files/recording-files.js';
 import { LIMITS } from '../fields.js';
 import { defineAction, type ActionFactory } from '../action.js';
@@ -17,12 +17,12 @@ const factory: ActionFactory = (f) =>
       CallTime: f.text('CallTime', 32).optional(),
       ProductType: f.text('ProductType', 32).optional(),
     }),
-    run: async (p, ctx) => {
-      if (!p.CallId) throw xerr('INVALID_PARAMETERS', 'CallId must not be empty');
-      if (!(await recordingExists(recordingPath(ctx.config, p.CallId)))) {
-        throw xerr('INVALID_PARAMETERS', 'no recording for this CallId (not recorded, not answered, or removed)');
+    run: async (params, ctx) => {
+      if (!params.CallId) throw xlineError('INVALID_PARAMETERS', 'CallId must not be empty');
+      if (!(await recordingExists(recordingPath(ctx.config, params.CallId)))) {
+        throw xlineError('INVALID_PARAMETERS', 'no recording for this CallId (not recorded, not answered, or removed)');
       }
-      const { url } = recordingLinks(ctx.config).url(recordingFileName(p.CallId), ctx.now);
+      const { url } = recordingLinks(ctx.config).url(recordingFileName(params.CallId), ctx.now);
       return { DownloadUrl: url };
     },
   });

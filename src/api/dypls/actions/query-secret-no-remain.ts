@@ -2,7 +2,7 @@
 // could take in a city, optionally with a number prefix. City 全国 (or 全国通用) answers the
 // nationwide total; 全国列表 also lists every city that has numbers, as Alibaba does.
 import { z } from 'zod';
-import { xerr } from '../../../domain/errors.js';
+import { xlineError } from '../../../domain/errors.js';
 import { LIMITS } from '../fields.js';
 import { defineAction, type ActionContext, type ActionFactory } from '../action.js';
 
@@ -10,7 +10,7 @@ const NATIONWIDE = new Set(['全国', '全国通用']);
 const NATIONWIDE_LIST = '全国列表';
 
 async function perCity(ctx: ActionContext, prefix: string | undefined): Promise<Array<{ City: string; Amount: number }>> {
-  if (!ctx.store.inventoryCities) throw xerr('INVALID_PARAMETERS', 'this store cannot list inventory cities; ask for one City');
+  if (!ctx.store.inventoryCities) throw xlineError('INVALID_PARAMETERS', 'this store cannot list inventory cities; ask for one City');
   const cities = (await ctx.store.inventoryCities()).sort();
   const amounts = await Promise.all(cities.map((c) => ctx.store.countInventory(c, prefix)));
   return cities.map((City, i) => ({ City, Amount: amounts[i]! }));
@@ -25,20 +25,20 @@ const factory: ActionFactory = (f) =>
       City: f.text('City', LIMITS.city),
       SecretNo: f.digits('SecretNo', 1, 18).optional(),
     }),
-    run: async (p, ctx) => {
-      if (NATIONWIDE.has(p.City) || p.City === NATIONWIDE_LIST) {
-        const list = await perCity(ctx, p.SecretNo);
+    run: async (params, ctx) => {
+      if (NATIONWIDE.has(params.City) || params.City === NATIONWIDE_LIST) {
+        const list = await perCity(ctx, params.SecretNo);
         const Amount = list.reduce((n, c) => n + c.Amount, 0);
         return {
           SecretRemainDTO: {
-            City: p.City,
+            City: params.City,
             Amount,
-            ...(p.City === NATIONWIDE_LIST ? { RemainDTOList: { remainDTO: list.filter((c) => c.Amount > 0) } } : {}),
+            ...(params.City === NATIONWIDE_LIST ? { RemainDTOList: { remainDTO: list.filter((c) => c.Amount > 0) } } : {}),
           },
         };
       }
-      const amount = await ctx.store.countInventory(p.City, p.SecretNo);
-      return { SecretRemainDTO: { City: p.City, Amount: amount } };
+      const amount = await ctx.store.countInventory(params.City, params.SecretNo);
+      return { SecretRemainDTO: { City: params.City, Amount: amount } };
     },
   });
 export default factory;

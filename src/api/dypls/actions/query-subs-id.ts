@@ -1,7 +1,7 @@
 // QuerySubsId: the SubsId of X's live binding. Alibaba sends PoolKey + PhoneNoX (one binding per X
 // in AXN); for an AXB X, which carries many bindings, xline also accepts PhoneNoA or PhoneNoB.
 import { z } from 'zod';
-import { xerr } from '../../../domain/errors.js';
+import { xlineError } from '../../../domain/errors.js';
 import { LIMITS } from '../fields.js';
 import { defineAction, type ActionFactory } from '../action.js';
 
@@ -14,9 +14,9 @@ const factory: ActionFactory = (f) =>
       PhoneNoA: f.phone('PhoneNoA').optional(),
       PhoneNoB: f.phone('PhoneNoB').optional(),
     }),
-    run: async (p, ctx) => {
-      const subsId = await ctx.store.findSubsId(p.PoolKey, p.PhoneNoX, p.PhoneNoA ?? p.PhoneNoB);
-      if (!subsId) throw xerr('SUBS_NOT_EXIST', 'no live binding found on this PhoneNoX');
+    run: async (params, ctx) => {
+      const subsId = await ctx.store.findSubsId(params.PoolKey, params.PhoneNoX, params.PhoneNoA ?? params.PhoneNoB);
+      if (!subsId) throw xlineError('SUBS_NOT_EXIST', 'no live binding found on this PhoneNoX');
       return { SubsId: subsId };
     },
   });

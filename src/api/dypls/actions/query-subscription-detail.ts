@@ -1,7 +1,7 @@
 // QuerySubscriptionDetail: one binding as Alibaba's SecretBindDetailDTO.
 import { z } from 'zod';
 import type { Binding } from '../../../domain/binding.js';
-import { xerr } from '../../../domain/errors.js';
+import { xlineError } from '../../../domain/errors.js';
 import { LIMITS } from '../fields.js';
 import { formatWallClock } from '../../../domain/wall-clock.js';
 import { defineAction, type ActionFactory } from '../action.js';
@@ -38,9 +38,9 @@ const factory: ActionFactory = (f) =>
       SubsId: f.text('SubsId', LIMITS.subsId),
       PhoneNoX: f.phone('PhoneNoX'),
     }),
-    run: async (p, ctx) => {
-      const b = await ctx.store.get(p.PoolKey, p.PhoneNoX, p.SubsId);
-      if (!b) throw xerr('SUBS_NOT_EXIST', `no binding ${p.SubsId} on this PhoneNoX`);
+    run: async (params, ctx) => {
+      const b = await ctx.store.get(params.PoolKey, params.PhoneNoX, params.SubsId);
+      if (!b) throw xlineError('SUBS_NOT_EXIST', `no binding ${params.SubsId} on this PhoneNoX`);
       return { SecretBindDetailDTO: secretBindDetailDTO(b, ctx.now, ctx.config.TIMEZONE) };
     },
   });

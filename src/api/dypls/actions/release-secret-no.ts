@@ -10,8 +10,8 @@ const factory: ActionFactory = (f) =>
       PoolKey: f.text('PoolKey', LIMITS.poolKey),
       SecretNo: f.phone('SecretNo'),
     }),
-    run: async (p, ctx) => {
-      await ctx.store.releaseNumber(p.PoolKey, p.SecretNo, { deadline: ctx.deadline });
+    run: async (params, ctx) => {
+      await ctx.store.releaseNumber(params.PoolKey, params.SecretNo, { deadline: ctx.deadline });
       return {};
     },
   });

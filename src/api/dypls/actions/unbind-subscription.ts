@@ -11,8 +11,8 @@ const factory: ActionFactory = (f) =>
       SubsId: f.text('SubsId', LIMITS.subsId),
       SecretNo: f.phone('SecretNo'),
     }),
-    run: async (p, ctx) => {
-      await ctx.store.unbind(p.PoolKey, p.SecretNo, p.SubsId, { deadline: ctx.deadline });
+    run: async (params, ctx) => {
+      await ctx.store.unbind(params.PoolKey, params.SecretNo, params.SubsId, { deadline: ctx.deadline });
       return {};
     },
   });

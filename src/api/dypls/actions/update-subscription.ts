@@ -3,7 +3,7 @@
 // xline's addition: Alibaba's request carries RingConfig without naming an OperateType for it.
 import { z } from 'zod';
 import type { BindingPatch } from '../../../domain/binding.js';
-import { xerr } from '../../../domain/errors.js';
+import { xlineError } from '../../../domain/errors.js';
 import { gatewayError } from '../gateway-errors.js';
 import { LIMITS } from '../fields.js';
 import { defineAction, type ActionFactory } from '../action.js';
@@ -48,49 +48,49 @@ const factory: ActionFactory = (f) =>
       RingConfig: f.ringConfig().optional(),
       GroupId: f.text('GroupId', 64).optional(),
     }),
-    run: async (p, ctx) => {
+    run: async (params, ctx) => {
       let patch: BindingPatch;
-      switch (p.OperateType) {
+      switch (params.OperateType) {
         case 'updateNoA':
-          patch = { a: need(p.PhoneNoA, 'PhoneNoA') };
+          patch = { a: need(params.PhoneNoA, 'PhoneNoA') };
           break;
         case 'updateNoB':
-          patch = { b: need(p.PhoneNoB, 'PhoneNoB') };
+          patch = { b: need(params.PhoneNoB, 'PhoneNoB') };
           break;
         case 'updateExpire':
-          patch = { expiresAt: checkExpiration(need(p.Expiration, 'Expiration'), ctx.now) };
+          patch = { expiresAt: checkExpiration(need(params.Expiration, 'Expiration'), ctx.now) };
           break;
         case 'updateAxgGroup':
-          throw xerr('FORBIDDEN_ACTION', 'AXG (number groups) is not supported by xline; updateAxgGroup is refused');
+          throw xlineError('FORBIDDEN_ACTION', 'AXG (number groups) is not supported by xline; updateAxgGroup is refused');
         case 'updateCallRestrict': {
-          const r = need(p.CallRestrict, 'CallRestrict');
+          const r = need(params.CallRestrict, 'CallRestrict');
           patch = r === 'CONTROL_CLEAR_DISABLE' ? { clearCallRestrict: true } : { callRestrict: r };
           break;
         }
         case 'updateCallDisplayType':
-          patch = { callDisplayType: need(p.CallDisplayType, 'CallDisplayType') };
+          patch = { callDisplayType: need(params.CallDisplayType, 'CallDisplayType') };
           break;
         case 'updateOutId':
-          patch = { outId: need(p.OutId, 'OutId') };
+          patch = { outId: need(params.OutId, 'OutId') };
           break;
         case 'updateIsRecordingEnabled':
-          patch = { recording: need(p.IsRecordingEnabled, 'IsRecordingEnabled') };
+          patch = { recording: need(params.IsRecordingEnabled, 'IsRecordingEnabled') };
           break;
         case 'updateAsr': {
-          const on = need(p.ASRStatus, 'ASRStatus');
+          const on = need(params.ASRStatus, 'ASRStatus');
           patch = { asrStatus: on };
-          if (on) patch.asrModelId = need(p.ASRModelId, 'ASRModelId');
+          if (on) patch.asrModelId = need(params.ASRModelId, 'ASRModelId');
           break;
         }
         case 'updateRingConfig': {
-          const rc = need(p.RingConfig, 'RingConfig');
+          const rc = need(params.RingConfig, 'RingConfig');
           // Ring keys belong to the product: AXBRing_* for AXB, AXNRing_* for AXN and AXN extension.
-          const current = await ctx.store.get(p.PoolKey, p.PhoneNoX, p.SubsId);
-          if (!current) throw xerr('SUBS_NOT_EXIST', `no binding ${p.SubsId} on this PhoneNoX`);
+          const current = await ctx.store.get(params.PoolKey, params.PhoneNoX, params.SubsId);
+          if (!current) throw xlineError('SUBS_NOT_EXIST', `no binding ${params.SubsId} on this PhoneNoX`);
           const allowed = current.mode === 'AXB' ? AXB_RING_KEYS : AXN_RING_KEYS;
           for (const k of Object.keys(rc)) {
             if (!(allowed as readonly string[]).includes(k)) {
-              throw xerr('INVALID_PARAMETERS', `RingConfig key ${k} does not apply to a ${current.mode} binding (use ${allowed.join(', ')})`);
+              throw xlineError('INVALID_PARAMETERS', `RingConfig key ${k} does not apply to a ${current.mode} binding (use ${allowed.join(', ')})`);
             }
           }
           await assertRingTonesExist(ctx.config, rc);
@@ -98,9 +98,9 @@ const factory: ActionFactory = (f) =>
           break;
         }
         default:
-          throw xerr('INVALID_PARAMETERS', `OperateType must be one of ${OPERATE_TYPES.join(', ')}`);
+          throw xlineError('INVALID_PARAMETERS', `OperateType must be one of ${OPERATE_TYPES.join(', ')}`);
       }
-      await ctx.store.update(p.PoolKey, p.PhoneNoX, p.SubsId, patch, { deadline: ctx.deadline });
+      await ctx.store.update(params.PoolKey, params.PhoneNoX, params.SubsId, patch, { deadline: ctx.deadline });
       return {};
     },
   });
