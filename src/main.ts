@@ -8,7 +8,7 @@ import type { Config } from './config.js';
 import type { AppContext, Health } from './context.js';
 import { MissingBinaryError } from './store/embedded-redis.js';
 import { DataDirInUseError } from './store/redis-data-dir-lock.js';
-import { createRedisConnection, waitReady, type RedisConnection } from './store/redis-connection.js';
+import { createRedisConnection, duplicateClient, waitReady, type RedisConnection } from './store/redis-connection.js';
 import { RedisBindingStore, startSweeper } from './store/redis-store.js';
 import { createEventPipeline } from './events/pipeline.js';
 import { buildAdminApp } from './api/server.js';
@@ -99,7 +99,7 @@ async function openRedis(config: Config, log: Logger): Promise<RedisConnection> 
 async function startEvents(conn: RedisConnection, config: Config, log: Logger, metrics: AppContext['metrics']) {
   // Events get their own connection: ~5 writes per call must not queue behind (or in front of)
   // the one lookup an INVITE waits for.
-  const eventsRedis = conn.redis.duplicate();
+  const eventsRedis = duplicateClient(conn.redis);
   eventsRedis.on('error', () => undefined); // the main connection already logs Redis trouble
   const pipeline = createEventPipeline({ redis: eventsRedis, config, log, metrics });
   // The first heartbeat needs the connection up (no offline queue); when Redis is down at start

@@ -86,6 +86,11 @@ export function connectRedis(target: { url?: string; clusterNodes?: string[]; pa
   return new Redis(target.url, redisClientOptions);
 }
 
+/** A second client like `redis`, on connections of its own; a Cluster one opens its masters as connectRedis's do. */
+export function duplicateClient(redis: Redis | Cluster): Redis | Cluster {
+  return redis instanceof Cluster ? openingMasters(redis.duplicate()) : redis.duplicate();
+}
+
 /**
  * After every slot-map refresh (the first, the one every 2 s, after a MOVED or a failover), opens
  * the connection to each master that has none yet. On the next turn of the event loop: the ready

@@ -4,7 +4,7 @@
 // "Connection is closed." (isp.SYSTEM_ERROR for a real request). A real 3-master Redis Cluster.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Cluster, Redis } from 'ioredis';
-import { connectRedis, waitReady } from '../../src/store/redis-connection.js';
+import { connectRedis, duplicateClient, waitReady } from '../../src/store/redis-connection.js';
 import { startTestCluster, type TestCluster } from '../support/cluster.js';
 import { cluster as clusterKind } from '../support/store-backends.js';
 
@@ -53,10 +53,14 @@ describe.skipIf(!clusterKind.available)('Cluster client: every master connection
     await c?.stop();
   });
 
-  async function fresh(): Promise<Cluster> {
-    const client = connectRedis({ clusterNodes: c.seeds }) as Cluster;
+  function track(client: Cluster): Cluster {
     client.on('error', () => undefined);
     clients.push(client);
+    return client;
+  }
+
+  async function fresh(): Promise<Cluster> {
+    const client = track(connectRedis({ clusterNodes: c.seeds }) as Cluster);
     expect(await waitReady(client, 15_000)).toBe(true);
     return client;
   }
@@ -67,8 +71,13 @@ describe.skipIf(!clusterKind.available)('Cluster client: every master connection
     expect(await burst(client, keys)).toEqual(keys.flatMap(() => ['OK', 'OK', 'OK', 'OK']));
   }, 30_000);
 
-  it('after a master drops the connection (CLIENT KILL), the client opens it again and concurrent commands succeed', async () => {
-    const client = await fresh();
+  // the events pipeline runs on a duplicate of the main client (main.ts)
+  it.each([
+    ['a client', fresh],
+    ['a duplicate of a client', async () => track(duplicateClient(await fresh()) as Cluster)],
+  ])('after a master drops the connection (CLIENT KILL), %s opens it again and concurrent commands succeed', async (_name, make) => {
+    const client = await make();
+    expect(await waitReady(client, 15_000)).toBe(true);
     const keys = await keysOnEveryMaster(c, client, 3);
     for (const k of keys) await client.set(`{${k}}:warm`, 'v'); // every master's connection in use
     expect(client.nodes('master').map((n) => n.status)).toEqual(['ready', 'ready', 'ready']);
