@@ -1,5 +1,6 @@
 // Pure helpers for bindings made through Huawei's PrivateNumber API (HuaweiFields in binding.ts):
-// the AX temporary callee's lifetime, the AXE callback record's, and area codes as xline keeps them.
+// the AX temporary callee's lifetime, the AXE callback record's, area codes as xline keeps them,
+// and the ring tones a binding's tone names stand for.
 import type { HuaweiFields, TempCallee } from './binding.js';
 
 /** AX: the temporary callee that applies at `now` (unix seconds), if any. */
@@ -54,4 +55,15 @@ export function toneIdCandidates(name: string): string[] {
   const out = [name];
   if (/\.wav$/i.test(name) && name.length > 4) out.push(name.slice(0, -4));
   return out;
+}
+
+/** Every tone name a Huawei binding holds (preVoice, recordHintTone, lastMinVoice, callbackTone). */
+export function huaweiToneNames(h: HuaweiFields | undefined): string[] {
+  if (!h) return [];
+  return [h.callerHintTone, h.calleeHintTone, h.recordHintTone, h.lastMinVoice, h.callbackTone].filter((t): t is string => Boolean(t));
+}
+
+/** Does the binding name ring tone `id` (through any of the names toneIdCandidates reads)? */
+export function huaweiNamesTone(h: HuaweiFields | undefined, id: string): boolean {
+  return huaweiToneNames(h).some((n) => toneIdCandidates(n).includes(id));
 }

@@ -1,16 +1,19 @@
 // What the SIP app's media flows (src/sip/flows/media-*.ts, extension-entry.ts) get from
 // FreeSWITCH through drachtio-fsmrf: the link and its endpoints, recording links, the ring source
-// of a bridge, and whether a bridge needs media at all. Made from the SIP app's Srf (fsmrf sends
+// of a bridge (a Huawei preVoice tone first), the files of a binding's tones, and whether a bridge
+// needs media at all. Made from the SIP app's Srf (fsmrf sends
 // its INVITEs to FreeSWITCH through the same drachtio-server connection).
 import type Srf from 'drachtio-srf';
 import type { AppContext } from '../context.js';
 import type { Config } from '../config.js';
 import { bridgeNeedsMedia, dependsOnPoolDefaults, ringToneId } from '../domain/bridge-media.js';
+import { callFeatures } from '../domain/call-features.js';
+import { toneIdCandidates } from '../domain/huawei-binding.js';
 import { PoolRingDefaults } from '../store/pool-ring-defaults.js';
 import type { BridgeDecision } from '../domain/route.js';
 import { MediaLink } from './media-link.js';
 import { recordingDuration, recordingLinks, type RecordingLinks } from '../audio-files/recording-files.js';
-import { ringTonePath } from '../audio-files/ring-tones.js';
+import { ringToneExists, ringTonePath } from '../audio-files/ring-tones.js';
 import { DEFAULT_RINGBACK } from './ringback.js';
 
 /** What a media flow uses of FreeSWITCH. */
@@ -18,8 +21,13 @@ export interface MediaEnv {
   config: Config;
   link: MediaLink;
   links: RecordingLinks;
-  /** What the caller hears while B rings: a ring-tone file or FreeSWITCH's default ringback. */
+  /**
+   * What the caller hears while B rings: a ring-tone file or FreeSWITCH's default ringback, after
+   * the binding's preVoice tone (once) when it has one for this caller.
+   */
   ringSource(d: BridgeDecision): Promise<string>;
+  /** The file of a binding's tone name (a ring-tone id, lenient.ts); undefined (logged) when gone. */
+  toneFile(name: string, subsId: string): Promise<string | undefined>;
 }
 
 /**
@@ -77,19 +85,31 @@ export function startMedia(ctx: AppContext, srf: Srf): MediaService {
     link,
     links: recordingLinks(config),
     async ringSource(d) {
-      const id = ringToneId(d, await pools.get(d.binding.poolKey));
-      if (!id) return DEFAULT_RINGBACK;
-      const path = ringTonePath(config, id);
-      const seconds = await recordingDuration(path);
-      if (seconds === undefined) {
-        log.warn({ toneId: id, subsId: d.binding.subsId }, 'media: ring tone file missing, playing the default ringback');
-        return DEFAULT_RINGBACK;
-      }
-      // The tone repeated for longer than B may ring, as one playback (stopped with uuid_break).
-      const times = Math.min(500, Math.ceil((config.SIP_RING_TIMEOUT + 5) / Math.max(seconds, 0.2)));
-      return `file_string://${Array(times).fill(path).join('!')}`;
+      const pre = callFeatures(d).preVoice;
+      const [ring, hint] = await Promise.all([ringTone(d), pre ? env.toneFile(pre, d.binding.subsId) : undefined]);
+      // One playback: the hint once, then the ringback (file_string plays each in turn, tone_stream too).
+      return hint ? `file_string://${hint}!${ring.replace(/^file_string:\/\//, '')}` : ring;
+    },
+    async toneFile(name, subsId) {
+      for (const id of toneIdCandidates(name)) if (await ringToneExists(config, id)) return ringTonePath(config, id);
+      log.warn({ tone: name, subsId }, 'media: tone file missing, not played');
+      return undefined;
     },
   };
+
+  async function ringTone(d: BridgeDecision): Promise<string> {
+    const id = ringToneId(d, await pools.get(d.binding.poolKey));
+    if (!id) return DEFAULT_RINGBACK;
+    const path = ringTonePath(config, id);
+    const seconds = await recordingDuration(path);
+    if (seconds === undefined) {
+      log.warn({ toneId: id, subsId: d.binding.subsId }, 'media: ring tone file missing, playing the default ringback');
+      return DEFAULT_RINGBACK;
+    }
+    // The tone repeated for longer than B may ring, as one playback (stopped with uuid_break).
+    const times = Math.min(500, Math.ceil((config.SIP_RING_TIMEOUT + 5) / Math.max(seconds, 0.2)));
+    return `file_string://${Array(times).fill(path).join('!')}`;
+  }
 
   return {
     link,

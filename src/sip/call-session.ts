@@ -18,7 +18,8 @@ import type { SessionRegistry } from './session-registry.js';
 import type { MediaRelay } from '../media-relay/rtpengine.js';
 import { CallSdp } from './call-sdp.js';
 import { BLeg, bLegRequest, type OutboundTarget } from './b-leg.js';
-import { maxDurationTimer, wireLegs } from './legs.js';
+import { maxDurationTimers, wireLegs } from './legs.js';
+import { callFeatures, callLimit, type CallLimit } from '../domain/call-features.js';
 
 type Req = Srf.SrfRequest;
 type Res = Srf.SrfResponse;
@@ -72,7 +73,8 @@ export class CallSession implements MediaCall {
   private uac?: Dialog;
   private canceledByCaller = false;
   private signalling = true;
-  private maxTimer?: NodeJS.Timeout;
+  private limit?: CallLimit;
+  private maxTimers: NodeJS.Timeout[] = [];
 
   constructor(
     private readonly env: SessionEnv,
@@ -155,6 +157,7 @@ export class CallSession implements MediaCall {
     this.binding = d.binding;
     this.callType = d.callType;
     this.target = d.target;
+    this.limit = callLimit(this.env.config.SIP_MAX_CALL_SECONDS, callFeatures(d));
     // After the B INVITE has left: the event write is not on the post-dial path. Its `at` is
     // the INVITE's arrival, and any later event of the call comes at least one round trip later.
     // The AXE callback record is written then too, off the routing path.
@@ -199,7 +202,7 @@ export class CallSession implements MediaCall {
     return true;
   }
 
-  /** Both dialogs of a direct bridge: wired leg to leg, with the longest call duration. */
+  /** Both dialogs of a direct bridge: wired leg to leg, with the longest call duration (no tone: that needs media). */
   connect(uas: Dialog, uac: Dialog): void {
     this.uas = uas;
     this.uac = uac;
@@ -207,10 +210,8 @@ export class CallSession implements MediaCall {
     wireLegs({ sdp: this.sdp, log: () => this.log }, uas, uac, (side, cause, reason) => {
       void this.end({ dir: dirs[side], cause, outcome: 'answered' }, side === 'a' ? uas : uac, reason);
     });
-    this.maxTimer = maxDurationTimer(this.env.config.SIP_MAX_CALL_SECONDS, () => this.log, () => {
-      this.maxTimer = undefined;
-      void this.end({ dir: RELEASE_DIR.PLATFORM, cause: Q850.NORMAL_CLEARING, outcome: 'answered' });
-    });
+    const limit = this.limit ?? callLimit(this.env.config.SIP_MAX_CALL_SECONDS, {});
+    this.maxTimers = maxDurationTimers(limit, () => this.log, { expire: (e) => void this.end(e) });
     this.debug({}, 'CallSession:connected');
   }
 
@@ -293,8 +294,7 @@ export class CallSession implements MediaCall {
     this.ending = e;
     const releaseAt = Date.now();
     this.b.stopRinging();
-    if (this.maxTimer) clearTimeout(this.maxTimer);
-    this.maxTimer = undefined;
+    for (const t of this.maxTimers.splice(0)) clearTimeout(t);
     this.abort?.abort();
     const reason = relayReason ?? reasonHeader(e.cause);
 

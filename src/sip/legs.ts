@@ -1,11 +1,14 @@
 // Two dialogs of one call wired to each other: a BYE on one ends the call (the teardown BYEs the
 // other), re-INVITE / UPDATE / INFO are relayed leg to leg through the call's SDP rewrite (and
-// the media relay when one is configured), REFER is refused, and the call has a longest duration.
+// the media relay when one is configured), REFER is refused, and the call has a longest duration
+// (with the binding's last-minute tone before it).
 // Flows with FreeSWITCH in the media path wire each dialog to it instead (wireDialog alone).
 import Srf from 'drachtio-srf';
 import type { Logger } from '../log.js';
 import type { CallSdp, Side } from './call-sdp.js';
 import { Q850 } from '../domain/route.js';
+import type { CallLimit } from '../domain/call-features.js';
+import { RELEASE_DIR, type CallEnding } from './media-call.js';
 import { parseQ850 } from './q850.js';
 
 type Req = Srf.SrfRequest;
@@ -98,12 +101,30 @@ export async function relayRequest(p: RelayContext, method: 'UPDATE' | 'INFO', s
   }
 }
 
-/** The longest a connected call may last (SIP_MAX_CALL_SECONDS); the caller clears it on end. */
-export function maxDurationTimer(seconds: number, log: () => Logger, onExpire: () => void): NodeJS.Timeout {
-  return setTimeout(() => {
-    log().info('Legs:max call duration reached');
-    onExpire();
-  }, seconds * 1000);
+/** Control type of a call the platform ended at its longest duration (Huawei's stateCode 8010). */
+export const MAX_DURATION = 'max-duration';
+
+/**
+ * The longest a connected call may last (SIP_MAX_CALL_SECONDS, or the binding's maxDuration when
+ * smaller), and the binding's last-minute tone before it: `expire` gets the ending (platform,
+ * cause 16, control type max-duration). Timers from answer; the caller clears them on end.
+ */
+export function maxDurationTimers(limit: CallLimit, log: () => Logger, on: { expire(e: CallEnding): void; lastMinute?(): void }): NodeJS.Timeout[] {
+  const timers = [
+    setTimeout(() => {
+      log().info({ limitSec: limit.seconds, byBinding: limit.byBinding }, 'Legs:max call duration reached');
+      on.expire({
+        dir: RELEASE_DIR.PLATFORM,
+        cause: Q850.NORMAL_CLEARING,
+        outcome: 'answered',
+        controlType: MAX_DURATION,
+        controlMsg: `${limit.byBinding ? "the binding's maxDuration" : 'SIP_MAX_CALL_SECONDS'} (${limit.seconds} s) reached`,
+      });
+    }, limit.seconds * 1000),
+  ];
+  const last = on.lastMinute;
+  if (limit.lastMinuteAt !== undefined && last) timers.push(setTimeout(() => last(), limit.lastMinuteAt * 1000));
+  return timers;
 }
 
 function isSdp(m: { has(h: string): boolean; get(h: string): string }): boolean {

@@ -5,6 +5,7 @@
 // (which has QuerySubsId).
 import type { Cluster, Redis } from 'ioredis';
 import type { Binding, RingConfig } from '../domain/binding.js';
+import { huaweiNamesTone } from '../domain/huawei-binding.js';
 import { POOLS_KEY, parseSubsId, poolNumbersKey, unpackRecord, xKeys } from './codec.js';
 
 /** Most X numbers one number/OutId search reads; beyond it the answer says `truncated`. */
@@ -73,12 +74,12 @@ export class BindingFinder {
     return { items, truncated };
   }
 
-  /** Where a ring tone is named: pools' defaults and live bindings' RingConfig. */
+  /** Where a ring tone is named: pools' defaults, live bindings' RingConfig and Huawei tones (preVoice, recordHintTone, lastMinVoice, callbackTone). */
   async ringToneUsers(id: string, poolRing: (poolKey: string) => Promise<RingConfig | undefined>): Promise<{ pools: string[]; bindings: string[] }> {
     const names = (rc: RingConfig | undefined) => Object.values(rc ?? {}).includes(id);
     const pools: string[] = [];
     for (const p of (await this.redis.smembers(POOLS_KEY)).sort()) if (names(await poolRing(p))) pools.push(p);
-    const found = await this.scan((b) => names(b.ringConfig), { limit: 20 });
+    const found = await this.scan((b) => names(b.ringConfig) || huaweiNamesTone(b.huawei, id), { limit: 20 });
     return { pools, bindings: found.items.map((b) => b.subsId) };
   }
 }

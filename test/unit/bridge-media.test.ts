@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Binding, RingConfig } from '../../src/domain/binding.js';
+import type { Binding, HuaweiFields, RingConfig } from '../../src/domain/binding.js';
 import { bridgeNeedsMedia, dependsOnPoolDefaults, ringToneId } from '../../src/domain/bridge-media.js';
 import type { BridgeDecision } from '../../src/domain/route.js';
 
@@ -15,11 +15,11 @@ const binding: Binding = {
   recording: false,
   callDisplayType: 1,
 };
-const bridge = (p: { record?: boolean; ringKey?: BridgeDecision['ringKey']; ringConfig?: RingConfig }): BridgeDecision => ({
+const bridge = (p: { record?: boolean; ringKey?: BridgeDecision['ringKey']; ringConfig?: RingConfig; huawei?: HuaweiFields; callType?: number }): BridgeDecision => ({
   kind: 'bridge',
-  binding: { ...binding, ...(p.ringConfig ? { ringConfig: p.ringConfig } : {}) },
+  binding: { ...binding, ...(p.ringConfig ? { ringConfig: p.ringConfig } : {}), ...(p.huawei ? { huawei: p.huawei } : {}) },
   target: binding.b!,
-  callType: 0,
+  callType: p.callType ?? 0,
   record: p.record ?? false,
   ...(p.ringKey ? { ringKey: p.ringKey } : {}),
 });
@@ -34,6 +34,13 @@ const rows: Row[] = [
   ['pool default for the key', bridge({ ringKey: 'AXBRing_B' }), { AXBRing_B: 'pool' }, 'pool', true, true],
   ['pool default for another key', bridge({ ringKey: 'AXBRing_B' }), { AXBRing_A: 'pool' }, undefined, false, true],
   ['no ring key: no tone', bridge({}), { AXBRing_A: 'pool' }, undefined, false, false],
+  // Huawei bindings: tones need FreeSWITCH (call-features.ts)
+  ['Huawei preVoice for this caller (A)', bridge({ ringKey: 'AXBRing_A', huawei: { appKey: 'k', callerHintTone: 'c' } }), undefined, undefined, true, false],
+  ['Huawei preVoice of the other side only', bridge({ ringKey: 'AXBRing_B', callType: 1, huawei: { appKey: 'k', callerHintTone: 'c' } }), undefined, undefined, false, true],
+  ['Huawei preVoice for B calling', bridge({ ringKey: 'AXBRing_B', callType: 1, huawei: { appKey: 'k', calleeHintTone: 'c' } }), undefined, undefined, true, false],
+  ['Huawei lastMinVoice with maxDuration', bridge({ huawei: { appKey: 'k', maxDuration: 5, lastMinVoice: 'l' } }), undefined, undefined, true, false],
+  ['Huawei maxDuration alone: a direct bridge ends it', bridge({ huawei: { appKey: 'k', maxDuration: 5 } }), undefined, undefined, false, false],
+  ['Huawei recordHintTone without recording: nothing to play', bridge({ huawei: { appKey: 'k', recordHintTone: 'r' } }), undefined, undefined, false, false],
 ];
 
 describe('bridge media choice (pure)', () => {

@@ -71,6 +71,6 @@ export function ringToneInUse(finder: BindingFinder, ctx: AppContext) {
       users.pools.length ? `pool${users.pools.length > 1 ? 's' : ''} ${users.pools.join(', ')}` : '',
       users.bindings.length ? `binding${users.bindings.length > 1 ? 's' : ''} ${users.bindings.join(', ')}` : '',
     ].filter(Boolean);
-    throw new OpsError(409, 'RING_TONE_IN_USE', `ring tone ${id} is used by ${parts.join(' and ')}; change their RingConfig first`);
+    throw new OpsError(409, 'RING_TONE_IN_USE', `ring tone ${id} is used by ${parts.join(' and ')}; change their RingConfig or Huawei tones first`);
   };
 }

@@ -1,15 +1,17 @@
 // Bridge through FreeSWITCH: B rings while the caller hears a ring tone (or FreeSWITCH's
-// ringback) from a FreeSWITCH endpoint in early media; on answer the two endpoints are bridged
-// inside FreeSWITCH, recorded when the binding asks, and otherwise FreeSWITCH hands the media to
-// the two parties (RFC 3725 style) unless a media relay anchors it. The extension entry flow
+// ringback), after a Huawei binding's preVoice tone, from a FreeSWITCH endpoint in early media; on
+// answer the two endpoints are bridged inside FreeSWITCH, recorded when the binding asks (both
+// parties hear its recordHintTone), and otherwise FreeSWITCH hands the media to the two parties
+// (RFC 3725 style) unless a media relay anchors it or a last-minute tone is still to play. The extension entry flow
 // (extension-entry.ts) ends in the same B leg after its prompt.
 import Srf from 'drachtio-srf';
 import type Mrf from 'drachtio-fsmrf';
 import { Q850, type BridgeDecision } from '../../domain/route.js';
+import { callFeatures, callLimit, mediaAfterAnswer } from '../../domain/call-features.js';
 import { announcementFor } from '../../media/prompts.js';
 import { DEFAULT_RINGBACK } from '../../media/ringback.js';
 import { audioAddress } from '../../media/sdp.js';
-import { maxDurationTimer, SDP } from '../legs.js';
+import { maxDurationTimers, SDP } from '../legs.js';
 import { RELEASE_DIR, type CallEnding } from '../media-call.js';
 import { causeForStatus, parseQ850 } from '../q850.js';
 import { CallGone, MediaFlow } from './media-flow.js';
@@ -41,13 +43,16 @@ export class MediaBridge extends MediaFlow {
   /** Rings B from a FreeSWITCH offer, plays ringback to the caller, bridges on answer. */
   protected async connectB(d: BridgeDecision): Promise<void> {
     const { config } = this.env;
-    const tone = await this.until(this.env.ringSource(d));
-    // Direct: an answered caller, nothing to record, no ring tone of the operator's: B gets the
+    const f = callFeatures(d);
+    const [tone, recordHint, lastMinute] = await this.until(
+      Promise.all([this.env.ringSource(d), f.recordHint && this.env.toneFile(f.recordHint, d.binding.subsId), f.lastMinVoice && this.env.toneFile(f.lastMinVoice, d.binding.subsId)]),
+    );
+    // Direct: an answered caller, no media after answer, no ring tone of the operator's: B gets the
     // caller's own offer and FreeSWITCH leaves once B answers (one channel per call, for the
     // prompt). Otherwise B is offered a second FreeSWITCH endpoint, so that only FreeSWITCH's
     // audio (the ring tone) reaches the caller until B answers, and recording sees both parties.
     // With a media relay configured FreeSWITCH is the anchor of the calls it is in: no direct path.
-    const direct = Boolean(this.uas) && !d.record && tone === DEFAULT_RINGBACK && config.MEDIA_ANCHOR === 'recording' && !this.call.sdp.anchored;
+    const direct = Boolean(this.uas) && !mediaAfterAnswer(d) && tone === DEFAULT_RINGBACK && config.MEDIA_ANCHOR === 'recording' && !this.call.sdp.anchored;
     const bEp = direct ? undefined : (this.bEp = await this.endpoint({}));
     const offer = bEp ? this.call.sdp.local('b', bEp.local.sdp) : await this.until(this.call.sdp.offer('a', this.call.req.body));
     this.startRingback(tone);
@@ -65,13 +70,14 @@ export class MediaBridge extends MediaFlow {
       await this.joinDirect(offer);
     } else {
       await this.joinInFreeswitch(d, bEp, uac, ringStopped);
+      if (recordHint && this.recordPath) void this.playToBoth(recordHint, 'recordHintTone');
     }
     this.log.info({ record: Boolean(this.recordPath), direct: this.direct }, 'MediaSession:connected');
-    this.timers.add(
-      maxDurationTimer(config.SIP_MAX_CALL_SECONDS, () => this.log, () => {
-        this.stop({ dir: RELEASE_DIR.PLATFORM, cause: Q850.NORMAL_CLEARING, outcome: 'answered' });
-      }),
-    );
+    const timers = maxDurationTimers(callLimit(config.SIP_MAX_CALL_SECONDS, f), () => this.log, {
+      expire: (e) => this.stop(e),
+      ...(lastMinute ? { lastMinute: () => void this.playToBoth(lastMinute, 'lastMinVoice') } : {}),
+    });
+    for (const t of timers) this.timers.add(t);
     await this.untilEnded();
   }
 
@@ -136,7 +142,7 @@ export class MediaBridge extends MediaFlow {
     await this.until(callerEp.bridge(bEp));
     this.call.answered();
     if (d.record) await this.startRecording(callerEp);
-    else if (config.MEDIA_ANCHOR === 'recording' && !this.call.sdp.anchored) await this.handOff();
+    else if (!mediaAfterAnswer(d) && config.MEDIA_ANCHOR === 'recording' && !this.call.sdp.anchored) await this.handOff();
   }
 
   /**

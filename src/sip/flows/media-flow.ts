@@ -110,6 +110,23 @@ export class MediaFlow {
     await rb?.stop();
   }
 
+  /**
+   * Plays a file to both parties of the bridge inside FreeSWITCH (recording hint, last-minute
+   * tone): uuid_broadcast on the caller's channel and the one bridged to it; the bridge resumes
+   * after it. Not awaited to its end; a failure is logged, the call goes on.
+   */
+  protected async playToBoth(file: string, what: string): Promise<void> {
+    const ep = this.callerEp;
+    if (!ep || this.direct) return;
+    try {
+      const r = await this.until(this.env.link.api(`uuid_broadcast ${ep.uuid} ${file} both`));
+      if (!r.startsWith('+OK')) throw new Error(r.trim());
+      this.log.debug({ what }, 'MediaSession: tone played to both parties');
+    } catch (err) {
+      if (!(err instanceof CallGone)) this.log.warn({ err: String(err), what }, 'MediaSession:tone not played');
+    }
+  }
+
   protected async startRecording(ep: Mrf.Endpoint): Promise<void> {
     const path = recordingPath(this.env.config, this.call.callId);
     try {
