@@ -40,17 +40,19 @@ export class MediaBridge extends MediaFlow {
     }
   }
 
-  /** Rings B from a FreeSWITCH offer, plays ringback to the caller, bridges on answer. */
+  /**
+   * Rings B from a FreeSWITCH offer, plays ringback to the caller (after a preVoice tone),
+   * bridges on answer, then plays the binding's tones and ends the call at its limit.
+   */
   protected async connectB(d: BridgeDecision): Promise<void> {
     const { config } = this.env;
     const f = callFeatures(d);
-    const [tone, recordHint, lastMinute] = await this.until(
-      Promise.all([this.env.ringSource(d), f.recordHint && this.env.toneFile(f.recordHint, d.binding.subsId), f.lastMinVoice && this.env.toneFile(f.lastMinVoice, d.binding.subsId)]),
-    );
-    // Direct: an answered caller, no media after answer, no ring tone of the operator's: B gets the
-    // caller's own offer and FreeSWITCH leaves once B answers (one channel per call, for the
-    // prompt). Otherwise B is offered a second FreeSWITCH endpoint, so that only FreeSWITCH's
-    // audio (the ring tone) reaches the caller until B answers, and recording sees both parties.
+    const file = (name: string | undefined) => (name ? this.env.toneFile(name, d.binding.subsId) : undefined);
+    const [tone, recordHint, lastMinute] = await this.until(Promise.all([this.env.ringSource(d), file(f.recordHint), file(f.lastMinVoice)]));
+    // Direct: an answered caller, nothing to play but the default ringback, no media after answer:
+    // B gets the caller's own offer and FreeSWITCH leaves once B answers (one channel per call, for
+    // the prompt). Otherwise B is offered a second FreeSWITCH endpoint, so that only FreeSWITCH's
+    // audio (the tones) reaches the caller until B answers, and recording and tones reach both parties.
     // With a media relay configured FreeSWITCH is the anchor of the calls it is in: no direct path.
     const direct = Boolean(this.uas) && !mediaAfterAnswer(d) && tone === DEFAULT_RINGBACK && config.MEDIA_ANCHOR === 'recording' && !this.call.sdp.anchored;
     const bEp = direct ? undefined : (this.bEp = await this.endpoint({}));
