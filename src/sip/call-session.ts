@@ -19,7 +19,7 @@ import type { MediaRelay } from '../media-relay/rtpengine.js';
 import { CallSdp } from './call-sdp.js';
 import { BLeg, bLegRequest, type OutboundTarget } from './b-leg.js';
 import { maxDurationTimers, wireLegs } from './legs.js';
-import { callFeatures, callLimit, type CallLimit } from '../domain/call-features.js';
+import { callFeatures, callLimit } from '../domain/call-features.js';
 
 type Req = Srf.SrfRequest;
 type Res = Srf.SrfResponse;
@@ -73,7 +73,6 @@ export class CallSession implements MediaCall {
   private uac?: Dialog;
   private canceledByCaller = false;
   private signalling = true;
-  private limit?: CallLimit;
   private maxTimers: NodeJS.Timeout[] = [];
 
   constructor(
@@ -157,7 +156,6 @@ export class CallSession implements MediaCall {
     this.binding = d.binding;
     this.callType = d.callType;
     this.target = d.target;
-    this.limit = callLimit(this.env.config.SIP_MAX_CALL_SECONDS, callFeatures(d));
     // After the B INVITE has left: the event write is not on the post-dial path. Its `at` is
     // the INVITE's arrival, and any later event of the call comes at least one round trip later.
     // The AXE callback record is written then too, off the routing path.
@@ -210,7 +208,9 @@ export class CallSession implements MediaCall {
     wireLegs({ sdp: this.sdp, log: () => this.log }, uas, uac, (side, cause, reason) => {
       void this.end({ dir: dirs[side], cause, outcome: 'answered' }, side === 'a' ? uas : uac, reason);
     });
-    const limit = this.limit ?? callLimit(this.env.config.SIP_MAX_CALL_SECONDS, {});
+    // a Huawei binding's maxDuration, when smaller (its tones need media: not on this path)
+    const b = this.binding;
+    const limit = callLimit(this.env.config.SIP_MAX_CALL_SECONDS, b ? callFeatures({ binding: b, callType: this.callType, record: b.recording }) : {});
     this.maxTimers = maxDurationTimers(limit, () => this.log, { expire: (e) => void this.end(e) });
     this.debug({}, 'CallSession:connected');
   }
