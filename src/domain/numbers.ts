@@ -49,3 +49,13 @@ export function maskNumber(n: string | undefined | null): string {
   if (s.length <= 7) return s.slice(0, 1) + '*'.repeat(s.length - 3) + s.slice(-2);
   return s.slice(0, 3) + '*'.repeat(s.length - 7) + s.slice(-4);
 }
+
+/**
+ * Huawei's global form of a canonical number (HUAWEI.md §2): `+` and the country code, fixed lines
+ * without their trunk 0 (`075528000001` → `+8675528000001`); foreign numbers are canonical with
+ * `+` already; anything that is not digits (an anonymous caller) is left as it is.
+ */
+export function globalNumber(n: string, home: CountryCode = 'CN'): string {
+  if (n.startsWith('+') || !/^\d+$/.test(n)) return n;
+  return `+${getCountryCallingCode(home)}${n.startsWith('0') ? n.slice(1) : n}`;
+}

@@ -4,9 +4,10 @@
 //   d = Base64(HMAC-SHA256(key = app_secret, Nonce + Created))
 // and the legacy WSSE scheme (Authorization: WSSE …, X-WSSE, d = Base64(SHA-256(Nonce + Created +
 // app_secret))). Pure apart from the clock: the plugin looks the app up and claims the nonce.
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { hwErr, type HwCode } from './result-codes.js';
+import { akskDigest } from '../../util/huawei-aksk.js';
 import { CREATED, MALFORMED_CREATED_CODE, NONCE, TYPE_ATTRIBUTE_ALIASES, WSSE_ACCEPT_HEX_DIGEST } from './lenient.js';
 
 export type Scheme = 'AKSK' | 'WSSE';
@@ -127,10 +128,6 @@ export function nonceTtlSeconds(createdMs: number, now: number, windowMs: number
   return Math.max(60, Math.ceil((createdMs + windowMs - now) / 1000) + 60);
 }
 
-export function akskDigest(secret: string, nonce: string, created: string): string {
-  return createHmac('sha256', secret).update(nonce + created).digest('base64');
-}
-
 export function wsseDigest(secret: string, nonce: string, created: string, hex = false): string {
   const h = createHash('sha256').update(nonce + created + secret);
   return hex ? Buffer.from(h.digest('hex')).toString('base64') : h.digest('base64');
@@ -155,16 +152,5 @@ export function digestMatches(c: Credentials, secret: string): boolean {
   return raw || hex;
 }
 
-/** `yyyy-MM-ddTHH:mm:ssZ` of a moment (Created of xline's own signed callbacks). */
-export function formatCreated(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
-
-/** The two headers of an X-AKSK-signed request by app_key / app_secret (xline's callbacks to an app). */
-export function akskHeaders(appKey: string, secret: string, nonce: string, nowMs = Date.now()): Record<string, string> {
-  const created = formatCreated(nowMs);
-  return {
-    Authorization: 'AKSK realm="SDP",profile="UsernameToken",type="Appkey"',
-    'X-AKSK': `UsernameToken Username="${appKey}",PasswordDigest="${akskDigest(secret, nonce, created)}",Nonce="${nonce}",Created="${created}"`,
-  };
-}
+// The X-AKSK computation itself is shared with the events worker, which signs callbacks with it.
+export { akskDigest, akskHeaders, formatCreated } from '../../util/huawei-aksk.js';

@@ -2,7 +2,7 @@
 // is `1010002 Invalid request.<field>`. Numbers are read in +86…, 86… or national form and answered
 // in global form (+86…, fixed lines without their leading 0), HUAWEI.md §2.
 import { getCountryCallingCode, type CountryCode } from 'libphonenumber-js';
-import type { Canonical } from '../../domain/numbers.js';
+import { globalNumber, type Canonical } from '../../domain/numbers.js';
 import { canonicalNumberFast } from '../../domain/fast-number.js';
 import type { Config } from '../../config.js';
 import { ringToneExists } from '../../audio-files/ring-tones.js';
@@ -103,8 +103,7 @@ export function fieldReader(config: Pick<Config, 'DEFAULT_COUNTRY' | 'RING_TONE_
     },
     global(n) {
       if (n === undefined || n === '') return undefined;
-      if (n.startsWith('+')) return n;
-      return `+${cc}${n.startsWith('0') ? n.slice(1) : n}`;
+      return globalNumber(n, country);
     },
   };
   return r;
