@@ -7,6 +7,24 @@ const hostPort = /^[^\s:]+:\d{1,5}$/;
 
 const DURATION_UNITS_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
 
+/** Comma-separated durations (ms, s, m, h) → ms: a retry schedule. */
+const durationList = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((v, ctx) => {
+      const out: number[] = [];
+      for (const part of v.split(',').map((s) => s.trim()).filter(Boolean)) {
+        const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(part);
+        if (!m) {
+          ctx.addIssue({ code: 'custom', message: `'${part}' is not a duration like 500ms, 30s, 4m, 1h` });
+          return z.NEVER;
+        }
+        out.push(Math.round(Number(m[1]) * DURATION_UNITS_MS[m[2] as keyof typeof DURATION_UNITS_MS]));
+      }
+      return out;
+    });
+
 const bool = z
   .enum(['1', '0', 'true', 'false', 'yes', 'no'])
   .transform((v) => v === '1' || v === 'true' || v === 'yes');
@@ -112,21 +130,7 @@ const schema = z
      * Waits after each failed webhook attempt, comma-separated durations (ms, s, m, h); one retry
      * per entry, then the event is dead-lettered. Default: Huawei's 1, 4, 9, 106, 203, 300 minutes.
      */
-    WEBHOOK_RETRY_SCHEDULE: z
-      .string()
-      .default('1m,4m,9m,106m,203m,300m')
-      .transform((v, ctx) => {
-        const out: number[] = [];
-        for (const part of v.split(',').map((s) => s.trim()).filter(Boolean)) {
-          const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(part);
-          if (!m) {
-            ctx.addIssue({ code: 'custom', message: `'${part}' is not a duration like 500ms, 30s, 4m, 1h` });
-            return z.NEVER;
-          }
-          out.push(Math.round(Number(m[1]) * DURATION_UNITS_MS[m[2] as keyof typeof DURATION_UNITS_MS]));
-        }
-        return out;
-      }),
+    WEBHOOK_RETRY_SCHEDULE: durationList('1m,4m,9m,106m,203m,300m'),
     /** One webhook POST may take this long before it counts as failed. */
     WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(10_000),
     /** Webhook POSTs in flight per xline instance. */
@@ -208,6 +212,13 @@ const schema = z
     HUAWEI_CREATED_WINDOW_MS: z.coerce.number().int().min(1000).max(86_400_000).default(15 * 60 * 1000),
     /** Huawei API: how long an instance trusts its copy of an app (a changed secret or a deleted app reaches other instances within it). */
     HUAWEI_APP_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(2000),
+    /**
+     * Huawei apps' callbacks (call events to statusUrl, CDRs to feeUrl): waits after each failed
+     * POST, as WEBHOOK_RETRY_SCHEDULE; then the entry is dead-lettered. Huawei's 1, 4, 9, 106, 203, 300 minutes.
+     */
+    HUAWEI_CALLBACK_RETRY_SCHEDULE: durationList('1m,4m,9m,106m,203m,300m'),
+    /** FeeInfo.spId of Huawei CDRs (Huawei: the customer's cloud account); unset: the app's appKey. */
+    HUAWEI_CALLBACK_SP_ID: z.string().min(1).max(32).optional(),
   })
   .superRefine((c, ctx) => {
     if (c.REDIS_URL && c.REDIS_CLUSTER_NODES) {

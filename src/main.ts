@@ -10,6 +10,7 @@ import { MissingBinaryError } from './store/embedded-redis.js';
 import { DataDirInUseError } from './store/redis-data-dir-lock.js';
 import { createRedisConnection, duplicateClient, waitReady, type RedisConnection } from './store/redis-connection.js';
 import { RedisBindingStore, startSweeper } from './store/redis-store.js';
+import { huaweiStoreOf } from './store/huawei-store.js';
 import { createEventPipeline } from './events/pipeline.js';
 import { buildAdminApp } from './api/server.js';
 import { startSipApp, type SipApp } from './sip/app.js';
@@ -30,7 +31,7 @@ async function main(): Promise<void> {
 
   const store = new RedisBindingStore(conn.redis, { log, clockSkewMs: config.REDIS_CLOCK_SKEW_MS });
   const stopSweeper = startSweeper(store, config.SWEEP_INTERVAL_MS, log);
-  const { eventsRedis, pipeline } = await startEvents(conn, config, log, metrics);
+  const { eventsRedis, pipeline } = await startEvents(conn, config, log, metrics, store);
 
   // One SIP app (and one media link) per drachtio-server; each reports into its own Health, and
   // the process is up while any of them is (DRACHTIO_SERVERS).
@@ -96,12 +97,13 @@ async function openRedis(config: Config, log: Logger): Promise<RedisConnection> 
 }
 
 /** The event pipeline, started, on a connection of its own. */
-async function startEvents(conn: RedisConnection, config: Config, log: Logger, metrics: AppContext['metrics']) {
+async function startEvents(conn: RedisConnection, config: Config, log: Logger, metrics: AppContext['metrics'], store: RedisBindingStore) {
   // Events get their own connection: ~5 writes per call must not queue behind (or in front of)
   // the one lookup an INVITE waits for.
   const eventsRedis = duplicateClient(conn.redis);
   eventsRedis.on('error', () => undefined); // the main connection already logs Redis trouble
-  const pipeline = createEventPipeline({ redis: eventsRedis, config, log, metrics });
+  const huaweiApps = huaweiStoreOf(store, config.HUAWEI_APP_CACHE_MS);
+  const pipeline = createEventPipeline({ redis: eventsRedis, config, log, metrics, huaweiApps: (appKey) => huaweiApps.readApp(appKey) });
   // The first heartbeat needs the connection up (no offline queue); when Redis is down at start
   // the pipeline reports it and keeps trying, like every other part.
   if (conn.redis.status === 'ready') await waitReady(eventsRedis);

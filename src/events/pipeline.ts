@@ -1,13 +1,14 @@
 // Call events and CDRs from the SIP side to Redis (durably, in the step that ends the call state:
-// sink.ts), and from Redis to the webhook receiver (at least once, retried, dead-lettered when
-// exhausted: worker.ts); this run's heartbeat and the reaping of silent owners' calls
+// sink.ts), and from Redis to the webhook receiver and Huawei apps' URLs (at least once, retried,
+// dead-lettered when exhausted: worker.ts); this run's heartbeat and the reaping of silent owners' calls
 // (liveness.ts); retention trimming. This file puts them together and starts and stops them.
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Registry } from 'prom-client';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
-import { eventMetrics } from './metrics.js';
+import type { CallbackApp } from './delivery-targets.js';
+import { eventMetrics, type EventMetrics } from './metrics.js';
 import type { RedisLike } from './scripts.js';
 import { OrphanReaper } from './reaper.js';
 import { Liveness } from './liveness.js';
@@ -40,6 +41,11 @@ export interface EventPipelineDeps {
   reapIntervalMs?: number;
   /** Silence after which an owner's calls are reaped (default EVENT_OWNER_GRACE_MS). */
   ownerGraceMs?: number;
+  /**
+   * Reads a Huawei app at each delivery attempt (HuaweiStore.readApp): given, the worker runs and
+   * delivers Huawei apps' callbacks too (main.ts gives it; without it their entries wait).
+   */
+  huaweiApps?: (appKey: string) => Promise<CallbackApp | undefined>;
   now?: () => number;
 }
 
@@ -56,8 +62,8 @@ export interface EventPipeline {
   /** Ends the live calls of owners silent past the grace (the timer calls this too). */
   reap: OrphanReaper;
   /**
-   * Starts webhook delivery (when WEBHOOK_URL is set), CDR retention trimming, the heartbeat and
-   * the orphaned-call reaper.
+   * Starts delivery (when WEBHOOK_URL is set or Huawei apps are given), CDR retention trimming,
+   * the heartbeat and the orphaned-call reaper.
    */
   start(): void;
   /**
@@ -69,7 +75,47 @@ export interface EventPipeline {
   stop(): Promise<void>;
 }
 
-/** Longer than 80 lines: it only builds the parts (store, sink, worker, liveness) and the start / stop that runs them in order. */
+/** The delivery worker: when a webhook is configured or Huawei apps may have callbacks. */
+function deliveryWorker(deps: EventPipelineDeps, metrics: EventMetrics, consumer: string, now: () => number): DeliveryWorker | undefined {
+  const { config } = deps;
+  if (!config.WEBHOOK_URL && !deps.huaweiApps) return undefined;
+  const minWait = Math.min(...config.WEBHOOK_RETRY_SCHEDULE, ...(deps.huaweiApps ? config.HUAWEI_CALLBACK_RETRY_SCHEDULE : []), 4000);
+  return new DeliveryWorker({
+    redis: deps.redis,
+    log: deps.log,
+    metrics,
+    ...(config.WEBHOOK_URL ? { url: config.WEBHOOK_URL, schedule: config.WEBHOOK_RETRY_SCHEDULE } : {}),
+    ...(config.WEBHOOK_SECRET ? { secret: config.WEBHOOK_SECRET } : {}),
+    ...(deps.huaweiApps ? { huawei: { schedule: config.HUAWEI_CALLBACK_RETRY_SCHEDULE, app: deps.huaweiApps } } : {}),
+    timeoutMs: config.WEBHOOK_TIMEOUT_MS,
+    concurrency: config.WEBHOOK_CONCURRENCY,
+    claimIdleMs: config.WEBHOOK_CLAIM_IDLE_MS,
+    consumer,
+    // due retries leave the zset within a quarter of the shortest wait (at most 1 s late)
+    tickMs: deps.tickMs ?? Math.max(50, Math.min(1000, Math.floor(minWait / 4))),
+    now,
+  });
+}
+
+/** Retention trimming and spool replay, on timers; returns their stop. */
+function housekeeping(deps: EventPipelineDeps, store: EventStore, sink: DurableSink): () => void {
+  const { log } = deps;
+  const trim = () =>
+    store.trim().then(
+      (n) => (n.cdrs || n.dead) && log.info(n, 'events:trimmed records past retention'),
+      (err: Error) => log.warn({ err: err.message }, 'events:retention trim failed'),
+    );
+  const trimTimer = setInterval(trim, deps.trimIntervalMs ?? 60_000);
+  trimTimer.unref();
+  void sink.replaySpool();
+  const spoolTimer = setInterval(() => void sink.replaySpool(), deps.spoolDrainMs ?? 2000);
+  spoolTimer.unref();
+  return () => {
+    clearInterval(trimTimer);
+    clearInterval(spoolTimer);
+  };
+}
+
 export function createEventPipeline(deps: EventPipelineDeps): EventPipeline {
   const { redis, config, log } = deps;
   const now = deps.now ?? Date.now;
@@ -85,25 +131,7 @@ export function createEventPipeline(deps: EventPipelineDeps): EventPipeline {
     owner,
   });
   const metrics = eventMetrics(deps.metrics, () => store.depth());
-  const minWait = Math.min(...config.WEBHOOK_RETRY_SCHEDULE, 4000);
-  const worker = config.WEBHOOK_URL
-    ? new DeliveryWorker({
-        redis,
-        log,
-        metrics,
-        url: config.WEBHOOK_URL,
-        secret: config.WEBHOOK_SECRET,
-        schedule: config.WEBHOOK_RETRY_SCHEDULE,
-        timeoutMs: config.WEBHOOK_TIMEOUT_MS,
-        concurrency: config.WEBHOOK_CONCURRENCY,
-        claimIdleMs: config.WEBHOOK_CLAIM_IDLE_MS,
-        consumer,
-        // due retries leave the zset within a quarter of the shortest wait (at most 1 s late)
-        tickMs: deps.tickMs ?? Math.max(50, Math.min(1000, Math.floor(minWait / 4))),
-        now,
-      })
-    : undefined;
-
+  const worker = deliveryWorker(deps, metrics, consumer, now);
   const sink = new DurableSink({
     store,
     spool: new EventSpool(config.EVENT_SPOOL_DIR),
@@ -119,38 +147,23 @@ export function createEventPipeline(deps: EventPipelineDeps): EventPipeline {
   const reaper = new OrphanReaper({ store, log, self: owner, graceMs, timeZone: config.TIMEZONE, onReaped: () => metrics.reaped.inc() });
   const liveness = new Liveness({ store, reaper, log, owner, graceMs, heartbeatMs, reapIntervalMs: deps.reapIntervalMs ?? heartbeatMs });
 
-  let trimTimer: NodeJS.Timeout | undefined;
-  let spoolTimer: NodeJS.Timeout | undefined;
-  let started = false;
+  let stopHousekeeping: (() => void) | undefined;
   return {
     sink,
     store,
     owner,
     reap: reaper,
     start() {
-      if (started) return;
-      started = true;
-      if (worker) {
-        if (!config.WEBHOOK_SECRET) log.warn('events:WEBHOOK_SECRET is unset; webhook POSTs go out unsigned');
-        worker.start().catch((err: Error) => log.error({ err: err.message }, 'events:delivery worker did not start'));
-      }
-      const trim = () =>
-        store.trim().then(
-          (n) => (n.cdrs || n.dead) && log.info(n, 'events:trimmed records past retention'),
-          (err: Error) => log.warn({ err: err.message }, 'events:retention trim failed'),
-        );
-      trimTimer = setInterval(trim, deps.trimIntervalMs ?? 60_000);
-      trimTimer.unref();
-      void sink.replaySpool();
-      spoolTimer = setInterval(() => void sink.replaySpool(), deps.spoolDrainMs ?? 2000);
-      spoolTimer.unref();
+      if (stopHousekeeping) return;
+      if (config.WEBHOOK_URL && !config.WEBHOOK_SECRET) log.warn('events:WEBHOOK_SECRET is unset; webhook POSTs go out unsigned');
+      worker?.start().catch((err: Error) => log.error({ err: err.message }, 'events:delivery worker did not start'));
+      stopHousekeeping = housekeeping(deps, store, sink);
       liveness.start();
     },
     async stop() {
-      if (!started) return;
-      started = false;
-      if (trimTimer) clearInterval(trimTimer);
-      if (spoolTimer) clearInterval(spoolTimer);
+      if (!stopHousekeeping) return;
+      stopHousekeeping();
+      stopHousekeeping = undefined;
       liveness.stopTimers();
       // Before the heartbeat goes: a CDR still on its way would otherwise leave its call recorded as live.
       await sink.settled();

@@ -4,7 +4,9 @@
 import type { Logger } from '../log.js';
 import type { EventMetrics } from './metrics.js';
 import type { EventSpool, SpoolOp } from './spool.js';
-import { validateCdr, validateEvent, type EventStore } from './store.js';
+import { validateCdr, validateEvent } from './event-validation.js';
+import type { EventStore } from './store.js';
+import type { Delivery } from './delivery.js';
 import type { CallEvent, CallEventSink, CallRecord } from './types.js';
 
 /** The sink retries a failed Redis write this many times (produce is idempotent, so retrying is safe). */
@@ -74,14 +76,14 @@ export class DurableSink implements CallEventSink {
     this.apply = coalesced((op) => this.applyNow(op), d.writeBatchMs ?? WRITE_BATCH_MS);
   }
 
-  async event(e: CallEvent): Promise<void> {
+  async event(e: CallEvent, also?: Delivery[]): Promise<void> {
     validateEvent(e);
-    await this.tracked(this.produce({ kind: 'event', e, at: this.d.now() }, e.call_id));
+    await this.tracked(this.produce({ kind: 'event', e, at: this.d.now(), ...(also?.length ? { also } : {}) }, e.call_id));
   }
 
-  async cdr(r: CallRecord): Promise<void> {
+  async cdr(r: CallRecord, also?: Delivery[]): Promise<void> {
     validateCdr(r);
-    await this.tracked(this.produce({ kind: 'cdr', r, at: this.d.now() }, r.call_id));
+    await this.tracked(this.produce({ kind: 'cdr', r, at: this.d.now(), ...(also?.length ? { also } : {}) }, r.call_id));
   }
 
   /** Waits for the writes in flight (to Redis, or the spool) and a spool replay under way. */
@@ -120,8 +122,10 @@ export class DurableSink implements CallEventSink {
   /** Writes one op to Redis (a no-op when it is already there: produce is idempotent). */
   private async applyNow(op: SpoolOp): Promise<void> {
     const { store, metrics, queue } = this.d;
-    const fresh = op.kind === 'event' ? await store.produceEvent(op.e, op.at) : await store.produceCdr(op.r, op.at);
-    if (fresh && queue) metrics.queued.inc({ type: op.kind === 'event' ? op.e.type : 'cdr' });
+    const fresh = op.kind === 'event' ? await store.produceEvent(op.e, op.at, op.also) : await store.produceCdr(op.r, op.at, op.also);
+    if (!fresh) return;
+    if (queue) metrics.queued.inc({ type: op.kind === 'event' ? op.e.type : 'cdr' });
+    for (const d of op.also ?? []) metrics.queued.inc({ type: d.type });
   }
 
   /** Redis first (retried: produce is idempotent); when it stays away, the fsynced local spool. */

@@ -4,9 +4,11 @@
 // One file per process (spool-<pid>.jsonl); a process also replays the files of dead processes.
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Delivery } from './delivery.js';
 import type { CallEvent, CallRecord } from './types.js';
 
-export type SpoolOp = { kind: 'event'; e: CallEvent; at: number } | { kind: 'cdr'; r: CallRecord; at: number };
+/** `also`: the deliveries to other targets produced with it (store.ts produceEvent). */
+export type SpoolOp = { kind: 'event'; e: CallEvent; at: number; also?: Delivery[] } | { kind: 'cdr'; r: CallRecord; at: number; also?: Delivery[] };
 
 const OWN = /^spool-(\d+)\.jsonl$/;
 const REPLAYING = /^spool-(\d+)\.\d+\.replaying$/;

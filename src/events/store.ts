@@ -1,24 +1,19 @@
-// The events module's Redis side: producing events and CDRs, the live state of calls, CDR queries,
-// dead letters and retention. Shared by the sink (SIP role), the delivery worker and the ops API.
-// Longer than 400 lines: the record types and one class over the `{events}` slot; its split (call
-// records, live state, dead letters) is due with the binding store's.
+// The events module's Redis side: producing events and CDRs (with the deliveries that go with
+// them), the live state of calls, CDR queries and retention; the delivery queue's dead letters
+// and depth come from DeliveryQueue (dead-letters.ts). Shared by the sink (SIP role), the
+// delivery worker and the ops API.
 import { basename } from 'node:path';
-import { StorageUnavailableError } from '../store/deadline.js';
+import { DeliveryQueue } from './dead-letters.js';
+import type { Delivery } from './delivery.js';
+import { validateCdr, validateEvent } from './event-validation.js';
 import { EVENT_KEYS } from './keys.js';
-import {
-  defineEventScripts,
-  FORGET_OWNER,
-  HEARTBEAT,
-  PRODUCE_CDR,
-  PRODUCE_EVENT,
-  SILENT_OWNERS,
-  RESEND_DEAD,
-  TRIM_OLDER,
-  runScript,
-  type RedisLike,
-} from './scripts.js';
-import { cdrEnvelope, eventEnvelope, type DeliveredType } from './webhook.js';
+import { defineEventScripts, FORGET_OWNER, HEARTBEAT, PRODUCE_CDR, PRODUCE_EVENT, SILENT_OWNERS, TRIM_OLDER, runScript, type RedisLike } from './scripts.js';
+import { cdrEnvelope, eventEnvelope } from './webhook.js';
 import { CALL_EVENT_TYPES, type CallEvent, type CallEventType, type CallRecord } from './types.js';
+import { pageZset, type Page } from './zset-page.js';
+
+export { CursorError, type Page } from './zset-page.js';
+export { InvalidEventError } from './event-validation.js';
 
 /** QueryCallStatus's view of a call in progress. */
 export type LiveState = 'calling' | 'ringing' | 'talking' | 'ended';
@@ -44,39 +39,6 @@ export interface LiveCall {
   call_type?: number;
 }
 
-/** A queued event as the stream, the retry set and the dead-letter set hold it. */
-export interface QueueEntry {
-  id: string;
-  type: DeliveredType;
-  /** The exact JSON POSTed. */
-  body: string;
-  /** Unix ms when first queued. */
-  t: string;
-  /** Failed attempts so far. */
-  n: string;
-  /** Last failure: HTTP status (0 = no response) and a short reason. */
-  st?: number;
-  err?: string;
-  /** Unix ms when dead-lettered. */
-  dead?: number;
-}
-
-export interface DeadLetter {
-  id: string;
-  type: DeliveredType;
-  attempts: number;
-  last_status: number | null;
-  last_error: string | null;
-  queued_at: number;
-  dead_at: number;
-  payload: unknown;
-}
-
-export interface Page<T> {
-  items: T[];
-  next_cursor: string | null;
-}
-
 export interface CdrQuery {
   /** Recorded-at range, unix ms, from inclusive, to exclusive. */
   from?: number;
@@ -86,9 +48,6 @@ export interface CdrQuery {
   limit: number;
   cursor?: string;
 }
-
-export class CursorError extends Error {}
-export class InvalidEventError extends Error {}
 
 export interface EventStoreOptions {
   /** How long CDRs (and dead letters) are kept. */
@@ -117,48 +76,31 @@ export interface LiveCallRecord {
   info: Partial<Pick<CallEvent, 'sub_id' | 'pool_key' | 'secret_no' | 'phone_no' | 'peer_no' | 'call_type' | 'out_id' | 'out_order_id' | 'app_key'>>;
 }
 
-// SIP Call-IDs have no length limit in RFC 3261; real ones are far shorter than this.
-const MAX_ID = 1024;
+/** Flattened for the produce scripts' ARGV: id, type, target, body of each. */
+const deliveryArgs = (also: Delivery[] | undefined): string[] => (also ?? []).flatMap((d) => [d.id, d.type, d.to, d.body]);
 
-function checkId(what: string, v: unknown, required: boolean): string {
-  if (v === undefined || v === null || v === '') {
-    if (required) throw new InvalidEventError(`${what} is required`);
-    return '';
-  }
-  if (typeof v !== 'string' || v.length > MAX_ID) throw new InvalidEventError(`${what} must be a string of at most ${MAX_ID} characters`);
-  return v;
-}
-
-/** Throws InvalidEventError for what Redis must never see (the SIP side's bug, not an outage). */
-export function validateEvent(e: CallEvent): void {
-  checkId('call_id', e?.call_id, true);
-  if (!CALL_EVENT_TYPES.includes(e.type)) throw new InvalidEventError(`unknown event type '${String(e.type)}'`);
-  checkId('sub_id', e.sub_id, false);
-}
-
-export function validateCdr(r: CallRecord): void {
-  checkId('call_id', r?.call_id, true);
-  checkId('sub_id', r.sub_id, false);
-}
-
-export class EventStore {
+export class EventStore extends DeliveryQueue {
   private readonly now: () => number;
 
   constructor(
-    readonly redis: RedisLike,
+    redis: RedisLike,
     readonly opts: EventStoreOptions,
   ) {
+    super(redis);
     defineEventScripts(redis);
     this.now = opts.now ?? Date.now;
   }
 
-  /** Returns false when this event was already produced (idempotent on call_id + type). */
-  async produceEvent(e: CallEvent, at?: number): Promise<boolean> {
-    return (await this.writeEvent(e, at)) === 1;
+  /**
+   * Returns false when this event was already produced (idempotent on call_id + type). `also`:
+   * deliveries to other targets queued in the same step, only when the event is new.
+   */
+  async produceEvent(e: CallEvent, at?: number, also?: Delivery[]): Promise<boolean> {
+    return (await this.writeEvent(e, at, undefined, also)) === 1;
   }
 
   /** 1 written, 0 already there, -1 refused (reaping for an owner that is not silent any more). */
-  async writeEvent(e: CallEvent, at?: number, reap?: ReapAs): Promise<number> {
+  async writeEvent(e: CallEvent, at?: number, reap?: ReapAs, also?: Delivery[]): Promise<number> {
     validateEvent(e);
     const callId = e.call_id;
     const sub = e.sub_id ?? '';
@@ -195,18 +137,19 @@ export class EventStore {
         owner,
         Number.isFinite(e.at) ? e.at : now,
         reap ? reap.graceMs : '',
+        ...deliveryArgs(also),
       ],
     );
     return Number(r);
   }
 
-  /** Returns false when this call's CDR was already recorded (exactly one per call). */
-  async produceCdr(r: CallRecord, at?: number): Promise<boolean> {
-    return (await this.writeCdr(r, at)) === 1;
+  /** Returns false when this call's CDR was already recorded (exactly one per call); `also` as produceEvent's. */
+  async produceCdr(r: CallRecord, at?: number, also?: Delivery[]): Promise<boolean> {
+    return (await this.writeCdr(r, at, undefined, also)) === 1;
   }
 
   /** 1 written, 0 already there, -1 refused (reaping for an owner that is not silent any more). */
-  async writeCdr(r: CallRecord, at?: number, reap?: ReapAs): Promise<number> {
+  async writeCdr(r: CallRecord, at?: number, reap?: ReapAs, also?: Delivery[]): Promise<number> {
     validateCdr(r);
     const callId = r.call_id;
     const sub = r.sub_id ?? '';
@@ -241,6 +184,7 @@ export class EventStore {
         owner,
         reap ? reap.graceMs : '',
         recordFile ? '1' : '0',
+        ...deliveryArgs(also),
       ],
     );
     return Number(res);
@@ -345,7 +289,7 @@ export class EventStore {
       return { items: ok ? [r] : [], next_cursor: null };
     }
     const key = q.subId ? EVENT_KEYS.cdrsBySub(q.subId) : EVENT_KEYS.cdrsByTime;
-    const page = await this.pageZset(key, q.from, q.to, q.cursor, q.limit);
+    const page = await pageZset(this.redis, key, q.from, q.to, q.cursor, q.limit);
     if (page.items.length === 0) return { items: [], next_cursor: null };
     const p = this.redis.pipeline();
     for (const [id] of page.items) p.hget(EVENT_KEYS.cdr(id), 'r');
@@ -357,47 +301,6 @@ export class EventStore {
       if (typeof v === 'string') items.push(JSON.parse(v) as CallRecord);
     }
     return { items, next_cursor: page.next };
-  }
-
-  async listDead(q: { limit: number; cursor?: string }): Promise<Page<DeadLetter>> {
-    const page = await this.pageZset(EVENT_KEYS.deadAt, undefined, undefined, q.cursor, q.limit);
-    if (page.items.length === 0) return { items: [], next_cursor: null };
-    const rows = await this.redis.hmget(EVENT_KEYS.deadEntries, ...page.items.map(([id]) => id));
-    const items = rows.flatMap((j) => (j ? [toDeadLetter(JSON.parse(j) as QueueEntry)] : []));
-    return { items, next_cursor: page.next };
-  }
-
-  async getDead(id: string): Promise<DeadLetter | undefined> {
-    const j = await this.redis.hget(EVENT_KEYS.deadEntries, id);
-    return j ? toDeadLetter(JSON.parse(j) as QueueEntry) : undefined;
-  }
-
-  /**
-   * Puts dead letters back on the queue with a fresh retry schedule; returns the ids re-queued.
-   * With `writeBy` (epoch ms; store/deadline.ts) nothing is re-queued when Redis runs it later:
-   * throws StorageUnavailableError, as for a request that gave up waiting.
-   */
-  async resendDead(ids: string[] | undefined, max = 1000, writeBy?: number): Promise<string[]> {
-    const args: Array<string | number> = [writeBy ?? '', max];
-    if (ids) {
-      if (ids.length === 0) return [];
-      args.push(...ids);
-    }
-    if (writeBy !== undefined && Date.now() > writeBy) throw new StorageUnavailableError('deadline', 'resendDead');
-    const r = (await runScript(this.redis, RESEND_DEAD, [EVENT_KEYS.stream, EVENT_KEYS.deadAt, EVENT_KEYS.deadEntries], args)) as string[];
-    if (r[0] === 'LATE') throw new StorageUnavailableError('deadline', 'resendDead', 'write refused after its deadline');
-    return r;
-  }
-
-  /** Events waiting in the stream (incl. in flight), waiting for a retry, and dead. */
-  async depth(): Promise<{ queued: number; retrying: number; dead: number }> {
-    // MULTI: one consistent snapshot (an event moving from the stream to the retry set is counted once)
-    const rows = (await this.redis.multi().xlen(EVENT_KEYS.stream).zcard(EVENT_KEYS.retryDue).zcard(EVENT_KEYS.deadAt).exec()) ?? [];
-    const n = rows.map(([err, v]) => {
-      if (err) throw err;
-      return Number(v);
-    });
-    return { queued: n[0] ?? 0, retrying: n[1] ?? 0, dead: n[2] ?? 0 };
   }
 
   /**
@@ -417,74 +320,4 @@ export class EventStore {
     };
     return { cdrs: await run(EVENT_KEYS.cdrsByTime, EVENT_KEYS.deadEntries, false), dead: await run(EVENT_KEYS.deadAt, EVENT_KEYS.deadEntries, true) };
   }
-
-  /**
-   * One page of a zset ordered by (score, member); the cursor is the last item's position, so
-   * paging stays correct while new entries arrive.
-   */
-  private async pageZset(
-    key: string,
-    from: number | undefined,
-    to: number | undefined,
-    cursor: string | undefined,
-    limit: number,
-  ): Promise<{ items: Array<[string, number]>; next: string | null }> {
-    const after = cursor ? decodeCursor(cursor) : undefined;
-    const min = after ? Math.max(after.score, from ?? -Infinity) : from;
-    const minArg = min === undefined || min === -Infinity ? '-inf' : String(min);
-    const maxArg = to === undefined ? '+inf' : `(${to}`;
-    const items: Array<[string, number]> = [];
-    let offset = 0;
-    const chunk = limit + 1;
-    for (;;) {
-      const raw = await this.redis.zrangebyscore(key, minArg, maxArg, 'WITHSCORES', 'LIMIT', offset, chunk);
-      for (let i = 0; i + 1 < raw.length; i += 2) {
-        const member = raw[i]!;
-        const score = Number(raw[i + 1]);
-        if (after && (score < after.score || (score === after.score && member <= after.member))) continue;
-        items.push([member, score]);
-      }
-      if (items.length > limit || raw.length < chunk * 2) break;
-      offset += chunk;
-    }
-    const more = items.length > limit;
-    const page = items.slice(0, limit);
-    const last = page[page.length - 1];
-    return { items: page, next: more && last ? encodeCursor(last[1], last[0]) : null };
-  }
-}
-
-function toDeadLetter(e: QueueEntry): DeadLetter {
-  let payload: unknown = e.body;
-  try {
-    payload = JSON.parse(e.body);
-  } catch {
-    /* keep the raw text */
-  }
-  return {
-    id: e.id,
-    type: e.type,
-    attempts: Number(e.n),
-    last_status: e.st ?? null,
-    last_error: e.err ?? null,
-    queued_at: Number(e.t),
-    dead_at: e.dead ?? 0,
-    payload,
-  };
-}
-
-function encodeCursor(score: number, member: string): string {
-  return Buffer.from(JSON.stringify([score, member])).toString('base64url');
-}
-
-function decodeCursor(c: string): { score: number; member: string } {
-  try {
-    const v = JSON.parse(Buffer.from(c, 'base64url').toString()) as unknown;
-    if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'number' && Number.isFinite(v[0]) && typeof v[1] === 'string') {
-      return { score: v[0], member: v[1] };
-    }
-  } catch {
-    /* fall through */
-  }
-  throw new CursorError('cursor is not one this API returned');
 }

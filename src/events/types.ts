@@ -1,5 +1,6 @@
 // Call events and CDRs (Alibaba SecretReport fields), produced by the SIP side for every call it
 // sees — routed, refused, cancelled or failed — and delivered by the events worker (DESIGN §5).
+import type { Delivery } from './delivery.js';
 
 export type CallEventType = 'start' | 'ring' | 'answer' | 'hangup' | 'recording';
 export const CALL_EVENT_TYPES: readonly CallEventType[] = ['start', 'ring', 'answer', 'hangup', 'recording'];
@@ -95,9 +96,10 @@ export function unconnectedCause(answered: boolean, controlType: string | undefi
 }
 
 export interface CallEventSink {
-  event(e: CallEvent): Promise<void>;
-  /** Exactly one per call, written durably in the step that ends the call state. */
-  cdr(r: CallRecord): Promise<void>;
+  /** `also`: deliveries to other targets (a Huawei app's URLs) produced with the event, in the same step. */
+  event(e: CallEvent, also?: Delivery[]): Promise<void>;
+  /** Exactly one per call, written durably in the step that ends the call state; `also` as event's. */
+  cdr(r: CallRecord, also?: Delivery[]): Promise<void>;
 }
 
 /** Drops everything; for roles and tests that do not deliver events. */

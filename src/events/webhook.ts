@@ -11,9 +11,10 @@
 // A receiver recomputes the signature over the raw body, compares in constant time, and rejects
 // timestamps more than 5 minutes from its clock (replays).
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { CallEvent, CallEventType, CallRecord } from './types.js';
+import type { DeliveredType } from './delivery.js';
+import type { CallEvent, CallRecord } from './types.js';
 
-export type DeliveredType = CallEventType | 'cdr';
+export type { DeliveredType } from './delivery.js';
 
 /** Alibaba's name for the matching receipt, so receivers ported from Alibaba find their way. */
 const ALIBABA_REPORT: Partial<Record<DeliveredType, string>> = {

@@ -1,25 +1,30 @@
-// Webhook delivery: a consumer in the stream's consumer group. Several xline instances share the
-// group, so each entry goes to one of them; an entry is settled (acked) only after the receiver's
-// answer, so a killed instance's entries stay pending and another instance claims them once idle.
-// Failed attempts wait in a Redis zset for their due time, then return to the stream.
+// Delivery: a consumer in the stream's consumer group. Several xline instances share the group, so
+// each entry goes to one of them; an entry is settled (acked) only after the receiver's answer, so
+// a killed instance's entries stay pending and another instance claims them once idle. Failed
+// attempts wait in a Redis zset for their due time, then return to the stream. Each entry names
+// its target (the webhook, or a Huawei app's URL: delivery-targets.ts), which sets its URL,
+// signature and retry schedule.
 import type { Cluster, Redis } from 'ioredis';
 import type { Logger } from '../log.js';
 import { DELIVERY_GROUP, EVENT_KEYS } from './keys.js';
 import type { EventMetrics } from './metrics.js';
 import { ACK_DELIVERED, defineEventScripts, MOVE_DUE_RETRIES, SETTLE_FAILED, runScript, type RedisLike } from './scripts.js';
-import type { QueueEntry } from './store.js';
-import { signWebhook, type DeliveredType } from './webhook.js';
-import { createPoster, type Poster } from './http-post.js';
+import type { QueueEntry } from './dead-letters.js';
+import type { DeliveredType } from './delivery.js';
+import { DeliveryTargets, type DeliveryTargetsOptions } from './delivery-targets.js';
 
 export interface DeliveryWorkerOptions {
   redis: RedisLike;
   log: Logger;
   metrics: EventMetrics;
-  url: string;
+  /** The operator's webhook (WEBHOOK_URL); entries for it are dead-lettered when unset. */
+  url?: string;
   /** Unsigned POSTs when unset (warned at start). */
   secret?: string;
-  /** Wait after each failed attempt (ms); its length is the number of retries. */
-  schedule: number[];
+  /** Wait after each failed webhook attempt (ms); its length is the number of retries. */
+  schedule?: number[];
+  /** Huawei apps' callbacks: their retry schedule and how an app is read (at every attempt). */
+  huawei?: DeliveryTargetsOptions['huawei'];
   timeoutMs: number;
   concurrency: number;
   claimIdleMs: number;
@@ -40,8 +45,6 @@ interface StreamEntry {
 
 type XEntries = Array<[string, string[] | null]>;
 
-const USER_AGENT = 'xline-webhook/1';
-
 export class DeliveryWorker {
   private running = false;
   private starting?: Promise<void>;
@@ -58,13 +61,18 @@ export class DeliveryWorker {
   private ackFlush?: Promise<void>;
   private readonly now: () => number;
   private readonly blockMs: number;
-  private readonly poster: Poster;
+  private readonly targets: DeliveryTargets;
 
   constructor(private readonly opts: DeliveryWorkerOptions) {
     defineEventScripts(opts.redis);
     this.now = opts.now ?? Date.now;
     this.blockMs = opts.blockMs ?? 1000;
-    this.poster = createPoster(opts.url, { timeoutMs: opts.timeoutMs, maxSockets: opts.concurrency });
+    this.targets = new DeliveryTargets({
+      ...(opts.url ? { webhook: { url: opts.url, ...(opts.secret ? { secret: opts.secret } : {}), schedule: opts.schedule ?? [] } } : {}),
+      ...(opts.huawei ? { huawei: opts.huawei } : {}),
+      timeoutMs: opts.timeoutMs,
+      concurrency: opts.concurrency,
+    });
   }
 
   start(): Promise<void> {
@@ -101,7 +109,7 @@ export class DeliveryWorker {
     await this.loopDone;
     await Promise.allSettled([...this.inflight]);
     while (this.ticking) await sleep(10);
-    this.poster.close();
+    this.targets.close();
   }
 
   /** SIGKILL in-process, for tests: drop everything without settling (entries stay pending). */
@@ -111,7 +119,7 @@ export class DeliveryWorker {
     if (this.ticker) clearInterval(this.ticker);
     this.wakeSlotWaiters();
     this.reader?.disconnect();
-    this.poster.close();
+    this.targets.close();
   }
 
   private free(): number {
@@ -199,21 +207,31 @@ export class DeliveryWorker {
 
   private async deliver({ entryId, e }: StreamEntry): Promise<void> {
     const attempt = Number(e.n) + 1;
-    const ts = Math.floor(this.now() / 1000);
-    const headers: Record<string, string> = {
-      'content-type': 'application/json',
-      'user-agent': USER_AGENT,
-      'x-xline-event-id': e.id,
-      'x-xline-event-type': e.type,
-      'x-xline-attempt': String(attempt),
-      'x-xline-timestamp': String(ts),
-    };
-    if (this.opts.secret) headers['x-xline-signature'] = signWebhook(this.opts.secret, ts, e.body);
-    const r = await this.poster.post(e.body, headers);
-    const status = r.status;
-    const error = r.error ?? '';
-    if (this.abandoned) return;
     const type = e.type as DeliveredType;
+    let target;
+    try {
+      target = await this.targets.attempt(e, attempt, this.now());
+    } catch (err) {
+      // the app could not be read (Redis): left pending, claimed again after WEBHOOK_CLAIM_IDLE_MS
+      this.opts.log.warn({ eventId: e.id, err: errText(err) }, 'events:delivery target not resolved; it stays pending');
+      return;
+    }
+    if ('drop' in target) {
+      this.opts.log.debug({ eventId: e.id, reason: target.drop }, 'events:nothing to deliver to');
+      if (!this.abandoned) await this.ack(entryId).catch(() => undefined);
+      return;
+    }
+    let status = 0;
+    let error = '';
+    let schedule: number[] = [];
+    if ('dead' in target) error = target.dead;
+    else {
+      const r = await target.post.post(e.body, target.headers);
+      status = r.status;
+      error = r.error ?? '';
+      schedule = target.schedule;
+    }
+    if (this.abandoned) return;
     try {
       if (status >= 200 && status < 300) {
         await this.ack(entryId);
@@ -221,27 +239,33 @@ export class DeliveryWorker {
         this.opts.metrics.latency.observe({ type }, Math.max(0, this.now() - Number(e.t)) / 1000);
         return;
       }
-      const failed = Number(e.n);
-      const now = this.now();
-      const wait = this.opts.schedule[failed];
-      const next: QueueEntry = { id: e.id, type: e.type, body: e.body, t: e.t, n: String(failed + 1), st: status, err: error || `HTTP ${status}` };
-      if (wait === undefined) next.dead = now;
-      const r = await runScript(
-        this.opts.redis,
-        SETTLE_FAILED,
-        [EVENT_KEYS.stream, EVENT_KEYS.retryDue, EVENT_KEYS.retryEntries, EVENT_KEYS.deadAt, EVENT_KEYS.deadEntries],
-        [DELIVERY_GROUP, entryId, e.id, JSON.stringify(next), wait === undefined ? '-1' : now + wait, now],
-      );
-      if (r === 1) this.opts.metrics.retried.inc({ type });
-      if (r === 2) {
-        this.opts.metrics.deadLettered.inc({ type });
-        this.opts.log.warn({ eventId: e.id, attempts: attempt, status, error }, 'events:dead-lettered after the last retry');
-      } else {
-        this.opts.log.info({ eventId: e.id, attempt, status, error, retryInMs: wait }, 'events:delivery failed; retry scheduled');
-      }
+      await this.settleFailed(entryId, e, status, error || `HTTP ${status}`, schedule);
     } catch (err) {
       // Left pending: after WEBHOOK_CLAIM_IDLE_MS some consumer claims and re-sends it.
       this.opts.log.warn({ eventId: e.id, err: errText(err) }, 'events:could not settle a delivery; it stays pending');
+    }
+  }
+
+  /** Schedules the retry, or dead-letters when `schedule` has no wait left for it. */
+  private async settleFailed(entryId: string, e: QueueEntry, status: number, error: string, schedule: number[]): Promise<void> {
+    const type = e.type as DeliveredType;
+    const failed = Number(e.n);
+    const now = this.now();
+    const wait = schedule[failed];
+    const next: QueueEntry = { id: e.id, type: e.type, ...(e.to ? { to: e.to } : {}), body: e.body, t: e.t, n: String(failed + 1), st: status, err: error };
+    if (wait === undefined) next.dead = now;
+    const r = await runScript(
+      this.opts.redis,
+      SETTLE_FAILED,
+      [EVENT_KEYS.stream, EVENT_KEYS.retryDue, EVENT_KEYS.retryEntries, EVENT_KEYS.deadAt, EVENT_KEYS.deadEntries],
+      [DELIVERY_GROUP, entryId, e.id, JSON.stringify(next), wait === undefined ? '-1' : now + wait, now],
+    );
+    if (r === 1) this.opts.metrics.retried.inc({ type });
+    if (r === 2) {
+      this.opts.metrics.deadLettered.inc({ type });
+      this.opts.log.warn({ eventId: e.id, target: e.to || 'webhook', attempts: failed + 1, status, error }, 'events:dead-lettered');
+    } else {
+      this.opts.log.info({ eventId: e.id, target: e.to || 'webhook', attempt: failed + 1, status, error, retryInMs: wait }, 'events:delivery failed; retry scheduled');
     }
   }
 
@@ -344,7 +368,7 @@ function parseEntries(raw: XEntries, ghost: (id: string) => void): StreamEntry[]
       ghost(entryId);
       continue;
     }
-    out.push({ entryId, e: { id: f.id, type: (f.type ?? 'cdr') as DeliveredType, body: f.body, t: f.t ?? '0', n: f.n ?? '0' } });
+    out.push({ entryId, e: { id: f.id, type: (f.type ?? 'cdr') as DeliveredType, ...(f.to ? { to: f.to } : {}), body: f.body, t: f.t ?? '0', n: f.n ?? '0' } });
   }
   return out;
 }

@@ -1,7 +1,7 @@
 // Ops REST for call records and webhook delivery (mounted under /v1, bearer token):
 //   GET  /v1/cdrs?from=&to=&sub_id=&call_id=&limit=&cursor=   CDRs, oldest first, paged
 //   GET  /v1/events/stats                                     queued / retrying / dead counts
-//   GET  /v1/events/dead-letter?limit=&cursor=                events that exhausted their retries
+//   GET  /v1/events/dead-letter?limit=&cursor=                deliveries (webhook and Huawei apps) that exhausted their retries
 //   GET  /v1/events/dead-letter/{id}
 //   POST /v1/events/dead-letter/{id}/resend                   back to the queue, fresh schedule
 //   POST /v1/events/dead-letter/resend {"ids":[…]} | {"all":true,"limit":n}
@@ -69,7 +69,8 @@ const deadLetter = {
   type: 'object',
   properties: {
     id: { type: 'string' },
-    type: { type: 'string' },
+    type: { type: 'string', description: "xline's event type or cdr; a Huawei app's eventType (callin … disconnect, collectInfo, fee)" },
+    target: { type: 'string', description: "'webhook' (WEBHOOK_URL) or a Huawei app's URL: huawei:status:<appKey> / huawei:fee:<appKey>" },
     attempts: { type: 'integer' },
     last_status: { type: ['integer', 'null'], description: 'HTTP status of the last attempt; 0 = no answer' },
     last_error: { type: ['string', 'null'] },

@@ -8,6 +8,14 @@ local function redis_now_ms()
   return tonumber(tm[1]) * 1000 + math.floor(tonumber(tm[2]) / 1000)
 end
 
+-- Deliveries to other targets produced with an event or CDR (events/delivery.ts): ARGV from
+-- `first` on, four per delivery (id, type, target, body), queued whatever the webhook's queue flag.
+local function queue_deliveries(stream, t, first)
+  for i = first, #ARGV, 4 do
+    redis.call('XADD', stream, '*', 'id', ARGV[i], 'type', ARGV[i + 1], 'body', ARGV[i + 3], 't', t, 'n', '0', 'to', ARGV[i + 2])
+  end
+end
+
 -- A reaper's write goes through only while the call's owner is still silent past the grace (its
 -- heartbeat is older, and not removed) and the call is still that owner's: a slow owner that
 -- heartbeats again, or another reaper that already closed the call, refuses it (true).

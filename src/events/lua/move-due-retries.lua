@@ -7,7 +7,7 @@ for _, id in ipairs(ids) do
   redis.call('HDEL', KEYS[3], id)
   if j then
     local e = cjson.decode(j)
-    redis.call('XADD', KEYS[1], '*', 'id', e.id, 'type', e.type, 'body', e.body, 't', e.t, 'n', e.n)
+    redis.call('XADD', KEYS[1], '*', 'id', e.id, 'type', e.type, 'body', e.body, 't', e.t, 'n', e.n, 'to', e.to or '')
   end
 end
 return #ids

@@ -4,7 +4,8 @@
 --       owners zset, recording index entry of the call's recording file (written only with ARGV[12])
 -- ARGV: event id, body, now ms, retention ms, call_id, record JSON, sub_id, queue, cutoff ms,
 --       writer ('' = none; for a reaper: the dead owner), reap grace ms ('' = not a reaper's write),
---       recording ('1' = the call has a recording file: its index entry names the call, as long as the CDR lives)
+--       recording ('1' = the call has a recording file: its index entry names the call, as long as the CDR lives),
+--       then deliveries to other targets (lib.lua)
 -- Returns 1 written, 0 already there, -1 refused by the reap guard.
 if redis.call('EXISTS', KEYS[3]) == 1 then return 0 end
 if reap_refused(KEYS[8], KEYS[2], ARGV[10], ARGV[11]) then return -1 end
@@ -32,4 +33,5 @@ redis.call('DEL', KEYS[2])
 if ARGV[8] == '1' then
   redis.call('XADD', KEYS[1], '*', 'id', ARGV[1], 'type', 'cdr', 'body', ARGV[2], 't', ARGV[3], 'n', '0')
 end
+queue_deliveries(KEYS[1], ARGV[3], 13)
 return 1

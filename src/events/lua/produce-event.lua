@@ -5,7 +5,7 @@
 -- KEYS: stream, call hash, cdr hash, live set of the binding, owned set of the owner, owners zset
 -- ARGV: event id, type, body, now ms, live ttl ms, new state ('' = unchanged), sub_id, call_id,
 --       queue ('1' when a webhook is configured), info JSON, owner ('' = none), event time ms,
---       reap grace ms ('' = not a reaper's write)
+--       reap grace ms ('' = not a reaper's write), then deliveries to other targets (lib.lua)
 -- Returns 1 written, 0 already there, -1 refused by the reap guard.
 local marker = 'ev:' .. ARGV[2]
 if reap_refused(KEYS[6], KEYS[2], ARGV[11], ARGV[13]) then return -1 end
@@ -30,4 +30,5 @@ end
 if ARGV[9] == '1' then
   redis.call('XADD', KEYS[1], '*', 'id', ARGV[1], 'type', ARGV[2], 'body', ARGV[3], 't', ARGV[4], 'n', '0')
 end
+queue_deliveries(KEYS[1], ARGV[4], 14)
 return 1

@@ -19,7 +19,7 @@ for _, id in ipairs(ids) do
     local e = cjson.decode(j)
     redis.call('HDEL', KEYS[3], id)
     redis.call('ZREM', KEYS[2], id)
-    redis.call('XADD', KEYS[1], '*', 'id', e.id, 'type', e.type, 'body', e.body, 't', e.t, 'n', '0')
+    redis.call('XADD', KEYS[1], '*', 'id', e.id, 'type', e.type, 'body', e.body, 't', e.t, 'n', '0', 'to', e.to or '')
     done[#done + 1] = id
   end
 end
