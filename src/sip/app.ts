@@ -23,6 +23,8 @@ import { RedisBindingStore } from '../store/redis-store.js';
 import { HuaweiModesStore } from '../store/huawei-modes-store.js';
 import { ringToneFile } from '../audio-files/ring-tones.js';
 import { Announcement } from './flows/announcement.js';
+import { huaweiStoreOf } from '../store/huawei-store.js';
+import { huaweiReporting } from './huawei-reporting.js';
 
 export type { MediaHandler } from '../media/media-service.js';
 export type { MediaCall } from './media-call.js';
@@ -79,6 +81,8 @@ export async function startSipApp(ctx: AppContext & { media?: MediaOption }): Pr
     registry,
     outbound: parseOutboundUri(config.SIP_OUTBOUND_URI),
     ...(relay ? { relay } : {}),
+    // Huawei apps' bindings live in the Redis binding store (the only one main.ts makes)
+    ...(ctx.store instanceof RedisBindingStore ? { huawei: huaweiReporting(config, huaweiStoreOf(ctx.store, config.HUAWEI_APP_CACHE_MS)) } : {}),
     async route(caller, x, extension) {
       const found = await withTimeout(ctx.store.lookup(caller, x, extension), LOOKUP_TIMEOUT_MS);
       return decide({ caller, x, ...(extension ? { extension } : {}) }, found);

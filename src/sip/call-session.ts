@@ -20,6 +20,7 @@ import { CallSdp } from './call-sdp.js';
 import { BLeg, bLegRequest, type OutboundTarget } from './b-leg.js';
 import { maxDurationTimers, wireLegs } from './legs.js';
 import { callFeatures, callLimit } from '../domain/call-features.js';
+import { HuaweiCallReports, type HuaweiReporting } from './huawei-reporting.js';
 
 type Req = Srf.SrfRequest;
 type Res = Srf.SrfResponse;
@@ -39,6 +40,8 @@ export interface SessionEnv {
   route(caller: string, x: string, extension?: string): Promise<Decision>;
   /** Huawei AXE: records a bridge's caller as A's last caller (after the B INVITE left; never awaited). */
   rememberCaller?(note: CallbackNote): void;
+  /** Reports to Huawei apps (their bindings' calls); unset: none (no Redis binding store). */
+  huawei?: HuaweiReporting;
 }
 
 export class CallSession implements MediaCall {
@@ -64,6 +67,7 @@ export class CallSession implements MediaCall {
   private record: { path?: string; url?: string; durationSec?: number } = {};
   private readonly owned: Array<{ destroy(): unknown }> = [];
   private callSdp?: CallSdp;
+  private readonly hw?: HuaweiCallReports;
 
   /** The call's one B leg, whichever flow launches it. */
   readonly b = new BLeg(() => this.log);
@@ -82,6 +86,7 @@ export class CallSession implements MediaCall {
   ) {
     this.callId = req.get('Call-ID');
     this.done = new Promise((r) => (this.resolveDone = r));
+    if (env.huawei) this.hw = new HuaweiCallReports(env.huawei);
     env.registry.add(this);
     env.metrics.live.inc();
     req.on('cancel', () => this.onCallerCancel());
@@ -246,6 +251,11 @@ export class CallSession implements MediaCall {
     this.owned.push(resource);
   }
 
+  /** The caller keyed an extension (reported to a Huawei app as collectInfo). */
+  extensionEntered(digits: string): void {
+    this.hw?.keyed(digits, Date.now());
+  }
+
   recording(info: { path?: string; url?: string; durationSec?: number }): void {
     this.record = { ...this.record, ...info };
     // Alibaba SecretRecording: the recording is ready (file closed) when media reports it.
@@ -361,6 +371,7 @@ export class CallSession implements MediaCall {
   private emitStart(): void {
     if (this.startEmitted) return;
     this.startEmitted = true;
+    if (this.target !== undefined) this.hw?.calloutSent(Date.now());
     this.emit('start', this.receivedAt);
   }
 
@@ -380,16 +391,19 @@ export class CallSession implements MediaCall {
   }
 
   private emit(type: CallEventType, at: number, data?: Record<string, unknown>): void {
+    const f = this.facts();
     this.env.events
-      .event(callEvent(this.facts(), type, at, data))
+      .event(callEvent(f, type, at, data), this.hw?.events(f, type, at, this.ending))
       .catch((err: unknown) => this.log.warn({ err: String(err), type }, 'CallSession:event not recorded'));
   }
 
   private async writeRecords(e: CallEnding, releaseAt: number): Promise<void> {
+    if (this.hw && !this.binding) await this.hw.findApp(this.x);
     this.emitStart();
     this.emit('hangup', releaseAt, { release_dir: e.dir, release_cause: e.cause });
     try {
-      await this.env.events.cdr(callRecord(this.facts(), e, releaseAt, this.env.config.TIMEZONE));
+      const f = this.facts();
+      await this.env.events.cdr(callRecord(f, e, releaseAt, this.env.config.TIMEZONE), this.hw?.fee(f, e, releaseAt));
     } catch (err) {
       this.log.error({ err: String(err) }, 'CallSession:CDR not recorded');
     }

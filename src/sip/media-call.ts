@@ -54,6 +54,8 @@ export interface MediaCall {
   answered(): void;
   /** Frees `resource` at teardown, once, in its own try/catch (endpoints, extra dialogs). */
   own(resource: { destroy(): unknown }): void;
+  /** The caller keyed an extension (AXE: a Huawei app's collectInfo). */
+  extensionEntered(digits: string): void;
   /** Recording facts for the CDR. */
   recording(info: { path?: string; url?: string; durationSec?: number }): void;
   /** Ends the call; teardown runs once whoever calls it. */

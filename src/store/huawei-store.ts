@@ -9,7 +9,7 @@
 // which run on X's keys under the same write guard as every other write (deadline.ts).
 import { readFileSync } from 'node:fs';
 import type { Binding, Mode } from '../domain/binding.js';
-import { unpackRecord } from './codec.js';
+import { unpackRecord, xKeys } from './codec.js';
 import type { Deadline } from './deadline.js';
 import { RedisBindingStore } from './redis-store.js';
 import { luaDir } from '../util/lua-files.js';
@@ -121,6 +121,20 @@ export class HuaweiStore {
     this.cache.set(appKey, { app, at: Date.now() });
     return app;
   }
+
+  /**
+   * The app drawing its X numbers from the pool X (canonical) belongs to — the first by app key
+   * when several share the pool — for the reports of calls refused without a binding. One HGET;
+   * the app list is cached for cacheMs.
+   */
+  async appOfNumber(x: string): Promise<HuaweiApp | undefined> {
+    const pool = await this.redis.hget(xKeys(x)[0], 'p');
+    if (!pool) return undefined;
+    if (!this.appList || Date.now() - this.appList.at > this.cacheMs) this.appList = { apps: await this.listApps(), at: Date.now() };
+    return this.appList.apps.find((a) => a.poolKey === pool);
+  }
+
+  private appList?: { apps: HuaweiApp[]; at: number };
 
   async listApps(): Promise<HuaweiApp[]> {
     const keys = (await this.redis.smembers(HW_APPS_KEY)).sort();

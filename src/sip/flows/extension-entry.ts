@@ -87,6 +87,7 @@ export class ExtensionEntry extends MediaBridge {
       }
       if (e.kind === 'digits') {
         keyed = true;
+        this.call.extensionEntered(e.digits);
         let d: Decision;
         try {
           d = await this.until(this.call.route(e.digits));
