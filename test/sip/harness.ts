@@ -10,6 +10,7 @@ import { expect } from 'vitest';
 import { loadConfig, type Config } from '../../src/config.js';
 import type { AppContext } from '../../src/context.js';
 import type { CallEvent, CallEventSink, CallRecord } from '../../src/events/types.js';
+import type { Delivery } from '../../src/events/delivery.js';
 import { EVENT_KEYS } from '../../src/events/keys.js';
 import { createEventPipeline, type EventPipeline } from '../../src/events/pipeline.js';
 import { EventSpool } from '../../src/events/spool.js';
@@ -43,13 +44,13 @@ export class CheckedSink implements CallEventSink {
   readonly cdrsSettled = new Set<string>();
   readonly errors: unknown[] = [];
   constructor(private readonly next: CallEventSink) {}
-  async event(e: CallEvent) {
+  async event(e: CallEvent, also?: Delivery[]) {
     this.reported.set(e.call_id, [...(this.reported.get(e.call_id) ?? []), e.type]);
-    await this.pass(() => this.next.event(e));
+    await this.pass(() => this.next.event(e, also));
   }
-  async cdr(r: CallRecord) {
+  async cdr(r: CallRecord, also?: Delivery[]) {
     this.cdrsHanded.set(r.call_id, (this.cdrsHanded.get(r.call_id) ?? 0) + 1);
-    await this.pass(() => this.next.cdr(r));
+    await this.pass(() => this.next.cdr(r, also));
     this.cdrsSettled.add(r.call_id);
   }
   /** The calls the app reported an event of type `type` for, in order. */
