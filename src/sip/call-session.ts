@@ -398,7 +398,7 @@ export class CallSession implements MediaCall {
   }
 
   private async writeRecords(e: CallEnding, releaseAt: number): Promise<void> {
-    if (this.hw && !this.binding) await this.hw.findApp(this.x);
+    if (this.hw && !this.binding) await this.hw.findApp(this.x, e);
     this.emitStart();
     this.emit('hangup', releaseAt, { release_dir: e.dir, release_cause: e.cause });
     try {

@@ -40,10 +40,11 @@ export class HuaweiCallReports {
 
   /**
    * At the call's end, before its last reports: a call with no binding (refused: no binding, not
-   * a party, wrong extension) reports to the app drawing from X's pool, if there is one.
+   * a party, wrong extension) reports to the app drawing from X's pool, if there is one. Not when
+   * the call was refused because the store is unavailable: its CDR must not wait on it.
    */
-  async findApp(x: string): Promise<void> {
-    if (this.appKey || !x) return;
+  async findApp(x: string, ending: CallEnding): Promise<void> {
+    if (this.appKey || !x || ending.controlType === 'unavailable') return;
     this.appKey = await this.env.appOfNumber(x).catch(() => undefined);
   }
 
