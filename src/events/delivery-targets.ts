@@ -70,7 +70,13 @@ export class DeliveryTargets {
       'user-agent': USER_AGENT,
       ...akskHeaders(t.appKey, app.appSecret, undefined, nowMs),
     };
-    return { post: this.poster(url), headers, schedule: hw.schedule };
+    let post: Poster;
+    try {
+      post = this.poster(url);
+    } catch {
+      return { dead: `Huawei app ${t.appKey}: its ${t.url === 'status' ? 'statusUrl' : 'feeUrl'} is not a URL` };
+    }
+    return { post, headers, schedule: hw.schedule };
   }
 
   private poster(url: string): Poster {
