@@ -5,6 +5,7 @@
 // Huawei targets are resolved at each attempt (the app's URL and secret as they are then), so a
 // changed secret or URL applies to retries; the stream, retries, dead letters and resend are the
 // same for every target.
+import { reportTime } from '../domain/wall-clock.js';
 import type { CallEventType } from './types.js';
 
 export type HuaweiEventType = 'callin' | 'callout' | 'alerting' | 'answer' | 'disconnect' | 'collectInfo' | 'fee';
@@ -18,6 +19,21 @@ export interface Delivery {
   to: string;
   /** The exact JSON POSTed. */
   body: string;
+  /**
+   * Not sent now: kept with the live call and sent only if its instance dies and another one
+   * reaps it (reaper.ts), with RELEASE_MARK in the body replaced by the release time.
+   */
+  ifLost?: true;
+}
+
+/** The release time of an `ifLost` delivery as built (UTC `yyyy-MM-dd HH:mm:ss` of epoch 0): the reaper puts the real one in. */
+export const RELEASE_MARK_MS = 0;
+const RELEASE_MARK = reportTime(RELEASE_MARK_MS, 'UTC');
+
+/** An `ifLost` delivery as sent for a call released at `releaseAt`. */
+export function lostDelivery(d: Delivery, releaseAt: number): Delivery {
+  const { ifLost: _lost, ...rest } = d;
+  return { ...rest, body: d.body.replaceAll(RELEASE_MARK, reportTime(releaseAt, 'UTC')) };
 }
 
 export type HuaweiUrlKind = 'status' | 'fee';

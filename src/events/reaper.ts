@@ -5,6 +5,7 @@
 // Billing then has no gap when a host dies or a process is SIGKILLed.
 import type { Logger } from '../log.js';
 import { reportTime } from '../domain/wall-clock.js';
+import { lostDelivery, type Delivery } from './delivery.js';
 import type { EventStore, LiveCallRecord } from './store.js';
 import { unconnectedCause, type CallEvent, type CallRecord } from './types.js';
 
@@ -33,8 +34,18 @@ export interface ReapResult {
   gone: number;
 }
 
-/** The hangup event and CDR of a call whose owner was last seen alive at `lastSeen`. */
-export function orphanRecords(callId: string, owner: string, live: LiveCallRecord, lastSeen: number, timeZone: string): { hangup: CallEvent; cdr: CallRecord } {
+/**
+ * The hangup event and CDR of a call whose owner was last seen alive at `lastSeen`, and the
+ * deliveries the call kept for this case (a Huawei app's disconnect with the hangup, its fee
+ * record with the CDR).
+ */
+export function orphanRecords(
+  callId: string,
+  owner: string,
+  live: LiveCallRecord,
+  lastSeen: number,
+  timeZone: string,
+): { hangup: CallEvent; cdr: CallRecord; withHangup: Delivery[]; withCdr: Delivery[] } {
   const i = live.info;
   const t = live.times;
   // A call whose hangup was recorded ended then; otherwise its last known moment alive.
@@ -82,7 +93,8 @@ export function orphanRecords(callId: string, owner: string, live: LiveCallRecor
     control_type: REAPED_CONTROL_TYPE,
     control_msg: controlMsg,
   };
-  return { hangup, cdr };
+  const lost = (live.lost ?? []).map((d) => lostDelivery(d, releaseAt));
+  return { hangup, cdr, withHangup: lost.filter((d) => d.type !== 'fee'), withCdr: lost.filter((d) => d.type === 'fee') };
 }
 
 export class OrphanReaper {
@@ -125,13 +137,13 @@ export class OrphanReaper {
         gone.push(callId);
         return;
       }
-      const { hangup, cdr } = orphanRecords(callId, owner, live, lastSeen, timeZone);
+      const { hangup, cdr, withHangup, withCdr } = orphanRecords(callId, owner, live, lastSeen, timeZone);
       // -1: the owner heartbeats again (merely slow), or another reaper closed the call first
-      if ((await store.writeEvent(hangup, undefined, reap)) === -1 && (await store.liveCallRecord(callId))?.owner === owner) {
+      if ((await store.writeEvent(hangup, undefined, reap, withHangup)) === -1 && (await store.liveCallRecord(callId))?.owner === owner) {
         revived = true;
         return;
       }
-      if ((await store.writeCdr(cdr, undefined, reap)) === 1) {
+      if ((await store.writeCdr(cdr, undefined, reap, withCdr)) === 1) {
         reaped++;
         this.opts.onReaped?.();
       }

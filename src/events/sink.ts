@@ -125,7 +125,7 @@ export class DurableSink implements CallEventSink {
     const fresh = op.kind === 'event' ? await store.produceEvent(op.e, op.at, op.also) : await store.produceCdr(op.r, op.at, op.also);
     if (!fresh) return;
     if (queue) metrics.queued.inc({ type: op.kind === 'event' ? op.e.type : 'cdr' });
-    for (const d of op.also ?? []) metrics.queued.inc({ type: d.type });
+    for (const d of op.also ?? []) if (!d.ifLost) metrics.queued.inc({ type: d.type });
   }
 
   /** Redis first (retried: produce is idempotent); when it stays away, the fsynced local spool. */

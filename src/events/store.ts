@@ -74,10 +74,17 @@ export interface LiveCallRecord {
   /** Event times (ms) by type: start, ring, answer, hangup. */
   times: Partial<Record<CallEventType, number>>;
   info: Partial<Pick<CallEvent, 'sub_id' | 'pool_key' | 'secret_no' | 'phone_no' | 'peer_no' | 'call_type' | 'out_id' | 'out_order_id' | 'app_key'>>;
+  /** Deliveries to send if the call is reaped (a Huawei app's disconnect and fee record). */
+  lost?: Delivery[];
 }
 
-/** Flattened for the produce scripts' ARGV: id, type, target, body of each. */
-const deliveryArgs = (also: Delivery[] | undefined): string[] => (also ?? []).flatMap((d) => [d.id, d.type, d.to, d.body]);
+/** Flattened for the produce scripts' ARGV: id, type, target, body of each to send now. */
+const deliveryArgs = (also: Delivery[] | undefined): string[] => (also ?? []).flatMap((d) => (d.ifLost ? [] : [d.id, d.type, d.to, d.body]));
+/** The `ifLost` deliveries, kept with the live call for a reaper (JSON; '' none). */
+const lostArg = (also: Delivery[] | undefined): string => {
+  const lost = also?.filter((d) => d.ifLost);
+  return lost?.length ? JSON.stringify(lost) : '';
+};
 
 export class EventStore extends DeliveryQueue {
   private readonly now: () => number;
@@ -137,6 +144,7 @@ export class EventStore extends DeliveryQueue {
         owner,
         Number.isFinite(e.at) ? e.at : now,
         reap ? reap.graceMs : '',
+        lostArg(also),
         ...deliveryArgs(also),
       ],
     );
@@ -236,7 +244,13 @@ export class EventStore extends DeliveryQueue {
     } catch {
       /* written by this module; never malformed in practice */
     }
-    return { owner: h.owner, state: h.state, times, info };
+    let lost: Delivery[] | undefined;
+    try {
+      lost = h.hwlost ? (JSON.parse(h.hwlost) as Delivery[]) : undefined;
+    } catch {
+      /* written by this module; never malformed in practice */
+    }
+    return { owner: h.owner, state: h.state, times, info, ...(lost ? { lost } : {}) };
   }
 
   /** Calls of one binding in progress (a binding may carry several at once, e.g. AXN). */

@@ -6,7 +6,8 @@ import { hostname } from 'node:os';
 import type { CountryCode } from 'libphonenumber-js';
 import type { Config } from '../config.js';
 import type { Binding } from '../domain/binding.js';
-import type { Delivery } from '../events/delivery.js';
+import { RELEASE_MARK_MS, type Delivery } from '../events/delivery.js';
+import { REAPED_CAUSE, REAPED_CONTROL_TYPE } from '../events/reaper.js';
 import type { CallEventType } from '../events/types.js';
 import type { CallFacts } from './call-records.js';
 import { huaweiEvents, huaweiFee, type HuaweiCallFacts, type HuaweiReportTarget } from './huawei-records.js';
@@ -18,6 +19,9 @@ export interface HuaweiReporting {
   /** The app whose pool holds X (canonical), for calls refused without a binding. */
   appOfNumber(x: string): Promise<string | undefined>;
 }
+
+/** How a reaped call ended (events/reaper.ts): the platform lost it. */
+const LOST: CallEnding = { dir: 0, cause: REAPED_CAUSE, controlType: REAPED_CONTROL_TYPE };
 
 export class HuaweiCallReports {
   private appKey?: string;
@@ -48,10 +52,19 @@ export class HuaweiCallReports {
     this.appKey = await this.env.appOfNumber(x).catch(() => undefined);
   }
 
-  /** The call events that go with xline's event `type`; undefined when the call is no Huawei app's. */
+  /**
+   * The call events that go with xline's event `type`; undefined when the call is no Huawei
+   * app's. While the call is live, also its disconnect and fee record as they would be if this
+   * instance died now (`ifLost`: kept with the call for a reaper; the latest replaces the last).
+   */
   events(f: CallFacts, type: CallEventType, at: number, ending?: CallEnding): Delivery[] | undefined {
     const t = this.target(f.binding);
-    return t && huaweiEvents(this.facts(f), t, type, at, ending);
+    if (!t) return undefined;
+    const facts = this.facts(f);
+    const now = huaweiEvents(facts, t, type, at, ending);
+    if (ending || (type !== 'start' && type !== 'ring' && type !== 'answer')) return now;
+    const lost = [...huaweiEvents(facts, t, 'hangup', RELEASE_MARK_MS, LOST), huaweiFee(facts, t, LOST, RELEASE_MARK_MS)];
+    return [...now, ...lost.map((d) => ({ ...d, ifLost: true as const }))];
   }
 
   fee(f: CallFacts, ending: CallEnding, releaseAt: number): Delivery[] | undefined {

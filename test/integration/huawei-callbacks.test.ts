@@ -18,6 +18,8 @@ import type { Binding } from '../../src/domain/binding.js';
 import { callEvent, callRecord } from '../../src/sip/call-records.js';
 import { huaweiEvents, huaweiFee, type HuaweiCallFacts, type HuaweiReportTarget } from '../../src/sip/huawei-records.js';
 import type { CallEnding } from '../../src/sip/media-call.js';
+import { HuaweiCallReports } from '../../src/sip/huawei-reporting.js';
+import { reportTime } from '../../src/domain/wall-clock.js';
 
 const APP = 'hwcb-app';
 const SECRET = 'first-app-secret-0001';
@@ -78,6 +80,42 @@ describe.skipIf(!hasRedis)('Huawei callbacks: delivery to the app (real Redis, r
     }
     await p.sink.cdr(callRecord(f, ending, at.hangup, 'Asia/Shanghai'), [huaweiFee(f, t, ending, at.hangup)]);
   };
+
+  it("a call whose instance died: the reaping instance sends the app its disconnect and fee record, released at the dead instance's last heartbeat", async () => {
+    const dead = makePipeline(h.redis, undefined).pipeline; // produces, never delivers, then "dies"
+    running.push(dead);
+    const t0 = Date.now() - 20_000;
+    const binding: Binding = {
+      subsId: 'S-hwcb-2', mode: 'AXB', poolKey: 'HWCB', x: xNo(1), a: aNo(2), b: bNo(2), expiresAt: 0, createdAt: 0,
+      recording: false, callDisplayType: 1, huawei: { appKey: APP },
+    };
+    const f: HuaweiCallFacts = { callId: 'hwcb-lost@test', caller: aNo(2), secretNo: xNo(1), binding, callType: 0, target: bNo(2), receivedAt: t0, ringAt: t0 + 1000, answerAt: t0 + 2000, record: {} };
+    // what the SIP side hands over while the call is live (the reports kept for a reaper included)
+    const reports = new HuaweiCallReports({ target: (appKey) => ({ appKey, spId: appKey, hostName: 'xline-dead', recordDomain: '127.0.0.1', home: 'CN' }), appOfNumber: async () => undefined });
+    reports.calloutSent(t0 + 10);
+    for (const [type, at] of [['start', t0], ['ring', t0 + 1000], ['answer', t0 + 2000]] as const) {
+      await dead.sink.event(callEvent(f, type, at), reports.events(f, type, at));
+    }
+    const lastSeen = await dead.store.heartbeat(dead.owner);
+    await new Promise((r) => setTimeout(r, 500));
+    const hw = huaweiStoreOf(h.ctx.store);
+    const survivor = makePipeline(h.redis, undefined, { HUAWEI_CALLBACK_RETRY_SCHEDULE: '1s' }, { huaweiApps: (k) => hw.readApp(k), ownerGraceMs: 400 }).pipeline;
+    running.push(survivor);
+    current = survivor;
+    survivor.start();
+    expect(await survivor.reap.reapOnce()).toMatchObject({ owners: 1, reaped: 1 });
+    await rx.waitFor(() => rx.got.length >= 6, 10_000, 'the live events, then the disconnect and fee');
+    await queueSettled(h.redis);
+    expect(rx.got.map((c) => c.json.eventType).sort()).toEqual(['alerting', 'answer', 'callin', 'callout', 'disconnect', 'fee']);
+    expect(rx.got.every((c) => c.valid)).toBe(true);
+    const released = reportTime(lastSeen, 'UTC');
+    const disc = rx.got.find((c) => c.json.eventType === 'disconnect')!.json.statusInfo!;
+    expect(disc).toMatchObject({ sessionId: 'hwcb-lost@test', timestamp: released, stateCode: 0 });
+    expect(disc.stateDesc).toContain('instance-lost');
+    const fee = rx.got.find((c) => c.json.eventType === 'fee')!.json.feeLst![0]!;
+    expect(fee).toMatchObject({ sessionId: 'hwcb-lost@test', callEndTime: released, fwdAnswerTime: reportTime(t0 + 2000, 'UTC'), ulFailReason: 0, hostName: 'xline-dead', direction: 1 });
+    expect(rx.got.some((c) => c.body.includes('1970-01-01'))).toBe(false);
+  });
 
   const stats = async () => (await ops(h.app, 'GET', '/v1/events/stats')).body as { queued: number; retrying: number; dead: number };
 
