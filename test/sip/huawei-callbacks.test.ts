@@ -4,7 +4,8 @@
 // in test/support/huawei-receiver.ts). An AXB call each way, answered and hung up: callin,
 // callout, alerting, answer, disconnect (stateCode 0) and the fee record; a call against the
 // binding's call direction (8016) and one to an X of the app's pool with no binding (8014); an AXE
-// call whose extension is keyed by RFC 2833: collectInfo with the digits.
+// call whose extension is keyed by RFC 2833: collectInfo with the digits. AX: A without a
+// temporary callee (8013), A to its temporary callee (direction 1), another caller to A (0).
 import { Registry } from 'prom-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
@@ -164,6 +165,69 @@ describe.skipIf(!canRun)('Huawei callbacks from AXB calls through drachtio-serve
       await new Promise((res) => setTimeout(res, 25));
     }
     expect(rx.got.slice(before).filter((c) => c.json.statusInfo?.sessionId === r3.callId || c.json.feeLst?.[0]?.sessionId === r3.callId)).toEqual([]);
+  });
+});
+
+describe.skipIf(!canRun)('Huawei callbacks from AX calls (temporary callee) through drachtio-server (sipp both ends)', () => {
+  const POOL = 'sip-hwcb-ax';
+  const APP = 'sip-hwcb-ax-app';
+  let side: RedisSide;
+  let pipeline: EventPipeline;
+  let s: Stack;
+  let rx: HuaweiReceiver;
+  const runs: CallRun[] = [];
+
+  beforeAll(async () => {
+    ({ side, pipeline } = await huaweiSide());
+    rx = await huaweiApp(side, APP, 'AX', POOL);
+    s = await startStack(side, { transport: 'udp' });
+  });
+  afterAll(async () => {
+    await s?.stop();
+    await pipeline?.stop();
+    await rx?.close();
+    await side?.close();
+  });
+  afterEach(() => {
+    for (const r of runs.splice(0)) cleanup(r);
+  });
+
+  async function call(o: Parameters<typeof placeCall>[1]): Promise<CallRun> {
+    const r = await placeCall(s, o);
+    runs.push(r);
+    expect(r.a.code, r.a.errors + r.a.output.slice(-800)).toBe(0);
+    await waitFor(() => s.app.liveCalls() === 0, 5000, 'liveCalls() back to 0');
+    return r;
+  }
+
+  it('A→X without a temporary callee: disconnect 8013; with one: that callee is rung (direction 1); another caller reaches A (direction 0)', async () => {
+    const x = mobile('177');
+    const a = mobile('138');
+    await side.store.addNumbers(POOL, [{ number: x, city: '深圳' }]);
+    const bound = await side.store.bind({ mode: 'AX', poolKey: POOL, a, x, expiresAt: 4_102_444_800, recording: false, callDisplayType: 1, huawei: { appKey: APP, userData: 'ax-7' } });
+
+    const r0 = await call({ uac: 'uac-refused-expect-403.xml', x, caller: a });
+    expect(finalAtCaller(r0.a)?.status).toBe(403);
+    const m0 = await callbacksOf(rx, r0.callId, ['callin', 'disconnect', 'fee']);
+    expect(info(m0, 'disconnect')).toMatchObject({ stateCode: 8013, subscriptionId: bound.subsId });
+    expect(fee(m0)).toMatchObject({ direction: 2, ulFailReason: 8013, subscriptionId: bound.subsId, sipStatusCode: 403 });
+
+    const callee = mobile('139');
+    const now = Number(((await side.redis.call('TIME')) as string[])[0]);
+    await side.store.update(POOL, x, bound.subsId, { huawei: { tempCallee: { number: callee, expiresAt: now + 600 } } });
+    const r1 = await call({ uac: 'uac-call-expect-200.xml', uas: 'uas-answer.xml', x, caller: a, target: callee });
+    const m1 = await callbacksOf(rx, r1.callId, ['callin', 'callout', 'alerting', 'answer', 'disconnect', 'fee']);
+    expect(info(m1, 'callin')).toMatchObject({ caller: `+86${a}`, called: `+86${x}`, subscriptionId: bound.subsId, userData: 'ax-7' });
+    expect(info(m1, 'callout')).toMatchObject({ called: `+86${callee}` });
+    expect(info(m1, 'disconnect')).toMatchObject({ stateCode: 0 });
+    expect(fee(m1)).toMatchObject({ direction: 1, appKey: APP, bindNum: `+86${x}`, callerNum: `+86${a}`, fwdDstNum: `+86${callee}`, ulFailReason: 0, userData: 'ax-7' });
+    expect(fee(m1).fwdAnswerTime).toMatch(UTC);
+
+    const n = mobile('186');
+    const r2 = await call({ uac: 'uac-call-expect-200.xml', uas: 'uas-answer.xml', x, caller: n, target: a });
+    const m2 = await callbacksOf(rx, r2.callId, ['callin', 'callout', 'alerting', 'answer', 'disconnect', 'fee']);
+    expect(info(m2, 'callout')).toMatchObject({ called: `+86${a}` });
+    expect(fee(m2)).toMatchObject({ direction: 0, callerNum: `+86${n}`, fwdDstNum: `+86${a}`, ulFailReason: 0 });
   });
 });
 
