@@ -49,7 +49,7 @@ const RECONNECT_MAX_DELAY_MS = 2000;
 /** A MediaHandler, or a factory given the app's Srf (drachtio-fsmrf needs that connection). */
 export type MediaOption = MediaHandler | ((srf: Srf) => MediaHandler);
 
-/** Longer than 80 lines: the startup order in one place (STYLE: config → dependencies → middleware → handler → connection). */
+/** The startup order in one place (STYLE: config → dependencies → middleware → handler → connection). */
 export async function startSipApp(ctx: AppContext & { media?: MediaOption }): Promise<SipApp> {
   const { config } = ctx;
   const log = ctx.log.child({ component: 'sip' });
@@ -69,26 +69,7 @@ export async function startSipApp(ctx: AppContext & { media?: MediaOption }): Pr
   const relay = ctx.relay ?? ownRelay;
   let draining = false;
   let stopped = false;
-  // Huawei AXE callback records live with the bindings (Redis store only)
-  const callbacks = ctx.store instanceof RedisBindingStore ? new HuaweiModesStore(ctx.store) : undefined;
-
-  const env: SessionEnv = {
-    srf,
-    config,
-    log,
-    events: ctx.events,
-    metrics,
-    registry,
-    outbound: parseOutboundUri(config.SIP_OUTBOUND_URI),
-    ...(relay ? { relay } : {}),
-    // Huawei apps' bindings live in the Redis binding store (the only one main.ts makes)
-    ...(ctx.store instanceof RedisBindingStore ? { huawei: huaweiReporting(config, huaweiStoreOf(ctx.store, config.HUAWEI_APP_CACHE_MS)) } : {}),
-    async route(caller, x, extension) {
-      const found = await withTimeout(ctx.store.lookup(caller, x, extension), LOOKUP_TIMEOUT_MS);
-      return decide({ caller, x, ...(extension ? { extension } : {}) }, found);
-    },
-    ...(callbacks ? { rememberCaller: (note) => void callbacks.noteCallback(note).catch((err: unknown) => log.warn({ err: String(err), subsId: note.subsId }, 'AXE callback record not written')) } : {}),
-  };
+  const env = sessionEnv(ctx, { srf, log, metrics, registry, relay });
 
   srf.use('invite', guarded(trunkAllowList(trunks, metrics, log), log));
   srf.use('invite', guarded(openSession(env, () => draining), log));
@@ -115,35 +96,7 @@ export async function startSipApp(ctx: AppContext & { media?: MediaOption }): Pr
     }),
   );
 
-  srf.on('connect', (err: Error | null, hostport: string, version?: string) => {
-    if (err) {
-      log.error({ err: String(err) }, 'drachtio-server refused the connection (DRACHTIO_SECRET?)');
-      return;
-    }
-    if (stopped) {
-      srf.disconnect();
-      return;
-    }
-    ctx.health.sip = true;
-    log.info({ hostport, version }, 'connected to drachtio-server');
-  });
-  let lastConnError = '';
-  srf.on('connect', () => (lastConnError = ''));
-  srf.on('error', (err) => {
-    // Connection errors are followed by a reconnection attempt (wire-protocol.js) every ~2 s
-    // while drachtio-server is away: log a new error once, not every attempt.
-    const text = String(err);
-    if (!stopped && text !== lastConnError) log.warn({ err: text }, 'drachtio-server connection error (retrying)');
-    lastConnError = text;
-  });
-  srf.on('close', () => {
-    const wasUp = ctx.health.sip;
-    ctx.health.sip = false;
-    if (stopped) return;
-    if (wasUp) log.warn({ liveCalls: registry.size }, 'lost drachtio-server; its calls are gone, reconnecting');
-    for (const s of registry.all()) void s.lost();
-  });
-  srf.on('reconnecting', (info) => log.debug(info, 'reconnecting to drachtio-server'));
+  watchConnection(srf, ctx, log, registry, () => stopped);
   srf.connect({
     host: config.DRACHTIO_HOST,
     port: config.DRACHTIO_PORT,
@@ -153,14 +106,7 @@ export async function startSipApp(ctx: AppContext & { media?: MediaOption }): Pr
 
   return {
     liveCalls: () => registry.size,
-    endCall(callId, reason = {}) {
-      const s = registry.get(callId);
-      if (!s) return false;
-      log.info({ callId, ...reason }, 'call ended by an operator');
-      const how = reason.controlType ? { controlType: reason.controlType, controlMsg: END_CALL_MESSAGE[reason.controlType] ?? 'ended through the API' } : {};
-      void s.end({ dir: 0, cause: Q850.NORMAL_CLEARING, status: 480, ...how });
-      return true;
-    },
+    endCall: (callId, reason = {}) => endCall(registry, log, callId, reason),
     async stop(drainMs = 30_000) {
       if (stopped) return;
       draining = true;
@@ -181,6 +127,70 @@ export async function startSipApp(ctx: AppContext & { media?: MediaOption }): Pr
       log.info('SIP app stopped');
     },
   };
+}
+
+/** What every call's session shares: the connection, the store lookup, events and Huawei reporting. */
+function sessionEnv(
+  ctx: AppContext,
+  parts: Pick<SessionEnv, 'srf' | 'log' | 'metrics' | 'registry' | 'relay'>,
+): SessionEnv {
+  const { config } = ctx;
+  const { log, relay } = parts;
+  // Huawei apps, their bindings and AXE callback records live in the Redis binding store (the
+  // only one main.ts makes)
+  const redisStore = ctx.store instanceof RedisBindingStore ? ctx.store : undefined;
+  const callbacks = redisStore ? new HuaweiModesStore(redisStore) : undefined;
+  return {
+    srf: parts.srf,
+    config,
+    log,
+    events: ctx.events,
+    metrics: parts.metrics,
+    registry: parts.registry,
+    outbound: parseOutboundUri(config.SIP_OUTBOUND_URI),
+    ...(relay ? { relay } : {}),
+    ...(redisStore ? { huawei: huaweiReporting(config, huaweiStoreOf(redisStore, config.HUAWEI_APP_CACHE_MS)) } : {}),
+    async route(caller, x, extension) {
+      const found = await withTimeout(ctx.store.lookup(caller, x, extension), LOOKUP_TIMEOUT_MS);
+      return decide({ caller, x, ...(extension ? { extension } : {}) }, found);
+    },
+    ...(callbacks
+      ? { rememberCaller: (note) => void callbacks.noteCallback(note).catch((err: unknown) => log.warn({ err: String(err), subsId: note.subsId }, 'AXE callback record not written')) }
+      : {}),
+  };
+}
+
+/** ctx.health.sip follows the drachtio-server connection; its calls are lost with it. */
+function watchConnection(srf: Srf & Srf.SrfExtras, ctx: AppContext, log: AppContext['log'], registry: SessionRegistry<CallSession>, stopped: () => boolean): void {
+  srf.on('connect', (err: Error | null, hostport: string, version?: string) => {
+    if (err) {
+      log.error({ err: String(err) }, 'drachtio-server refused the connection (DRACHTIO_SECRET?)');
+      return;
+    }
+    if (stopped()) {
+      srf.disconnect();
+      return;
+    }
+    ctx.health.sip = true;
+    log.info({ hostport, version }, 'connected to drachtio-server');
+  });
+  let lastConnError = '';
+  srf.on('connect', () => (lastConnError = ''));
+  srf.on('error', (err) => {
+    // Connection errors are followed by a reconnection attempt (wire-protocol.js) every ~2 s
+    // while drachtio-server is away: log a new error once, not every attempt.
+    const text = String(err);
+    if (!stopped() && text !== lastConnError) log.warn({ err: text }, 'drachtio-server connection error (retrying)');
+    lastConnError = text;
+  });
+  srf.on('close', () => {
+    const wasUp = ctx.health.sip;
+    ctx.health.sip = false;
+    if (stopped()) return;
+    if (wasUp) log.warn({ liveCalls: registry.size }, 'lost drachtio-server; its calls are gone, reconnecting');
+    for (const s of registry.all()) void s.lost();
+  });
+  srf.on('reconnecting', (info) => log.debug(info, 'reconnecting to drachtio-server'));
 }
 
 async function dispatch(session: CallSession, d: NonNullable<ReturnType<typeof locals>['decision']>, media?: MediaHandler): Promise<void> {
@@ -210,6 +220,16 @@ async function dispatch(session: CallSession, d: NonNullable<ReturnType<typeof l
       return;
     }
   }
+}
+
+/** An operator or the callStop API ends a call: release_dir 0, cause 16, the reason's control_type. */
+function endCall(registry: SessionRegistry<CallSession>, log: AppContext['log'], callId: string, reason: EndCallReason): boolean {
+  const s = registry.get(callId);
+  if (!s) return false;
+  log.info({ callId, ...reason }, 'call ended by an operator');
+  const how = reason.controlType ? { controlType: reason.controlType, controlMsg: END_CALL_MESSAGE[reason.controlType] ?? 'ended through the API' } : {};
+  void s.end({ dir: 0, cause: Q850.NORMAL_CLEARING, status: 480, ...how });
+  return true;
 }
 
 /** control_msg of a call ended from outside, by its control_type. */

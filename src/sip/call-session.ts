@@ -4,45 +4,28 @@
 // whoever triggers it (sbc-inbound call-session.js / jambonz _clearResources, in TypeScript).
 import type Srf from 'drachtio-srf';
 import type { Config } from '../config.js';
+import type { SessionEnv } from './session-env.js';
 import type { Logger } from '../log.js';
 import type { Binding } from '../domain/binding.js';
 import { CALL_TYPE } from '../domain/binding.js';
-import type { BridgeDecision, CallbackNote, Decision } from '../domain/route.js';
+import type { BridgeDecision, Decision } from '../domain/route.js';
 import { Q850 } from '../domain/route.js';
-import type { CallEventSink, CallEventType } from '../events/types.js';
+import type { CallEventType } from '../events/types.js';
 import { callEvent, callRecord, type CallFacts } from './call-records.js';
 import { RELEASE_DIR, type CallEnding, type MediaCall } from './media-call.js';
-import type { CallOutcome, SipMetrics } from './metrics.js';
+import type { CallOutcome } from './metrics.js';
 import { reasonHeader } from './q850.js';
-import type { SessionRegistry } from './session-registry.js';
-import type { MediaRelay } from '../media-relay/rtpengine.js';
 import { CallSdp } from './call-sdp.js';
-import { BLeg, bLegRequest, type OutboundTarget } from './b-leg.js';
+import { BLeg, bLegRequest } from './b-leg.js';
 import { maxDurationTimers, wireLegs } from './legs.js';
 import { callFeatures, callLimit } from '../domain/call-features.js';
-import { HuaweiCallReports, type HuaweiReporting } from './huawei-reporting.js';
+import { HuaweiCallReports } from './huawei-reporting.js';
 
 type Req = Srf.SrfRequest;
 type Res = Srf.SrfResponse;
 type Dialog = Srf.Dialog;
 
-export interface SessionEnv {
-  srf: Srf & Srf.SrfExtras;
-  config: Config;
-  log: Logger;
-  events: CallEventSink;
-  metrics: SipMetrics;
-  registry: SessionRegistry<CallSession>;
-  outbound: OutboundTarget;
-  /** rtpengine (RTPENGINE_NG): anchors every bridged call's media. Unset: SDP is only rewritten. */
-  relay?: MediaRelay;
-  /** One store lookup + decide(), shared with the INVITE middleware. */
-  route(caller: string, x: string, extension?: string): Promise<Decision>;
-  /** Huawei AXE: records a bridge's caller as A's last caller (after the B INVITE left; never awaited). */
-  rememberCaller?(note: CallbackNote): void;
-  /** Reports to Huawei apps (their bindings' calls); unset: none (no Redis binding store). */
-  huawei?: HuaweiReporting;
-}
+export type { SessionEnv } from './session-env.js';
 
 export class CallSession implements MediaCall {
   readonly callId: string;
