@@ -1,43 +1,21 @@
 // What the receipts of a call carry beyond routing: the binding's OutId and OutOrderId echoed in
 // every event and in the CDR, and the CDR's unconnected_cause in Alibaba's classes (0 a call put
 // through, answered or not; 2 no binding; 3 call restricted). CDRs are read back from Redis.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { BindRequest } from '../../src/store/types.js';
-import { canRun, cdrOf, cleanup, eventsOf, mobile, placeCall, startRedisSide, startStack, type CallRun, type RedisSide, type Stack } from './harness.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { canRun, cdrOf, eventsOf, mobile, placeCall, type Stack } from './harness.js';
+import { sipSuite } from '../support/sip-suite.js';
 
 const POOL = 'sip-receipts-pool';
 
 describe.skipIf(!canRun)('call receipts: OutId / OutOrderId echoed, unconnected_cause', () => {
-  let side: RedisSide;
+  const t = sipSuite({ pool: POOL, poolName: 'receipts', callerOk: true });
   let s: Stack;
-  const runs: CallRun[] = [];
+  const { bind } = t;
+  const call = (o: Parameters<typeof placeCall>[1]) => t.call(s, o);
 
   beforeAll(async () => {
-    side = await startRedisSide();
-    await side.store.upsertPool(POOL, { name: 'receipts', strictCity: false });
-    s = await startStack(side);
+    s = await t.stack();
   });
-  afterAll(async () => {
-    await s?.stop();
-    await side?.close();
-  });
-  afterEach(() => {
-    for (const r of runs.splice(0)) cleanup(r);
-  });
-
-  async function bind(req: Partial<BindRequest> & Pick<BindRequest, 'mode' | 'a'>): Promise<{ x: string; subsId: string }> {
-    const x = mobile('177');
-    await side.store.addNumbers(POOL, [{ number: x, city: '杭州' }]);
-    const b = await side.store.bind({ poolKey: POOL, expiresAt: Math.floor(Date.now() / 1000) + 3600, recording: false, callDisplayType: 1, x, ...req });
-    return { x: b.x, subsId: b.subsId };
-  }
-
-  async function call(o: Parameters<typeof placeCall>[1]): Promise<CallRun> {
-    const r = await placeCall(s, o);
-    runs.push(r);
-    expect(r.a.code, r.a.errors + r.a.output.slice(-800)).toBe(0);
-    return r;
-  }
 
   it('an answered AXB call: every event and the CDR echo OutId and OutOrderId; unconnected_cause 0', async () => {
     const a = mobile('138');

@@ -4,82 +4,58 @@
 // the event pipeline on the same cluster. Skips loudly without drachtio, sipp or redis-cli.
 import { Registry } from 'prom-client';
 import type { Cluster, Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { createEventPipeline } from '../../src/events/pipeline.js';
 import { createLogger } from '../../src/log.js';
 import { xKeys } from '../../src/store/codec.js';
 import { RedisBindingStore } from '../../src/store/redis-store.js';
-import type { BindRequest } from '../../src/store/types.js';
 import { cluster as clusterKind, type Backend } from '../support/store-backends.js';
 import {
   canRun,
   cdrOf,
-  cleanup,
   expectCleanBLeg,
-  finalAtCaller,
   mobile,
   placeCall,
-  reasonCause,
-  receivedInvite,
-  startStack,
-  waitFor,
-  type CallRun,
   type RedisSide,
   type Stack,
 } from './harness.js';
+import { sipSuite } from '../support/sip-suite.js';
 
 const POOL = 'sip-cluster-pool';
 
 describe.skipIf(!canRun || !clusterKind.available)('SIP lookups on a 3-master Redis Cluster', () => {
   let backend: Backend;
   let redis: Cluster;
-  let side: RedisSide;
   let s: Stack;
-  const runs: CallRun[] = [];
+  const t = sipSuite({
+    pool: POOL,
+    poolName: 'sip on a cluster',
+    settle: true,
+    startTimeoutMs: 90_000,
+    async side() {
+      backend = await clusterKind.start();
+      redis = (await backend.connect().catch(async (err: unknown) => {
+        await backend.stop();
+        throw err;
+      })) as Cluster;
+      const store = new RedisBindingStore(redis, { poolCacheMs: 0 });
+      const pipeline = createEventPipeline({ redis, config: loadConfig({}), log: createLogger('silent'), metrics: new Registry() });
+      // what startStack uses of a RedisSide: the store and the pipeline (no single redis-server here)
+      const close = async () => {
+        await store.close();
+        await backend.stop();
+      };
+      return { store, pipeline, redis: redis as unknown as Redis, close } as unknown as RedisSide;
+    },
+  });
+  const { bind } = t;
+  const call = (o: Parameters<typeof placeCall>[1]) => t.call(s, o);
+  const refused = (o: Parameters<typeof placeCall>[1], status: number, cause: number) => t.refused(s, o, status, cause);
 
   beforeAll(async () => {
-    backend = await clusterKind.start();
-    redis = (await backend.connect()) as Cluster;
-    const store = new RedisBindingStore(redis, { poolCacheMs: 0 });
-    const pipeline = createEventPipeline({ redis, config: loadConfig({}), log: createLogger('silent'), metrics: new Registry() });
-    // what startStack uses of a RedisSide: the store and the pipeline (no single redis-server here)
-    side = { store, pipeline, redis: redis as unknown as Redis } as unknown as RedisSide;
-    await store.upsertPool(POOL, { name: 'sip on a cluster', strictCity: false });
-    s = await startStack(side, { transport: 'udp' });
-  }, 90_000);
-  afterAll(async () => {
-    await s?.stop();
-    await side?.store.close();
-    await backend?.stop();
+    s = await t.stack({ transport: 'udp' });
   });
-  afterEach(() => {
-    for (const r of runs.splice(0)) cleanup(r);
-  });
-
-  async function bind(req: Partial<BindRequest> & Pick<BindRequest, 'mode' | 'a'>): Promise<{ x: string; subsId: string }> {
-    const x = req.x ?? mobile('177');
-    await side.store.addNumbers(POOL, [{ number: x, city: '杭州' }]);
-    const b = await side.store.bind({ poolKey: POOL, expiresAt: Math.floor(Date.now() / 1000) + 3600, recording: false, callDisplayType: 1, x, ...req });
-    return { x: b.x, subsId: b.subsId };
-  }
-
-  async function call(o: Parameters<typeof placeCall>[1]): Promise<CallRun> {
-    const r = await placeCall(s, o);
-    runs.push(r);
-    await waitFor(() => s.app.liveCalls() === 0, 5000, 'liveCalls() back to 0');
-    return r;
-  }
-
-  async function refused(o: Parameters<typeof placeCall>[1], status: number, cause: number) {
-    const r = await call(o);
-    expect(r.a.code, r.a.errors + r.a.output.slice(-800)).toBe(0);
-    const fin = finalAtCaller(r.a);
-    expect(fin?.status).toBe(status);
-    expect(reasonCause(fin)).toBe(cause);
-    expect(receivedInvite(r.b), 'the far end must not be called').toBeUndefined();
-    return r;
-  }
 
   it('AXB bindings on X in different masters: A→X rings B, B→X rings A, a stranger gets 403', async () => {
     // X numbers until their keys sit on at least two masters

@@ -4,7 +4,7 @@
 // 21, Huawei's 8013); an AXE A calling X reaches its callbackNum. One AX binding and its temporary
 // callee are made through the Huawei HTTP API itself, the others the way that API writes them.
 import type { FastifyInstance } from 'fastify';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildAdminApp } from '../../src/api/server.js';
 import { loadConfig } from '../../src/config.js';
 import { nullEventSink } from '../../src/events/types.js';
@@ -14,38 +14,29 @@ import { HuaweiClient } from '../support/huawei-client.js';
 import {
   canRun,
   cdrOf,
-  cleanup,
   expectCleanBLeg,
   finalAtCaller,
   mobile,
   placeCall,
-  reasonCause,
   receivedInvite,
-  startRedisSide,
-  startStack,
-  waitFor,
-  type CallRun,
-  type RedisSide,
   type Stack,
 } from './harness.js';
+import { sipSuite } from '../support/sip-suite.js';
 
 const POOL = 'sip-hw-ax-pool';
 
 describe.skipIf(!canRun)('Huawei AX calls through drachtio-server (sipp both ends)', () => {
-  let side: RedisSide;
+  const t = sipSuite({ pool: POOL, poolName: 'hw ax', settle: true });
   let s: Stack;
-  const runs: CallRun[] = [];
 
   // the admin API on the SIP side's store: what a Huawei client does there, calls see
   let admin: FastifyInstance;
   let hw: HuaweiClient;
 
   beforeAll(async () => {
-    side = await startRedisSide();
-    await side.store.upsertPool(POOL, { name: 'hw ax', strictCity: false });
-    s = await startStack(side, { transport: 'udp' });
+    s = await t.stack({ transport: 'udp' });
     const config = loadConfig({ OPS_TOKEN: 'sip-hw-ops', LOG_LEVEL: 'silent' });
-    admin = await buildAdminApp({ config, log: createLogger('silent'), store: side.store, events: nullEventSink, metrics: createMetricsRegistry(), health: { sip: true, media: false } });
+    admin = await buildAdminApp({ config, log: createLogger('silent'), store: t.side.store, events: nullEventSink, metrics: createMetricsRegistry(), health: { sip: true, media: false } });
     const base = await admin.listen({ host: '127.0.0.1', port: 0 });
     const put = await admin.inject({
       method: 'PUT',
@@ -58,43 +49,25 @@ describe.skipIf(!canRun)('Huawei AX calls through drachtio-server (sipp both end
   });
   afterAll(async () => {
     await admin?.close();
-    await s?.stop();
-    await side?.close();
-  });
-  afterEach(() => {
-    for (const r of runs.splice(0)) cleanup(r);
   });
 
-  async function call(o: Parameters<typeof placeCall>[1]): Promise<CallRun> {
-    const r = await placeCall(s, o);
-    runs.push(r);
-    await waitFor(() => s.app.liveCalls() === 0, 5000, 'liveCalls() back to 0');
-    return r;
-  }
+  const call = (o: Parameters<typeof placeCall>[1]) => t.call(s, o);
 
-  async function refused(o: Parameters<typeof placeCall>[1]) {
-    const r = await call(o);
-    expect(r.a.code, r.a.errors + r.a.output.slice(-800)).toBe(0);
-    const fin = finalAtCaller(r.a);
-    expect(fin?.status).toBe(403);
-    expect(reasonCause(fin)).toBe(21);
-    expect(receivedInvite(r.b), 'the far end must not be called').toBeUndefined();
-    return r;
-  }
+  const refused = (o: Parameters<typeof placeCall>[1]) => t.refused(s, o);
 
-  const redisNow = async () => Number(((await side.redis.call('TIME')) as string[])[0]);
+  const redisNow = async () => Number(((await t.side.redis.call('TIME')) as string[])[0]);
 
   it('A→X rings the temporary callee while it lasts; anyone else rings A; without one A is refused', async () => {
     const a = mobile('138');
     const x = mobile('177');
-    await side.store.addNumbers(POOL, [{ number: x, city: '深圳', areaCode: '0755' }]);
-    const b = await side.store.bind({ mode: 'AX', poolKey: POOL, a, x, expiresAt: 4_102_444_800, recording: false, callDisplayType: 1, huawei: { appKey: 'sip-ax' } });
+    await t.side.store.addNumbers(POOL, [{ number: x, city: '深圳', areaCode: '0755' }]);
+    const b = await t.side.store.bind({ mode: 'AX', poolKey: POOL, a, x, expiresAt: 4_102_444_800, recording: false, callDisplayType: 1, huawei: { appKey: 'sip-ax' } });
 
     // no temporary callee yet
     await refused({ uac: 'uac-refused-expect-403.xml', x, caller: a });
 
     const callee = mobile('139');
-    await side.store.update(POOL, x, b.subsId, { huawei: { tempCallee: { number: callee, expiresAt: (await redisNow()) + 2 } } });
+    await t.side.store.update(POOL, x, b.subsId, { huawei: { tempCallee: { number: callee, expiresAt: (await redisNow()) + 2 } } });
     const r1 = await call({ uac: 'uac-call-expect-200.xml', uas: 'uas-answer.xml', x, caller: a, target: callee });
     expect(r1.a.code, r1.a.errors).toBe(0);
     expect(r1.b.code, r1.b.errors).toBe(0);
@@ -108,14 +81,14 @@ describe.skipIf(!canRun)('Huawei AX calls through drachtio-server (sipp both end
     expect(await cdrOf(s, r2.callId)).toMatchObject({ phone_no: a, peer_no: n, call_type: 1 });
 
     // past its expiry second (Redis's clock): refused again
-    const until = (await side.store.get(POOL, x, b.subsId))!.huawei!.tempCallee!.expiresAt;
+    const until = (await t.side.store.get(POOL, x, b.subsId))!.huawei!.tempCallee!.expiresAt;
     while ((await redisNow()) < until) await new Promise((res) => setTimeout(res, 100));
     await refused({ uac: 'uac-refused-expect-403.xml', x, caller: a });
   });
 
   it('through the Huawei API: AX bind and temporary callee, then A→X rings that callee', async () => {
     const x = mobile('177');
-    await side.store.addNumbers(POOL, [{ number: x, city: '深圳', areaCode: '0755' }]);
+    await t.side.store.addNumbers(POOL, [{ number: x, city: '深圳', areaCode: '0755' }]);
     const a = mobile('138');
     const bound = await hw.request('POST', '/rest/provision/caas/privatenumber/v1.0', { body: { origNum: '+86' + a, privateNum: '+86' + x } });
     expect(bound.body.resultcode).toBe('0');
@@ -134,16 +107,16 @@ describe.skipIf(!canRun)('Huawei AX calls through drachtio-server (sipp both end
 
   it('Huawei AXE: A→X reaches its binding\'s callbackNum (From = X); with only a callbackTone, 404', async () => {
     const x = mobile('177');
-    await side.store.addNumbers(POOL, [{ number: x, city: '深圳' }]);
+    await t.side.store.addNumbers(POOL, [{ number: x, city: '深圳' }]);
     const a = mobile('138');
     const back = mobile('139');
-    const b = await side.store.bind({ mode: 'AXE', poolKey: POOL, a, x, expiresAt: 4_102_444_800, recording: false, callDisplayType: 1, huawei: { appKey: 'sip-axe', callbackNum: back } });
+    const b = await t.side.store.bind({ mode: 'AXE', poolKey: POOL, a, x, expiresAt: 4_102_444_800, recording: false, callDisplayType: 1, huawei: { appKey: 'sip-axe', callbackNum: back } });
     const r = await call({ uac: 'uac-call-expect-200.xml', uas: 'uas-answer.xml', x, caller: a, target: back });
     expect(r.a.code, r.a.errors).toBe(0);
     expectCleanBLeg(r.b, back, x, a);
     expect(await cdrOf(s, r.callId)).toMatchObject({ sub_id: b.subsId, phone_no: a, peer_no: back, call_type: 0 });
     const a2 = mobile('138');
-    await side.store.bind({ mode: 'AXE', poolKey: POOL, a: a2, x, expiresAt: 4_102_444_800, recording: false, callDisplayType: 1, huawei: { appKey: 'sip-axe', callbackTone: 'cb' } });
+    await t.side.store.bind({ mode: 'AXE', poolKey: POOL, a: a2, x, expiresAt: 4_102_444_800, recording: false, callDisplayType: 1, huawei: { appKey: 'sip-axe', callbackTone: 'cb' } });
     const r2 = await call({ uac: 'uac-unbound-expect-404.xml', x, caller: a2 });
     expect(r2.a.code, r2.a.errors).toBe(0);
     expect(finalAtCaller(r2.a)?.status).toBe(404);

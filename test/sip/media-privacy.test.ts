@@ -10,12 +10,12 @@ import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log.js';
 import { startRtpengine as relayClient, type MediaRelay } from '../../src/media-relay/rtpengine.js';
-import type { BindRequest } from '../../src/store/types.js';
 import { freeUdpTcpPort } from '../support/drachtio.js';
 import { rtpengineBin, startRtpengine, type Rtpengine } from '../support/rtpengine.js';
 import { mediaTarget, RtpProbe } from '../support/rtp-probe.js';
 import { parseMessageLog, startSipp, type SipMsg, type SippResult } from '../support/sipp.js';
-import { canRun, cdrOf, expectCleanBLeg, mobile, reasonCause, startRedisSide, startStack, waitFor, type RedisSide, type Stack } from './harness.js';
+import { canRun, cdrOf, expectCleanBLeg, reasonCause, startStack, waitFor, type Stack } from './harness.js';
+import { sipSuite } from '../support/sip-suite.js';
 
 const POOL = 'sip-privacy-pool';
 const A_IP = '127.0.0.2';
@@ -30,32 +30,21 @@ interface PrivateRun {
 }
 
 describe.skipIf(!canRun)('SDP privacy and media anchoring', () => {
-  let side: RedisSide;
+  const t = sipSuite({ pool: POOL, poolName: 'privacy tests' });
+  const { bindAxb } = t;
   let dir: string;
   let seq = 0;
 
   beforeAll(async () => {
-    side = await startRedisSide();
-    await side.store.upsertPool(POOL, { name: 'privacy tests', strictCity: false });
     dir = mkdtempSync(join(tmpdir(), 'xline-privacy-'));
   });
   afterAll(async () => {
-    await side?.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function bindAxb(req: Partial<BindRequest> = {}): Promise<{ x: string; a: string; b: string }> {
-    const a = mobile('138');
-    const b = mobile('139');
-    const x = mobile('177');
-    await side.store.addNumbers(POOL, [{ number: x, city: '杭州' }]);
-    await side.store.bind({ poolKey: POOL, expiresAt: Math.floor(Date.now() / 1000) + 3600, recording: false, callDisplayType: 1, x, mode: 'AXB', a, b, ...req });
-    return { x, a, b };
-  }
-
   async function stackOn(env: Record<string, string>): Promise<{ s: Stack; farEndPort: number }> {
     const farEndPort = await freeUdpTcpPort();
-    const s = await startStack(side, { env: { SIP_TRUNK_CIDRS: '127.0.0.0/8', SIP_OUTBOUND_URI: `sip:${B_IP}:${farEndPort}`, ...env } });
+    const s = await startStack(t.side, { env: { SIP_TRUNK_CIDRS: '127.0.0.0/8', SIP_OUTBOUND_URI: `sip:${B_IP}:${farEndPort}`, ...env } });
     return { s, farEndPort };
   }
 

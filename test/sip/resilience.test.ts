@@ -1,67 +1,26 @@
 // What happens around calls when things go wrong: drachtio-server restarts, Redis stops,
 // xline is asked to stop (drain), calls outlive SIP_MAX_CALL_SECONDS, and a trunk that is
 // allowed to call but not trusted for P-Asserted-Identity.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { BindRequest } from '../../src/store/types.js';
+import { describe, expect, it } from 'vitest';
 import {
   canRun,
   cdrOf,
-  cleanup,
   expectCleanBLeg,
   finalAtCaller,
   mobile,
-  placeCall,
   reasonCause,
-  startRedisSide,
-  startStack,
   waitFor,
-  type CallRun,
-  type RedisSide,
   type Stack,
 } from './harness.js';
+import { sipSuite } from '../support/sip-suite.js';
 
 const POOL = 'sip-resilience';
 
 describe.skipIf(!canRun)('SIP resilience (real drachtio-server, redis-server, sipp)', () => {
-  let side: RedisSide;
-  const runs: CallRun[] = [];
-  const stacks: Stack[] = [];
-
-  async function bindAxb(): Promise<{ a: string; b: string; x: string }> {
-    const a = mobile('138');
-    const b = mobile('139');
-    const x = mobile('177');
-    await side.store.upsertPool(POOL, { name: 'resilience', strictCity: false });
-    await side.store.addNumbers(POOL, [{ number: x, city: '杭州' }]);
-    const req: BindRequest = { poolKey: POOL, mode: 'AXB', a, b, x, expiresAt: Math.floor(Date.now() / 1000) + 3600, recording: false, callDisplayType: 1 };
-    await side.store.bind(req);
-    return { a, b, x };
-  }
-  async function stack(opts?: Parameters<typeof startStack>[1]): Promise<Stack> {
-    const s = await startStack(side, opts);
-    stacks.push(s);
-    return s;
-  }
-  async function call(s: Stack, o: Parameters<typeof placeCall>[1]): Promise<CallRun> {
-    const r = await placeCall(s, o);
-    runs.push(r);
-    return r;
-  }
+  const t = sipSuite({ pool: POOL, poolName: 'resilience' });
+  const { stack, call, bindAxb } = t;
   /** Waiting only: what the calls left behind is checked in Redis (cdrOf). */
   const answered = (s: Stack) => s.sink.callsWith('answer').length > 0;
-
-  beforeAll(async () => {
-    side = await startRedisSide();
-  });
-  afterAll(async () => {
-    // every stack is stopped even when one reports a failed pipeline write; then that fails the file
-    const failed = (await Promise.allSettled(stacks.map((s) => s.stop()))).find((p) => p.status === 'rejected');
-    await side?.close();
-    if (failed) throw failed.reason;
-  });
-  afterEach(() => {
-    for (const r of runs.splice(0)) cleanup(r);
-  });
 
   it('drachtio-server restarts: live calls are closed out, xline reconnects, the next call works', async () => {
     const s = await stack();
@@ -90,7 +49,7 @@ describe.skipIf(!canRun)('SIP resilience (real drachtio-server, redis-server, si
   for (const transport of ['udp', 'tcp'] as const) {
     it(`Redis stops: INVITEs get 503 cause 41 at once (${transport}); the CDR is spooled and lands once Redis is back; calls route again`, async () => {
       const s = await stack({ transport });
-      await side.stop();
+      await t.side.stop();
       const r = await call(s, { uac: 'uac-unavailable-expect-503.xml', x: mobile('177'), caller: mobile('138') });
       expect(r.a.code, r.a.errors + r.a.output.slice(-600)).toBe(0);
       expect(reasonCause(finalAtCaller(r.a))).toBe(41);
@@ -100,9 +59,9 @@ describe.skipIf(!canRun)('SIP resilience (real drachtio-server, redis-server, si
       // The pipeline retries Redis, then spools the CDR to disk; once Redis is back the spool is
       // replayed and the CDR read back from Redis.
       await waitFor(() => s.sink.cdrsSettled.has(r.callId), 10_000, 'the CDR spooled');
-      await side.restart();
-      await waitFor(() => side.redis.status === 'ready', 5000, 'redis client ready');
-      const replay = await side.replaySpool();
+      await t.side.restart();
+      await waitFor(() => t.side.redis.status === 'ready', 5000, 'redis client ready');
+      const replay = await t.side.replaySpool();
       expect(replay.replayed, 'the CDR went through the spool').toBeGreaterThanOrEqual(1);
       expect(replay.left).toBe(0);
       const cdr = await cdrOf(s, r.callId);

@@ -1,12 +1,10 @@
 // Calls for X through a real drachtio-server to xline and on to a sipp far end: every mode,
 // every refusal, every far-end failure, over UDP and TCP. Each test checks what the far end
 // really received, the caller's final response and Reason, the CDR, and that no call is left.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { BindRequest } from '../../src/store/types.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   canRun,
   cdrOf,
-  cleanup,
   eventsOf,
   eventTypesOf,
   expectCleanBLeg,
@@ -14,60 +12,24 @@ import {
   mobile,
   placeCall,
   reasonCause,
-  receivedInvite,
   reportSeconds,
-  startRedisSide,
   startStack,
-  waitFor,
-  type CallRun,
-  type RedisSide,
   type Stack,
 } from './harness.js';
+import { sipSuite } from '../support/sip-suite.js';
 
 const POOL = 'sip-test-pool';
 
-async function bind(side: RedisSide, req: Partial<BindRequest> & Pick<BindRequest, 'mode' | 'a'>): Promise<{ x: string; subsId: string }> {
-  const x = req.x ?? mobile('177');
-  await side.store.addNumbers(POOL, [{ number: x, city: '杭州' }]);
-  const b = await side.store.bind({
-    poolKey: POOL,
-    expiresAt: Math.floor(Date.now() / 1000) + 3600,
-    recording: false,
-    callDisplayType: 1,
-    x,
-    ...req,
-  });
-  return { x: b.x, subsId: b.subsId };
-}
-
 describe.skipIf(!canRun)('SIP routing through drachtio-server (sipp both ends)', () => {
-  let side: RedisSide;
-  const runs: CallRun[] = [];
-
-  beforeAll(async () => {
-    side = await startRedisSide();
-    await side.store.upsertPool(POOL, { name: 'sip tests', strictCity: false });
-  });
-  afterAll(async () => {
-    await side?.close();
-  });
-  afterEach(() => {
-    for (const r of runs.splice(0)) cleanup(r);
-  });
-
-  async function call(s: Stack, o: Parameters<typeof placeCall>[1]): Promise<CallRun> {
-    const r = await placeCall(s, o);
-    runs.push(r);
-    // Nothing may outlive a scenario: the live-call registry drains to zero.
-    await waitFor(() => s.app.liveCalls() === 0, 5000, 'liveCalls() back to 0');
-    return r;
-  }
+  // Nothing may outlive a scenario: after each call the live-call registry drains to zero.
+  const t = sipSuite({ pool: POOL, poolName: 'sip tests', settle: true });
+  const { bind, call } = t;
 
   for (const transport of ['udp', 'tcp'] as const) {
     describe(`over ${transport.toUpperCase()}`, () => {
       let s: Stack;
       beforeAll(async () => {
-        s = await startStack(side, { transport });
+        s = await startStack(t.side, { transport });
       });
       afterAll(async () => {
         await s?.stop();
@@ -76,7 +38,7 @@ describe.skipIf(!canRun)('SIP routing through drachtio-server (sipp both ends)',
       it('AXB: A→X rings B with From = X, 180 relayed, caller hangs up; CDR caller side', async () => {
         const a = mobile('138');
         const b = mobile('139');
-        const { x, subsId } = await bind(side, { mode: 'AXB', a, b });
+        const { x, subsId } = await bind({ mode: 'AXB', a, b });
         const r = await call(s, { uac: 'uac-call-expect-200.xml', uas: 'uas-answer.xml', x, caller: a, target: b, holdMs: 300 });
         expect(r.a.code, r.a.errors).toBe(0);
         expect(r.b.code, r.b.errors).toBe(0);
@@ -107,7 +69,7 @@ describe.skipIf(!canRun)('SIP routing through drachtio-server (sipp both ends)',
       it('AXB: B→X rings A; B hangs up; CDR callee side, release_dir 2', async () => {
         const a = mobile('138');
         const b = mobile('139');
-        const { x } = await bind(side, { mode: 'AXB', a, b });
+        const { x } = await bind({ mode: 'AXB', a, b });
         const r = await call(s, { uac: 'uac-bye-from-b-expect-200.xml', uas: 'uas-answer-then-bye.xml', x, caller: b, target: a, ringMs: 300 });
         expect(r.a.code, r.a.errors).toBe(0);
         expect(r.b.code, r.b.errors).toBe(0);
@@ -121,7 +83,7 @@ describe.skipIf(!canRun)('SIP routing through drachtio-server (sipp both ends)',
       it('far end busy: 486 relayed with its Q.850 cause 17; CDR release_dir 2', async () => {
         const a = mobile('138');
         const b = mobile('139');
-        const { x } = await bind(side, { mode: 'AXB', a, b });
+        const { x } = await bind({ mode: 'AXB', a, b });
         const r = await call(s, { uac: 'uac-busy-expect-486.xml', uas: 'uas-busy.xml', x, caller: a, target: b });
         expect(r.a.code, r.a.errors).toBe(0);
         expect(r.b.code, r.b.errors).toBe(0);
@@ -135,7 +97,7 @@ describe.skipIf(!canRun)('SIP routing through drachtio-server (sipp both ends)',
       it('caller CANCELs while B rings: B gets CANCEL, caller gets 487; CDR release_dir 1', async () => {
         const a = mobile('138');
         const b = mobile('139');
-        const { x } = await bind(side, { mode: 'AXB', a, b });
+        const { x } = await bind({ mode: 'AXB', a, b });
         const r = await call(s, { uac: 'uac-cancel-expect-487.xml', uas: 'uas-ring-until-cancel.xml', x, caller: a, target: b });
         expect(r.a.code, r.a.errors).toBe(0);
         expect(r.b.code, r.b.errors).toBe(0);
@@ -147,19 +109,11 @@ describe.skipIf(!canRun)('SIP routing through drachtio-server (sipp both ends)',
         expect(cdr.start_time).toBeUndefined();
       });
 
-      async function refused(o: Parameters<typeof placeCall>[1], status: number, cause: number) {
-        const r = await call(s, o);
-        expect(r.a.code, r.a.errors + r.a.output.slice(-800)).toBe(0);
-        const fin = finalAtCaller(r.a);
-        expect(fin?.status).toBe(status);
-        expect(reasonCause(fin)).toBe(cause);
-        expect(receivedInvite(r.b), 'the far end must not be called').toBeUndefined();
-        return r;
-      }
+      const refused = (o: Parameters<typeof placeCall>[1], status: number, cause: number) => t.refused(s, o, status, cause);
 
       it('stranger→X (AXB) is refused 403 cause 21; CDR call_type 4 with control_type', async () => {
         const a = mobile('138');
-        const { x, subsId } = await bind(side, { mode: 'AXB', a, b: mobile('139') });
+        const { x, subsId } = await bind({ mode: 'AXB', a, b: mobile('139') });
         const stranger = mobile('150');
         const r = await refused({ uac: 'uac-refused-expect-403.xml', x, caller: stranger }, 403, 21);
         const cdr = await cdrOf(s, r.callId);
@@ -171,7 +125,7 @@ describe.skipIf(!canRun)('SIP routing through drachtio-server (sipp both ends)',
       it('CallRestrict CONTROL_AX_DISABLE: A→X refused 403 cause 21, B→X still rings A', async () => {
         const a = mobile('138');
         const b = mobile('139');
-        const { x, subsId } = await bind(side, { mode: 'AXB', a, b, callRestrict: 'CONTROL_AX_DISABLE' });
+        const { x, subsId } = await bind({ mode: 'AXB', a, b, callRestrict: 'CONTROL_AX_DISABLE' });
         const r = await refused({ uac: 'uac-refused-expect-403.xml', x, caller: a }, 403, 21);
         expect(await cdrOf(s, r.callId)).toMatchObject({ call_type: 4, sub_id: subsId, control_type: 'call-restricted', release_cause: 21 });
         const ok = await call(s, { uac: 'uac-call-expect-200.xml', uas: 'uas-answer.xml', x, caller: b, target: a });
@@ -181,7 +135,7 @@ describe.skipIf(!canRun)('SIP routing through drachtio-server (sipp both ends)',
 
       it('X with no live binding, and an X nobody owns: 404 cause 1', async () => {
         const x = mobile('177');
-        await side.store.addNumbers(POOL, [{ number: x, city: '杭州' }]);
+        await t.side.store.addNumbers(POOL, [{ number: x, city: '杭州' }]);
         const r1 = await refused({ uac: 'uac-unbound-expect-404.xml', x, caller: mobile('138') }, 404, 1);
         expect(await cdrOf(s, r1.callId)).toMatchObject({ call_type: 4, release_dir: 0, release_cause: 1, control_type: 'no-binding', secret_no: x });
         await refused({ uac: 'uac-unbound-expect-404.xml', x: mobile('177'), caller: mobile('138') }, 404, 1);
@@ -191,7 +145,7 @@ describe.skipIf(!canRun)('SIP routing through drachtio-server (sipp both ends)',
       it('an expired binding stops routing: 404 cause 1', async () => {
         const a = mobile('138');
         const expiresAt = Math.floor(Date.now() / 1000) + 2;
-        const { x } = await bind(side, { mode: 'AXB', a, b: mobile('139'), expiresAt });
+        const { x } = await bind({ mode: 'AXB', a, b: mobile('139'), expiresAt });
         // Routing stops at the expiry second itself.
         await new Promise((r) => setTimeout(r, expiresAt * 1000 - Date.now() + 50));
         await refused({ uac: 'uac-unbound-expect-404.xml', x, caller: a }, 404, 1);
@@ -199,7 +153,7 @@ describe.skipIf(!canRun)('SIP routing through drachtio-server (sipp both ends)',
 
       it('source address outside SIP_TRUNK_CIDRS (sipp -i 127.0.0.2): 403 cause 21, no lookup, no CDR', async () => {
         const a = mobile('138');
-        const { x } = await bind(side, { mode: 'AXB', a, b: mobile('139') });
+        const { x } = await bind({ mode: 'AXB', a, b: mobile('139') });
         const r = await refused({ uac: 'uac-refused-expect-403.xml', x, caller: a, localIp: '127.0.0.2' }, 403, 21);
         const inv = r.a.messages.find((m) => m.direction === 'sent' && m.method === 'INVITE')!;
         expect(inv.header('via')).toContain('127.0.0.2');
@@ -208,14 +162,14 @@ describe.skipIf(!canRun)('SIP routing through drachtio-server (sipp both ends)',
         const later = await refused({ uac: 'uac-refused-expect-403.xml', x, caller: mobile('150') }, 403, 21);
         await cdrOf(s, later.callId);
         expect(s.sink.reported.has(r.callId), 'the app reported events for an untrusted source').toBe(false);
-        expect(await side.pipeline.store.getCdr(r.callId)).toBeUndefined();
+        expect(await t.side.pipeline.store.getCdr(r.callId)).toBeUndefined();
         expect(await eventsOf(s, r.callId)).toEqual([]);
       });
 
       it('AXN: A→X rings the default B; any N→X rings A; A without default B → 404', async () => {
         const a = mobile('138');
         const b = mobile('139');
-        const { x } = await bind(side, { mode: 'AXN', a, b });
+        const { x } = await bind({ mode: 'AXN', a, b });
         const r1 = await call(s, { uac: 'uac-call-expect-200.xml', uas: 'uas-answer.xml', x, caller: a, target: b });
         expect(r1.a.code, r1.a.errors).toBe(0);
         expectCleanBLeg(r1.b, b, x, a);
@@ -226,13 +180,13 @@ describe.skipIf(!canRun)('SIP routing through drachtio-server (sipp both ends)',
         expectCleanBLeg(r2.b, a, x, n);
         expect(await cdrOf(s, r2.callId)).toMatchObject({ call_type: 1, phone_no: a, peer_no: n });
         const lone = mobile('138');
-        const { x: x2 } = await bind(side, { mode: 'AXN', a: lone });
+        const { x: x2 } = await bind({ mode: 'AXN', a: lone });
         await refused({ uac: 'uac-unbound-expect-404.xml', x: x2, caller: lone }, 404, 1);
       });
 
       it('AX: anyone→X rings A; A calling its own X is refused', async () => {
         const a = mobile('138');
-        const { x } = await bind(side, { mode: 'AX', a });
+        const { x } = await bind({ mode: 'AX', a });
         const n = mobile('186');
         const r = await call(s, { uac: 'uac-call-expect-200.xml', uas: 'uas-answer.xml', x, caller: n, target: a });
         expect(r.a.code, r.a.errors).toBe(0);
@@ -246,7 +200,7 @@ describe.skipIf(!canRun)('SIP routing through drachtio-server (sipp both ends)',
       it('603 without a Reason from the far end is relayed with the mapped cause 21', async () => {
         const a = mobile('138');
         const b = mobile('139');
-        const { x } = await bind(side, { mode: 'AXB', a, b });
+        const { x } = await bind({ mode: 'AXB', a, b });
         const r = await call(s, { uac: 'uac-declined-expect-603.xml', uas: 'uas-decline.xml', x, caller: a, target: b });
         expect(r.a.code, r.a.errors).toBe(0);
         expect(reasonCause(finalAtCaller(r.a))).toBe(21);
@@ -256,7 +210,7 @@ describe.skipIf(!canRun)('SIP routing through drachtio-server (sipp both ends)',
       it('no answer within SIP_RING_TIMEOUT: B gets CANCEL, caller 480 cause 19; CDR platform release', async () => {
         const a = mobile('138');
         const b = mobile('139');
-        const { x } = await bind(side, { mode: 'AXB', a, b });
+        const { x } = await bind({ mode: 'AXB', a, b });
         const r = await call(s, { uac: 'uac-noanswer-expect-480.xml', uas: 'uas-ring-until-cancel.xml', x, caller: a, target: b });
         expect(r.a.code, r.a.errors).toBe(0);
         expect(r.b.code, r.b.errors).toBe(0);
@@ -271,7 +225,7 @@ describe.skipIf(!canRun)('SIP routing through drachtio-server (sipp both ends)',
       it('re-INVITE from the caller reaches the far end and its answer comes back', async () => {
         const a = mobile('138');
         const b = mobile('139');
-        const { x } = await bind(side, { mode: 'AXB', a, b });
+        const { x } = await bind({ mode: 'AXB', a, b });
         const r = await call(s, { uac: 'uac-reinvite-expect-200.xml', uas: 'uas-answer.xml', x, caller: a, target: b });
         expect(r.a.code, r.a.errors + r.a.output.slice(-800)).toBe(0);
         expect(r.b.code, r.b.errors).toBe(0);
@@ -291,7 +245,7 @@ describe.skipIf(!canRun)('SIP routing through drachtio-server (sipp both ends)',
       it('INFO (DTMF relay) and UPDATE in the dialog reach the far end and their answers come back', async () => {
         const a = mobile('138');
         const b = mobile('139');
-        const { x } = await bind(side, { mode: 'AXB', a, b });
+        const { x } = await bind({ mode: 'AXB', a, b });
         const r = await call(s, { uac: 'uac-midcall-expect-200.xml', uas: 'uas-answer.xml', x, caller: a, target: b });
         expect(r.a.code, r.a.errors + r.a.output.slice(-800)).toBe(0);
         expect(r.b.code, r.b.errors).toBe(0);
@@ -312,7 +266,7 @@ describe.skipIf(!canRun)('SIP routing through drachtio-server (sipp both ends)',
       it('early media: 183 with the far end\'s SDP is relayed before the answer; ring recorded', async () => {
         const a = mobile('138');
         const b = mobile('139');
-        const { x } = await bind(side, { mode: 'AXB', a, b });
+        const { x } = await bind({ mode: 'AXB', a, b });
         const r = await call(s, { uac: 'uac-call-expect-200.xml', uas: 'uas-early-media.xml', x, caller: a, target: b, ringMs: 300 });
         expect(r.a.code, r.a.errors).toBe(0);
         const early = r.a.messages.find((m) => m.direction === 'received' && m.status === 183);
@@ -334,7 +288,7 @@ describe.skipIf(!canRun)('SIP routing through drachtio-server (sipp both ends)',
         it(`X and caller in ${label} form are matched to the national binding`, async () => {
           const a = mobile('138');
           const b = mobile('139');
-          const { x } = await bind(side, { mode: 'AXB', a, b });
+          const { x } = await bind({ mode: 'AXB', a, b });
           const r = await call(s, { uac: 'uac-call-expect-200.xml', uas: 'uas-answer.xml', x: form(x), caller: form(a), target: b });
           expect(r.a.code, r.a.errors).toBe(0);
           // B sees the binding's stored form of both numbers.
@@ -345,7 +299,7 @@ describe.skipIf(!canRun)('SIP routing through drachtio-server (sipp both ends)',
       it('P-Asserted-Identity from a trusted trunk identifies the caller (From anonymous)', async () => {
         const a = mobile('138');
         const b = mobile('139');
-        const { x } = await bind(side, { mode: 'AXB', a, b });
+        const { x } = await bind({ mode: 'AXB', a, b });
         const r = await call(s, {
           uac: 'uac-call-expect-200.xml',
           uas: 'uas-answer.xml',
@@ -361,7 +315,7 @@ describe.skipIf(!canRun)('SIP routing through drachtio-server (sipp both ends)',
       it('metrics: calls by outcome, live-call gauge back to 0, post-dial delay observed', async () => {
         const a = mobile('138');
         const b = mobile('139');
-        const { x } = await bind(side, { mode: 'AXB', a, b });
+        const { x } = await bind({ mode: 'AXB', a, b });
         await call(s, { uac: 'uac-call-expect-200.xml', uas: 'uas-answer.xml', x, caller: a, target: b });
         await refused({ uac: 'uac-refused-expect-403.xml', x, caller: mobile('150') }, 403, 21);
         await refused({ uac: 'uac-refused-expect-403.xml', x, caller: a, localIp: '127.0.0.2' }, 403, 21);

@@ -2,55 +2,27 @@
 // at both ends: OPTIONS health checks that tell the truth (200 / 503 draining / 503 Redis down),
 // B legs over TCP whose every URI naming xline carries ;transport=tcp, 100rel / PRACK on both
 // legs, UPDATE before the answer, and a re-INVITE changing codec mid-call.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { BindRequest } from '../../src/store/types.js';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runSipp, type SipMsg, type SippResult, cleanupSipp } from '../support/sipp.js';
 import {
   canRun,
   cdrOf,
-  cleanup,
   eventTypesOf,
   expectCleanBLeg,
-  mobile,
-  placeCall,
   reasonCause,
   receivedInvite,
-  startRedisSide,
-  startStack,
   waitFor,
-  type CallRun,
-  type RedisSide,
   type Stack,
 } from './harness.js';
+import { sipSuite } from '../support/sip-suite.js';
 
 const POOL = 'sip-signalling';
 
 describe.skipIf(!canRun)('SIP signalling towards trunks and phones (real drachtio-server, redis-server, sipp)', () => {
-  let side: RedisSide;
-  const runs: CallRun[] = [];
+  const t = sipSuite({ pool: POOL, poolName: 'signalling' });
   const pings: SippResult[] = [];
-  const stacks: Stack[] = [];
+  const { stack, call, bindAxb } = t;
 
-  async function bindAxb(): Promise<{ a: string; b: string; x: string }> {
-    const a = mobile('138');
-    const b = mobile('139');
-    const x = mobile('177');
-    await side.store.upsertPool(POOL, { name: 'signalling', strictCity: false });
-    await side.store.addNumbers(POOL, [{ number: x, city: '杭州' }]);
-    const req: BindRequest = { poolKey: POOL, mode: 'AXB', a, b, x, expiresAt: Math.floor(Date.now() / 1000) + 3600, recording: false, callDisplayType: 1 };
-    await side.store.bind(req);
-    return { a, b, x };
-  }
-  async function stack(opts?: Parameters<typeof startStack>[1]): Promise<Stack> {
-    const s = await startStack(side, opts);
-    stacks.push(s);
-    return s;
-  }
-  async function call(s: Stack, o: Parameters<typeof placeCall>[1]): Promise<CallRun> {
-    const r = await placeCall(s, o);
-    runs.push(r);
-    return r;
-  }
   /** One OPTIONS from a sipp "trunk" to drachtio's SIP address; the response it got. */
   async function options(s: Stack, o: { transport?: 'udp' | 'tcp'; localIp?: string } = {}): Promise<SipMsg> {
     const r = await runSipp({
@@ -70,15 +42,7 @@ describe.skipIf(!canRun)('SIP signalling towards trunks and phones (real drachti
   const got = (r: SippResult, pred: (m: SipMsg) => boolean) => r.messages.filter((m) => m.direction === 'received' && pred(m));
   const inviteStatus = (status: number) => (m: SipMsg) => m.status === status && /INVITE/.test(m.header('cseq') ?? '');
 
-  beforeAll(async () => {
-    side = await startRedisSide();
-  });
-  afterAll(async () => {
-    for (const s of stacks) await s.stop();
-    await side?.close();
-  });
   afterEach(() => {
-    for (const r of runs.splice(0)) cleanup(r);
     for (const p of pings.splice(0)) cleanupSipp(p);
   });
 
@@ -104,15 +68,15 @@ describe.skipIf(!canRun)('SIP signalling towards trunks and phones (real drachti
     it('503 with cause 41 while Redis is down; 200 again once Redis is back', async () => {
       const s = await stack();
       expect((await options(s)).status).toBe(200);
-      await side.stop();
+      await t.side.stop();
       try {
         const down = await options(s);
         expect(down.status, down.raw).toBe(503);
         expect(reasonCause(down), 'xline\'s own 503, not drachtio-server\'s "no connected clients"').toBe(41);
       } finally {
-        await side.restart();
+        await t.side.restart();
       }
-      await waitFor(() => side.redis.status === 'ready', 5000, 'redis client ready');
+      await waitFor(() => t.side.redis.status === 'ready', 5000, 'redis client ready');
       expect((await options(s)).status).toBe(200);
     });
 
