@@ -1,20 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { AXB_BINDING } from '../support/bindings.js';
 import type { Binding, HuaweiFields, RingConfig } from '../../src/domain/binding.js';
 import { bridgeNeedsMedia, dependsOnPoolDefaults, ringToneId } from '../../src/domain/bridge-media.js';
 import type { BridgeDecision } from '../../src/domain/route.js';
 
-const binding: Binding = {
-  subsId: '170000000010000001',
-  mode: 'AXB',
-  poolKey: 'FC100000001',
-  x: '17000000001',
-  a: '13800000001',
-  b: '13900000002',
-  expiresAt: 2_000_000_000,
-  createdAt: 1_700_000_000,
-  recording: false,
-  callDisplayType: 1,
-};
+const binding: Binding = { ...AXB_BINDING };
 const bridge = (p: { record?: boolean; ringKey?: BridgeDecision['ringKey']; ringConfig?: RingConfig; huawei?: HuaweiFields; callType?: number }): BridgeDecision => ({
   kind: 'bridge',
   binding: { ...binding, ...(p.ringConfig ? { ringConfig: p.ringConfig } : {}), ...(p.huawei ? { huawei: p.huawei } : {}) },

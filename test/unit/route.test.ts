@@ -1,19 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { AXB_BINDING } from '../support/bindings.js';
 import type { Binding } from '../../src/domain/binding.js';
 import { decide, type Decision, type Lookup } from '../../src/domain/route.js';
 
-const base: Binding = {
-  subsId: '170000000010000001',
-  mode: 'AXB',
-  poolKey: 'FC100000001',
-  x: '17000000001',
-  a: '13800000001',
-  b: '13900000002',
-  expiresAt: 2_000_000_000,
-  createdAt: 1_700_000_000,
-  recording: false,
-  callDisplayType: 1,
-};
+const base: Binding = { ...AXB_BINDING };
 const bind = (p: Partial<Binding>): Binding => ({ ...base, ...p });
 const match = (binding: Binding, role: 'A' | 'B' | 'N'): Lookup => ({ kind: 'match', binding, role });
 const call = (caller: string) => ({ caller, x: base.x });
