@@ -2,57 +2,36 @@
 // redis-server, sipp as caller and far end, headless Chromium as the operator. The call shows up
 // talking, "End call" (after the confirmation) makes xline send BYE to both parties, and the CDR
 // says the platform released it with normal clearing.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EVENT_KEYS } from '../../src/events/keys.js';
 import type { CallRecord } from '../../src/events/types.js';
-import { freePort, type RedisChild } from '../../src/store/embedded-redis.js';
 import { buildConsole, chromiumBin, launchBrowser, newConsolePage, signIn, until } from '../support/console-browser.js';
-import { drachtioBin, freeUdpTcpPort, startDrachtio, type DrachtioServer } from '../support/drachtio.js';
-import { hasRedis, startTestRedis } from '../support/redis.js';
+import { drachtioBin } from '../support/drachtio.js';
+import { hasRedis } from '../support/redis.js';
 import { cnMobile } from '../support/sip-msgs.js';
-import { cleanupSipp, sippBin, startSipp, type SippResult } from '../support/sipp.js';
-import { startXlineProcess, type XlineProcess } from '../support/xline-process.js';
+import { sippBin } from '../support/sipp.js';
+import { startSipSite, type SipSite } from '../support/sip-process.js';
+import type { XlineProcess } from '../support/xline-process.js';
 import { expirationIn, makePoolVia, xlineHttp, type XlineHttp } from '../support/xline-http.js';
 
 const KEY = { accessKeyId: 'live', accessKeySecret: 'live-secret', opsToken: 'live-ops' };
 
 describe.skipIf(!(chromiumBin && drachtioBin && sippBin && hasRedis))('console Live page during a real SIP call', () => {
-  let server: RedisChild;
+  let site: SipSite;
   let redis: Redis;
-  let d: DrachtioServer;
   let x: XlineProcess;
   let http: XlineHttp;
-  let farEndPort: number;
-  let dir: string;
   let browser: Browser;
   let page: Page;
-  const results: SippResult[] = [];
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'xline-console-live-'));
-    buildConsole(join(dir, 'console'));
-    server = await startTestRedis();
-    redis = new Redis(server.url);
-    d = await startDrachtio();
-    farEndPort = await freeUdpTcpPort();
-    x = await startXlineProcess('console-live', {
-      REDIS_URL: server.url,
-      ACCESS_KEYS: `${KEY.accessKeyId}:${KEY.accessKeySecret}`,
-      OPS_TOKEN: KEY.opsToken,
-      CONSOLE_DIR: join(dir, 'console'),
-      DRACHTIO_HOST: '127.0.0.1',
-      DRACHTIO_PORT: String(d.adminPort),
-      DRACHTIO_SECRET: d.secret,
-      FREESWITCH_PORT: String(await freePort()), // plain bridges do not need FreeSWITCH
-      SIP_TRUNK_CIDRS: '127.0.0.1/32',
-      SIP_OUTBOUND_URI: `sip:127.0.0.1:${farEndPort}`,
-      EVENT_SPOOL_DIR: join(dir, 'spool'),
-    });
+    site = await startSipSite('console-live');
+    buildConsole(join(site.dir, 'console'));
+    redis = new Redis(site.redis.url);
+    x = await site.startXline('console-live', { ...(await site.env({ keys: KEY })), CONSOLE_DIR: join(site.dir, 'console') });
     http = xlineHttp(x.adminPort, KEY);
     await x.waitLog((l) => l.msg === 'connected to drachtio-server', 40_000, 'connected to drachtio-server');
     browser = await launchBrowser();
@@ -62,12 +41,8 @@ describe.skipIf(!(chromiumBin && drachtioBin && sippBin && hasRedis))('console L
 
   afterAll(async () => {
     await browser?.close();
-    await x?.stop(5000);
-    await d?.stop();
     redis?.disconnect();
-    await server?.stop();
-    for (const r of results) cleanupSipp(r);
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await site?.stop();
   });
 
   it('shows the call talking, masked, with a ticking duration; "End call" ends both legs with a CDR of the platform (cause 16)', async () => {
@@ -79,9 +54,8 @@ describe.skipIf(!(chromiumBin && drachtioBin && sippBin && hasRedis))('console L
     await page.getByRole('link', { name: 'Live', exact: true }).click();
     await page.getByText('No calls in progress.').waitFor();
 
-    const far = await startSipp({ scenario: 'uas-answer.xml', port: farEndPort, service: b, calls: 1, durationMs: 100, timeoutSec: 30 });
     // A waits (up to 15 s) for the BYE the operator's "End call" makes xline send
-    const caller = await startSipp({ scenario: 'uac-bye-from-b-expect-200.xml', remote: `127.0.0.1:${d.sipPort}`, service: xNo, caller: a, timeoutSec: 30 });
+    const call = await site.call({ uac: 'uac-bye-from-b-expect-200.xml', x: xNo, a, b });
 
     const row = page.getByRole('table', { name: 'Calls in progress' }).getByRole('row').filter({ hasText: xNo });
     await row.getByText('talking').waitFor({ timeout: 10_000 });
@@ -98,10 +72,7 @@ describe.skipIf(!(chromiumBin && drachtioBin && sippBin && hasRedis))('console L
     await page.getByText('Call ended.').waitFor();
     await page.getByText('No calls in progress.').waitFor({ timeout: 2500 });
 
-    const [ra, rb] = await Promise.all([caller.done, far.done]);
-    results.push(ra, rb);
-    expect(ra.code, `${ra.errors}\n${ra.output.slice(-1500)}`).toBe(0);
-    expect(rb.code, `${rb.errors}\n${rb.output.slice(-1500)}`).toBe(0);
+    const { a: ra, b: rb } = await call.done();
     expect(ra.messages.some((m) => m.direction === 'received' && m.method === 'BYE'), 'A got a BYE').toBe(true);
     expect(rb.messages.some((m) => m.direction === 'received' && m.method === 'BYE'), 'B got a BYE').toBe(true);
 

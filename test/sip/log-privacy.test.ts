@@ -16,6 +16,7 @@ import { callerScenario, farEndScenario } from '../support/sipp-scenarios.js';
 import { freeUdpTcpPort, startDrachtio, type DrachtioServer } from '../support/drachtio.js';
 import { freeswitchBin, startFreeSwitch, type FreeSwitch } from '../support/freeswitch.js';
 import { cleanupSipp, startSipp, type SippResult } from '../support/sipp.js';
+import { sipProcessEnv } from '../support/sip-process.js';
 import { startXlineProcess, type XlineProcess } from '../support/xline-process.js';
 import { canRun, cleanup, finalAtCaller, mobile, placeCall, startRedisSide, waitFor, type CallRun, type RedisSide } from './harness.js';
 
@@ -93,27 +94,22 @@ describe.skipIf(!canRun)('privacy: the whole debug-level log of real calls holds
     });
     await new Promise<void>((r) => hook.listen(0, '127.0.0.1', () => r()));
     x = await startXlineProcess('privacy', {
+      ...(await sipProcessEnv({
+        redisUrl: side.child.url,
+        drachtio: d,
+        // Without FreeSWITCH: a closed port (plain bridges need no media).
+        freeswitch: fs,
+        farEndPort,
+        dir,
+        keys: { accessKeyId: KEY.id, accessKeySecret: KEY.secret, opsToken: OPS_TOKEN },
+        trunkCidrs: '127.0.0.1/32,127.0.0.3/32',
+      })),
       LOG_LEVEL: 'debug',
-      REDIS_URL: side.child.url,
-      DRACHTIO_HOST: '127.0.0.1',
-      DRACHTIO_PORT: String(d.adminPort),
-      DRACHTIO_SECRET: d.secret,
-      // Without FreeSWITCH: a closed port (plain bridges need no media).
-      FREESWITCH_HOST: '127.0.0.1',
-      FREESWITCH_PORT: String(fs?.eslPort ?? (await freeUdpTcpPort())),
-      FREESWITCH_SECRET: fs?.password ?? 'ClueCon',
-      SIP_TRUNK_CIDRS: '127.0.0.1/32,127.0.0.3/32',
       SIP_TRUSTED_PAI_CIDRS: '127.0.0.1/32',
-      SIP_OUTBOUND_URI: `sip:127.0.0.1:${farEndPort}`,
       SIP_RING_TIMEOUT: '5',
-      ACCESS_KEYS: `${KEY.id}:${KEY.secret}`,
-      OPS_TOKEN,
       WEBHOOK_URL: `http://127.0.0.1:${(hook.address() as { port: number }).port}/hook`,
       WEBHOOK_SECRET: 'privacy-webhook-secret',
       WEBHOOK_RETRY_SCHEDULE: '200ms,200ms',
-      EVENT_SPOOL_DIR: join(dir, 'spool'),
-      RECORDING_DIR: join(dir, 'recordings'),
-      RING_TONE_DIR: join(dir, 'tones'),
     });
     await x.waitLog((l) => l.msg === 'connected to drachtio-server', 40_000, 'connected to drachtio-server');
     if (fs) await x.waitLog((l) => l.msg === 'MediaLink: connected to FreeSWITCH', 40_000, 'connected to FreeSWITCH');

@@ -2,63 +2,40 @@
 // real drachtio-server, redis-server and sipp at both ends. What the README promises: xline stops
 // taking calls (503, Q.850 41), waits for the live call, which ends normally with its BYE, flushes
 // the calls' events and CDRs to Redis, and exits 0.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EVENT_KEYS } from '../../src/events/keys.js';
 import type { CallRecord } from '../../src/events/types.js';
-import { freePort, type RedisChild } from '../../src/store/embedded-redis.js';
-import { drachtioBin, freeUdpTcpPort, startDrachtio, type DrachtioServer } from '../support/drachtio.js';
-import { hasRedis, startTestRedis } from '../support/redis.js';
+import { drachtioBin } from '../support/drachtio.js';
+import { hasRedis } from '../support/redis.js';
 import { cnMobile, finalToInvite, inviteCallIds, q850Cause } from '../support/sip-msgs.js';
-import { cleanupSipp, runSipp, sippBin, startSipp, uriUser, type SippResult } from '../support/sipp.js';
-import { startXlineProcess, type XlineProcess } from '../support/xline-process.js';
+import { cleanupSipp, runSipp, sippBin, uriUser, type SippResult } from '../support/sipp.js';
+import { startSipSite, type SipSite } from '../support/sip-process.js';
+import type { XlineProcess } from '../support/xline-process.js';
 import { eventually, expirationIn, makePoolVia, xlineHttp, type XlineHttp } from '../support/xline-http.js';
 
 const KEY = { accessKeyId: 'drain', accessKeySecret: 'drain-secret', opsToken: 'drain-ops' };
 const POOL = 'DRAIN';
 
 describe.skipIf(!(drachtioBin && sippBin && hasRedis))('SIGTERM to a real xline process holding a live call', () => {
-  let server: RedisChild;
+  let site: SipSite;
   let redis: Redis;
-  let d: DrachtioServer;
   let x: XlineProcess;
   let http: XlineHttp;
-  let farEndPort: number;
-  let dir: string;
   const results: SippResult[] = [];
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'xline-drain-'));
-    server = await startTestRedis();
-    redis = new Redis(server.url);
-    d = await startDrachtio();
-    farEndPort = await freeUdpTcpPort();
-    x = await startXlineProcess('drain', {
-      REDIS_URL: server.url,
-      ACCESS_KEYS: `${KEY.accessKeyId}:${KEY.accessKeySecret}`,
-      OPS_TOKEN: KEY.opsToken,
-      DRACHTIO_HOST: '127.0.0.1',
-      DRACHTIO_PORT: String(d.adminPort),
-      DRACHTIO_SECRET: d.secret,
-      FREESWITCH_PORT: String(await freePort()), // no FreeSWITCH: plain bridges do not need it
-      SIP_TRUNK_CIDRS: '127.0.0.1/32',
-      SIP_OUTBOUND_URI: `sip:127.0.0.1:${farEndPort}`,
-      EVENT_SPOOL_DIR: join(dir, 'spool'),
-    });
+    site = await startSipSite('drain');
+    redis = new Redis(site.redis.url);
+    x = await site.startXline('drain', await site.env({ keys: KEY }));
     http = xlineHttp(x.adminPort, KEY);
     await x.waitLog((l) => l.msg === 'connected to drachtio-server', 40_000, 'connected to drachtio-server');
   }, 90_000);
 
   afterAll(async () => {
-    await x?.stop(5000);
-    await d?.stop();
     redis?.disconnect();
-    await server?.stop();
+    await site?.stop();
     for (const r of results) cleanupSipp(r);
-    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('refuses new calls with 503 (Q.850 41), lets the live call end with its BYE, writes both calls\' events and CDRs, exits 0', async () => {
@@ -69,8 +46,7 @@ describe.skipIf(!(drachtioBin && sippBin && hasRedis))('SIGTERM to a real xline 
     const subsId = String(bind.body.SecretBindDTO.SubsId);
 
     // A calls X; B answers; A holds the call for 6 s, then hangs up.
-    const far = await startSipp({ scenario: 'uas-answer.xml', port: farEndPort, service: b, calls: 1, durationMs: 100, timeoutSec: 30 });
-    const caller = await startSipp({ scenario: 'uac-call-expect-200.xml', remote: `127.0.0.1:${d.sipPort}`, service: xNo, caller: a, durationMs: 6000, timeoutSec: 30 });
+    const call = await site.call({ x: xNo, a, b, holdMs: 6000 });
     // Talking, as QueryCallStatus (through the process's API) sees it from the call's events.
     const talking = await eventually(
       async () => {
@@ -87,7 +63,7 @@ describe.skipIf(!(drachtioBin && sippBin && hasRedis))('SIGTERM to a real xline 
     await x.waitLog((l) => l.msg === 'draining SIP calls', 5000, 'drain started');
 
     // A new call while draining: refused at once, B never rings.
-    const refused = await runSipp({ scenario: 'uac-unavailable-expect-503.xml', remote: `127.0.0.1:${d.sipPort}`, service: xNo, caller: a, timeoutSec: 10 });
+    const refused = await runSipp({ scenario: 'uac-unavailable-expect-503.xml', remote: `127.0.0.1:${site.drachtio.sipPort}`, service: xNo, caller: a, timeoutSec: 10 });
     results.push(refused);
     expect(refused.code, `${refused.errors}\n${refused.output.slice(-1500)}`).toBe(0);
     const final = finalToInvite(refused);
@@ -96,10 +72,7 @@ describe.skipIf(!(drachtioBin && sippBin && hasRedis))('SIGTERM to a real xline 
     const [refusedCallId] = inviteCallIds(refused);
 
     // The live call goes on until A hangs up: A's BYE answered 200, B got the BYE.
-    const [ra, rb] = await Promise.all([caller.done, far.done]);
-    results.push(ra, rb);
-    expect(ra.code, `${ra.errors}\n${ra.output.slice(-1500)}`).toBe(0);
-    expect(rb.code, `${rb.errors}\n${rb.output.slice(-1500)}`).toBe(0);
+    const { a: ra, b: rb } = await call.done();
     expect(inviteCallIds(ra)).toEqual([liveCallId]);
     const byeOk = ra.messages.find((m) => m.direction === 'received' && m.status === 200 && /BYE/.test(m.header('cseq') ?? ''));
     expect(byeOk, 'A\'s BYE answered 200').toBeDefined();

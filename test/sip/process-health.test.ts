@@ -1,48 +1,29 @@
 // /v1/health of a real xline process (src/main.ts) following real drachtio-server and FreeSWITCH
 // processes as they go away and come back: nothing is set by hand, the flags come from xline's own
 // connections (drachtio-srf's socket, the FreeSWITCH event socket).
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RedisChild } from '../../src/store/embedded-redis.js';
-import { drachtioBin, freeUdpTcpPort, startDrachtio, type DrachtioServer } from '../support/drachtio.js';
-import { freeswitchBin, startFreeSwitch, type FreeSwitch } from '../support/freeswitch.js';
-import { hasRedis, startTestRedis } from '../support/redis.js';
-import { startXlineProcess, type XlineProcess } from '../support/xline-process.js';
+import { drachtioBin, type DrachtioServer } from '../support/drachtio.js';
+import { freeswitchBin, type FreeSwitch } from '../support/freeswitch.js';
+import { hasRedis } from '../support/redis.js';
+import { startSipSite, type SipSite } from '../support/sip-process.js';
+import type { XlineProcess } from '../support/xline-process.js';
 import { eventually } from '../support/xline-http.js';
 
 describe.skipIf(!(drachtioBin && freeswitchBin && hasRedis))('/v1/health follows real drachtio-server and FreeSWITCH', { timeout: 90_000 }, () => {
-  let server: RedisChild;
+  let site: SipSite;
   let d: DrachtioServer;
   let fs: FreeSwitch;
   let x: XlineProcess;
-  let dir: string;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'xline-health-'));
-    server = await startTestRedis();
-    [d, fs] = await Promise.all([startDrachtio(), startFreeSwitch()]);
-    x = await startXlineProcess('health', {
-      REDIS_URL: server.url,
-      DRACHTIO_HOST: '127.0.0.1',
-      DRACHTIO_PORT: String(d.adminPort),
-      DRACHTIO_SECRET: d.secret,
-      FREESWITCH_HOST: '127.0.0.1',
-      FREESWITCH_PORT: String(fs.eslPort),
-      FREESWITCH_SECRET: fs.password,
-      SIP_OUTBOUND_URI: `sip:127.0.0.1:${await freeUdpTcpPort()}`,
-      EVENT_SPOOL_DIR: join(dir, 'spool'),
-      RECORDING_DIR: join(dir, 'recordings'),
-      RING_TONE_DIR: join(dir, 'tones'),
-    });
+    site = await startSipSite('health', { freeswitch: true });
+    d = site.drachtio;
+    fs = site.freeswitch!;
+    x = await site.startXline('health', await site.env());
   }, 120_000);
 
   afterAll(async () => {
-    await x?.stop(5000);
-    await Promise.all([d?.stop(), fs?.stop()]);
-    await server?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await site?.stop();
   });
 
   /** The health body once `pred` holds (polled over HTTP, as a load balancer would). */

@@ -4,16 +4,13 @@
 // the api process routes a call through the sip process, whose events and CDR the api process then
 // shows (QueryCallStatus while the call is up, /v1/cdrs after it, and its webhook events as dead
 // letters once the receiver refused them, re-sent through the api process).
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, type RedisChild } from '../../src/store/embedded-redis.js';
-import { drachtioBin, freeUdpTcpPort, startDrachtio, type DrachtioServer } from '../support/drachtio.js';
-import { hasRedis, startTestRedis } from '../support/redis.js';
+import { drachtioBin } from '../support/drachtio.js';
+import { hasRedis } from '../support/redis.js';
 import { cnMobile, inviteCallIds } from '../support/sip-msgs.js';
-import { cleanupSipp, sippBin, startSipp, uriUser, type SippResult } from '../support/sipp.js';
-import { startXlineProcess, type XlineProcess } from '../support/xline-process.js';
+import { sippBin, uriUser } from '../support/sipp.js';
+import { startSipSite, type SipSite } from '../support/sip-process.js';
+import type { XlineProcess } from '../support/xline-process.js';
 import { eventually, expirationIn, makePoolVia, tcpListening, xlineHttp, type XlineHttp } from '../support/xline-http.js';
 import { startReceiver, type Receiver } from '../integration/events-receiver.js';
 
@@ -21,54 +18,34 @@ const KEY = { accessKeyId: 'roles', accessKeySecret: 'roles-secret', opsToken: '
 const POOL = 'ROLES';
 
 describe.skipIf(!(drachtioBin && sippBin && hasRedis))('XLINE_ROLE=api and XLINE_ROLE=sip as separate processes on one Redis', () => {
-  let server: RedisChild;
-  let d: DrachtioServer;
+  let site: SipSite;
   let receiver: Receiver;
   let api: XlineProcess;
   let sip: XlineProcess;
   let http: XlineHttp;
-  let farEndPort: number;
-  let dir: string;
-  const results: SippResult[] = [];
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'xline-roles-'));
-    server = await startTestRedis();
-    d = await startDrachtio();
+    site = await startSipSite('roles');
     receiver = await startReceiver();
     receiver.answer = () => 500;
-    farEndPort = await freeUdpTcpPort();
     // Both are given everything (the same drachtio-server, the same keys): the role alone decides.
     const common = {
-      REDIS_URL: server.url,
-      ACCESS_KEYS: `${KEY.accessKeyId}:${KEY.accessKeySecret}`,
-      OPS_TOKEN: KEY.opsToken,
-      DRACHTIO_HOST: '127.0.0.1',
-      DRACHTIO_PORT: String(d.adminPort),
-      DRACHTIO_SECRET: d.secret,
-      FREESWITCH_PORT: String(await freePort()),
-      SIP_TRUNK_CIDRS: '127.0.0.1/32',
-      SIP_OUTBOUND_URI: `sip:127.0.0.1:${farEndPort}`,
       WEBHOOK_URL: receiver.url,
       WEBHOOK_SECRET: 'roles-hook',
       WEBHOOK_RETRY_SCHEDULE: '200ms,200ms',
       WEBHOOK_TIMEOUT_MS: '1500',
       WEBHOOK_CLAIM_IDLE_MS: '4500',
     };
-    api = await startXlineProcess('roles-api', { ...common, XLINE_ROLE: 'api', EVENT_SPOOL_DIR: join(dir, 'api-spool') });
+    api = await site.startXline('roles-api', { ...(await site.env({ keys: KEY, spool: 'api-spool' })), ...common, XLINE_ROLE: 'api' });
     http = xlineHttp(api.adminPort, KEY);
     await api.waitLog((l) => l.msg === 'admin HTTP listening', 30_000, 'api admin HTTP');
-    sip = await startXlineProcess('roles-sip', { ...common, XLINE_ROLE: 'sip', EVENT_SPOOL_DIR: join(dir, 'sip-spool') });
+    sip = await site.startXline('roles-sip', { ...(await site.env({ keys: KEY, spool: 'sip-spool' })), ...common, XLINE_ROLE: 'sip' });
     await sip.waitLog((l) => l.msg === 'connected to drachtio-server', 40_000, 'sip connected to drachtio-server');
   }, 90_000);
 
   afterAll(async () => {
-    await Promise.all([api?.stop(5000), sip?.stop(5000)]);
-    await d?.stop();
+    await site?.stop();
     await receiver?.close();
-    await server?.stop();
-    for (const r of results) cleanupSipp(r);
-    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('the api process serves the admin API and has no SIP side; the sip process has no HTTP listener', async () => {
@@ -92,8 +69,7 @@ describe.skipIf(!(drachtioBin && sippBin && hasRedis))('XLINE_ROLE=api and XLINE
     expect(bind.body.Code, JSON.stringify(bind.body)).toBe('OK');
     const subsId = String(bind.body.SecretBindDTO.SubsId);
 
-    const far = await startSipp({ scenario: 'uas-answer.xml', port: farEndPort, service: b, calls: 1, durationMs: 100, timeoutSec: 20 });
-    const caller = await startSipp({ scenario: 'uac-call-expect-200.xml', remote: `127.0.0.1:${d.sipPort}`, service: xNo, caller: a, durationMs: 3000, timeoutSec: 20 });
+    const call = await site.call({ x: xNo, a, b, holdMs: 3000, timeoutSec: 20 });
     const talking = await eventually(
       async () => {
         const r = await http.dypls('QueryCallStatus', { PoolKey: POOL, SubsId: subsId });
@@ -104,10 +80,7 @@ describe.skipIf(!(drachtioBin && sippBin && hasRedis))('XLINE_ROLE=api and XLINE
     );
     expect(talking).toMatchObject({ Status: 1, CalledNo: xNo, LiveCalls: 1 });
 
-    const [ra, rb] = await Promise.all([caller.done, far.done]);
-    results.push(ra, rb);
-    expect(ra.code, `${ra.errors}\n${ra.output.slice(-1500)}`).toBe(0);
-    expect(rb.code, `${rb.errors}\n${rb.output.slice(-1500)}`).toBe(0);
+    const { a: ra, b: rb } = await call.done();
     const callIds = inviteCallIds(ra);
     expect(callIds).toEqual([talking.CallId]);
     const callId = callIds[0]!;

@@ -13,6 +13,7 @@ import { bindExtension, canRunMedia, placeMediaCall, received, type MediaStack }
 import { freeUdpTcpPort, startDrachtio, type DrachtioServer } from '../support/drachtio.js';
 import { startFreeSwitch, type FreeSwitch } from '../support/freeswitch.js';
 import { uriUser } from '../support/sipp.js';
+import { sipProcessEnv } from '../support/sip-process.js';
 import { startXlineProcess, type XlineProcess } from '../support/xline-process.js';
 
 const POOL = 'scale-out-media';
@@ -34,19 +35,9 @@ describe.skipIf(!canRunMedia)('scale-out: extension calls with one xline on two 
     farEndPort = await freeUdpTcpPort();
     mediaPort = await twoFreeTcpPorts();
     x = await startXlineProcess('xm', {
-      REDIS_URL: side.child.url,
-      DRACHTIO_SERVERS: `127.0.0.1:${d1.adminPort},127.0.0.1:${d2.adminPort}`,
-      DRACHTIO_SECRET: d1.secret,
-      FREESWITCH_HOST: '127.0.0.1',
-      FREESWITCH_PORT: String(fs.eslPort),
-      FREESWITCH_SECRET: fs.password,
+      ...(await sipProcessEnv({ redisUrl: side.child.url, drachtio: [d1, d2], freeswitch: fs, farEndPort, dir })),
       MEDIA_LISTEN_PORT: String(mediaPort),
-      SIP_TRUNK_CIDRS: '127.0.0.1/32',
-      SIP_OUTBOUND_URI: `sip:127.0.0.1:${farEndPort}`,
       SIP_RING_TIMEOUT: '10',
-      EVENT_SPOOL_DIR: join(dir, 'spool'),
-      RECORDING_DIR: join(dir, 'recordings'),
-      RING_TONE_DIR: join(dir, 'tones'),
     });
     // Both media links up: one per drachtio-server, both on the same FreeSWITCH.
     await waitFor(() => x.lines.filter((l) => l.msg === 'MediaLink: connected to FreeSWITCH').length === 2, 60_000, 'two media links').catch((e: Error) => {

@@ -17,6 +17,7 @@ import { reportTime } from '../../src/domain/wall-clock.js';
 import { canRun, mobile, sleep, startRedisSide, waitFor, type RedisSide } from './harness.js';
 import { freeUdpTcpPort, startDrachtio, type DrachtioServer } from '../support/drachtio.js';
 import { cleanupSipp, startSipp, uriUser, type SippResult } from '../support/sipp.js';
+import { sipProcessEnv } from '../support/sip-process.js';
 import { startXlineProcess, type XlineProcess } from '../support/xline-process.js';
 
 const POOL = 'scale-out';
@@ -35,6 +36,8 @@ describe.skipIf(!canRun)('scale-out: two xline processes × two drachtio-servers
   let hook: Server;
   let spool: string;
   let common: Record<string, string>;
+  /** A process's SIP env: on `drachtio`, its spool in spool/<name>. */
+  let envOf: (name: string, drachtio: DrachtioServer | DrachtioServer[]) => Promise<Record<string, string>>;
   /** Webhook deliveries by event id (`<call_id>:<type>`-like, one id per call and type). */
   const delivered = new Map<string, { callId: string; type: string; n: number }>();
   const results: SippResult[] = [];
@@ -59,26 +62,18 @@ describe.skipIf(!canRun)('scale-out: two xline processes × two drachtio-servers
     await new Promise<void>((r) => hook.listen(0, '127.0.0.1', () => r()));
     const hookPort = (hook.address() as { port: number }).port;
     spool = mkdtempSync(join(tmpdir(), 'xline-scale-out-'));
+    // No FreeSWITCH in this file: a closed port (plain bridges do not need media).
+    envOf = (name, drachtio) => sipProcessEnv({ redisUrl: side.child.url, drachtio, farEndPort, dir: spool, spool: name });
     common = {
-      REDIS_URL: side.child.url,
-      DRACHTIO_SECRET: d1.secret,
-      SIP_TRUNK_CIDRS: '127.0.0.1/32',
-      SIP_OUTBOUND_URI: `sip:127.0.0.1:${farEndPort}`,
       SIP_RING_TIMEOUT: '5',
-      // No FreeSWITCH in this file: a closed port (plain bridges do not need media).
-      FREESWITCH_PORT: String(await freeUdpTcpPort()),
       WEBHOOK_URL: `http://127.0.0.1:${hookPort}/hook`,
       SWEEP_INTERVAL_MS: '60000',
       EVENT_HEARTBEAT_MS: String(HEARTBEAT_MS),
       EVENT_OWNER_GRACE_MS: String(GRACE_MS),
     };
     [x1, x2] = await Promise.all([
-      startXlineProcess('x1', {
-        ...common,
-        DRACHTIO_SERVERS: `127.0.0.1:${d1.adminPort},127.0.0.1:${d2.adminPort}`,
-        EVENT_SPOOL_DIR: join(spool, 'x1'),
-      }),
-      startXlineProcess('x2', { ...common, DRACHTIO_HOST: '127.0.0.1', DRACHTIO_PORT: String(d1.adminPort), EVENT_SPOOL_DIR: join(spool, 'x2') }),
+      startXlineProcess('x1', { ...(await envOf('x1', [d1, d2])), ...common }),
+      startXlineProcess('x2', { ...(await envOf('x2', d1)), ...common }),
     ]);
     // hostport: the SIP addresses of the server connected to
     const connected = (x: XlineProcess, d: DrachtioServer) =>
@@ -334,7 +329,7 @@ describe.skipIf(!canRun)('scale-out: two xline processes × two drachtio-servers
 
   it('SIGKILL of an instance while its call rings: the caller\'s CANCEL is answered 487 by drachtio-server; B is never told; x1\'s reaper writes its CDR', async () => {
     // x3 replaces x2 on d1; two ringing calls through d1, one on each instance.
-    x3 = await startXlineProcess('x3', { ...common, DRACHTIO_HOST: '127.0.0.1', DRACHTIO_PORT: String(d1.adminPort), EVENT_SPOOL_DIR: join(spool, 'x3') });
+    x3 = await startXlineProcess('x3', { ...(await envOf('x3', d1)), ...common });
     await x3.waitLog((l) => l.msg === 'connected to drachtio-server', 40_000, 'x3 connected');
     const { subsId, far, caller } = await callBatch(d1, 2, { uac: 'uac-ring-d-then-cancel-expect-487.xml', uas: 'uas-ring-until-cancel.xml', holdMs: 2500 });
     const deadline = Date.now() + 5000;
