@@ -70,14 +70,91 @@ export interface RelayOptions {
 type Command = 'offer' | 'answer' | 'delete' | 'list' | 'ping';
 
 export function startRtpengine(o: RelayOptions): MediaRelay {
-  const dest = { host: o.host, port: o.port };
+  const m = relayMetrics(o.metrics);
+  const link = ngLink(o, m);
+  const open = new Set<string>();
+  let stopped = false;
+
+  const relay: MediaRelay = {
+    get up() {
+      return link.up;
+    },
+    get sessions() {
+      return open.size;
+    },
+    async offer(c) {
+      // Counted before the command: an offer that timed out may still have made a session.
+      if (!open.has(c.callId)) {
+        open.add(c.callId);
+        m.sessions.set(open.size);
+      }
+      const reply = await link.send('offer', (client, dest) =>
+        client.offer(dest, { ...MEDIA_FLAGS, 'call-id': c.callId, 'from-tag': c.fromTag, ...(c.toTag ? { 'to-tag': c.toTag } : {}), sdp: withoutRtcpMux(c.sdp) }),
+      );
+      return sdpOf('offer', reply);
+    },
+    async answer(c) {
+      const reply = await link.send('answer', (client, dest) =>
+        client.answer(dest, { ...MEDIA_FLAGS, 'call-id': c.callId, 'from-tag': c.fromTag, 'to-tag': c.toTag, sdp: withoutRtcpMux(c.sdp) }),
+      );
+      return sdpOf('answer', reply);
+    },
+    async delete(callId) {
+      if (!open.delete(callId)) return;
+      m.sessions.set(open.size);
+      try {
+        const reply = await link.send('delete', (client, dest) => client.delete(dest, { 'call-id': callId }));
+        if (reply.warning) link.log.debug({ callId, warning: reply.warning }, 'rtpengine delete');
+      } catch (err) {
+        link.log.warn({ callId, err: String(err) }, 'rtpengine delete failed: the relay ends the session on its own timeout');
+      }
+    },
+    async list() {
+      const reply = await link.send('list', (client, dest) => client.list(dest, { limit: 100_000 }));
+      return Array.isArray(reply.calls) ? reply.calls.map(String) : [];
+    },
+    async ping() {
+      try {
+        await link.send('ping', (client, dest) => client.ping(dest));
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    stop() {
+      if (stopped) return;
+      stopped = true;
+      clearInterval(timer);
+      link.close();
+    },
+  };
+
+  const timer = setInterval(() => void relay.ping(), PING_INTERVAL_MS);
+  timer.unref();
+  m.up.set(0);
+  void relay.ping();
+  return relay;
+}
+
+/** The relay's SDP for the party, with the phones' RTCP sent to the discard port. */
+function sdpOf(command: Command, reply: Record<string, unknown>): string {
+  if (typeof reply.sdp !== 'string') throw new RelayUnavailableError(`rtpengine ${command}: reply without SDP`);
+  return rtcpToDiscard(reply.sdp);
+}
+
+type Dest = { host: string; port: number };
+
+/**
+ * The ng link to one rtpengine: every command goes through send(), which keeps `up` (logged and
+ * reported on each change) and the command counters, and turns no answer or a refusal into a
+ * RelayUnavailableError.
+ */
+function ngLink(o: RelayOptions, m: RelayMetrics) {
+  const dest: Dest = { host: o.host, port: o.port };
   const client = new Client({ timeout: o.timeoutMs ?? RELAY_COMMAND_TIMEOUT_MS });
   const log = o.log.child({ component: 'media-relay', rtpengine: `${o.host}:${o.port}` });
   client.on('error', (err: unknown) => log.warn({ err: String(err) }, 'rtpengine client socket error'));
-  const m = relayMetrics(o.metrics);
-  const open = new Set<string>();
   let up = false;
-  let stopped = false;
 
   const setUp = (v: boolean) => {
     m.up.set(v ? 1 : 0);
@@ -88,10 +165,10 @@ export function startRtpengine(o: RelayOptions): MediaRelay {
     o.onState?.(v);
   };
 
-  async function send(command: Command, run: () => Promise<Record<string, unknown>>): Promise<Record<string, unknown>> {
+  async function send(command: Command, run: (c: Client, dest: Dest) => Promise<Record<string, unknown>>): Promise<Record<string, unknown>> {
     let reply: Record<string, unknown>;
     try {
-      reply = await run();
+      reply = await run(client, dest);
     } catch (err) {
       m.commands.inc({ command, result: 'timeout' });
       setUp(false);
@@ -106,71 +183,17 @@ export function startRtpengine(o: RelayOptions): MediaRelay {
     return reply;
   }
 
-  const sdpOf = (command: Command, reply: Record<string, unknown>): string => {
-    if (typeof reply.sdp !== 'string') throw new RelayUnavailableError(`rtpengine ${command}: reply without SDP`);
-    return rtcpToDiscard(reply.sdp);
-  };
-
-  const relay: MediaRelay = {
+  return {
+    log,
     get up() {
       return up;
     },
-    get sessions() {
-      return open.size;
-    },
-    async offer(c) {
-      // Counted before the command: an offer that timed out may still have made a session.
-      if (!open.has(c.callId)) {
-        open.add(c.callId);
-        m.sessions.set(open.size);
-      }
-      const reply = await send('offer', () =>
-        client.offer(dest, { ...MEDIA_FLAGS, 'call-id': c.callId, 'from-tag': c.fromTag, ...(c.toTag ? { 'to-tag': c.toTag } : {}), sdp: withoutRtcpMux(c.sdp) }),
-      );
-      return sdpOf('offer', reply);
-    },
-    async answer(c) {
-      const reply = await send('answer', () =>
-        client.answer(dest, { ...MEDIA_FLAGS, 'call-id': c.callId, 'from-tag': c.fromTag, 'to-tag': c.toTag, sdp: withoutRtcpMux(c.sdp) }),
-      );
-      return sdpOf('answer', reply);
-    },
-    async delete(callId) {
-      if (!open.delete(callId)) return;
-      m.sessions.set(open.size);
-      try {
-        const reply = await send('delete', () => client.delete(dest, { 'call-id': callId }));
-        if (reply.warning) log.debug({ callId, warning: reply.warning }, 'rtpengine delete');
-      } catch (err) {
-        log.warn({ callId, err: String(err) }, 'rtpengine delete failed: the relay ends the session on its own timeout');
-      }
-    },
-    async list() {
-      const reply = await send('list', () => client.list(dest, { limit: 100_000 }));
-      return Array.isArray(reply.calls) ? reply.calls.map(String) : [];
-    },
-    async ping() {
-      try {
-        await send('ping', () => client.ping(dest));
-        return true;
-      } catch {
-        return false;
-      }
-    },
-    stop() {
-      if (stopped) return;
-      stopped = true;
-      clearInterval(timer);
-      client.close();
-    },
+    send,
+    close: () => client.close(),
   };
-
-  const timer = setInterval(() => void relay.ping(), PING_INTERVAL_MS);
-  timer.unref();
-  m.up.set(0);
-  void relay.ping();
-  return relay;
 }
+
+type RelayMetrics = ReturnType<typeof relayMetrics>;
 
 function relayMetrics(registry: Registry) {
   const get = <T>(name: string, make: () => T): T => (registry.getSingleMetric(name) as T | undefined) ?? make();
