@@ -39,7 +39,6 @@ export async function superviseRedisServer(opts: SupervisedRedisOptions): Promis
       log.warn({ err: err instanceof Error ? err.message : String(err), lock: lock.path }, 'redis: could not record the redis-server in the lock');
     }
   };
-  let child: RedisChild;
   const port = opts.port || (await freePort());
   const start = () =>
     startRedisServer({
@@ -48,15 +47,46 @@ export async function superviseRedisServer(opts: SupervisedRedisOptions): Promis
       extraArgs: opts.extraArgs,
       onOutput: (line) => log.info({ dir }, `redis-server: ${line}`),
     });
+  let first: RedisChild;
   try {
-    child = await start();
+    first = await start();
   } catch (err) {
     lock.release();
     throw err;
   }
-  record(child);
-  log.info({ port, socket: child.socket, dir, pid: child.process.pid, args: opts.extraArgs }, 'redis: started private redis-server (AOF on)');
+  record(first);
+  log.info({ port, socket: first.socket, dir, pid: first.process.pid, args: opts.extraArgs }, 'redis: started private redis-server (AOF on)');
+  const kept = keepRunning(first, start, { log, dir, port, record });
 
+  return {
+    url: first.url,
+    port,
+    ...(first.socket ? { socket: first.socket } : {}),
+    get process() {
+      return kept.child.process;
+    },
+    lastOutput: () => kept.child.lastOutput(),
+    get exited() {
+      return kept.child.exited;
+    },
+    async stop() {
+      await kept.stop();
+      lock.release();
+    },
+  };
+}
+
+/**
+ * Starts the server again (start()) whenever it exits, after the backoff, recording each new one
+ * in the lock, until stop(); `child` is the server running now.
+ */
+function keepRunning(
+  first: RedisChild,
+  start: () => Promise<RedisChild>,
+  o: { log: Logger; dir: string; port: number; record(c: RedisChild): void },
+): { readonly child: RedisChild; stop(): Promise<void> } {
+  const { log, dir, port } = o;
+  let child = first;
   let stopping = false;
   let failures = 0;
   let startedAt = Date.now();
@@ -85,7 +115,7 @@ export async function superviseRedisServer(opts: SupervisedRedisOptions): Promis
         if (stopping) return c.stop();
         child = c;
         startedAt = Date.now();
-        record(c);
+        o.record(c);
         log.warn({ pid: c.process.pid, port, attempt: failures }, 'redis: private redis-server restarted');
         watch(c);
       },
@@ -97,22 +127,14 @@ export async function superviseRedisServer(opts: SupervisedRedisOptions): Promis
   watch(child);
 
   return {
-    url: child.url,
-    port,
-    ...(child.socket ? { socket: child.socket } : {}),
-    get process() {
-      return child.process;
-    },
-    lastOutput: () => child.lastOutput(),
-    get exited() {
-      return child.exited;
+    get child() {
+      return child;
     },
     async stop() {
       stopping = true;
       clearTimeout(timer);
       await restarting;
       await child.stop();
-      lock.release();
     },
   };
 }

@@ -65,6 +65,34 @@ export async function startRedisServer(opts: RedisChildOptions = {}): Promise<Re
     );
   }
   const port = opts.port || (await freePort());
+  const { args, sockDir, socket } = serverArgs(port, opts);
+  const child = spawnServer(bin, args);
+  const output = readOutput(child, opts.onOutput);
+  const end = watchExit(child, output.onLine, () => {
+    if (!opts.dir) rmSync(sockDir, { recursive: true, force: true });
+  });
+  const url = `redis://127.0.0.1:${port}`;
+  await answering(url, port, child, end, output.lines);
+  return {
+    url,
+    port,
+    ...(socket ? { socket } : {}),
+    process: child,
+    lastOutput: () => [...output.lines],
+    exited: end.exited,
+    async stop() {
+      if (!end.gone()) {
+        child.kill('SIGTERM');
+        const t = setTimeout(() => child.kill('SIGKILL'), 5000);
+        await end.exited;
+        clearTimeout(t);
+      }
+    },
+  };
+}
+
+/** redis-server's command line: loopback TCP on `port`, AOF in opts.dir if set, its Unix socket. */
+function serverArgs(port: number, opts: RedisChildOptions): { args: string[]; sockDir: string; socket: string | undefined } {
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--daemonize', 'no', '--loglevel', 'warning'];
   if (opts.dir) {
     const dir = resolve(opts.dir);
@@ -79,6 +107,10 @@ export async function startRedisServer(opts: RedisChildOptions = {}): Promise<Re
   const socket = Buffer.byteLength(socketPath) <= 100 ? socketPath : undefined;
   if (socket) args.push('--unixsocket', socket, '--unixsocketperm', '700');
   args.push(...(opts.extraArgs ?? []));
+  return { args, sockDir, socket };
+}
+
+function spawnServer(bin: string, args: string[]): ChildProcess {
   // detached: a process group of its own, so a terminal's Ctrl-C (sent to the whole foreground
   // group) reaches only xline, which stops it after draining instead of losing it mid-drain.
   const spawnOpts: SpawnOptions = { stdio: ['ignore', 'pipe', 'pipe'], detached: true };
@@ -88,12 +120,17 @@ export async function startRedisServer(opts: RedisChildOptions = {}): Promise<Re
   // Also when this process exits without calling stop() (or where setpriv is missing).
   live.add(child);
   child.once('exit', () => live.delete(child));
-  const output: string[] = [];
+  return child;
+}
+
+/** The server's output line by line: the last OUTPUT_LINES kept, each handed to onOutput. */
+function readOutput(child: ChildProcess, onOutput: ((line: string) => void) | undefined): { lines: string[]; onLine(line: string): void } {
+  const lines: string[] = [];
   const onLine = (line: string) => {
     if (!line.trim()) return;
-    output.push(line);
-    if (output.length > OUTPUT_LINES) output.shift();
-    opts.onOutput?.(line);
+    lines.push(line);
+    if (lines.length > OUTPUT_LINES) lines.shift();
+    onOutput?.(line);
   };
   for (const stream of [child.stdout, child.stderr]) {
     let partial = '';
@@ -104,7 +141,17 @@ export async function startRedisServer(opts: RedisChildOptions = {}): Promise<Re
     });
     stream?.once('end', () => partial && onLine(partial));
   }
-  const lastOutput = () => [...output];
+  return { lines, onLine };
+}
+
+interface ExitWatch {
+  /** The child has exited (or could not be run). */
+  gone(): boolean;
+  /** Resolves once it has, its output read and `cleanup` done. */
+  exited: Promise<void>;
+}
+
+function watchExit(child: ChildProcess, onLine: (line: string) => void, cleanup: () => void): ExitWatch {
   let gone = false;
   // Resolves once the child has exited and its output is read ('close'), or shortly after the
   // exit if a forked child of the server (an AOF rewrite) still holds the pipes.
@@ -113,7 +160,7 @@ export async function startRedisServer(opts: RedisChildOptions = {}): Promise<Re
     const done = () => {
       if (finished) return;
       finished = true;
-      if (!opts.dir) rmSync(sockDir, { recursive: true, force: true });
+      cleanup();
       r();
     };
     child.once('close', done);
@@ -127,13 +174,16 @@ export async function startRedisServer(opts: RedisChildOptions = {}): Promise<Re
       done();
     });
   });
-  const url = `redis://127.0.0.1:${port}`;
-  const failure = (why: string) => new Error(`redis-server ${why}${output.length ? `; its last output:\n${output.join('\n')}` : ' (no output)'}`);
+  return { gone: () => gone, exited };
+}
 
+/** Resolves once this child answers on `url`; throws (the child stopped) if it exits or stays silent 10 s. */
+async function answering(url: string, port: number, child: ChildProcess, end: ExitWatch, output: string[]): Promise<void> {
+  const failure = (why: string) => new Error(`redis-server ${why}${output.length ? `; its last output:\n${output.join('\n')}` : ' (no output)'}`);
   const deadline = Date.now() + 10_000;
   for (;;) {
-    if (gone) {
-      await exited;
+    if (end.gone()) {
+      await end.exited;
       throw failure(`exited at start (${child.exitCode ?? child.signalCode})`);
     }
     const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
@@ -144,32 +194,16 @@ export async function startRedisServer(opts: RedisChildOptions = {}): Promise<Re
       // makes this child exit on "Address already in use"): wait for that exit instead.
       const info = await probe.info('server');
       probe.disconnect();
-      if (Number(/process_id:(\d+)/.exec(info)?.[1]) === child.pid) break;
+      if (Number(/process_id:(\d+)/.exec(info)?.[1]) === child.pid) return;
       throw new Error('another server on the port');
     } catch {
       probe.disconnect();
       if (Date.now() > deadline) {
         child.kill('SIGKILL');
-        await exited;
+        await end.exited;
         throw failure(`did not answer on port ${port} within 10 s`);
       }
       await new Promise((r) => setTimeout(r, 25));
     }
   }
-  return {
-    url,
-    port,
-    ...(socket ? { socket } : {}),
-    process: child,
-    lastOutput,
-    exited,
-    async stop() {
-      if (!gone) {
-        child.kill('SIGTERM');
-        const t = setTimeout(() => child.kill('SIGKILL'), 5000);
-        await exited;
-        clearTimeout(t);
-      }
-    },
-  };
 }
