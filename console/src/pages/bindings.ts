@@ -4,6 +4,7 @@ import { api, errorText } from '../api.js';
 import { clear, confirmDialog, field, fmtTime, h, link, notice, table, type Column } from '../dom.js';
 import { causeText, t } from '../i18n.js';
 import type { PageCtx } from '../page.js';
+import type { Notice } from '../row-actions.js';
 import { num } from '../privacy.js';
 
 export interface Binding {
@@ -83,9 +84,23 @@ async function poolKeys(): Promise<string[]> {
 
 export async function bindingsPage(c: PageCtx): Promise<void> {
   const msg = notice();
-  const results = h('div', { class: 'results' }, h('p', { class: 'empty' }, t('b.empty')));
+  const found = searchPart(c);
+  const create = createForm(await poolKeys().catch(() => [] as string[]));
+  const done = c.query.get('unbound');
+  if (done) msg.ok(t('b.unbound', { subsId: done }));
+  c.root.append(
+    h('h1', {}, t('b.title')),
+    msg.el,
+    found.form,
+    found.results,
+    h('section', { 'aria-label': t('b.create') }, h('h2', {}, t('b.create')), create),
+  );
+  await found.initial();
+}
 
-  // search
+/** The search form and its results; initial() runs the search the page's query names, if any. */
+function searchPart(c: PageCtx): { form: HTMLFormElement; results: HTMLElement; initial(): Promise<void> } {
+  const results = h('div', { class: 'results' }, h('p', { class: 'empty' }, t('b.empty')));
   const kind = h('select', {}, KINDS.map((k) => h('option', { value: k.v, selected: c.query.get('by') === k.v }, k.label)));
   const q = h('input', { type: 'search', value: c.query.get('q') ?? '', autocomplete: 'off' });
   const search = async () => {
@@ -120,8 +135,11 @@ export async function bindingsPage(c: PageCtx): Promise<void> {
     h('button', { type: 'submit' }, t('search')),
   );
 
-  // create
-  const pools = await poolKeys().catch(() => [] as string[]);
+  return { form: searchForm, results, initial: async () => (q.value ? search() : undefined) };
+}
+
+/** The create form; a binding made opens its own page. */
+function createForm(pools: string[]): HTMLFormElement {
   const mode = h('select', {}, (['AXB', 'AXN', 'AXE', 'AX'] as const).map((m) => h('option', { value: m }, t(`mode.${m}`))));
   const pool = h('select', {}, pools.map((p) => h('option', { value: p }, p)));
   const a = h('input', { type: 'tel', autocomplete: 'off', required: true });
@@ -147,7 +165,7 @@ export async function bindingsPage(c: PageCtx): Promise<void> {
   mode.addEventListener('change', syncMode);
   syncMode();
   const createMsg = notice();
-  const create = h(
+  return h(
     'form',
     {
       class: 'grid',
@@ -183,17 +201,6 @@ export async function bindingsPage(c: PageCtx): Promise<void> {
     h('div', { class: 'actions' }, h('button', { type: 'submit' }, t('b.create'))),
     createMsg.el,
   );
-
-  const done = c.query.get('unbound');
-  if (done) msg.ok(t('b.unbound', { subsId: done }));
-  c.root.append(
-    h('h1', {}, t('b.title')),
-    msg.el,
-    searchForm,
-    results,
-    h('section', { 'aria-label': t('b.create') }, h('h2', {}, t('b.create')), create),
-  );
-  if (q.value) await search();
 }
 
 export function cdrColumns(withSub: boolean): Column<Cdr>[] {
@@ -222,6 +229,20 @@ export async function bindingPage(c: PageCtx): Promise<void> {
     return;
   }
   if (!c.alive()) return;
+  const details = detailsList();
+  details.draw(bd);
+  const calls = h('div', {}, h('p', { class: 'muted' }, t('loading')));
+  c.root.append(
+    details.el,
+    h('section', { 'aria-label': t('b.change') }, h('h2', {}, t('b.change')), changeForm(subsId, bd, details.draw)),
+    h('div', { class: 'actions' }, unbindButton(subsId, msg)),
+    h('section', { 'aria-label': t('b.recent') }, h('h2', {}, t('b.recent')), calls),
+  );
+  await recentCalls(c, subsId, calls);
+}
+
+/** The binding's fields as a definition list; draw() shows a binding (again, after a change). */
+function detailsList(): { el: HTMLElement; draw(b: Binding): void } {
   const details = h('dl', { class: 'details' });
   const row = (k: string, v: string | undefined) => details.append(h('dt', {}, k), h('dd', {}, v === undefined || v === '' ? t('none') : v));
   const draw = (b: Binding) => {
@@ -240,9 +261,11 @@ export async function bindingPage(c: PageCtx): Promise<void> {
     row(t('b.outId'), b.outId);
     row(t('b.created'), b.createdAt ? fmtTime(b.createdAt * 1000) : undefined);
   };
-  draw(bd);
+  return { el: details, draw };
+}
 
-  // change
+/** The change form (B, expiry, restriction, recording); a saved change is drawn with `draw`. */
+function changeForm(subsId: string, bd: Binding, draw: (b: Binding) => void): HTMLFormElement {
   const newB = h('input', { type: 'tel', autocomplete: 'off' });
   const newExp = h('input', { type: 'datetime-local' });
   const restrict = h(
@@ -253,7 +276,7 @@ export async function bindingPage(c: PageCtx): Promise<void> {
   );
   const rec = h('select', {}, h('option', { value: '' }, t('b.unchanged')), h('option', { value: 'on' }, t('b.on')), h('option', { value: 'off' }, t('b.off')));
   const changeMsg = notice();
-  const change = h(
+  return h(
     'form',
     {
       class: 'grid',
@@ -268,8 +291,8 @@ export async function bindingPage(c: PageCtx): Promise<void> {
         if (rec.value) body.recording = rec.value === 'on';
         if (Object.keys(body).length === 0) return changeMsg.error(t('b.nothing'));
         try {
-          bd = await api<Binding>('PATCH', `/v1/bindings/${encodeURIComponent(subsId)}`, body);
-          draw(bd);
+          const changed = await api<Binding>('PATCH', `/v1/bindings/${encodeURIComponent(subsId)}`, body);
+          draw(changed);
           newB.value = '';
           newExp.value = '';
           restrict.value = '';
@@ -287,8 +310,10 @@ export async function bindingPage(c: PageCtx): Promise<void> {
     h('div', { class: 'actions' }, h('button', { type: 'submit' }, t('save'))),
     changeMsg.el,
   );
+}
 
-  const unbind = h(
+function unbindButton(subsId: string, msg: Notice): HTMLButtonElement {
+  return h(
     'button',
     {
       type: 'button',
@@ -305,14 +330,10 @@ export async function bindingPage(c: PageCtx): Promise<void> {
     },
     t('b.unbind'),
   );
+}
 
-  const calls = h('div', {}, h('p', { class: 'muted' }, t('loading')));
-  c.root.append(
-    details,
-    h('section', { 'aria-label': t('b.change') }, h('h2', {}, t('b.change')), change),
-    h('div', { class: 'actions' }, unbind),
-    h('section', { 'aria-label': t('b.recent') }, h('h2', {}, t('b.recent')), calls),
-  );
+/** The binding's last 20 calls, newest first, drawn into `calls`. */
+async function recentCalls(c: PageCtx, subsId: string, calls: HTMLElement): Promise<void> {
   try {
     const r = await api<{ items: Cdr[] }>('GET', `/v1/calls?${new URLSearchParams({ sub_id: subsId, limit: '500' })}`);
     if (!c.alive()) return;

@@ -16,17 +16,6 @@ function isoOf(local: string): string | undefined {
 }
 
 export async function callsPage(c: PageCtx): Promise<void> {
-  const from = h('input', { type: 'datetime-local' });
-  const to = h('input', { type: 'datetime-local' });
-  const x = h('input', { type: 'tel', autocomplete: 'off' });
-  const sub = h('input', { type: 'text', autocomplete: 'off', value: c.query.get('sub_id') ?? '' });
-  const outcome = h(
-    'select',
-    {},
-    h('option', { value: '' }, t('c.any')),
-    h('option', { value: 'answered' }, t('c.answered')),
-    h('option', { value: 'failed' }, t('c.failed')),
-  );
   const results = h('div', { class: 'results' });
   const msg = notice();
   // cursors of the pages before the current one (the API pages forward only)
@@ -35,6 +24,60 @@ export async function callsPage(c: PageCtx): Promise<void> {
 
   const load = async (cursor: string | undefined) => {
     msg.clear();
+    try {
+      const r = await api<{ items: Cdr[]; next_cursor: string | null }>('GET', `/v1/calls?${filter.params(cursor)}`);
+      if (!c.alive()) return;
+      current = cursor;
+      clear(results);
+      results.append(table({ columns: cdrColumns(true), rows: r.items, empty: t('c.empty'), pageSize: PAGE, label: t('c.title') }));
+      results.append(
+        pager(
+          cursors.length === 0 ? undefined : () => void load(cursors.pop()),
+          !r.next_cursor
+            ? undefined
+            : () => {
+                cursors.push(current);
+                void load(r.next_cursor ?? undefined);
+              },
+        ),
+      );
+    } catch (err) {
+      msg.error(errorText(err));
+    }
+  };
+
+  const filter = filterForm(c.query.get('sub_id') ?? '', () => {
+    cursors = [];
+    void load(undefined);
+  });
+  c.root.append(h('h1', {}, t('c.title')), filter.el, msg.el, results);
+  await load(undefined);
+}
+
+/** Previous and next page buttons; one without its action is disabled. */
+function pager(prev: (() => void) | undefined, next: (() => void) | undefined): HTMLElement {
+  return h(
+    'nav',
+    { class: 'pager', 'aria-label': 'result pages' },
+    h('button', { type: 'button', disabled: !prev, onclick: () => prev?.() }, t('prev')),
+    h('button', { type: 'button', disabled: !next, onclick: () => next?.() }, t('next')),
+  );
+}
+
+/** The search form (time range, X, SubsId, outcome); params() is its query for one page. */
+function filterForm(subId: string, search: () => void): { el: HTMLFormElement; params(cursor: string | undefined): URLSearchParams } {
+  const from = h('input', { type: 'datetime-local' });
+  const to = h('input', { type: 'datetime-local' });
+  const x = h('input', { type: 'tel', autocomplete: 'off' });
+  const sub = h('input', { type: 'text', autocomplete: 'off', value: subId });
+  const outcome = h(
+    'select',
+    {},
+    h('option', { value: '' }, t('c.any')),
+    h('option', { value: 'answered' }, t('c.answered')),
+    h('option', { value: 'failed' }, t('c.failed')),
+  );
+  const params = (cursor: string | undefined) => {
     const p = new URLSearchParams({ limit: String(PAGE) });
     const f = isoOf(from.value);
     const tt = isoOf(to.value);
@@ -44,51 +87,16 @@ export async function callsPage(c: PageCtx): Promise<void> {
     if (sub.value.trim()) p.set('sub_id', sub.value.trim());
     if (outcome.value) p.set('outcome', outcome.value);
     if (cursor) p.set('cursor', cursor);
-    try {
-      const r = await api<{ items: Cdr[]; next_cursor: string | null }>('GET', `/v1/calls?${p}`);
-      if (!c.alive()) return;
-      current = cursor;
-      clear(results);
-      results.append(table({ columns: cdrColumns(true), rows: r.items, empty: t('c.empty'), pageSize: PAGE, label: t('c.title') }));
-      const pager = h('nav', { class: 'pager', 'aria-label': 'result pages' });
-      pager.append(
-        h(
-          'button',
-          {
-            type: 'button',
-            disabled: cursors.length === 0,
-            onclick: () => void load(cursors.pop()),
-          },
-          t('prev'),
-        ),
-        h(
-          'button',
-          {
-            type: 'button',
-            disabled: !r.next_cursor,
-            onclick: () => {
-              cursors.push(current);
-              void load(r.next_cursor ?? undefined);
-            },
-          },
-          t('next'),
-        ),
-      );
-      results.append(pager);
-    } catch (err) {
-      msg.error(errorText(err));
-    }
+    return p;
   };
-
-  const form = h(
+  const el = h(
     'form',
     {
       class: 'grid',
       role: 'search',
       onsubmit: (e: Event) => {
         e.preventDefault();
-        cursors = [];
-        void load(undefined);
+        search();
       },
     },
     field(t('c.from'), from),
@@ -98,8 +106,7 @@ export async function callsPage(c: PageCtx): Promise<void> {
     field(t('c.outcome'), outcome),
     h('div', { class: 'actions' }, h('button', { type: 'submit' }, t('search'))),
   );
-  c.root.append(h('h1', {}, t('c.title')), form, msg.el, results);
-  await load(undefined);
+  return { el, params };
 }
 
 interface CallDetail {

@@ -2,9 +2,10 @@
 // app_secret), each bound to a mode and a pool. Listed without secrets (the API never answers
 // one); created or replaced with a secret typed again; deleted after a confirmation.
 import { api, errorText } from '../api.js';
-import { clear, confirmDialog, field, h, notice, table } from '../dom.js';
+import { clear, field, h, notice, table } from '../dom.js';
 import { t } from '../i18n.js';
 import type { PageCtx } from '../page.js';
+import { deleteButton, firstLoad, rowActions, rowButton, type Notice } from '../row-actions.js';
 
 interface HuaweiApp {
   appKey: string;
@@ -27,7 +28,56 @@ export async function huaweiAppsPage(c: PageCtx): Promise<void> {
   const msg = notice();
   const list = h('div', { class: 'results' });
   const pools = h('datalist', { id: 'hw-pools' });
+  const load = async () => {
+    const [r, p] = await Promise.all([api<{ apps: HuaweiApp[] }>('GET', '/v1/huawei/apps'), api<{ pools: string[] }>('GET', '/v1/pools')]);
+    if (!c.alive()) return;
+    clear(pools);
+    for (const k of p.pools) pools.append(h('option', { value: k }));
+    clear(list);
+    list.append(appsTable(r.apps, { edit: (a) => form.edit(a), msg, reload: load }));
+  };
+  const form = appForm(pools, load);
 
+  c.root.append(h('h1', {}, t('hw.title')), msg.el, list, h('section', { 'aria-label': t('hw.save') }, h('h2', {}, t('hw.save')), h('p', {}, t('hw.secretHint')), form.el));
+  await firstLoad(msg, load);
+}
+
+function appsTable(apps: HuaweiApp[], o: { edit(a: HuaweiApp): void; msg: Notice; reload(): Promise<void> }): HTMLElement {
+  return table({
+    label: t('hw.title'),
+    rows: apps,
+    empty: t('hw.empty'),
+    columns: [
+      { key: 'key', label: t('hw.appKey'), value: (a) => a.appKey },
+      { key: 'mode', label: t('hw.mode'), value: (a) => a.mode },
+      { key: 'pool', label: t('hw.pool'), value: (a) => a.poolKey },
+      { key: 'status', label: t('hw.statusUrl'), value: (a) => a.statusUrl },
+      { key: 'fee', label: t('hw.feeUrl'), value: (a) => a.feeUrl },
+      {
+        key: 'act',
+        label: '',
+        plain: true,
+        value: () => '',
+        render: (a) =>
+          rowActions(
+            rowButton(t('hw.edit'), a.appKey, () => o.edit(a)),
+            deleteButton({
+              label: t('hw.delete'),
+              name: a.appKey,
+              question: t('hw.deleteConfirm', { key: a.appKey }),
+              path: `/v1/huawei/apps/${encodeURIComponent(a.appKey)}`,
+              done: t('hw.deleted', { key: a.appKey }),
+              msg: o.msg,
+              reload: o.reload,
+            }),
+          ),
+      },
+    ],
+  });
+}
+
+/** The create-or-replace form (the secret typed again every time); edit() fills it from an app. */
+function appForm(pools: HTMLDataListElement, reload: () => Promise<void>): { el: HTMLFormElement; edit(a: HuaweiApp): void } {
   const appKey = h('input', { type: 'text', autocomplete: 'off', spellcheck: 'false' });
   const secret = h('input', { type: 'password', autocomplete: 'new-password' });
   const mode = h('select', {}, MODES.map((m) => h('option', { value: m }, m)));
@@ -35,76 +85,6 @@ export async function huaweiAppsPage(c: PageCtx): Promise<void> {
   const statusUrl = h('input', { type: 'url', autocomplete: 'off', placeholder: 'https://' });
   const feeUrl = h('input', { type: 'url', autocomplete: 'off', placeholder: 'https://' });
   const formMsg = notice();
-
-  const load = async () => {
-    const [r, p] = await Promise.all([api<{ apps: HuaweiApp[] }>('GET', '/v1/huawei/apps'), api<{ pools: string[] }>('GET', '/v1/pools')]);
-    if (!c.alive()) return;
-    clear(pools);
-    for (const k of p.pools) pools.append(h('option', { value: k }));
-    clear(list);
-    list.append(
-      table({
-        label: t('hw.title'),
-        rows: r.apps,
-        empty: t('hw.empty'),
-        columns: [
-          { key: 'key', label: t('hw.appKey'), value: (a) => a.appKey },
-          { key: 'mode', label: t('hw.mode'), value: (a) => a.mode },
-          { key: 'pool', label: t('hw.pool'), value: (a) => a.poolKey },
-          { key: 'status', label: t('hw.statusUrl'), value: (a) => a.statusUrl },
-          { key: 'fee', label: t('hw.feeUrl'), value: (a) => a.feeUrl },
-          {
-            key: 'act',
-            label: '',
-            plain: true,
-            value: () => '',
-            render: (a) =>
-              h(
-                'div',
-                { class: 'row-actions' },
-                h(
-                  'button',
-                  {
-                    type: 'button',
-                    'aria-label': `${t('hw.edit')} ${a.appKey}`,
-                    onclick: () => {
-                      appKey.value = a.appKey;
-                      mode.value = a.mode;
-                      poolKey.value = a.poolKey;
-                      statusUrl.value = a.statusUrl ?? '';
-                      feeUrl.value = a.feeUrl ?? '';
-                      secret.value = '';
-                      formMsg.ok(t('hw.editing', { key: a.appKey }));
-                      secret.focus();
-                    },
-                  },
-                  t('hw.edit'),
-                ),
-                h(
-                  'button',
-                  {
-                    type: 'button',
-                    class: 'danger',
-                    'aria-label': `${t('hw.delete')} ${a.appKey}`,
-                    onclick: async () => {
-                      if (!(await confirmDialog(t('hw.deleteConfirm', { key: a.appKey }), t('hw.delete')))) return;
-                      try {
-                        await api('DELETE', `/v1/huawei/apps/${encodeURIComponent(a.appKey)}`);
-                        msg.ok(t('hw.deleted', { key: a.appKey }));
-                        await load();
-                      } catch (err) {
-                        msg.error(errorText(err));
-                      }
-                    },
-                  },
-                  t('hw.delete'),
-                ),
-              ),
-          },
-        ],
-      }),
-    );
-  };
 
   /** The first thing wrong with the form, in words; undefined when it may be sent. */
   const problem = (): string | undefined => {
@@ -116,7 +96,7 @@ export async function huaweiAppsPage(c: PageCtx): Promise<void> {
     return undefined;
   };
 
-  const form = h(
+  const el = h(
     'form',
     {
       class: 'grid',
@@ -135,7 +115,7 @@ export async function huaweiAppsPage(c: PageCtx): Promise<void> {
           await api('PUT', `/v1/huawei/apps/${encodeURIComponent(key)}`, body);
           formMsg.ok(t('hw.saved', { key }));
           appKey.value = secret.value = poolKey.value = statusUrl.value = feeUrl.value = '';
-          await load();
+          await reload();
         } catch (err) {
           formMsg.error(errorText(err));
         } finally {
@@ -153,11 +133,15 @@ export async function huaweiAppsPage(c: PageCtx): Promise<void> {
     h('div', { class: 'actions' }, h('button', { type: 'submit' }, t('hw.save'))),
     formMsg.el,
   );
-
-  c.root.append(h('h1', {}, t('hw.title')), msg.el, list, h('section', { 'aria-label': t('hw.save') }, h('h2', {}, t('hw.save')), h('p', {}, t('hw.secretHint')), form));
-  try {
-    await load();
-  } catch (err) {
-    msg.error(errorText(err));
-  }
+  const edit = (a: HuaweiApp) => {
+    appKey.value = a.appKey;
+    mode.value = a.mode;
+    poolKey.value = a.poolKey;
+    statusUrl.value = a.statusUrl ?? '';
+    feeUrl.value = a.feeUrl ?? '';
+    secret.value = '';
+    formMsg.ok(t('hw.editing', { key: a.appKey }));
+    secret.focus();
+  };
+  return { el, edit };
 }

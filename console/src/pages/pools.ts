@@ -4,6 +4,7 @@ import { api, errorText } from '../api.js';
 import { clear, field, h, notice, table } from '../dom.js';
 import { t } from '../i18n.js';
 import type { PageCtx } from '../page.js';
+import { firstLoad } from '../row-actions.js';
 
 interface Pool {
   poolKey: string;
@@ -49,36 +50,49 @@ export async function poolsPage(c: PageCtx): Promise<void> {
     const pools = await Promise.all(keys.map((k) => api<Pool>('GET', `/v1/pools/${encodeURIComponent(k)}`)));
     if (!c.alive()) return;
     clear(list);
-    list.append(
-      table({
-        label: t('pools.title'),
-        rows: pools,
-        empty: t('pools.empty'),
-        columns: [
-          { key: 'key', label: t('pools.key'), value: (p) => p.poolKey },
-          { key: 'name', label: t('pools.name'), value: (p) => p.name },
-          { key: 'n', label: t('pools.numbers'), value: (p) => p.numbers },
-          { key: 'use', label: t('pools.inUse'), value: (p) => p.numbersInUse },
-          { key: 'b', label: t('pools.bindings'), value: (p) => p.bindings },
-          {
-            key: 'city',
-            label: t('pools.byCity'),
-            value: (p) => Object.entries(p.byCity).map(([city, n]) => `${city} ${n}`).join(', '),
-          },
-        ],
-      }),
-    );
+    list.append(poolsTable(pools));
     const selected = poolSelect.value;
     clear(poolSelect);
     for (const k of keys) poolSelect.append(h('option', { value: k, selected: k === selected }, k));
   };
 
-  // create
+  c.root.append(
+    h('h1', {}, t('pools.title')),
+    msg.el,
+    list,
+    h('section', { 'aria-label': t('pools.create') }, h('h2', {}, t('pools.create')), createForm(poolSelect, load)),
+    h('section', { 'aria-label': t('pools.add') }, h('h2', {}, t('pools.add')), addNumbersForm(poolSelect, load)),
+  );
+  await firstLoad(msg, load);
+}
+
+function poolsTable(pools: Pool[]): HTMLElement {
+  return table({
+    label: t('pools.title'),
+    rows: pools,
+    empty: t('pools.empty'),
+    columns: [
+      { key: 'key', label: t('pools.key'), value: (p) => p.poolKey },
+      { key: 'name', label: t('pools.name'), value: (p) => p.name },
+      { key: 'n', label: t('pools.numbers'), value: (p) => p.numbers },
+      { key: 'use', label: t('pools.inUse'), value: (p) => p.numbersInUse },
+      { key: 'b', label: t('pools.bindings'), value: (p) => p.bindings },
+      {
+        key: 'city',
+        label: t('pools.byCity'),
+        value: (p) => Object.entries(p.byCity).map(([city, n]) => `${city} ${n}`).join(', '),
+      },
+    ],
+  });
+}
+
+/** The create form: PUT the pool, then select it for adding numbers. */
+function createForm(poolSelect: HTMLSelectElement, load: () => Promise<void>): HTMLFormElement {
   const key = h('input', { type: 'text', pattern: '[A-Za-z0-9_.\\-]{1,64}', required: true, autocomplete: 'off' });
   const name = h('input', { type: 'text', maxlength: 64, required: true, autocomplete: 'off' });
   const strict = h('input', { type: 'checkbox', id: 'pool-strict' });
   const createMsg = notice();
-  const create = h(
+  return h(
     'form',
     {
       class: 'grid',
@@ -103,12 +117,14 @@ export async function poolsPage(c: PageCtx): Promise<void> {
     h('div', { class: 'actions' }, h('button', { type: 'submit' }, t('pools.create'))),
     createMsg.el,
   );
+}
 
-  // add numbers
+/** Adds numbers to the selected pool from pasted lines or a CSV file, CHUNK at a time. */
+function addNumbersForm(poolSelect: HTMLSelectElement, load: () => Promise<void>): HTMLFormElement {
   const lines = h('textarea', { rows: 6, spellcheck: 'false', placeholder: '17100000001,杭州\n88001234,北京,010' });
   const csv = h('input', { type: 'file', accept: '.csv,text/csv,text/plain' });
   const addMsg = notice();
-  const add = h(
+  return h(
     'form',
     {
       class: 'grid',
@@ -149,17 +165,4 @@ export async function poolsPage(c: PageCtx): Promise<void> {
     h('div', { class: 'actions' }, h('button', { type: 'submit' }, t('pools.add'))),
     addMsg.el,
   );
-
-  c.root.append(
-    h('h1', {}, t('pools.title')),
-    msg.el,
-    list,
-    h('section', { 'aria-label': t('pools.create') }, h('h2', {}, t('pools.create')), create),
-    h('section', { 'aria-label': t('pools.add') }, h('h2', {}, t('pools.add')), add),
-  );
-  try {
-    await load();
-  } catch (err) {
-    msg.error(errorText(err));
-  }
 }

@@ -1,8 +1,9 @@
 // Ring tones: upload a WAV, play it, delete it (xline refuses while a pool or binding names it).
 import { api, errorText } from '../api.js';
-import { clear, confirmDialog, field, h, notice, table } from '../dom.js';
+import { clear, field, h, notice, table } from '../dom.js';
 import { t } from '../i18n.js';
 import type { PageCtx } from '../page.js';
+import { deleteButton, firstLoad, rowActions, rowButton, type Notice } from '../row-actions.js';
 
 interface Tone {
   id: string;
@@ -18,66 +19,55 @@ export async function ringTonesPage(c: PageCtx): Promise<void> {
     const r = await api<{ ringTones: Tone[] }>('GET', '/v1/ring-tones');
     if (!c.alive()) return;
     clear(list);
-    list.append(
-      table({
-        label: t('r.title'),
-        rows: r.ringTones,
-        empty: t('r.empty'),
-        columns: [
-          { key: 'id', label: t('r.id'), value: (x) => x.id },
-          { key: 'dur', label: t('r.duration'), value: (x) => x.durationSec, render: (x) => (x.durationSec !== undefined ? `${x.durationSec.toFixed(1)} s` : t('none')) },
-          { key: 'size', label: t('r.size'), value: (x) => x.bytes, render: (x) => `${(x.bytes / 1024).toFixed(1)} KB` },
-          {
-            key: 'act',
-            label: '',
-            plain: true,
-            value: () => '',
-            render: (x) =>
-              h(
-                'div',
-                { class: 'row-actions' },
-                h(
-                  'button',
-                  {
-                    type: 'button',
-                    'aria-label': `${t('r.play')} ${x.id}`,
-                    onclick: () => {
-                      clear(player);
-                      const audio = h('audio', { controls: true, src: `/v1/ring-tones/${encodeURIComponent(x.id)}`, 'aria-label': x.id });
-                      player.append(h('p', {}, x.id), audio);
-                      void audio.play().catch(() => undefined);
-                    },
-                  },
-                  t('r.play'),
-                ),
-                h(
-                  'button',
-                  {
-                    type: 'button',
-                    class: 'danger',
-                    'aria-label': `${t('r.delete')} ${x.id}`,
-                    onclick: async () => {
-                      if (!(await confirmDialog(t('r.deleteConfirm', { id: x.id }), t('r.delete')))) return;
-                      try {
-                        await api('DELETE', `/v1/ring-tones/${encodeURIComponent(x.id)}`);
-                        msg.ok(t('r.deleted', { id: x.id }));
-                        await load();
-                      } catch (err) {
-                        msg.error(errorText(err));
-                      }
-                    },
-                  },
-                  t('r.delete'),
-                ),
-              ),
-          },
-        ],
-      }),
-    );
+    list.append(tonesTable(r.ringTones, { player, msg, reload: load }));
   };
+  const upload = uploadForm(msg, load);
+  c.root.append(h('h1', {}, t('r.title')), msg.el, list, player, h('section', { 'aria-label': t('r.upload') }, h('h2', {}, t('r.upload')), upload));
+  await firstLoad(msg, load);
+}
+
+function tonesTable(tones: Tone[], o: { player: HTMLElement; msg: Notice; reload(): Promise<void> }): HTMLElement {
+  const play = (x: Tone) => {
+    clear(o.player);
+    const audio = h('audio', { controls: true, src: `/v1/ring-tones/${encodeURIComponent(x.id)}`, 'aria-label': x.id });
+    o.player.append(h('p', {}, x.id), audio);
+    void audio.play().catch(() => undefined);
+  };
+  return table({
+    label: t('r.title'),
+    rows: tones,
+    empty: t('r.empty'),
+    columns: [
+      { key: 'id', label: t('r.id'), value: (x) => x.id },
+      { key: 'dur', label: t('r.duration'), value: (x) => x.durationSec, render: (x) => (x.durationSec !== undefined ? `${x.durationSec.toFixed(1)} s` : t('none')) },
+      { key: 'size', label: t('r.size'), value: (x) => x.bytes, render: (x) => `${(x.bytes / 1024).toFixed(1)} KB` },
+      {
+        key: 'act',
+        label: '',
+        plain: true,
+        value: () => '',
+        render: (x) =>
+          rowActions(
+            rowButton(t('r.play'), x.id, () => play(x)),
+            deleteButton({
+              label: t('r.delete'),
+              name: x.id,
+              question: t('r.deleteConfirm', { id: x.id }),
+              path: `/v1/ring-tones/${encodeURIComponent(x.id)}`,
+              done: t('r.deleted', { id: x.id }),
+              msg: o.msg,
+              reload: o.reload,
+            }),
+          ),
+      },
+    ],
+  });
+}
+
+function uploadForm(msg: Notice, reload: () => Promise<void>): HTMLFormElement {
   const id = h('input', { type: 'text', pattern: '[A-Za-z0-9_\\-][A-Za-z0-9_.\\-]{0,63}', required: true, autocomplete: 'off' });
   const file = h('input', { type: 'file', accept: '.wav,audio/wav,audio/x-wav' });
-  const upload = h(
+  return h(
     'form',
     {
       class: 'grid',
@@ -91,7 +81,7 @@ export async function ringTonesPage(c: PageCtx): Promise<void> {
           msg.ok(t('r.uploaded', { id: id.value.trim() }));
           id.value = '';
           file.value = '';
-          await load();
+          await reload();
         } catch (err) {
           msg.error(errorText(err));
         }
@@ -101,10 +91,4 @@ export async function ringTonesPage(c: PageCtx): Promise<void> {
     field(t('r.file'), file),
     h('div', { class: 'actions' }, h('button', { type: 'submit' }, t('r.upload'))),
   );
-  c.root.append(h('h1', {}, t('r.title')), msg.el, list, player, h('section', { 'aria-label': t('r.upload') }, h('h2', {}, t('r.upload')), upload));
-  try {
-    await load();
-  } catch (err) {
-    msg.error(errorText(err));
-  }
 }
