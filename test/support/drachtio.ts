@@ -2,10 +2,10 @@
 // (test/fixtures/drachtio.conf.xml). Restartable on the same ports for resilience tests.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
-import { createConnection } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../../src/store/embedded-redis.js';
 import { requireBinary } from './binaries.js';
+import { tcpListening } from './xline-http.js';
 
 export const drachtioBin = requireBinary('drachtio', 'DRACHTIO_BIN', 'build drachtio-server from source, see README');
 export const CONFIG = fileURLToPath(new URL('../fixtures/drachtio.conf.xml', import.meta.url));
@@ -60,7 +60,7 @@ export async function startDrachtio(
     c.stdout!.on('data', keep);
     c.stderr!.on('data', keep);
     const deadline = Date.now() + 10_000;
-    while (!(await tcpOpen(adminPort))) {
+    while (!(await tcpListening(adminPort))) {
       if (c.exitCode !== null) throw new Error(`drachtio exited (${c.exitCode}):\n${out.slice(-3000)}`);
       if (Date.now() > deadline) {
         c.kill('SIGKILL');
@@ -109,15 +109,4 @@ export async function freeUdpTcpPort(): Promise<number> {
     if (ok) return p;
   }
   throw new Error('no free UDP+TCP port');
-}
-
-function tcpOpen(port: number): Promise<boolean> {
-  return new Promise((res) => {
-    const s = createConnection({ port, host: '127.0.0.1' });
-    s.once('connect', () => {
-      s.destroy();
-      res(true);
-    });
-    s.once('error', () => res(false));
-  });
 }
