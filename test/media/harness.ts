@@ -19,6 +19,7 @@ import { sipAppConfig, sipAppContext } from '../support/sip-app.js';
 import { parseMessageLog, sippBin, startSipp, type SipMsg, type SippResult } from '../support/sipp.js';
 import { audioAddress } from '../../src/media/sdp.js';
 import type { RtpPeer } from './rtp-peer.js';
+import { bindInPool } from '../support/bind-in-pool.js';
 import { CheckedSink, waitFor, type RedisSide } from '../sip/harness.js';
 import { callerScenario, farEndScenario, type CallerScript, type FarEndScript } from '../support/sipp-scenarios.js';
 
@@ -107,20 +108,7 @@ export async function bindExtension(
   side: RedisSide,
   o: { poolKey: string; x: string; a: string; extension: string; b?: string; recording?: boolean; ringConfig?: BindRequest['ringConfig'] },
 ): Promise<Binding> {
-  await side.store.upsertPool(o.poolKey, { name: o.poolKey, strictCity: false });
-  await side.store.addNumbers(o.poolKey, [{ number: o.x, city: '杭州' }]);
-  return side.store.bind({
-    mode: 'AXE',
-    poolKey: o.poolKey,
-    a: o.a,
-    x: o.x,
-    extension: o.extension,
-    expiresAt: Math.floor(Date.now() / 1000) + 3600,
-    recording: o.recording ?? false,
-    callDisplayType: 1,
-    ...(o.b ? { b: o.b } : {}),
-    ...(o.ringConfig ? { ringConfig: o.ringConfig } : {}),
-  });
+  return bindInPool(side.store, o.poolKey, { mode: 'AXE', a: o.a, x: o.x, extension: o.extension, b: o.b, recording: o.recording, ringConfig: o.ringConfig });
 }
 
 export interface MediaCallRun {

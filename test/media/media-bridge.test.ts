@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { saveRingTone } from '../../src/audio-files/ring-tones.js';
+import { bindInPool } from '../support/bind-in-pool.js';
 import { cdrOf, mobile, startRedisSide, waitFor, type RedisSide } from '../sip/harness.js';
 import { uriUser } from '../support/sipp.js';
 import { toneWav } from './fixtures.js';
@@ -32,19 +33,7 @@ describe.skipIf(!canRunMedia)('media bridges and media failures', () => {
   });
 
   async function bindAxn(o: { poolKey: string; x: string; a: string; b?: string; recording?: boolean; ringConfig?: Record<string, string>; poolRing?: Record<string, string> }) {
-    await side.store.upsertPool(o.poolKey, { name: o.poolKey, strictCity: false, ...(o.poolRing ? { ringConfig: o.poolRing } : {}) });
-    await side.store.addNumbers(o.poolKey, [{ number: o.x, city: '杭州' }]);
-    return side.store.bind({
-      mode: 'AXN',
-      poolKey: o.poolKey,
-      a: o.a,
-      x: o.x,
-      expiresAt: Math.floor(Date.now() / 1000) + 3600,
-      recording: o.recording ?? false,
-      callDisplayType: 1,
-      ...(o.b ? { b: o.b } : {}),
-      ...(o.ringConfig ? { ringConfig: o.ringConfig } : {}),
-    });
+    return bindInPool(side.store, o.poolKey, { mode: 'AXN', a: o.a, x: o.x, b: o.b, recording: o.recording, ringConfig: o.ringConfig }, o.poolRing ? { ringConfig: o.poolRing } : {});
   }
 
   /** A call from N to an AXN X whose far end rings 2 s: RTP the caller got before the 200 OK. */

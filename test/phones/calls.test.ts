@@ -12,6 +12,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bindExtension } from '../media/harness.js';
 import { cdrOf, mobile, startRedisSide, type RedisSide } from '../sip/harness.js';
+import { bindInPool } from '../support/bind-in-pool.js';
 import type { Phone, TracedSip } from '../support/baresip.js';
 import { isRtcp, sdesItems, tcpdumpBin } from '../support/loopback-capture.js';
 import { rtpengineBin, startRtpengine, type Rtpengine } from '../support/rtpengine.js';
@@ -100,18 +101,7 @@ function privacyChecks(get: () => PhoneCall, relayed: boolean): void {
 }
 
 async function bindAxb(side: RedisSide, o: { a: string; b: string; x: string; recording?: boolean }): Promise<void> {
-  await side.store.upsertPool(POOL, { name: POOL, strictCity: false });
-  await side.store.addNumbers(POOL, [{ number: o.x, city: '杭州' }]);
-  await side.store.bind({
-    mode: 'AXB',
-    poolKey: POOL,
-    a: o.a,
-    b: o.b,
-    x: o.x,
-    expiresAt: Math.floor(Date.now() / 1000) + 3600,
-    recording: o.recording ?? false,
-    callDisplayType: 1,
-  });
+  await bindInPool(side.store, POOL, { mode: 'AXB', a: o.a, b: o.b, x: o.x, recording: o.recording });
 }
 
 describe.skipIf(!canRunPhones)('real phones (baresip) through drachtio-server, xline and FreeSWITCH', () => {

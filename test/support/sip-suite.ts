@@ -6,6 +6,7 @@
 // and before its afterAll).
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import type { BindRequest } from '../../src/store/types.js';
+import { bindInPool } from './bind-in-pool.js';
 import { cleanup, finalAtCaller, mobile, placeCall, reasonCause, receivedInvite, startRedisSide, startStack, waitFor, type CallRun, type RedisSide, type Stack } from '../sip/harness.js';
 
 /** What a test gives of a binding: the mode and A at least; X is a fresh number unless given. */
@@ -38,7 +39,7 @@ export interface SipSuite {
    * cause `cause` (default 21), and the far end was never called.
    */
   refused(s: Stack, o: Parameters<typeof placeCall>[1], status?: number, cause?: number): Promise<CallRun>;
-  /** A binding in the pool on a fresh X (or req.x), valid for an hour, no recording. */
+  /** A binding in the pool on a fresh X (or req.x): bindInPool's defaults (valid for an hour, no recording). */
   bind(req: BindingOf): Promise<{ x: string; subsId: string }>;
   /** An AXB binding of fresh A (138…), B (139…) and X unless given. */
   bindAxb(req?: Partial<BindRequest>): Promise<{ a: string; b: string; x: string; subsId: string }>;
@@ -90,11 +91,7 @@ export function sipSuite(o: SipSuiteOptions): SipSuite {
       return r;
     },
     async bind(req) {
-      const x = req.x ?? mobile('177');
-      // Again at each bind: a test may have restarted redis-server empty.
-      await upsertPool();
-      await suite.side.store.addNumbers(o.pool, [{ number: x, city: '杭州' }]);
-      const b = await suite.side.store.bind({ poolKey: o.pool, expiresAt: Math.floor(Date.now() / 1000) + 3600, recording: false, callDisplayType: 1, x, ...req });
+      const b = await bindInPool(suite.side.store, o.pool, { ...req, x: req.x ?? mobile('177') }, { name: o.poolName ?? o.pool });
       return { x: b.x, subsId: b.subsId };
     },
     async bindAxb(req = {}) {
