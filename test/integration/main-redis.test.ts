@@ -10,26 +10,15 @@ import { findBinary } from '../../src/util/binaries.js';
 import { freePort, startRedisServer, type RedisChild } from '../../src/store/embedded-redis.js';
 import { LOCK_FILE } from '../../src/store/redis-data-dir-lock.js';
 import { requireBinary } from '../support/binaries.js';
+import { alive, waitUntil as waitOn } from '../support/processes.js';
 import { hasRedis, startTestRedis } from '../support/redis.js';
 import { startXlineProcess, type LogLine, type XlineProcess } from '../support/xline-process.js';
 
 const hasSetpriv = Boolean(requireBinary('setpriv', undefined, 'util-linux; Linux only'));
 const TOKEN = 'ops-token';
 
-/** A process that exists and is not a zombie (read from /proc, independently of xline's code). */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
+/** Polls every 50 ms. */
+const waitUntil = (pred: () => boolean | Promise<boolean>, ms: number, what: string) => waitOn(pred, ms, what, 50);
 
 /** Live redis-server processes working in `dir` (redis-server chdirs into its --dir). */
 function serversOn(dir: string): number[] {
@@ -44,14 +33,6 @@ function serversOn(dir: string): number[] {
     }
   }
   return pids;
-}
-
-async function waitUntil(pred: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await Promise.resolve(pred()).catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 const started = (l: LogLine) => l.msg === 'redis: started private redis-server (AOF on)';

@@ -9,37 +9,11 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/store/embedded-redis.js';
 import { LOCK_FILE } from '../../src/store/redis-data-dir-lock.js';
 import { requireBinary } from '../support/binaries.js';
+import { alive, processGroup, waitUntil } from '../support/processes.js';
 import { hasRedis } from '../support/redis.js';
 
 const root = resolve(import.meta.dirname, '../..');
 const hasNpm = Boolean(requireBinary('npm'));
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
-
-function processGroup(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]); // field 5, pgrp
-}
-
-async function waitUntil(pred: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await Promise.resolve(pred()).catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 interface NpmStart {
   npm: ChildProcess;

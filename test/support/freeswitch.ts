@@ -43,17 +43,37 @@ function rtpRange(): [number, number] {
   return [start, start + 1999];
 }
 
+// FreeSWITCH makes DTLS/WSS certificates on a first start (RSA keys: seconds of CPU); one set is
+// kept here for every test instance instead.
+const CERT_CACHE = join(tmpdir(), 'xline-freeswitch-certs');
+const DIRS = ['log', 'run', 'db', 'temp', 'storage', 'cache', 'recordings', 'certs'];
+
+/** A temporary directory for one instance: the repo's conf copied, its own dirs, the kept certificates. */
+function instanceDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'xline-fs-'));
+  cpSync(FS_CONF, join(dir, 'conf'), { recursive: true });
+  for (const d of DIRS) mkdirSync(join(dir, d));
+  if (existsSync(join(CERT_CACHE, 'dtls-srtp.pem'))) cpSync(CERT_CACHE, join(dir, 'certs'), { recursive: true });
+  return dir;
+}
+
+/** Keeps the certificates an instance made on its first start, unless some are kept already. */
+function keepCerts(dir: string): void {
+  if (existsSync(join(CERT_CACHE, 'dtls-srtp.pem')) || !existsSync(join(dir, 'certs', 'dtls-srtp.pem'))) return;
+  const tmp = mkdtempSync(join(tmpdir(), 'xline-freeswitch-certs-'));
+  cpSync(join(dir, 'certs'), tmp, { recursive: true });
+  try {
+    renameSync(tmp, CERT_CACHE);
+  } catch {
+    rmSync(tmp, { recursive: true, force: true }); // another test file won the race
+  }
+}
+
 export async function startFreeSwitch(opts: { password?: string; loglevel?: string; rtp?: [number, number] } = {}): Promise<FreeSwitch> {
   if (!freeswitchBin) throw new Error('freeswitch binary not found');
   const bin = freeswitchBin;
-  const dir = mkdtempSync(join(tmpdir(), 'xline-fs-'));
+  const dir = instanceDir();
   const conf = join(dir, 'conf');
-  cpSync(FS_CONF, conf, { recursive: true });
-  for (const d of ['log', 'run', 'db', 'temp', 'storage', 'cache', 'recordings', 'certs']) mkdirSync(join(dir, d));
-  // FreeSWITCH makes DTLS/WSS certificates on a first start (RSA keys: seconds of CPU); keep one
-  // set for every test instance instead.
-  const certCache = join(tmpdir(), 'xline-freeswitch-certs');
-  if (existsSync(join(certCache, 'dtls-srtp.pem'))) cpSync(certCache, join(dir, 'certs'), { recursive: true });
   const password = opts.password ?? 'ClueCon';
   const eslPort = await freePort();
   const sipPort = await freeUdpTcpPort();
@@ -76,7 +96,7 @@ export async function startFreeSwitch(opts: { password?: string; loglevel?: stri
       '-nc', '-nf', '-nonat', '-np',
       '-conf', conf,
       '-sounds', FS_SOUNDS,
-      ...['log', 'run', 'db', 'temp', 'storage', 'cache', 'recordings', 'certs'].flatMap((d) => [`-${d}`, join(dir, d)]),
+      ...DIRS.flatMap((d) => [`-${d}`, join(dir, d)]),
     ];
     const c = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
     child = c;
@@ -86,20 +106,7 @@ export async function startFreeSwitch(opts: { password?: string; loglevel?: stri
     };
     c.stdout!.on('data', keep);
     c.stderr!.on('data', keep);
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      try {
-        await probeEventSocket({ host: '127.0.0.1', port: eslPort, password, timeoutMs: 1000 });
-        return;
-      } catch (err) {
-        if (c.exitCode !== null) throw new Error(`freeswitch exited (${c.exitCode}):\n${out.slice(-3000)}`);
-        if (Date.now() > deadline) {
-          c.kill('SIGKILL');
-          throw new Error(`freeswitch not ready on ESL ${eslPort}: ${String(err)}\n${out.slice(-3000)}`);
-        }
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
+    await eslReady(c, eslPort, password, () => out);
   };
 
   const stopWith = async (signal: NodeJS.Signals) => {
@@ -114,15 +121,7 @@ export async function startFreeSwitch(opts: { password?: string; loglevel?: stri
   };
 
   await launch();
-  if (!existsSync(join(certCache, 'dtls-srtp.pem')) && existsSync(join(dir, 'certs', 'dtls-srtp.pem'))) {
-    const tmp = mkdtempSync(join(tmpdir(), 'xline-freeswitch-certs-'));
-    cpSync(join(dir, 'certs'), tmp, { recursive: true });
-    try {
-      renameSync(tmp, certCache);
-    } catch {
-      rmSync(tmp, { recursive: true, force: true }); // another test file won the race
-    }
-  }
+  keepCerts(dir);
   return {
     eslPort,
     password,
@@ -144,6 +143,24 @@ export async function startFreeSwitch(opts: { password?: string; loglevel?: stri
     pid: () => child?.pid,
     start: launch,
   };
+}
+
+/** Resolves once FreeSWITCH's event socket takes the password (30 s at most; the child killed then). */
+async function eslReady(c: ChildProcess, eslPort: number, password: string, out: () => string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      await probeEventSocket({ host: '127.0.0.1', port: eslPort, password, timeoutMs: 1000 });
+      return;
+    } catch (err) {
+      if (c.exitCode !== null) throw new Error(`freeswitch exited (${c.exitCode}):\n${out().slice(-3000)}`);
+      if (Date.now() > deadline) {
+        c.kill('SIGKILL');
+        throw new Error(`freeswitch not ready on ESL ${eslPort}: ${String(err)}\n${out().slice(-3000)}`);
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
 }
 
 /** One API command over its own event-socket connection. */

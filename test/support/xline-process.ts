@@ -47,30 +47,7 @@ export async function startXlineProcess(name: string, env: Record<string, string
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let out = '';
-  const all: string[] = [];
-  let partial = '';
-  const lines: LogLine[] = [];
-  child.stdout!.on('data', (d: Buffer) => {
-    const s = d.toString();
-    all.push(s);
-    out += s;
-    if (out.length > 400_000) out = out.slice(-200_000);
-    partial += s;
-    const parts = partial.split('\n');
-    partial = parts.pop() ?? '';
-    for (const p of parts) {
-      try {
-        lines.push(JSON.parse(p) as LogLine);
-      } catch {
-        // not a log line
-      }
-    }
-  });
-  child.stderr!.on('data', (d: Buffer) => {
-    all.push(d.toString());
-    out += d.toString();
-  });
+  const { lines, output, fullOutput } = readOutput(child);
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   const base = `http://127.0.0.1:${adminPort}`;
 
@@ -79,16 +56,16 @@ export async function startXlineProcess(name: string, env: Record<string, string
     adminPort,
     pid: child.pid!,
     lines,
-    output: () => out,
-    fullOutput: () => all.join(''),
+    output,
+    fullOutput,
     exited,
     async waitLog(pred, ms, what) {
       const deadline = Date.now() + ms;
       for (;;) {
         const hit = lines.find(pred);
         if (hit) return hit;
-        if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${name} exited while waiting for ${what}:\n${out.slice(-3000)}`);
-        if (Date.now() > deadline) throw new Error(`${name}: timed out waiting for ${what}:\n${out.slice(-3000)}`);
+        if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${name} exited while waiting for ${what}:\n${output().slice(-3000)}`);
+        if (Date.now() > deadline) throw new Error(`${name}: timed out waiting for ${what}:\n${output().slice(-3000)}`);
         await new Promise((r) => setTimeout(r, 50));
       }
     },
@@ -119,4 +96,33 @@ export async function startXlineProcess(name: string, env: Record<string, string
     },
   };
   return p;
+}
+
+/** The child's pino JSON lines as they come, and what it printed (the last ~200-400 KB, and all of it). */
+function readOutput(child: ChildProcess): { lines: LogLine[]; output(): string; fullOutput(): string } {
+  let out = '';
+  const all: string[] = [];
+  let partial = '';
+  const lines: LogLine[] = [];
+  child.stdout!.on('data', (d: Buffer) => {
+    const s = d.toString();
+    all.push(s);
+    out += s;
+    if (out.length > 400_000) out = out.slice(-200_000);
+    partial += s;
+    const parts = partial.split('\n');
+    partial = parts.pop() ?? '';
+    for (const p of parts) {
+      try {
+        lines.push(JSON.parse(p) as LogLine);
+      } catch {
+        // not a log line
+      }
+    }
+  });
+  child.stderr!.on('data', (d: Buffer) => {
+    all.push(d.toString());
+    out += d.toString();
+  });
+  return { lines, output: () => out, fullOutput: () => all.join('') };
 }
