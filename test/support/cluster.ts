@@ -121,21 +121,12 @@ async function startOnce(opts: ClusterOptions): Promise<TestCluster> {
   const children = new Map<number, RedisChild>();
 
   const startNode = async (port: number) => {
-    const child = await startRedisServer({
-      port,
-      extraArgs: [
-        '--dir', dir,
-        '--cluster-enabled', 'yes',
-        '--cluster-config-file', join(dir, `nodes-${port}.conf`),
-        '--cluster-node-timeout', String(nodeTimeout),
-        // a replica whose link was down a while may still be promoted (the test kills masters)
-        '--cluster-replica-validity-factor', '0',
-        '--cluster-allow-reads-when-down', 'no',
-        '--dbfilename', `dump-${port}.rdb`,
-        '--appendfilename', `appendonly-${port}.aof`,
-      ],
-    });
-    children.set(port, child);
+    children.set(port, await startRedisServer({ port, extraArgs: nodeArgs(dir, port, nodeTimeout) }));
+  };
+  const removeAll = async () => {
+    await Promise.all([...children.values()].map((c) => c.stop()));
+    children.clear();
+    rmSync(dir, { recursive: true, force: true });
   };
 
   const ports: number[] = [];
@@ -146,53 +137,16 @@ async function startOnce(opts: ClusterOptions): Promise<TestCluster> {
       timeout: 30_000,
     });
   } catch (e) {
-    await Promise.all([...children.values()].map((c) => c.stop()));
-    rmSync(dir, { recursive: true, force: true });
+    await removeAll();
     throw e;
   }
 
-  const client = (port: number) => {
-    const r = new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: 0, retryStrategy: () => null });
-    r.on('error', () => undefined);
-    return r;
-  };
-  const onLive = async <T>(fn: (r: Redis) => Promise<T>): Promise<T> => {
-    let lastErr: unknown;
-    for (const port of ports) {
-      if (!children.has(port)) continue;
-      const r = client(port);
-      try {
-        return await fn(r);
-      } catch (e) {
-        lastErr = e;
-      } finally {
-        r.disconnect();
-      }
-    }
-    throw lastErr ?? new Error('no live cluster node');
-  };
-
-  const nodes = () => onLive(async (r) => parseClusterNodes(String(await r.call('CLUSTER', 'NODES'))));
+  const nodes = () => onLiveNode(ports.filter((p) => children.has(p)), async (r) => parseClusterNodes(String(await r.call('CLUSTER', 'NODES'))));
 
   const waitOk = async (timeoutMs = 30_000) => {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      let ok = true;
-      for (const port of children.keys()) {
-        const r = client(port);
-        try {
-          const info = String(await r.call('CLUSTER', 'INFO'));
-          if (!info.includes('cluster_state:ok') || !info.includes('cluster_slots_ok:16384')) ok = false;
-          const repl = await r.info('replication');
-          if (repl.includes('role:slave') && !repl.includes('master_link_status:up')) ok = false;
-        } catch {
-          ok = false;
-        } finally {
-          r.disconnect();
-        }
-        if (!ok) break;
-      }
-      if (ok) {
+      if (await everyNodeOk(children.keys())) {
         // every master's slots owned by a live master, and each master has its replicas attached
         const view = await nodes();
         const liveMasters = view.filter((n) => n.role === 'master' && !n.failed && n.slots.length);
@@ -205,15 +159,14 @@ async function startOnce(opts: ClusterOptions): Promise<TestCluster> {
   try {
     await waitOk(60_000);
   } catch (e) {
-    await Promise.all([...children.values()].map((c) => c.stop()));
-    rmSync(dir, { recursive: true, force: true });
+    await removeAll();
     throw e;
   }
 
   return {
     seeds: ports.map((p) => `127.0.0.1:${p}`),
     nodes,
-    client,
+    client: nodeClient,
     async kill(port) {
       const c = children.get(port);
       if (!c) return;
@@ -227,24 +180,79 @@ async function startOnce(opts: ClusterOptions): Promise<TestCluster> {
       await startNode(port);
     },
     waitOk,
-    async usedMemory() {
-      let sum = 0;
-      for (const n of await nodes()) {
-        if (n.role !== 'master' || n.failed) continue;
-        const r = client(n.port);
-        try {
-          sum += dataMemory(await r.info('memory'));
-        } finally {
-          r.disconnect();
-        }
-      }
-      return sum;
-    },
+    usedMemory: async () => mastersMemory(await nodes()),
     pids: () => [...children.values()].map((c) => c.process.pid!).filter(Boolean),
-    async stop() {
-      await Promise.all([...children.values()].map((c) => c.stop()));
-      children.clear();
-      rmSync(dir, { recursive: true, force: true });
-    },
+    stop: removeAll,
   };
+}
+
+/** `fn` on the first of `ports` where it succeeds (the last error when none does). */
+async function onLiveNode<T>(ports: number[], fn: (r: Redis) => Promise<T>): Promise<T> {
+  let lastErr: unknown;
+  for (const port of ports) {
+    const r = nodeClient(port);
+    try {
+      return await fn(r);
+    } catch (e) {
+      lastErr = e;
+    } finally {
+      r.disconnect();
+    }
+  }
+  throw lastErr ?? new Error('no live cluster node');
+}
+
+/** redis-server's arguments for the cluster node on `port`, its files in `dir`. */
+function nodeArgs(dir: string, port: number, nodeTimeout: number): string[] {
+  return [
+    '--dir', dir,
+    '--cluster-enabled', 'yes',
+    '--cluster-config-file', join(dir, `nodes-${port}.conf`),
+    '--cluster-node-timeout', String(nodeTimeout),
+    // a replica whose link was down a while may still be promoted (the test kills masters)
+    '--cluster-replica-validity-factor', '0',
+    '--cluster-allow-reads-when-down', 'no',
+    '--dbfilename', `dump-${port}.rdb`,
+    '--appendfilename', `appendonly-${port}.aof`,
+  ];
+}
+
+/** A client of one node (no retries, errors ignored: the caller sees a failed command). */
+function nodeClient(port: number): Redis {
+  const r = new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: 0, retryStrategy: () => null });
+  r.on('error', () => undefined);
+  return r;
+}
+
+/** Every node says cluster_state:ok with all slots served, and every replica's link is up. */
+async function everyNodeOk(ports: Iterable<number>): Promise<boolean> {
+  for (const port of ports) {
+    const r = nodeClient(port);
+    try {
+      const info = String(await r.call('CLUSTER', 'INFO'));
+      if (!info.includes('cluster_state:ok') || !info.includes('cluster_slots_ok:16384')) return false;
+      const repl = await r.info('replication');
+      if (repl.includes('role:slave') && !repl.includes('master_link_status:up')) return false;
+    } catch {
+      return false;
+    } finally {
+      r.disconnect();
+    }
+  }
+  return true;
+}
+
+/** The data memory of the live masters, summed. */
+async function mastersMemory(view: ClusterNode[]): Promise<number> {
+  let sum = 0;
+  for (const n of view) {
+    if (n.role !== 'master' || n.failed) continue;
+    const r = nodeClient(n.port);
+    try {
+      sum += dataMemory(await r.info('memory'));
+    } finally {
+      r.disconnect();
+    }
+  }
+  return sum;
 }
