@@ -106,126 +106,16 @@ export async function startPhone(o: PhoneOptions): Promise<Phone> {
   const transport = o.transport ?? 'udp';
   const port = o.port ?? (await freePort());
   const ctrlPort = await freePort();
-  const tone = writeToneWav(join(dir, `tone-${o.toneHz}.wav`), o.toneHz, o.toneSec ?? 30);
   // RTP: a window of its own in 10000-29999, below the test FreeSWITCH's and relay's ranges.
   const rtpMin = o.rtpBase ?? 10_000 + 2 * Math.floor(Math.random() * 9_950);
   const tp = transport === 'tcp' ? ';transport=tcp' : '';
   const aor = `sip:${o.number}@${o.address}:${port}${tp}`;
-  writeFileSync(
-    join(dir, 'config'),
-    [
-      'poll_method epoll',
-      `sip_listen ${o.address}:${port}`,
-      `net_interface ${o.address}`,
-      'call_local_timeout 120',
-      'call_max_calls 4',
-      // Headless: aubridge devices with no partner play nowhere; aufile is the microphone.
-      `audio_player aubridge,${o.name}-out`,
-      `audio_alert aubridge,${o.name}-alert`,
-      `audio_source aufile,${tone}`,
-      'ausrc_srate 8000',
-      'auplay_srate 8000',
-      'ausrc_channels 1',
-      'auplay_channels 1',
-      `rtp_ports ${rtpMin}-${rtpMin + 99}`,
-      'rtcp_mux no',
-      `module_path ${MODULES}`,
-      'module g711.so',
-      'module aufile.so',
-      'module aubridge.so',
-      'module sndfile.so',
-      'module_tmp account.so',
-      'module_app menu.so',
-      'module_app ctrl_tcp.so',
-      `ctrl_tcp_listen ${o.address}:${ctrlPort}`,
-      `snd_path ${dumps}`,
-      '',
-    ].join('\n'),
-  );
-  writeFileSync(
-    join(dir, 'accounts'),
-    `<${aor}>;regint=0;answermode=${o.autoAnswer === false ? 'manual' : 'auto'};audio_codecs=PCMU,PCMA;ptime=20\n`,
-  );
-  writeFileSync(join(dir, 'contacts'), '');
+  writeConfig(o, { dir, dumps, port, ctrlPort, rtpMin, aor });
 
-  let out = '';
-  const child: ChildProcess = spawn(baresipBin, ['-f', dir, '-s'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  const reap = () => child.kill('SIGKILL');
-  process.once('exit', reap);
-  child.once('exit', () => process.off('exit', reap));
-  const keep = (d: Buffer) => {
-    out += d.toString('latin1');
-  };
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
-
-  const events: PhoneEvent[] = [];
-  const waiters = new Set<() => void>();
-  const pending = new Map<string, { resolve: () => void; reject: (e: Error) => void }>();
-  let sock: Socket | undefined;
-  const deadline = Date.now() + 10_000;
-  while (!sock) {
-    if (child.exitCode !== null) throw new Error(`baresip ${o.name} exited (${child.exitCode}):\n${out.slice(-3000)}`);
-    sock = await new Promise<Socket | undefined>((res) => {
-      const s = connect({ host: o.address, port: ctrlPort });
-      s.once('connect', () => res(s));
-      s.once('error', () => res(undefined));
-    });
-    if (!sock) {
-      if (Date.now() > deadline) {
-        child.kill('SIGKILL');
-        throw new Error(`baresip ${o.name} did not open ctrl_tcp ${o.address}:${ctrlPort}:\n${out.slice(-3000)}`);
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  const ctrl = sock;
-  let buf = Buffer.alloc(0);
-  ctrl.on('error', () => undefined);
-  ctrl.on('data', (d: Buffer) => {
-    buf = Buffer.concat([buf, d]);
-    // netstrings: <length>:<json>,
-    for (;;) {
-      const colon = buf.indexOf(0x3a);
-      if (colon < 0) return;
-      const len = Number(buf.subarray(0, colon).toString());
-      if (buf.length < colon + 2 + len) return;
-      const msg = JSON.parse(buf.subarray(colon + 1, colon + 1 + len).toString()) as Record<string, unknown>;
-      buf = buf.subarray(colon + 2 + len);
-      if (msg.event) {
-        events.push({
-          at: Date.now(),
-          type: String(msg.type),
-          ...(typeof msg.param === 'string' ? { param: msg.param } : {}),
-          ...(typeof msg.peeruri === 'string' ? { peeruri: msg.peeruri } : {}),
-          ...(typeof msg.direction === 'string' ? { direction: msg.direction } : {}),
-        });
-        for (const w of [...waiters]) w();
-      } else if (msg.response && typeof msg.token === 'string') {
-        const p = pending.get(msg.token);
-        pending.delete(msg.token);
-        if (msg.ok) p?.resolve();
-        else p?.reject(new Error(`baresip ${o.name}: ${msg.token} failed: ${String(msg.data)}`));
-      }
-    }
-  });
-
+  const { child, out } = spawnBaresip(baresipBin, dir);
+  const ctrl = await connectCtrl(o, child, ctrlPort, out);
+  const { events, waiters, command } = ctrlChannel(o.name, ctrl);
   const peers = new Set<string>();
-  let seq = 0;
-  const command = (name: string, params = '') =>
-    new Promise<void>((resolve, reject) => {
-      const token = `${name}-${++seq}`;
-      const t = setTimeout(() => {
-        pending.delete(token);
-        reject(new Error(`baresip ${o.name}: no answer to ${name} ${params}`));
-      }, 5000);
-      pending.set(token, {
-        resolve: () => (clearTimeout(t), resolve()),
-        reject: (e) => (clearTimeout(t), reject(e)),
-      });
-      const json = JSON.stringify({ command: name, params, token });
-      ctrl.write(`${Buffer.byteLength(json)}:${json},`);
-    });
 
   return {
     name: o.name,
@@ -263,24 +153,14 @@ export async function startPhone(o: PhoneOptions): Promise<Phone> {
         };
         const t = setTimeout(() => {
           waiters.delete(check);
-          reject(new Error(`baresip ${o.name}: no ${type} in ${ms} ms; events: ${events.map((e) => e.type).join(', ')}\n${out.slice(-2500)}`));
+          reject(new Error(`baresip ${o.name}: no ${type} in ${ms} ms; events: ${events.map((e) => e.type).join(', ')}\n${out().slice(-2500)}`));
         }, ms);
         if (!check()) waiters.add(check);
       });
     },
-    sip: () => parseTrace(out, `${o.address}:${port}`, peers),
-    heard() {
-      const files = existsSync(dumps) ? readdirSync(dumps).filter((f) => f.endsWith('-dec.wav')).sort() : [];
-      const parts = files.map((f) => readWav(join(dumps, f)));
-      const samples = new Int16Array(parts.reduce((n, p) => n + p.samples.length, 0));
-      let off = 0;
-      for (const p of parts) {
-        samples.set(p.samples, off);
-        off += p.samples.length;
-      }
-      return { rate: parts[0]?.rate ?? 8000, samples };
-    },
-    output: () => out,
+    sip: () => parseTrace(out(), `${o.address}:${port}`, peers),
+    heard: () => heardAudio(dumps),
+    output: out,
     async stop() {
       ctrl.destroy();
       if (child.exitCode !== null || child.signalCode !== null) return;
@@ -291,6 +171,149 @@ export async function startPhone(o: PhoneOptions): Promise<Phone> {
       clearTimeout(t);
     },
   };
+}
+
+/** baresip on the config in `dir`, with its SIP trace (-s); killed if this process exits first. */
+function spawnBaresip(bin: string, dir: string): { child: ChildProcess; out(): string } {
+  let out = '';
+  const child: ChildProcess = spawn(bin, ['-f', dir, '-s'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  const reap = () => child.kill('SIGKILL');
+  process.once('exit', reap);
+  child.once('exit', () => process.off('exit', reap));
+  const keep = (d: Buffer) => {
+    out += d.toString('latin1');
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  return { child, out: () => out };
+}
+
+/** The phone's config, accounts and contacts files in `w.dir` (headless: a tone file is its microphone). */
+function writeConfig(o: PhoneOptions, w: { dir: string; dumps: string; port: number; ctrlPort: number; rtpMin: number; aor: string }): void {
+  const tone = writeToneWav(join(w.dir, `tone-${o.toneHz}.wav`), o.toneHz, o.toneSec ?? 30);
+  writeFileSync(
+    join(w.dir, 'config'),
+    [
+      'poll_method epoll',
+      `sip_listen ${o.address}:${w.port}`,
+      `net_interface ${o.address}`,
+      'call_local_timeout 120',
+      'call_max_calls 4',
+      // Headless: aubridge devices with no partner play nowhere; aufile is the microphone.
+      `audio_player aubridge,${o.name}-out`,
+      `audio_alert aubridge,${o.name}-alert`,
+      `audio_source aufile,${tone}`,
+      'ausrc_srate 8000',
+      'auplay_srate 8000',
+      'ausrc_channels 1',
+      'auplay_channels 1',
+      `rtp_ports ${w.rtpMin}-${w.rtpMin + 99}`,
+      'rtcp_mux no',
+      `module_path ${MODULES}`,
+      'module g711.so',
+      'module aufile.so',
+      'module aubridge.so',
+      'module sndfile.so',
+      'module_tmp account.so',
+      'module_app menu.so',
+      'module_app ctrl_tcp.so',
+      `ctrl_tcp_listen ${o.address}:${w.ctrlPort}`,
+      `snd_path ${w.dumps}`,
+      '',
+    ].join('\n'),
+  );
+  writeFileSync(
+    join(w.dir, 'accounts'),
+    `<${w.aor}>;regint=0;answermode=${o.autoAnswer === false ? 'manual' : 'auto'};audio_codecs=PCMU,PCMA;ptime=20\n`,
+  );
+  writeFileSync(join(w.dir, 'contacts'), '');
+}
+
+/** A connection to the phone's ctrl_tcp port once it listens (10 s at most; the phone killed then). */
+async function connectCtrl(o: PhoneOptions, child: ChildProcess, ctrlPort: number, out: () => string): Promise<Socket> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`baresip ${o.name} exited (${child.exitCode}):\n${out().slice(-3000)}`);
+    const sock = await new Promise<Socket | undefined>((res) => {
+      const s = connect({ host: o.address, port: ctrlPort });
+      s.once('connect', () => res(s));
+      s.once('error', () => res(undefined));
+    });
+    if (sock) return sock;
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`baresip ${o.name} did not open ctrl_tcp ${o.address}:${ctrlPort}:\n${out().slice(-3000)}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/**
+ * ctrl_tcp's netstring JSON: the phone's events collected (each waiter called on every new one),
+ * and command() resolving on the phone's answer to it (5 s at most).
+ */
+function ctrlChannel(name: string, ctrl: Socket): { events: PhoneEvent[]; waiters: Set<() => void>; command(name: string, params?: string): Promise<void> } {
+  const events: PhoneEvent[] = [];
+  const waiters = new Set<() => void>();
+  const pending = new Map<string, { resolve: () => void; reject: (e: Error) => void }>();
+  let buf = Buffer.alloc(0);
+  ctrl.on('error', () => undefined);
+  ctrl.on('data', (d: Buffer) => {
+    buf = Buffer.concat([buf, d]);
+    // netstrings: <length>:<json>,
+    for (;;) {
+      const colon = buf.indexOf(0x3a);
+      if (colon < 0) return;
+      const len = Number(buf.subarray(0, colon).toString());
+      if (buf.length < colon + 2 + len) return;
+      const msg = JSON.parse(buf.subarray(colon + 1, colon + 1 + len).toString()) as Record<string, unknown>;
+      buf = buf.subarray(colon + 2 + len);
+      if (msg.event) {
+        events.push({
+          at: Date.now(),
+          type: String(msg.type),
+          ...(typeof msg.param === 'string' ? { param: msg.param } : {}),
+          ...(typeof msg.peeruri === 'string' ? { peeruri: msg.peeruri } : {}),
+          ...(typeof msg.direction === 'string' ? { direction: msg.direction } : {}),
+        });
+        for (const w of [...waiters]) w();
+      } else if (msg.response && typeof msg.token === 'string') {
+        const p = pending.get(msg.token);
+        pending.delete(msg.token);
+        if (msg.ok) p?.resolve();
+        else p?.reject(new Error(`baresip ${name}: ${msg.token} failed: ${String(msg.data)}`));
+      }
+    }
+  });
+  let seq = 0;
+  const command = (cmd: string, params = '') =>
+    new Promise<void>((resolve, reject) => {
+      const token = `${cmd}-${++seq}`;
+      const t = setTimeout(() => {
+        pending.delete(token);
+        reject(new Error(`baresip ${name}: no answer to ${cmd} ${params}`));
+      }, 5000);
+      pending.set(token, {
+        resolve: () => (clearTimeout(t), resolve()),
+        reject: (e) => (clearTimeout(t), reject(e)),
+      });
+      const json = JSON.stringify({ command: cmd, params, token });
+      ctrl.write(`${Buffer.byteLength(json)}:${json},`);
+    });
+  return { events, waiters, command };
+}
+
+/** What the phone played (its decoder's dumps in `dumps`), one PCM stream. */
+function heardAudio(dumps: string): Pcm {
+  const files = existsSync(dumps) ? readdirSync(dumps).filter((f) => f.endsWith('-dec.wav')).sort() : [];
+  const parts = files.map((f) => readWav(join(dumps, f)));
+  const samples = new Int16Array(parts.reduce((n, p) => n + p.samples.length, 0));
+  let off = 0;
+  for (const p of parts) {
+    samples.set(p.samples, off);
+    off += p.samples.length;
+  }
+  return { rate: parts[0]?.rate ?? 8000, samples };
 }
 
 /**
