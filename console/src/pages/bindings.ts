@@ -4,6 +4,7 @@ import { api, errorText } from '../api.js';
 import { clear, confirmDialog, field, fmtTime, h, link, notice, table, type Column } from '../dom.js';
 import { causeText, t } from '../i18n.js';
 import type { PageCtx } from '../page.js';
+import { fieldList, openDetail } from '../detail-page.js';
 import type { Notice } from '../row-actions.js';
 import { num } from '../privacy.js';
 
@@ -219,16 +220,9 @@ export function cdrColumns(withSub: boolean): Column<Cdr>[] {
 
 export async function bindingPage(c: PageCtx): Promise<void> {
   const subsId = c.parts[1]!;
-  const msg = notice();
-  c.root.append(h('p', {}, link('#/bindings', t('b.back'))), h('h1', {}, t('b.detail', { subsId })), msg.el);
-  let bd: Binding;
-  try {
-    bd = await api<Binding>('GET', `/v1/bindings/${encodeURIComponent(subsId)}`);
-  } catch (err) {
-    msg.error(errorText(err));
-    return;
-  }
-  if (!c.alive()) return;
+  const opened = await openDetail<Binding>(c, { href: '#/bindings', label: t('b.back') }, t('b.detail', { subsId }), `/v1/bindings/${encodeURIComponent(subsId)}`);
+  if (!opened) return;
+  const { data: bd, msg } = opened;
   const details = detailsList();
   details.draw(bd);
   const calls = h('div', {}, h('p', { class: 'muted' }, t('loading')));
@@ -243,8 +237,7 @@ export async function bindingPage(c: PageCtx): Promise<void> {
 
 /** The binding's fields as a definition list; draw() shows a binding (again, after a change). */
 function detailsList(): { el: HTMLElement; draw(b: Binding): void } {
-  const details = h('dl', { class: 'details' });
-  const row = (k: string, v: string | undefined) => details.append(h('dt', {}, k), h('dd', {}, v === undefined || v === '' ? t('none') : v));
+  const { el: details, row } = fieldList();
   const draw = (b: Binding) => {
     clear(details);
     row(t('b.subsId'), b.subsId);

@@ -1,8 +1,9 @@
 // Calls: CDRs filtered by time range, X, SubsId and outcome, paged with the API's cursor; a call's
 // detail with its timeline, the release cause in words and its recording (played and downloadable).
 import { api, errorText } from '../api.js';
-import { clear, field, h, link, notice, table } from '../dom.js';
+import { clear, field, h, notice, table } from '../dom.js';
 import { causeText, t } from '../i18n.js';
+import { fieldList, openDetail } from '../detail-page.js';
 import type { PageCtx } from '../page.js';
 import { num } from '../privacy.js';
 import { cdrColumns, type Cdr } from './bindings.js';
@@ -117,19 +118,11 @@ interface CallDetail {
 
 export async function callPage(c: PageCtx): Promise<void> {
   const callId = c.parts[1]!;
-  const msg = notice();
-  c.root.append(h('p', {}, link('#/calls', t('c.back'))), h('h1', {}, t('c.detail', { callId })), msg.el);
-  let d: CallDetail;
-  try {
-    d = await api<CallDetail>('GET', `/v1/calls/${encodeURIComponent(callId)}`);
-  } catch (err) {
-    msg.error(errorText(err));
-    return;
-  }
-  if (!c.alive()) return;
+  const opened = await openDetail<CallDetail>(c, { href: '#/calls', label: t('c.back') }, t('c.detail', { callId }), `/v1/calls/${encodeURIComponent(callId)}`);
+  if (!opened) return;
+  const d = opened.data;
   const r = d.cdr;
-  const details = h('dl', { class: 'details' });
-  const row = (k: string, v: string | undefined) => details.append(h('dt', {}, k), h('dd', {}, v === undefined || v === '' ? t('none') : v));
+  const { el: details, row } = fieldList();
   row(t('b.subsId'), r.sub_id);
   row(t('b.x'), r.secret_no);
   row(t('c.caller'), num(r.call_type === 1 ? r.peer_no : r.phone_no));
