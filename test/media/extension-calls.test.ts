@@ -9,8 +9,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { cdrOf, eventsOf, expectCleanBLeg, mobile, startRedisSide, type RedisSide } from '../sip/harness.js';
 import { uriUser } from '../support/sipp.js';
 import { dtmfRtpPackets, writeDtmfPcap } from './dtmf-pcap.js';
-import { bindExtension, canRunMedia, placeMediaCall, received, startMediaStack, timedMessages, type MediaStack } from './harness.js';
-import { dominantHz, rms, RtpPeer } from './rtp-peer.js';
+import { bindExtension, canRunMedia, placeMediaCall, received, startMediaStack, timedMessages, type MediaStack, expectCallerOk } from './harness.js';
+import { dominantHz, rms, withRtpPeers } from './rtp-peer.js';
 
 const POOL = 'FCEXT01';
 const reasonCause = (v: string | undefined) => Number(/cause=(\d+)/.exec(v ?? '')?.[1] ?? NaN);
@@ -39,13 +39,11 @@ describe.skipIf(!canRunMedia)('AXN extension calls through FreeSWITCH', () => {
     const a = mobile('138');
     const caller = mobile('139');
     const binding = await bindExtension(side, { poolKey: POOL, x, a, extension: '1001' });
-    const callerRtp = await RtpPeer.open();
-    const farRtp = await RtpPeer.open();
-    // The caller's own RTP socket sends the keys (0.6 s in, well inside the 3.3 s prompt) and then
-    // 4 s of a 1 kHz tone for B to hear; B answers with 600 Hz.
-    callerRtp.playWhenHeard(dtmfRtpPackets({ digits: '1001', leadMs: 600, tailMs: 4000, tailToneHz: 1000 }));
-    farRtp.sendToneWhenHeard(600);
-    try {
+    await withRtpPeers(2, async ([callerRtp, farRtp]) => {
+      // The caller's own RTP socket sends the keys (0.6 s in, well inside the 3.3 s prompt) and then
+      // 4 s of a 1 kHz tone for B to hear; B answers with 600 Hz.
+      callerRtp.playWhenHeard(dtmfRtpPackets({ digits: '1001', leadMs: 600, tailMs: 4000, tailToneHz: 1000 }));
+      farRtp.sendToneWhenHeard(600);
       const run = await placeMediaCall(s, {
         caller,
         x,
@@ -55,7 +53,7 @@ describe.skipIf(!canRunMedia)('AXN extension calls through FreeSWITCH', () => {
         callerRtp,
         farRtp,
       });
-      expect(run.a.code, run.a.errors.slice(-1500) + run.a.output.slice(-800)).toBe(0);
+      expectCallerOk(run);
       // From, Contact and P-Asserted-Identity name X; nothing of the caller reaches B.
       const inv = expectCleanBLeg(run.b!, a, x, caller);
       // B was offered the caller's own media (FreeSWITCH leaves once B answers), anonymised.
@@ -90,10 +88,7 @@ describe.skipIf(!canRunMedia)('AXN extension calls through FreeSWITCH', () => {
       expect(cdr).toMatchObject({ sub_id: binding.subsId, pool_key: POOL, secret_no: x, phone_no: a, peer_no: caller, call_type: 1, release_dir: 1 });
       expect(cdr.start_time).toBeDefined();
       expect(cdr.record_path).toBeUndefined();
-    } finally {
-      callerRtp.close();
-      farRtp.close();
-    }
+    });
   });
 
   it('SIP INFO digits reach the prompt as well', async () => {
@@ -107,7 +102,7 @@ describe.skipIf(!canRunMedia)('AXN extension calls through FreeSWITCH', () => {
       script: { info: '2468', infoAfterMs: 500, hangUpAfterMs: 1500, reinvite: true },
       farEnd: { ringMs: 200 },
     });
-    expect(run.a.code, run.a.errors.slice(-1500) + run.a.output.slice(-800)).toBe(0);
+    expectCallerOk(run);
     const inv = received(run.b, (m) => m.method === 'INVITE');
     expect(inv, 'far end got no INVITE').toBeDefined();
     expect(uriUser(inv!.uri)).toBe(a);
@@ -133,7 +128,7 @@ describe.skipIf(!canRunMedia)('AXN extension calls through FreeSWITCH', () => {
       script: { pcap: pcap({ digits, leadMs: 600 }), hangUpAfterMs: 1000, reinvite: true },
       farEnd: { ringMs: 100 },
     });
-    expect(run.a.code, run.a.errors.slice(-1500) + run.a.output.slice(-800)).toBe(0);
+    expectCallerOk(run);
     const answered = timedMessages(run.aLog).find((m) => m.direction === 'received' && m.startLine.startsWith('SIP/2.0 200'))!.at;
     const bInvite = timedMessages(run.bLog!).find((m) => m.direction === 'received' && m.startLine.startsWith('INVITE'))?.at;
     expect(bInvite, 'far end got no INVITE').toBeDefined();
@@ -163,7 +158,7 @@ describe.skipIf(!canRunMedia)('AXN extension calls through FreeSWITCH', () => {
       script: { pcap: pcap({ digits: '3004 3003', leadMs: 600, pauseMs: 1500 }), hangUpAfterMs: 1000, reinvite: true },
       farEnd: { ringMs: 100 },
     });
-    expect(run.a.code, run.a.errors.slice(-1500) + run.a.output.slice(-800)).toBe(0);
+    expectCallerOk(run);
     expect(uriUser(received(run.b, (m) => m.method === 'INVITE')?.uri)).toBe(a);
   });
 
@@ -182,7 +177,7 @@ describe.skipIf(!canRunMedia)('AXN extension calls through FreeSWITCH', () => {
       farEnd: { ringMs: 100 },
     });
     expect(received(run.a, (m) => m.method === 'BYE'), 'xline said goodbye before the third try').toBeUndefined();
-    expect(run.a.code, run.a.errors.slice(-1500) + run.a.output.slice(-800)).toBe(0);
+    expectCallerOk(run);
     expect(uriUser(received(run.b, (m) => m.method === 'INVITE')?.uri)).toBe(a);
     const cdr = await cdrOf(s, run.callId);
     expect(cdr).toMatchObject({ call_type: 1, phone_no: a, release_dir: 1 });
@@ -199,7 +194,7 @@ describe.skipIf(!canRunMedia)('AXN extension calls through FreeSWITCH', () => {
       farEnd: { ringMs: 100 },
       farEndCalled: false,
     });
-    expect(run.a.code, run.a.errors.slice(-1500) + run.a.output.slice(-800)).toBe(0);
+    expectCallerOk(run);
     const bye = received(run.a, (m) => m.method === 'BYE');
     expect(reasonCause(bye?.header('reason'))).toBe(1);
     expect(received(run.b, (m) => m.method === 'INVITE')).toBeUndefined();
@@ -212,7 +207,7 @@ describe.skipIf(!canRunMedia)('AXN extension calls through FreeSWITCH', () => {
     const x = mobile('177');
     await bindExtension(side, { poolKey: POOL, x, a: mobile('138'), extension: '6006' });
     const run = await placeMediaCall(s, { caller: mobile('139'), x, script: { expectBye: true }, timeoutSec: 60 });
-    expect(run.a.code, run.a.errors.slice(-1500) + run.a.output.slice(-800)).toBe(0);
+    expectCallerOk(run);
     const log = timedMessages(run.aLog);
     const answered = log.find((m) => m.direction === 'received' && m.startLine.startsWith('SIP/2.0 200'))!.at;
     const byeAt = log.find((m) => m.direction === 'received' && m.startLine.startsWith('BYE'))!.at;
@@ -227,7 +222,7 @@ describe.skipIf(!canRunMedia)('AXN extension calls through FreeSWITCH', () => {
     const x = mobile('177');
     await bindExtension(side, { poolKey: POOL, x, a: mobile('138'), extension: '7007' });
     const run = await placeMediaCall(s, { caller: mobile('139'), x, script: { hangUpAfterMs: 800 } });
-    expect(run.a.code, run.a.errors.slice(-1500) + run.a.output.slice(-800)).toBe(0);
+    expectCallerOk(run);
     await s.expectIdle(3000);
     const cdr = await cdrOf(s, run.callId);
     expect(cdr).toMatchObject({ release_dir: 1, call_type: 4 });
@@ -244,7 +239,7 @@ describe.skipIf(!canRunMedia)('AXN extension calls through FreeSWITCH', () => {
       script: { pcap: pcap({ digits: '8008', leadMs: 500 }), expectBye: true },
       farEnd: { ringMs: 300, refuse: 486 },
     });
-    expect(run.a.code, run.a.errors.slice(-1500) + run.a.output.slice(-800)).toBe(0);
+    expectCallerOk(run);
     expect(reasonCause(received(run.a, (m) => m.method === 'BYE')?.header('reason'))).toBe(17);
     const cdr = await cdrOf(s, run.callId);
     expect(cdr).toMatchObject({ release_dir: 2, release_cause: 17, call_type: 1 });
@@ -254,9 +249,8 @@ describe.skipIf(!canRunMedia)('AXN extension calls through FreeSWITCH', () => {
     const x = mobile('177');
     const a = mobile('138');
     await bindExtension(side, { poolKey: POOL, x, a, extension: '9009' });
-    const callerRtp = await RtpPeer.open();
-    callerRtp.playWhenHeard(dtmfRtpPackets({ digits: '9009', leadMs: 500 }));
-    try {
+    await withRtpPeers(1, async ([callerRtp]) => {
+      callerRtp.playWhenHeard(dtmfRtpPackets({ digits: '9009', leadMs: 500 }));
       const run = await placeMediaCall(s, {
         caller: mobile('139'),
         x,
@@ -265,7 +259,7 @@ describe.skipIf(!canRunMedia)('AXN extension calls through FreeSWITCH', () => {
         farEnd: { ringMs: 2500 },
         callerRtp,
       });
-      expect(run.a.code, run.a.errors.slice(-1500) + run.a.output.slice(-800)).toBe(0);
+      expectCallerOk(run);
       const bLog = timedMessages(run.bLog!);
       const ringFrom = bLog.find((m) => m.direction === 'received' && m.startLine.startsWith('INVITE'))!.at;
       const answeredAt = bLog.find((m) => m.direction === 'sent' && m.startLine.startsWith('SIP/2.0 200'))!.at;
@@ -273,18 +267,15 @@ describe.skipIf(!canRunMedia)('AXN extension calls through FreeSWITCH', () => {
       expect(hz).toBeGreaterThan(420);
       expect(hz).toBeLessThan(480);
       expect(callerRtp.count(ringFrom, answeredAt)).toBeGreaterThan(80);
-    } finally {
-      callerRtp.close();
-    }
+    });
   });
 
   it('recording: both parties to RECORDING_DIR/<call id>.wav, length of the bridged call, in the CDR and a recording event', async () => {
     const x = mobile('177');
     const a = mobile('138');
     await bindExtension(side, { poolKey: POOL, x, a, extension: '4321', recording: true });
-    const farRtp = await RtpPeer.open();
-    farRtp.sendToneWhenHeard(600);
-    try {
+    await withRtpPeers(1, async ([farRtp]) => {
+      farRtp.sendToneWhenHeard(600);
       const run = await placeMediaCall(s, {
         caller: mobile('139'),
         x,
@@ -292,7 +283,7 @@ describe.skipIf(!canRunMedia)('AXN extension calls through FreeSWITCH', () => {
         script: { pcap: pcap({ digits: '4321', leadMs: 500, tailMs: 5000, tailToneHz: 1000 }), hangUpAfterMs: 4500 },
         farEnd: { ringMs: 200, rtpPort: farRtp.port },
       });
-      expect(run.a.code, run.a.errors.slice(-1500) + run.a.output.slice(-800)).toBe(0);
+      expectCallerOk(run);
       const cdr = await cdrOf(s, run.callId);
       expect(cdr.record_path).toBeDefined();
       expect(cdr.record_path!.startsWith(s.config.RECORDING_DIR)).toBe(true);
@@ -311,8 +302,6 @@ describe.skipIf(!canRunMedia)('AXN extension calls through FreeSWITCH', () => {
       expect(cdr.record_url).toMatch(/\/v1\/recordings\/.+\.wav\?expires=\d+&sig=/);
       const ev = (await eventsOf(s, run.callId)).find((e) => e.type === 'recording');
       expect(ev?.data).toMatchObject({ record_path: cdr.record_path });
-    } finally {
-      farRtp.close();
-    }
+    });
   });
 });

@@ -12,8 +12,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log.js';
 import { cdrOf, mobile, startRedisSide, type RedisSide } from '../sip/harness.js';
 import { dtmfRtpPackets } from './dtmf-pcap.js';
-import { bindExtension, canRunMedia, placeMediaCall, received, startMediaStack, timedMessages, type MediaStack } from './harness.js';
-import { dominantHz, RtpPeer } from './rtp-peer.js';
+import { bindExtension, canRunMedia, placeMediaCall, received, startMediaStack, timedMessages, type MediaStack, expectCallerOk } from './harness.js';
+import { dominantHz, RtpPeer, withRtpPeers } from './rtp-peer.js';
 
 const POOL = 'FCFAST01';
 /** Well under the bug's ~2 s, generous for a loaded 2-core machine (the fix takes tens of ms). */
@@ -60,13 +60,11 @@ describe.skipIf(!canRunMedia)('extension calls: fast answer, codec change mid-ca
         const x = mobile('177');
         const a = mobile('138');
         await bindExtension(side, { poolKey: POOL, x, a, extension: '305', recording });
-        const callerRtp = await RtpPeer.open();
-        const aRtp = await RtpPeer.open();
-        // Keys 305 (routes on the third digit), then at once a 1 kHz tone: the caller's voice.
-        callerRtp.playWhenHeard(dtmfRtpPackets({ digits: '305', leadMs: 500, gapMs: 40, tailMs: 3000, tailToneHz: 1000 }));
-        aRtp.sendToneWhenHeard(600);
-        const warnFrom = lines.length;
-        try {
+        await withRtpPeers(2, async ([callerRtp, aRtp]) => {
+          // Keys 305 (routes on the third digit), then at once a 1 kHz tone: the caller's voice.
+          callerRtp.playWhenHeard(dtmfRtpPackets({ digits: '305', leadMs: 500, gapMs: 40, tailMs: 3000, tailToneHz: 1000 }));
+          aRtp.sendToneWhenHeard(600);
+          const warnFrom = lines.length;
           const run = await placeMediaCall(s, {
             caller: mobile('139'),
             x,
@@ -76,7 +74,7 @@ describe.skipIf(!canRunMedia)('extension calls: fast answer, codec change mid-ca
             callerRtp,
             farRtp: aRtp,
           });
-          expect(run.a.code, run.a.errors.slice(-1500) + run.a.output.slice(-800)).toBe(0);
+          expectCallerOk(run);
           expect(received(run.b, (m) => m.method === 'INVITE'), 'A was not called').toBeDefined();
           const aAnswered = timedMessages(run.bLog!).find((m) => m.direction === 'sent' && m.startLine.startsWith('SIP/2.0 200'))!.at;
           const heard = firstToneAt(aRtp, 1000, aAnswered);
@@ -87,10 +85,7 @@ describe.skipIf(!canRunMedia)('extension calls: fast answer, codec change mid-ca
           const cdr = await cdrOf(s as never, run.callId);
           expect(cdr.start_time).toBeDefined();
           if (recording) expect(cdr.record_path).toBeDefined();
-        } finally {
-          callerRtp.close();
-          aRtp.close();
-        }
+        });
         await s.expectIdle();
       }
     }, 120_000);
@@ -101,9 +96,8 @@ describe.skipIf(!canRunMedia)('extension calls: fast answer, codec change mid-ca
     const a = mobile('138');
     const caller = mobile('139');
     await bindExtension(side, { poolKey: POOL, x, a, extension: '306' });
-    const callerRtp = await RtpPeer.open();
-    callerRtp.playWhenHeard(dtmfRtpPackets({ digits: '306', leadMs: 500, tailMs: 3000 }));
-    try {
+    await withRtpPeers(1, async ([callerRtp]) => {
+      callerRtp.playWhenHeard(dtmfRtpPackets({ digits: '306', leadMs: 500, tailMs: 3000 }));
       const run = await placeMediaCall(s, {
         caller,
         x,
@@ -111,7 +105,7 @@ describe.skipIf(!canRunMedia)('extension calls: fast answer, codec change mid-ca
         script: { rtpPort: callerRtp.port, reinvite: true, codecChangeAfterMs: 300, hangUpAfterMs: 500 },
         farEnd: { ringMs: 100, codecReinvite: true },
       });
-      expect(run.a.code, run.a.errors.slice(-1500) + run.a.output.slice(-800)).toBe(0);
+      expectCallerOk(run);
       expect(run.b!.code, run.b!.errors.slice(-1500)).toBe(0);
       const invites = run.b!.messages.filter((m) => m.direction === 'received' && m.method === 'INVITE');
       expect(invites).toHaveLength(2);
@@ -122,18 +116,15 @@ describe.skipIf(!canRunMedia)('extension calls: fast answer, codec change mid-ca
       expect(answer?.body).toMatch(/a=rtpmap:8 PCMA\/8000/);
       expect(answer?.raw).not.toContain(a);
       expect((await cdrOf(s as never, run.callId)).release_dir).toBe(1);
-    } finally {
-      callerRtp.close();
-    }
+    });
   });
 
   it('the caller re-INVITEs with PCMA only in a recorded call: FreeSWITCH answers it, the call and its recording go on', async () => {
     const x = mobile('177');
     const a = mobile('138');
     await bindExtension(side, { poolKey: POOL, x, a, extension: '307', recording: true });
-    const callerRtp = await RtpPeer.open();
-    callerRtp.playWhenHeard(dtmfRtpPackets({ digits: '307', leadMs: 500, tailMs: 3000 }));
-    try {
+    await withRtpPeers(1, async ([callerRtp]) => {
+      callerRtp.playWhenHeard(dtmfRtpPackets({ digits: '307', leadMs: 500, tailMs: 3000 }));
       const run = await placeMediaCall(s, {
         caller: mobile('139'),
         x,
@@ -142,7 +133,7 @@ describe.skipIf(!canRunMedia)('extension calls: fast answer, codec change mid-ca
         script: { rtpPort: callerRtp.port, codecChangeAfterMs: 2500, hangUpAfterMs: 500 },
         farEnd: { ringMs: 100 },
       });
-      expect(run.a.code, run.a.errors.slice(-1500) + run.a.output.slice(-800)).toBe(0);
+      expectCallerOk(run);
       expect(run.b!.code, run.b!.errors.slice(-1500)).toBe(0);
       const answer = run.a.messages.find((m) => m.direction === 'received' && m.status === 200 && /^50 INVITE/.test(m.header('cseq') ?? ''));
       expect(answer?.body).toMatch(/m=audio \d+ RTP\/AVP 8[ \r\n]/);
@@ -154,8 +145,6 @@ describe.skipIf(!canRunMedia)('extension calls: fast answer, codec change mid-ca
       const cdr = await cdrOf(s as never, run.callId);
       expect(cdr).toMatchObject({ release_dir: 1 });
       expect(cdr.record_path).toBeDefined();
-    } finally {
-      callerRtp.close();
-    }
+    });
   });
 });

@@ -5,6 +5,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { expect } from 'vitest';
 import type { Config } from '../../src/config.js';
 import type { AppContext } from '../../src/context.js';
 import type { Binding } from '../../src/domain/binding.js';
@@ -126,6 +127,11 @@ export interface MediaCallRun {
 let scenarioSeq = 0;
 
 /** One call: far end (if any) on SIP_OUTBOUND_URI's port, caller from 127.0.0.1 to drachtio. */
+/** The caller's sipp ended 0: every expectation of its scenario was met. */
+export function expectCallerOk(run: { a: SippResult }): void {
+  expect(run.a.code, run.a.errors.slice(-1500) + run.a.output.slice(-800)).toBe(0);
+}
+
 export async function placeMediaCall(
   s: MediaStack,
   o: {

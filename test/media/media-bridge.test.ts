@@ -11,7 +11,7 @@ import { cdrOf, mobile, startRedisSide, waitFor, type RedisSide } from '../sip/h
 import { uriUser } from '../support/sipp.js';
 import { toneWav } from './fixtures.js';
 import { bindExtension, canRunMedia, placeMediaCall, received, startMediaStack, timedMessages, type MediaStack } from './harness.js';
-import { dominantHz, RtpPeer } from './rtp-peer.js';
+import { dominantHz, withRtpPeers } from './rtp-peer.js';
 
 const reasonCause = (v: string | undefined) => Number(/cause=(\d+)/.exec(v ?? '')?.[1] ?? NaN);
 
@@ -38,8 +38,7 @@ describe.skipIf(!canRunMedia)('media bridges and media failures', () => {
 
   /** A call from N to an AXN X whose far end rings 2 s: RTP the caller got before the 200 OK. */
   async function ringToneCall(x: string, a: string, o: { recorded?: boolean } = {}) {
-    const callerRtp = await RtpPeer.open();
-    try {
+    return withRtpPeers(1, async ([callerRtp]) => {
       const run = await placeMediaCall(s, {
         caller: mobile('139'),
         x,
@@ -55,9 +54,7 @@ describe.skipIf(!canRunMedia)('media bridges and media failures', () => {
       expect(early, '183 with early media before the answer').toBeDefined();
       const before = callerRtp.audio(0, ok.at);
       return { run, packetsBefore: callerRtp.count(0, ok.at), hz: dominantHz(before.slice(5, 45)), okAt: ok.at };
-    } finally {
-      callerRtp.close();
-    }
+    });
   }
 
   it("RingConfig tone of the binding is heard as early media until B answers (AXNRing_N)", async () => {

@@ -156,3 +156,16 @@ export class RtpPeer {
     this.sock.close();
   }
 }
+
+/** `count` peers open for `use` (opened one after the other), every one closed after it, whatever happens. */
+export function withRtpPeers<T>(count: 1, use: (peers: [RtpPeer]) => Promise<T>): Promise<T>;
+export function withRtpPeers<T>(count: 2, use: (peers: [RtpPeer, RtpPeer]) => Promise<T>): Promise<T>;
+export async function withRtpPeers<T>(count: number, use: (peers: never) => Promise<T>): Promise<T> {
+  const peers: RtpPeer[] = [];
+  try {
+    for (let i = 0; i < count; i++) peers.push(await RtpPeer.open());
+    return await use(peers as never);
+  } finally {
+    for (const p of peers) p.close();
+  }
+}
