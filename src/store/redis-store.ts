@@ -22,16 +22,12 @@
 //   ZADDs LT into the due index. A crash in between leaves bindings the sweep will not find until
 //   reconcile() republishes x:{X}.d; they never route after expiry regardless (scripts check TIME).
 //
-// Deadlines (deadline.ts): every write a request answers for runs in a script given the last
-// moment it may write (the write guard), so a request answered isp.SYSTEM_ERROR / 503 because Redis
-// did not answer in time wrote nothing, even when Redis runs the queued command later. Hint writes
-// that follow a landed write (pool index after a claim, inventory index after a release) are not
-// guarded: they only bring the hints in line with what landed. The one hint written before the
-// truth (BuySecretNo's reservation) is guarded, and put back when the buy itself comes too late.
+// Deadlines and Redis errors: script-runner.ts. The one hint written before the truth
+// (BuySecretNo's reservation) is guarded, and put back when the buy itself comes too late.
 import type { Cluster, Redis } from 'ioredis';
 import type { Binding, BindingPatch, HuaweiPatch, TempCallee } from '../domain/binding.js';
 import { MODES } from '../domain/binding.js';
-import { XlineError, xerr } from '../domain/errors.js';
+import { xerr } from '../domain/errors.js';
 import type { Lookup } from '../domain/route.js';
 import type { Logger } from '../log.js';
 import {
@@ -58,9 +54,9 @@ import {
   unpackRecord,
   xKeys,
 } from './codec.js';
-import { asStorageError, Deadline, StorageUnavailableError } from './deadline.js';
-import { StorageOutageLog } from './outage-log.js';
-import { defineScripts } from './scripts.js';
+import { Deadline, StorageUnavailableError } from './deadline.js';
+import type { StorageOutageLog } from './outage-log.js';
+import { late, ScriptRunner, type Reply } from './script-runner.js';
 import {
   NonceReplayError,
   type BindRequest,
@@ -88,8 +84,6 @@ export interface RedisStoreOptions {
   outageSummaryMs?: number;
 }
 
-type Reply = (string | number)[];
-type ScriptFn = (...args: (string | number)[]) => Promise<Reply>;
 
 interface ReconcileState {
   phase: 'metas' | 'pools' | 'inventory';
@@ -110,103 +104,25 @@ interface PoolState {
 }
 
 const MAX_TEXT = 256;
-const RETRY_BUDGET_MS = 500;
-const READ_ONLY_SCRIPTS = new Set(['lookup', 'get', 'find', 'stat']);
-/** Replies and client errors that mean the command never ran, so running it again is safe. */
-const NOT_EXECUTED = /^(MOVED|ASK|CLUSTERDOWN|TRYAGAIN|LOADING|MASTERDOWN|READONLY)\b|Stream isn't writeable|Too many Cluster redirections/;
 
 export class RedisBindingStore implements BindingStore {
-  private readonly log?: Logger;
   private readonly poolCacheMs: number;
   private readonly sweepBatch: number;
   private readonly sweepPerX: number;
   private readonly maxBindTries: number;
   private readonly pools = new Map<string, PoolState>();
   private readonly loading = new Map<string, Promise<PoolState | undefined>>();
-  private readonly isCluster: boolean;
-  private readonly clockSkewMs: number;
-  readonly outage: StorageOutageLog;
+  private readonly run: ScriptRunner;
 
   constructor(
     readonly redis: Redis | Cluster,
     opts: RedisStoreOptions = {},
   ) {
-    this.log = opts.log;
     this.poolCacheMs = opts.poolCacheMs ?? 5000;
     this.sweepBatch = opts.sweepBatch ?? 200;
     this.sweepPerX = opts.sweepPerX ?? 200;
     this.maxBindTries = opts.maxBindTries ?? 5000;
-    this.isCluster = typeof (redis as Cluster).refreshSlotsCache === 'function';
-    this.clockSkewMs = opts.clockSkewMs ?? 0;
-    this.outage = new StorageOutageLog(opts.log, () => this.ping(), { summaryMs: opts.outageSummaryMs });
-    defineScripts(redis);
-  }
-
-  // ---------------------------------------------------------------- scripts and errors
-
-  /**
-   * Runs a per-X script. On a Cluster in the middle of a failover, a call is retried (briefly,
-   * within RETRY_BUDGET_MS, so callers still get an answer in under a second) when that is safe:
-   * read-only scripts always, writes only on errors that prove the script did not run.
-   */
-  private script(name: string, x: string, ...args: (string | number)[]): Promise<Reply> {
-    const fn = (this.redis as unknown as Record<string, ScriptFn>)[`xl_${name}`]!;
-    const first = fn.call(this.redis, ...xKeys(x), ...args);
-    // the common case allocates no retry state
-    if (!this.isCluster) return first;
-    const t0 = Date.now();
-    return first.catch((e: unknown) => this.retryScript(e, t0 + RETRY_BUDGET_MS, fn, name, x, args));
-  }
-
-  private async retryScript(err: unknown, deadline: number, fn: ScriptFn, name: string, x: string, args: (string | number)[]): Promise<Reply> {
-    for (let delay = 25; ; delay *= 2) {
-      const msg = err instanceof Error ? err.message : String(err);
-      // a timeout already spent most of the caller's second: answer now
-      const safe = NOT_EXECUTED.test(msg) || (READ_ONLY_SCRIPTS.has(name) && !/timed out/i.test(msg));
-      if (!safe || Date.now() + delay >= deadline) throw err;
-      this.refreshTopology();
-      await new Promise((r) => setTimeout(r, delay));
-      try {
-        return await fn.call(this.redis, ...xKeys(x), ...args);
-      } catch (e) {
-        err = e;
-      }
-    }
-  }
-
-  private lastRefresh = 0;
-
-  /** On a Cluster, a failed command may mean a failover: reload the slot map (at most every 200 ms). */
-  private refreshTopology(): void {
-    if (!this.isCluster || Date.now() - this.lastRefresh < 200) return;
-    this.lastRefresh = Date.now();
-    (this.redis as Cluster).refreshSlotsCache();
-  }
-
-  /**
-   * Runs a guarded per-X write script for a request: not sent at all once the deadline's last
-   * write moment has passed, and LATE (Redis ran it after that moment, so it wrote nothing) is
-   * thrown as StorageUnavailableError. Other replies are the script's own. A renewable deadline
-   * (ops routes, store calls without one) is renewed first: every caller sends its writes only
-   * after the steps before them answered, so Redis is alive and the write gets a whole deadline.
-   */
-  private async write(name: string, x: string, dl: Deadline, ...args: (string | number)[]): Promise<Reply> {
-    dl.renew();
-    const by = dl.writeBy(this.clockSkewMs);
-    if (Date.now() > by) throw late(name);
-    const r = await this.script(name, x, by, ...args);
-    if (r[0] === 'LATE') throw late(name);
-    return r;
-  }
-
-  /** One guarded single-key write (guarded.lua / pool.lua); returns the script's reply. */
-  private async writeKey(script: string, op: string, key: string, dl: Deadline, ...args: (string | number)[]): Promise<Reply> {
-    dl.renew();
-    const by = dl.writeBy(this.clockSkewMs);
-    if (Date.now() > by) throw late(op);
-    const r = await (this.redis as unknown as Record<string, ScriptFn>)[`xl_${script}`]!.call(this.redis, key, by, ...args);
-    if (r[0] === 'LATE') throw late(op);
-    return r;
+    this.run = new ScriptRunner(redis, opts);
   }
 
   /**
@@ -215,38 +131,12 @@ export class RedisBindingStore implements BindingStore {
    * given a deadline, as a guarded write (the script starts with guard.lua).
    */
   runPerX(name: string, x: string, dl: Deadline | undefined, ...args: (string | number)[]): Promise<Reply> {
-    return this.guard(name, () => (dl ? this.write(name, x, dl, ...args) : this.script(name, x, ...args)));
+    return this.run.guard(name, () => (dl ? this.run.writePerX(name, x, dl, ...args) : this.run.perX(name, x, ...args)));
   }
 
   /** Likewise a guarded script command on one key of its own. */
   runKeyed(name: string, key: string, dl: Deadline, ...args: (string | number)[]): Promise<Reply> {
-    return this.guard(name, () => this.writeKey(name, name, key, dl, ...args));
-  }
-
-  /** Runs a Redis operation; anything but a business error becomes isp.SYSTEM_ERROR. */
-  private async guard<T>(what: string, fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (e) {
-      throw this.failure(what, e);
-    }
-  }
-
-  /**
-   * The error to throw for a failed Redis call: StorageUnavailableError (isp.SYSTEM_ERROR) for
-   * anything but a business error. Reported to the outage log, which writes one line when an
-   * outage begins and a summary every few seconds instead of a line per failure.
-   */
-  private failure(what: string, e: unknown): Error {
-    if (e instanceof StorageUnavailableError) {
-      this.outage.operationFailed(e.op, e.detail || e.reason);
-      return e;
-    }
-    if (e instanceof XlineError) return e;
-    const msg = e instanceof Error ? e.message : String(e);
-    this.outage.operationFailed(what, msg);
-    this.refreshTopology();
-    return new StorageUnavailableError(/timed out/i.test(msg) ? 'deadline' : 'unreachable', what, msg);
+    return this.run.guard(name, () => this.run.writeKey(name, name, key, dl, ...args));
   }
 
   // ---------------------------------------------------------------- pools
@@ -256,9 +146,9 @@ export class RedisBindingStore implements BindingStore {
     checkText('name', settings.name);
     const dl = opts.deadline ?? new Deadline(true);
     const ring = settings.ringConfig && Object.keys(settings.ringConfig).length ? JSON.stringify(settings.ringConfig) : '';
-    await this.guard('upsertPool', async () => {
+    await this.run.guard('upsertPool', async () => {
       // the settings in one guarded step; the pool list follows what landed
-      await this.writeKey('pool', 'upsertPool', poolKeyOf(poolKey), dl, settings.name ?? '', settings.strictCity ? '1' : '0', ring);
+      await this.run.writeKey('pool', 'upsertPool', poolKeyOf(poolKey), dl, settings.name ?? '', settings.strictCity ? '1' : '0', ring);
       dl.landed++;
       await this.redis.sadd(POOLS_KEY, poolKey);
     });
@@ -331,14 +221,14 @@ export class RedisBindingStore implements BindingStore {
 
   private async requirePool(poolKey: string, fresh = false): Promise<PoolState> {
     if (typeof poolKey !== 'string' || !poolKey) throw xerr('POOLKEY_NOT_EXISTS', 'PoolKey is required');
-    const st = await this.guard('pool', () => this.poolState(poolKey, fresh));
+    const st = await this.run.guard('pool', () => this.poolState(poolKey, fresh));
     if (!st) throw xerr('POOLKEY_NOT_EXISTS', `pool ${poolKey} does not exist`);
     return st;
   }
 
   async getPool(poolKey: string, opts: StoreCallOptions = {}): Promise<PoolInfo | undefined> {
     const dl = opts.deadline;
-    return this.guard('getPool', async () => {
+    return this.run.guard('getPool', async () => {
       const settings = await this.readSettings(poolKey);
       if (!settings) return undefined;
       const hinted = await this.readPoolNumbers(poolKey, dl);
@@ -347,7 +237,7 @@ export class RedisBindingStore implements BindingStore {
       const xs = [...hinted.keys()];
       for (let i = 0; i < xs.length; i += 500) {
         const chunk = xs.slice(i, i + 500);
-        const stats = await Promise.all(chunk.map((x) => this.script('stat', x)));
+        const stats = await Promise.all(chunk.map((x) => this.run.perX('stat', x)));
         dl?.renew();
         stats.forEach(([pool, city, live, , area]) => {
           if (pool !== poolKey) return;
@@ -368,7 +258,7 @@ export class RedisBindingStore implements BindingStore {
   }
 
   async listPools(): Promise<string[]> {
-    return this.guard('listPools', async () => (await this.redis.smembers(POOLS_KEY)).sort());
+    return this.run.guard('listPools', async () => (await this.redis.smembers(POOLS_KEY)).sort());
   }
 
   async addNumbers(poolKey: string, numbers: NumberEntry[], opts: StoreCallOptions = {}): Promise<{ added: number; existing: number; conflicts: string[] }> {
@@ -376,11 +266,11 @@ export class RedisBindingStore implements BindingStore {
     const dl = opts.deadline ?? new Deadline(true);
     await this.requirePool(poolKey, true);
     const out = { added: 0, existing: 0, conflicts: [] as string[] };
-    await this.guard('addNumbers', async () => {
+    await this.run.guard('addNumbers', async () => {
       for (let i = 0; i < list.length; i += 500) {
         await Promise.all(
           list.slice(i, i + 500).map(async ({ number, city, areaCode }) => {
-            const [st, prev, area] = await this.write('claim', number, dl, poolKey, city, areaCode ?? '');
+            const [st, prev, area] = await this.run.writePerX('claim', number, dl, poolKey, city, areaCode ?? '');
             if (st === 'CONFLICT') return void out.conflicts.push(number);
             if (st === 'ADDED') {
               dl.landed++;
@@ -405,11 +295,11 @@ export class RedisBindingStore implements BindingStore {
     const list = checkEntries(numbers);
     const dl = opts.deadline ?? new Deadline(true);
     const out = { added: 0, existing: 0, conflicts: [] as string[] };
-    await this.guard('addInventory', async () => {
+    await this.run.guard('addInventory', async () => {
       for (let i = 0; i < list.length; i += 500) {
         await Promise.all(
           list.slice(i, i + 500).map(async ({ number, city }) => {
-            const [st, cur] = await this.write('inventory', number, dl, city);
+            const [st, cur] = await this.run.writePerX('inventory', number, dl, city);
             if (st === 'CONFLICT') return void out.conflicts.push(number);
             const c = st === 'ADDED' ? city : String(cur);
             if (st === 'ADDED') {
@@ -431,17 +321,17 @@ export class RedisBindingStore implements BindingStore {
     const dl = opts.deadline ?? new Deadline(true);
     await this.requirePool(poolKey, true);
     const [min, max] = lexRange(prefix);
-    const entry = await this.guard('buyNumber', async () => {
+    const entry = await this.run.guard('buyNumber', async () => {
       for (let round = 0; round < 100; round++) {
         const cands = await this.redis.zrangebylex(inventoryKey(city), min, max, 'LIMIT', 0, 16);
         if (!cands.length) return undefined;
         for (const x of cands) {
           // the ZREM is the reservation: of concurrent buyers only one removes the hint
-          const [, removed] = await this.writeKey('guarded', 'buyNumber', inventoryKey(city), dl, 'ZREM', x);
+          const [, removed] = await this.run.writeKey('guarded', 'buyNumber', inventoryKey(city), dl, 'ZREM', x);
           if (Number(removed) !== 1) continue;
           let st: string | number | undefined;
           try {
-            [st] = await this.write('buy', x, dl, poolKey, city);
+            [st] = await this.run.writePerX('buy', x, dl, poolKey, city);
           } catch (e) {
             // refused after the deadline: X is still inventory, so its hint goes back (in the
             // background: this only restores what x:{X} says; reconcile() would too, later)
@@ -451,7 +341,7 @@ export class RedisBindingStore implements BindingStore {
           if (st !== 'OK') continue; // the hint was stale; it is gone now
           dl.landed++;
           // the answer is the buy: a lost pool hint is re-added by reconcile()
-          this.redis.hset(poolNumbersKey(poolKey), x, city).catch((e: unknown) => this.hintFailed('buyNumber pool hint', e));
+          this.redis.hset(poolNumbersKey(poolKey), x, city).catch((e: unknown) => this.run.hintFailed('buyNumber pool hint', e));
           return { number: x, city };
         }
       }
@@ -466,7 +356,7 @@ export class RedisBindingStore implements BindingStore {
     const dl = opts.deadline ?? new Deadline(true);
     await this.requirePool(poolKey);
     if (!isStoreNumber(x)) throw xerr('NO_NOT_EXIST', 'number not in pool');
-    const [st, city] = await this.guard('releaseNumber', () => this.write('release', x, dl, poolKey));
+    const [st, city] = await this.run.guard('releaseNumber', () => this.run.writePerX('release', x, dl, poolKey));
     if (st === 'NOPOOL') throw xerr('NO_NOT_EXIST', `number not in pool ${poolKey}`);
     if (st === 'BUSY') throw xerr('FORBIDDEN_ACTION', 'number has live bindings; unbind them first');
     dl.landed++;
@@ -476,26 +366,26 @@ export class RedisBindingStore implements BindingStore {
     // finds them (commands to one node keep their order).
     const hints: Promise<unknown>[] = [this.redis.hdel(poolNumbersKey(poolKey), x)];
     if (city) hints.push(this.redis.zadd(inventoryKey(String(city)), 0, x), this.redis.sadd(INVENTORY_CITIES_KEY, String(city)));
-    Promise.all(hints).catch((e: unknown) => this.hintFailed('releaseNumber hints', e));
+    Promise.all(hints).catch((e: unknown) => this.run.hintFailed('releaseNumber hints', e));
   }
 
   async countInventory(city: string, prefix?: string): Promise<number> {
     checkText('city', city, true);
     if (prefix !== undefined && prefix !== '' && !/^\+?\d{1,20}$/.test(prefix)) throw xerr('ILLEGAL_ARGUMENT', 'prefix must be digits');
     const [min, max] = lexRange(prefix);
-    return this.guard('countInventory', () => this.redis.zlexcount(inventoryKey(city), min, max));
+    return this.run.guard('countInventory', () => this.redis.zlexcount(inventoryKey(city), min, max));
   }
 
   /** Cities with inventory numbers (a hint set: a city whose numbers were all bought may remain, answering 0). */
   async inventoryCities(): Promise<string[]> {
-    return this.guard('inventoryCities', () => this.redis.smembers(INVENTORY_CITIES_KEY));
+    return this.run.guard('inventoryCities', () => this.redis.smembers(INVENTORY_CITIES_KEY));
   }
 
   // ---------------------------------------------------------------- bindings
 
   /** Standalone only: on a Cluster the nonce key and X's keys are in different slots. */
   get bindClaimsNonce(): boolean {
-    return !this.isCluster;
+    return !this.run.isCluster;
   }
 
   async bind(req: BindRequest, opts: StoreCallOptions & { nonce?: NonceClaim } = {}): Promise<Binding> {
@@ -503,7 +393,7 @@ export class RedisBindingStore implements BindingStore {
     // a caller's deadline is fixed; our own is renewed for each X tried (write())
     const dl = opts.deadline ?? new Deadline(true);
     // the first script run claims the nonce (and refuses a replay); later tries on other X do not
-    let nonce = this.isCluster ? undefined : opts.nonce;
+    let nonce = this.run.isCluster ? undefined : opts.nonce;
     // hot path: a cached, fresh pool costs no await
     const cached = this.pools.get(req.poolKey);
     const pool = cached && Date.now() - cached.loadedAt <= this.poolCacheMs ? cached : await this.requirePool(req.poolKey);
@@ -511,15 +401,14 @@ export class RedisBindingStore implements BindingStore {
     const packed = [req.poolKey, req.mode, req.a, req.b ?? '', req.extension ?? '', req.expiresAt, tail].join(SEP);
 
     const attempt = async (x: string) => {
-      dl.renew();
-      const by = dl.writeBy(this.clockSkewMs);
+      const by = this.run.writeBy(dl);
       // past the last moment to write: not even sent (a search over many full X ends here)
-      if (Date.now() > by) throw this.failure('bind', late('bind'));
+      if (Date.now() > by) throw this.run.failure('bind', late('bind'));
       const claim = nonce;
       nonce = undefined;
-      const r = await (claim ? this.bindClaiming(x, by, packed, claim) : this.script('bind', x, by, packed)).catch((e: unknown) => Promise.reject(this.failure('bind', e)));
+      const r = await (claim ? this.bindClaiming(x, by, packed, claim) : this.run.perX('bind', x, by, packed)).catch((e: unknown) => Promise.reject(this.run.failure('bind', e)));
       // LATE: Redis ran it after the deadline and wrote nothing, the nonce included
-      if (r[0] === 'LATE') throw this.failure('bind', late('bind'));
+      if (r[0] === 'LATE') throw this.run.failure('bind', late('bind'));
       if (claim) claim.claimed = true;
       if (r[0] === 'REPLAY') throw new NonceReplayError();
       if (r[0] === 'OK') {
@@ -563,21 +452,13 @@ export class RedisBindingStore implements BindingStore {
   }
 
   private bindClaiming(x: string, writeBy: number, packed: string, claim: NonceClaim): Promise<Reply> {
-    const fn = (this.redis as unknown as Record<string, ScriptFn>).xl_bindNonce!;
-    return fn.call(this.redis, ...xKeys(x), `nonce:${claim.key}`, writeBy, packed, Math.max(1, Math.ceil(claim.ttlSeconds)));
-  }
-
-  /** A hint write after a landed write failed: reconcile() repairs it; Redis trouble goes to the outage log. */
-  private hintFailed(what: string, e: unknown): void {
-    const s = asStorageError(e, what);
-    if (s) this.outage.operationFailed(what, s.detail);
-    else this.log?.warn({ err: String(e) }, `RedisBindingStore: ${what} not written; reconcile() repairs it`);
+    return this.run.command('bindNonce', ...xKeys(x), `nonce:${claim.key}`, writeBy, packed, Math.max(1, Math.ceil(claim.ttlSeconds)));
   }
 
   /** Tells the sweep index that X has a binding expiring at `at` (ZADD LT keeps the earliest). */
   private publishDue(x: string, at: number): void {
     // the binding stands; reconcile() republishes x:{X}.d
-    this.redis.zadd(dueKey(dueShard(x)), 'LT', at, x).catch((e: unknown) => this.hintFailed('publishDue', e));
+    this.redis.zadd(dueKey(dueShard(x)), 'LT', at, x).catch((e: unknown) => this.run.hintFailed('publishDue', e));
   }
 
   private parse(x: string, subsId: string): { x: string; seq: string } | undefined {
@@ -596,7 +477,7 @@ export class RedisBindingStore implements BindingStore {
     const p = this.parse(x, subsId);
     if (!p) throw xerr('SUBS_NOT_EXIST', 'no such subscription');
     const dl = opts.deadline ?? new Deadline();
-    const [st] = await this.guard('unbind', () => this.write('unbind', p.x, dl, poolKey, p.seq));
+    const [st] = await this.run.guard('unbind', () => this.run.writePerX('unbind', p.x, dl, poolKey, p.seq));
     if (st === 'NOPOOL') await this.noPool(poolKey);
     if (st !== 'OK') throw xerr('SUBS_NOT_EXIST', 'no such subscription');
   }
@@ -631,7 +512,7 @@ export class RedisBindingStore implements BindingStore {
       pairs.push(F.huawei, JSON.stringify(patch.huawei));
     }
     const nb = patch.b === undefined ? '' : patch.b === '' ? '-' : patch.b;
-    const r = await this.guard('update', () => this.write('update', p.x, dl, poolKey, p.seq, patch.a ?? '', nb, patch.expiresAt ?? '', ...pairs));
+    const r = await this.run.guard('update', () => this.run.writePerX('update', p.x, dl, poolKey, p.seq, patch.a ?? '', nb, patch.expiresAt ?? '', ...pairs));
     switch (r[0]) {
       case 'OK':
         if (Number(r[2]) === 1 && patch.expiresAt !== undefined) this.publishDue(p.x, patch.expiresAt);
@@ -653,13 +534,13 @@ export class RedisBindingStore implements BindingStore {
   async get(poolKey: string, x: string, subsId: string): Promise<Binding | undefined> {
     const p = this.parse(x, subsId);
     if (!p) return undefined;
-    const r = await this.guard('get', () => this.script('get', p.x, poolKey, p.seq));
+    const r = await this.run.guard('get', () => this.run.perX('get', p.x, poolKey, p.seq));
     return r[0] === 'OK' ? unpackRecord(String(r[1]), p.x, p.seq, poolKey) : undefined;
   }
 
   async findSubsId(poolKey: string, x: string, number?: string): Promise<string | undefined> {
     if (!isStoreNumber(x) || (number !== undefined && number !== '' && !isStoreNumber(number))) return undefined;
-    const r = await this.guard('findSubsId', () => this.script('find', x, poolKey, number ?? ''));
+    const r = await this.run.guard('findSubsId', () => this.run.perX('find', x, poolKey, number ?? ''));
     return r[0] === 'OK' ? formatSubsId(x, String(r[1])) : undefined;
   }
 
@@ -667,10 +548,10 @@ export class RedisBindingStore implements BindingStore {
     if (!isStoreNumber(x) || typeof caller !== 'string' || hasControlChars(caller)) return { kind: 'none' };
     const ext = extension && isExtension(extension) ? extension : '';
     if (extension && !ext) return { kind: 'none' };
-    const r = await this.script('lookup', x, ext ? caller + SEP + ext : caller).catch((e: unknown) => {
+    const r = await this.run.perX('lookup', x, ext ? caller + SEP + ext : caller).catch((e: unknown) => {
       // one lookup per INVITE: the INVITE is answered 503
       this.outage.requestFailed('INVITE');
-      return Promise.reject(this.failure('lookup', e));
+      return Promise.reject(this.run.failure('lookup', e));
     });
     switch (r[0]) {
       case 'match':
@@ -705,7 +586,7 @@ export class RedisBindingStore implements BindingStore {
    * is in the due index — which a crash between a bind and its ZADD can break until reconcile().
    */
   async sweep(): Promise<number> {
-    return this.guard('sweep', async () => {
+    return this.run.guard('sweep', async () => {
       const now = Math.floor(Date.now() / 1000);
       let removed = 0;
       for (let shard = 0; shard < DUE_SHARDS; shard++) {
@@ -717,9 +598,9 @@ export class RedisBindingStore implements BindingStore {
           const old = due[i + 1]!;
           work.push(
             (async () => {
-              const [n, next] = await this.script('sweep', x, this.sweepPerX);
+              const [n, next] = await this.run.perX('sweep', x, this.sweepPerX);
               removed += Number(n);
-              await (this.redis as unknown as Record<string, ScriptFn>).xl_dueCas!.call(this.redis, key, x, old, Number(next));
+              await this.run.command('dueCas', key, x, old, Number(next));
             })(),
           );
         }
@@ -732,8 +613,8 @@ export class RedisBindingStore implements BindingStore {
   /** dypls replay protection: true when the nonce was unused (now claimed for ttlSeconds); a late claim claims nothing. */
   async claimNonce(key: string, ttlSeconds: number, opts: StoreCallOptions = {}): Promise<boolean> {
     const dl = opts.deadline ?? new Deadline();
-    return this.guard('claimNonce', async () => {
-      const [, ok] = await this.writeKey('guarded', 'claimNonce', `nonce:${key}`, dl, 'SET', '1', 'EX', Math.max(1, Math.ceil(ttlSeconds)), 'NX');
+    return this.run.guard('claimNonce', async () => {
+      const [, ok] = await this.run.writeKey('guarded', 'claimNonce', `nonce:${key}`, dl, 'SET', '1', 'EX', Math.max(1, Math.ceil(ttlSeconds)), 'NX');
       return ok === 'OK';
     });
   }
@@ -752,7 +633,7 @@ export class RedisBindingStore implements BindingStore {
    * Returns how many keys it looked at, how many hints it repaired, and whether a cycle ended.
    */
   async reconcile(maxKeys = 500): Promise<{ checked: number; repaired: number; done: boolean }> {
-    return this.guard('reconcile', async () => {
+    return this.run.guard('reconcile', async () => {
       try {
         return await this.reconcileSteps(maxKeys);
       } catch (e) {
@@ -797,7 +678,7 @@ export class RedisBindingStore implements BindingStore {
         if (next === '0') st.pools.shift();
         const xs = kv.filter((_, i) => i % 2 === 0);
         checked += xs.length;
-        const stats = await Promise.all(xs.map((x) => this.script('stat', x)));
+        const stats = await Promise.all(xs.map((x) => this.run.perX('stat', x)));
         const stale = xs.filter((_, i) => stats[i]![0] !== pool);
         if (stale.length) repaired += await this.redis.hdel(poolNumbersKey(pool), ...stale);
       } else {
@@ -813,7 +694,7 @@ export class RedisBindingStore implements BindingStore {
           st.invOffset = 0;
         } else st.invOffset = (st.invOffset ?? 0) + 200;
         checked += xs.length;
-        const stats = await Promise.all(xs.map((x) => this.script('stat', x)));
+        const stats = await Promise.all(xs.map((x) => this.run.perX('stat', x)));
         const stale = xs.filter((_, i) => stats[i]![0] !== '' || stats[i]![1] !== city);
         if (stale.length) {
           repaired += await this.redis.zrem(inventoryKey(city), ...stale);
@@ -825,11 +706,11 @@ export class RedisBindingStore implements BindingStore {
   }
   /** Masters to SCAN: every master of a Cluster, or the one server. */
   private scanTargets(): Redis[] {
-    return this.isCluster ? (this.redis as Cluster).nodes('master') : [this.redis as Redis];
+    return this.run.isCluster ? (this.redis as Cluster).nodes('master') : [this.redis as Redis];
   }
 
   private async repairMeta(x: string): Promise<number> {
-    const [pool, city, , due, area] = (await this.script('stat', x)).map(String);
+    const [pool, city, , due, area] = (await this.run.perX('stat', x)).map(String);
     let n = 0;
     if (pool) {
       if (city) n += await this.redis.hsetnx(poolNumbersKey(pool), x, poolHint(city, area || undefined));
@@ -844,12 +725,14 @@ export class RedisBindingStore implements BindingStore {
     return n;
   }
 
-  async ping(): Promise<boolean> {
-    try {
-      return (await this.redis.ping()) === 'PONG';
-    } catch {
-      return false;
-    }
+  /** true when Redis answers a PING within the timeout. */
+  ping(): Promise<boolean> {
+    return this.run.ping();
+  }
+
+  /** Where requests failed for want of storage report (outage-log.ts). */
+  get outage(): StorageOutageLog {
+    return this.run.outage;
   }
 
   /** The store does not own the connection (createRedisConnection's close() does). */
@@ -857,11 +740,6 @@ export class RedisBindingStore implements BindingStore {
     this.outage.stop();
     this.pools.clear();
   }
-}
-
-/** A write refused because its deadline passed before it could run: nothing was written. */
-function late(op: string): StorageUnavailableError {
-  return new StorageUnavailableError('deadline', op, 'write refused after its deadline');
 }
 
 /**
