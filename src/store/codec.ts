@@ -9,7 +9,7 @@
 //   n:{X}  hash  number -> seq (A always, B too in AXB), "#ext" -> seq (AXE)
 //   z:{X}  zset  seq scored by expiresAt: live count and per-X sweep in O(log n)
 // Indexes in other slots are hints that every reader re-checks against x:{X}:
-//   pool:{P} hash pool settings;  pn:{P} hash X -> city (numbers of the pool);  pools set
+//   pool:{P} hash pool settings;  pn:{P} hash X -> poolHint (numbers of the pool);  pools set
 //   inv:{city} zset (score 0, lex order) inventory numbers of a city;  invc set of inventory cities
 //   due:{N} zset X scored by its earliest expiry (N = shard of X), drives the sweep
 import type { Binding, CallRestrict, HuaweiFields, Mode, RingConfig } from '../domain/binding.js';
@@ -75,6 +75,11 @@ export const F = {
   /** HuaweiFields as JSON (update.lua merges a patch into it rather than replacing it). */
   huawei: 16,
 } as const;
+
+/** The pool index value of X (pn:{P}): its city, and its area code after US when it has one. */
+export function poolHint(city: string, areaCode?: string): string {
+  return areaCode ? city + SEP + areaCode : city;
+}
 
 const RESTRICT_CODE: Record<CallRestrict, string> = { CONTROL_AX_DISABLE: 'A', CONTROL_BX_DISABLE: 'B' };
 const RESTRICT_OF: Record<string, CallRestrict> = { A: 'CONTROL_AX_DISABLE', B: 'CONTROL_BX_DISABLE' };

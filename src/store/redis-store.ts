@@ -47,7 +47,7 @@ import {
   isStoreNumber,
   packTail,
   parseSubsId,
-  poolKeyOf,
+  poolHint,
   poolNumbersKey,
   unpackCallback,
   unpackRecord,
@@ -55,7 +55,8 @@ import {
 } from './codec.js';
 import { Deadline, StorageUnavailableError } from './deadline.js';
 import type { StorageOutageLog } from './outage-log.js';
-import { checkBind, checkEntries, checkHuawei, checkPoolKey, checkText } from './input-checks.js';
+import { checkBind, checkEntries, checkHuawei, checkText } from './input-checks.js';
+import { areaLists, candidateLists, PoolStore } from './pool-store.js';
 import { late, ScriptRunner, type Reply } from './script-runner.js';
 import {
   NonceReplayError,
@@ -94,34 +95,23 @@ interface ReconcileState {
   invOffset?: number;
 }
 
-interface PoolState {
-  settings: PoolSettings;
-  all: string[];
-  byCity: Map<string, string[]>;
-  /** Numbers added with an area code (Huawei areaCode), by area code. */
-  byArea: Map<string, string[]>;
-  loadedAt: number;
-}
-
 
 export class RedisBindingStore implements BindingStore {
-  private readonly poolCacheMs: number;
   private readonly sweepBatch: number;
   private readonly sweepPerX: number;
   private readonly maxBindTries: number;
-  private readonly pools = new Map<string, PoolState>();
-  private readonly loading = new Map<string, Promise<PoolState | undefined>>();
+  private readonly pools: PoolStore;
   private readonly run: ScriptRunner;
 
   constructor(
     readonly redis: Redis | Cluster,
     opts: RedisStoreOptions = {},
   ) {
-    this.poolCacheMs = opts.poolCacheMs ?? 5000;
     this.sweepBatch = opts.sweepBatch ?? 200;
     this.sweepPerX = opts.sweepPerX ?? 200;
     this.maxBindTries = opts.maxBindTries ?? 5000;
     this.run = new ScriptRunner(redis, opts);
+    this.pools = new PoolStore(this.run, opts.poolCacheMs ?? 5000);
   }
 
   /**
@@ -140,130 +130,24 @@ export class RedisBindingStore implements BindingStore {
 
   // ---------------------------------------------------------------- pools
 
-  async upsertPool(poolKey: string, settings: PoolSettings, opts: StoreCallOptions = {}): Promise<void> {
-    checkPoolKey(poolKey);
-    checkText('name', settings.name);
-    const dl = opts.deadline ?? new Deadline(true);
-    const ring = settings.ringConfig && Object.keys(settings.ringConfig).length ? JSON.stringify(settings.ringConfig) : '';
-    await this.run.guard('upsertPool', async () => {
-      // the settings in one guarded step; the pool list follows what landed
-      await this.run.writeKey('pool', 'upsertPool', poolKeyOf(poolKey), dl, settings.name ?? '', settings.strictCity ? '1' : '0', ring);
-      dl.landed++;
-      await this.redis.sadd(POOLS_KEY, poolKey);
-    });
-    this.pools.delete(poolKey);
+  upsertPool(poolKey: string, settings: PoolSettings, opts?: StoreCallOptions): Promise<void> {
+    return this.pools.upsertPool(poolKey, settings, opts);
   }
 
-  private async readSettings(poolKey: string): Promise<PoolSettings | undefined> {
-    const h = await this.redis.hgetall(poolKeyOf(poolKey));
-    if (!h || h.name === undefined) return undefined;
-    const s: PoolSettings = { name: h.name, strictCity: h.strict === '1' };
-    if (h.ring) s.ringConfig = JSON.parse(h.ring) as PoolSettings['ringConfig'];
-    return s;
+  getPool(poolKey: string, opts?: StoreCallOptions): Promise<PoolInfo | undefined> {
+    return this.pools.getPool(poolKey, opts);
   }
 
-  /** Every X the pool index names, with its city (a hint; per-X meta is the truth). */
-  private async readPoolNumbers(poolKey: string, dl?: Deadline): Promise<Map<string, string>> {
-    const out = new Map<string, string>();
-    let cursor = '0';
-    do {
-      const [next, kv] = await this.redis.hscan(poolNumbersKey(poolKey), cursor, 'COUNT', 1000);
-      dl?.renew();
-      for (let i = 0; i + 1 < kv.length; i += 2) out.set(kv[i]!, kv[i + 1]!);
-      cursor = next;
-    } while (cursor !== '0');
-    return out;
+  listPools(): Promise<string[]> {
+    return this.pools.listPools();
   }
 
-  /** Cached pool (settings + numbers by city); refreshed in the background once stale. */
-  private async poolState(poolKey: string, fresh = false): Promise<PoolState | undefined> {
-    const cached = this.pools.get(poolKey);
-    const stale = !cached || Date.now() - cached.loadedAt > this.poolCacheMs;
-    if (cached && !fresh) {
-      if (stale) void this.loadPool(poolKey).catch(() => undefined);
-      return cached;
-    }
-    return this.loadPool(poolKey);
-  }
-
-  private loadPool(poolKey: string): Promise<PoolState | undefined> {
-    let p = this.loading.get(poolKey);
-    if (!p) {
-      p = (async () => {
-        const settings = await this.readSettings(poolKey);
-        if (!settings) {
-          this.pools.delete(poolKey);
-          return undefined;
-        }
-        const nums = await this.readPoolNumbers(poolKey);
-        const byCity = new Map<string, string[]>();
-        const byArea = new Map<string, string[]>();
-        const add = (m: Map<string, string[]>, k: string, x: string) => {
-          let l = m.get(k);
-          if (!l) m.set(k, (l = []));
-          l.push(x);
-        };
-        for (const [x, hint] of nums) {
-          // the hint is the city, or city US areaCode (poolHint)
-          const i = hint.indexOf(SEP);
-          add(byCity, i < 0 ? hint : hint.slice(0, i), x);
-          if (i >= 0) add(byArea, hint.slice(i + 1), x);
-        }
-        const st: PoolState = { settings, all: [...nums.keys()], byCity, byArea, loadedAt: Date.now() };
-        this.pools.set(poolKey, st);
-        return st;
-      })().finally(() => this.loading.delete(poolKey));
-      this.loading.set(poolKey, p);
-    }
-    return p;
-  }
-
-  private async requirePool(poolKey: string, fresh = false): Promise<PoolState> {
-    if (typeof poolKey !== 'string' || !poolKey) throw xerr('POOLKEY_NOT_EXISTS', 'PoolKey is required');
-    const st = await this.run.guard('pool', () => this.poolState(poolKey, fresh));
-    if (!st) throw xerr('POOLKEY_NOT_EXISTS', `pool ${poolKey} does not exist`);
-    return st;
-  }
-
-  async getPool(poolKey: string, opts: StoreCallOptions = {}): Promise<PoolInfo | undefined> {
-    const dl = opts.deadline;
-    return this.run.guard('getPool', async () => {
-      const settings = await this.readSettings(poolKey);
-      if (!settings) return undefined;
-      const hinted = await this.readPoolNumbers(poolKey, dl);
-      const info: PoolInfo = { ...settings, poolKey, numbers: 0, numbersInUse: 0, bindings: 0, byCity: {} };
-      // exact: every hinted X is confirmed against its own meta, in chunks (auto-pipelined)
-      const xs = [...hinted.keys()];
-      for (let i = 0; i < xs.length; i += 500) {
-        const chunk = xs.slice(i, i + 500);
-        const stats = await Promise.all(chunk.map((x) => this.run.perX('stat', x)));
-        dl?.renew();
-        stats.forEach(([pool, city, live, , area]) => {
-          if (pool !== poolKey) return;
-          info.numbers++;
-          const c = String(city);
-          info.byCity[c] = (info.byCity[c] ?? 0) + 1;
-          if (area) {
-            const by = (info.byAreaCode ??= {});
-            by[String(area)] = (by[String(area)] ?? 0) + 1;
-          }
-          const n = Number(live);
-          if (n > 0) info.numbersInUse++;
-          info.bindings += n;
-        });
-      }
-      return info;
-    });
-  }
-
-  async listPools(): Promise<string[]> {
-    return this.run.guard('listPools', async () => (await this.redis.smembers(POOLS_KEY)).sort());
-  }
+  // ---------------------------------------------------------------- numbers
 
   async addNumbers(poolKey: string, numbers: NumberEntry[], opts: StoreCallOptions = {}): Promise<{ added: number; existing: number; conflicts: string[] }> {
     const list = checkEntries(numbers);
     const dl = opts.deadline ?? new Deadline(true);
-    await this.requirePool(poolKey, true);
+    await this.pools.require(poolKey, true);
     const out = { added: 0, existing: 0, conflicts: [] as string[] };
     await this.run.guard('addNumbers', async () => {
       for (let i = 0; i < list.length; i += 500) {
@@ -286,7 +170,7 @@ export class RedisBindingStore implements BindingStore {
         );
       }
     });
-    this.pools.delete(poolKey);
+    this.pools.forget(poolKey);
     return out;
   }
 
@@ -318,7 +202,7 @@ export class RedisBindingStore implements BindingStore {
     checkText('city', city, true);
     if (prefix !== undefined && prefix !== '' && !/^\+?\d{1,20}$/.test(prefix)) throw xerr('ILLEGAL_ARGUMENT', 'SpecId/prefix must be digits');
     const dl = opts.deadline ?? new Deadline(true);
-    await this.requirePool(poolKey, true);
+    await this.pools.require(poolKey, true);
     const [min, max] = lexRange(prefix);
     const entry = await this.run.guard('buyNumber', async () => {
       for (let round = 0; round < 100; round++) {
@@ -347,19 +231,19 @@ export class RedisBindingStore implements BindingStore {
       return undefined;
     });
     if (!entry) throw xerr('NO_AVAILABLE_NUMBER', `no inventory number in ${city}${prefix ? ` starting with ${prefix}` : ''}`);
-    this.pools.delete(poolKey);
+    this.pools.forget(poolKey);
     return entry;
   }
 
   async releaseNumber(poolKey: string, x: string, opts: StoreCallOptions = {}): Promise<void> {
     const dl = opts.deadline ?? new Deadline(true);
-    await this.requirePool(poolKey);
+    await this.pools.require(poolKey);
     if (!isStoreNumber(x)) throw xerr('NO_NOT_EXIST', 'number not in pool');
     const [st, city] = await this.run.guard('releaseNumber', () => this.run.writePerX('release', x, dl, poolKey));
     if (st === 'NOPOOL') throw xerr('NO_NOT_EXIST', `number not in pool ${poolKey}`);
     if (st === 'BUSY') throw xerr('FORBIDDEN_ACTION', 'number has live bindings; unbind them first');
     dl.landed++;
-    this.pools.delete(poolKey);
+    this.pools.forget(poolKey);
     // The answer is the release: the hints follow it (a stale pool hint is skipped by binds, a
     // missing inventory hint re-added by reconcile()). Sent now, so a request after this answer
     // finds them (commands to one node keep their order).
@@ -394,8 +278,7 @@ export class RedisBindingStore implements BindingStore {
     // the first script run claims the nonce (and refuses a replay); later tries on other X do not
     let nonce = this.run.isCluster ? undefined : opts.nonce;
     // hot path: a cached, fresh pool costs no await
-    const cached = this.pools.get(req.poolKey);
-    const pool = cached && Date.now() - cached.loadedAt <= this.poolCacheMs ? cached : await this.requirePool(req.poolKey);
+    const pool = this.pools.cachedFresh(req.poolKey) ?? (await this.pools.require(req.poolKey));
     const tail = packTail(req);
     const packed = [req.poolKey, req.mode, req.a, req.b ?? '', req.extension ?? '', req.expiresAt, tail].join(SEP);
 
@@ -440,7 +323,7 @@ export class RedisBindingStore implements BindingStore {
         if (r === 'NOPOOL') sawStale = true;
       }
     }
-    if (sawStale) this.pools.delete(req.poolKey);
+    if (sawStale) this.pools.forget(req.poolKey);
     if (req.areaCode && (req.areaMatch ?? 'strict') === 'strict' && !pool.byArea.get(req.areaCode)?.length) {
       throw xerr('NO_AVAILABLE_NUMBER', `pool ${req.poolKey} has no number of area code ${req.areaCode}`);
     }
@@ -468,7 +351,7 @@ export class RedisBindingStore implements BindingStore {
 
   /** A NOPOOL answer: the pool does not exist, or X is not one of its numbers. */
   private async noPool(poolKey: string): Promise<never> {
-    await this.requirePool(poolKey, true);
+    await this.pools.require(poolKey, true);
     throw xerr('NO_NOT_EXIST', `number not in pool ${poolKey}`);
   }
 
@@ -775,37 +658,8 @@ export function startSweeper(store: BindingStore, intervalMs: number, log: Logge
 
 // ---------------------------------------------------------------- helpers
 
-/** Candidate X numbers: ExpectCity's first (relaxed) or only (strict), each from a random start. */
-type PoolView = { settings: PoolSettings; all: string[]; byCity: Map<string, string[]> };
-
-/** The lists to try in order: ExpectCity's numbers first (relaxed) or only (strict), or all. */
-export function candidateLists(pool: PoolView, expectCity?: string): string[][] {
-  if (!expectCity) return [pool.all];
-  const local = pool.byCity.get(expectCity) ?? [];
-  if (pool.settings.strictCity) return [local];
-  const out = [local];
-  for (const [city, l] of pool.byCity) if (city !== expectCity) out.push(l);
-  return out;
-}
-
-/**
- * Huawei areaCode: the pool's numbers of that area code; relaxed ("1") then every other number.
- * Xline knows no provinces, so Huawei's "same province next" step is not taken (README).
- */
-export function areaLists(pool: PoolView & { byArea: Map<string, string[]> }, area: string, match: 'strict' | 'relaxed'): string[][] {
-  const local = pool.byArea.get(area) ?? [];
-  if (match === 'strict') return [local];
-  const mine = new Set(local);
-  return [local, pool.all.filter((x) => !mine.has(x))];
-}
-
-/** The pool index value of X: its city, and its area code after US when it has one. */
-export function poolHint(city: string, areaCode?: string): string {
-  return areaCode ? city + SEP + areaCode : city;
-}
-
 /** Candidate X numbers in the order bind() tries them: each list from a random start. */
-export function* candidates(pool: PoolView, expectCity?: string): Generator<string> {
+export function* candidates(pool: Parameters<typeof candidateLists>[0], expectCity?: string): Generator<string> {
   for (const l of candidateLists(pool, expectCity)) {
     const start = Math.floor(Math.random() * l.length);
     for (let i = 0; i < l.length; i++) yield l[(start + i) % l.length]!;

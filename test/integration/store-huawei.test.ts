@@ -8,9 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Cluster, Redis } from 'ioredis';
 import { XlineError } from '../../src/domain/errors.js';
 import { decide } from '../../src/domain/route.js';
-import { poolNumbersKey, xKeys } from '../../src/store/codec.js';
+import { poolHint, poolNumbersKey, xKeys } from '../../src/store/codec.js';
 import { HuaweiModesStore as HuaweiStore, axOwnerKey } from '../../src/store/huawei-modes-store.js';
-import { poolHint, RedisBindingStore } from '../../src/store/redis-store.js';
+import { RedisBindingStore } from '../../src/store/redis-store.js';
 import type { BindRequest } from '../../src/store/types.js';
 import { backends, type Backend } from '../support/store-backends.js';
 

@@ -3,8 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import type { HuaweiFields } from '../../src/domain/binding.js';
 import { liveTempCallee, normalizeAreaCode } from '../../src/domain/huawei-binding.js';
-import { SEP, packTail, unpackRecord } from '../../src/store/codec.js';
-import { areaLists, poolHint } from '../../src/store/redis-store.js';
+import { SEP, packTail, poolHint, unpackRecord } from '../../src/store/codec.js';
+import { areaLists } from '../../src/store/pool-store.js';
 
 const head = (t: string) => ['AX', '13800000001', '', '', '1800000000', '1700000000'].join(SEP) + (t ? SEP + t : '');
 
