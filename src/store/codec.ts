@@ -49,6 +49,13 @@ export function parseSubsId(subsId: string): { x: string; seq: string } | undefi
   return { x: m[1]!, seq };
 }
 
+/** The SubsId's X and sequence when it names X (any X when `x` is empty), else undefined. */
+export function subsIdOnX(x: string, subsId: string): { x: string; seq: string } | undefined {
+  const p = parseSubsId(subsId);
+  if (!p || (x && x !== p.x)) return undefined;
+  return p;
+}
+
 /** Numbers as the store keeps them (already canonical): digits with an optional leading '+'. */
 export const isStoreNumber = (n: unknown): n is string => typeof n === 'string' && /^\+?\d{3,20}$/.test(n);
 export const isExtension = (e: unknown): e is string => typeof e === 'string' && /^\d{1,4}$/.test(e);

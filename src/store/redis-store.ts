@@ -8,56 +8,22 @@
 // - x:{X}.p (the X's pool) decides ownership. Every per-X script re-checks it, so a stale hint can
 //   never hand one X to two pools or two conflicting bindings; at worst a try fails and moves on.
 // - numbers in pools and inventory: number-inventory.ts says what a crash between steps leaves.
-// - bind: the per-X script writes the binding; when it lowers the X's due hint (x:{X}.d) the caller
-//   ZADDs LT into the due index. A crash in between leaves bindings the sweep will not find until
-//   reconcile() republishes x:{X}.d; they never route after expiry regardless (scripts check TIME).
+// - bindings and the sweep's due index: binding-writes.ts says what a crash between steps leaves.
 //
 // Deadlines and Redis errors: script-runner.ts.
 import type { Cluster, Redis } from 'ioredis';
 import type { Binding, BindingPatch } from '../domain/binding.js';
-import { xerr } from '../domain/errors.js';
 import type { Lookup } from '../domain/route.js';
 import type { Logger } from '../log.js';
-import {
-  DUE_SHARDS,
-  F,
-  INVENTORY_CITIES_KEY,
-  POOLS_KEY,
-  SEP,
-  dueKey,
-  dueShard,
-  encodeAsr,
-  encodeRestrict,
-  encodeRing,
-  formatSubsId,
-  hasControlChars,
-  inventoryKey,
-  isExtension,
-  isStoreNumber,
-  packTail,
-  parseSubsId,
-  poolHint,
-  poolNumbersKey,
-  unpackCallback,
-  unpackRecord,
-  xKeys,
-} from './codec.js';
+import { BindingReads } from './binding-reads.js';
+import { BindingWrites } from './binding-writes.js';
+import { DUE_SHARDS, INVENTORY_CITIES_KEY, POOLS_KEY, dueKey, dueShard, inventoryKey, poolHint, poolNumbersKey } from './codec.js';
 import { Deadline, StorageUnavailableError } from './deadline.js';
-import type { StorageOutageLog } from './outage-log.js';
-import { checkBind, checkHuawei, checkText } from './input-checks.js';
 import { NumberInventory, type NumbersAdded } from './number-inventory.js';
-import { areaLists, candidateLists, PoolStore } from './pool-store.js';
-import { late, ScriptRunner, type Reply } from './script-runner.js';
-import {
-  NonceReplayError,
-  type BindRequest,
-  type BindingStore,
-  type NonceClaim,
-  type NumberEntry,
-  type PoolInfo,
-  type PoolSettings,
-  type StoreCallOptions,
-} from './types.js';
+import type { StorageOutageLog } from './outage-log.js';
+import { candidateLists, PoolStore } from './pool-store.js';
+import { ScriptRunner, type Reply } from './script-runner.js';
+import type { BindRequest, BindingStore, NonceClaim, NumberEntry, PoolInfo, PoolSettings, StoreCallOptions } from './types.js';
 
 export interface RedisStoreOptions {
   log?: Logger;
@@ -89,9 +55,10 @@ interface ReconcileState {
 export class RedisBindingStore implements BindingStore {
   private readonly sweepBatch: number;
   private readonly sweepPerX: number;
-  private readonly maxBindTries: number;
   private readonly pools: PoolStore;
   private readonly inventory: NumberInventory;
+  private readonly writes: BindingWrites;
+  private readonly reads: BindingReads;
   private readonly run: ScriptRunner;
 
   constructor(
@@ -100,10 +67,11 @@ export class RedisBindingStore implements BindingStore {
   ) {
     this.sweepBatch = opts.sweepBatch ?? 200;
     this.sweepPerX = opts.sweepPerX ?? 200;
-    this.maxBindTries = opts.maxBindTries ?? 5000;
     this.run = new ScriptRunner(redis, opts);
     this.pools = new PoolStore(this.run, opts.poolCacheMs ?? 5000);
     this.inventory = new NumberInventory(this.run, this.pools);
+    this.writes = new BindingWrites(this.run, this.pools, opts.maxBindTries ?? 5000);
+    this.reads = new BindingReads(this.run);
   }
 
   /**
@@ -167,186 +135,28 @@ export class RedisBindingStore implements BindingStore {
     return !this.run.isCluster;
   }
 
-  async bind(req: BindRequest, opts: StoreCallOptions & { nonce?: NonceClaim } = {}): Promise<Binding> {
-    checkBind(req);
-    // a caller's deadline is fixed; our own is renewed for each X tried (write())
-    const dl = opts.deadline ?? new Deadline(true);
-    // the first script run claims the nonce (and refuses a replay); later tries on other X do not
-    let nonce = this.run.isCluster ? undefined : opts.nonce;
-    // hot path: a cached, fresh pool costs no await
-    const pool = this.pools.cachedFresh(req.poolKey) ?? (await this.pools.require(req.poolKey));
-    const tail = packTail(req);
-    const packed = [req.poolKey, req.mode, req.a, req.b ?? '', req.extension ?? '', req.expiresAt, tail].join(SEP);
-
-    const attempt = async (x: string) => {
-      const by = this.run.writeBy(dl);
-      // past the last moment to write: not even sent (a search over many full X ends here)
-      if (Date.now() > by) throw this.run.failure('bind', late('bind'));
-      const claim = nonce;
-      nonce = undefined;
-      const r = await (claim ? this.bindClaiming(x, by, packed, claim) : this.run.perX('bind', x, by, packed)).catch((e: unknown) => Promise.reject(this.run.failure('bind', e)));
-      // LATE: Redis ran it after the deadline and wrote nothing, the nonce included
-      if (r[0] === 'LATE') throw this.run.failure('bind', late('bind'));
-      if (claim) claim.claimed = true;
-      if (r[0] === 'REPLAY') throw new NonceReplayError();
-      if (r[0] === 'OK') {
-        const [, seq, ext, now, publish] = r;
-        if (Number(publish) === 1) this.publishDue(x, req.expiresAt);
-        const raw = [req.mode, req.a, req.b ?? '', ext, req.expiresAt, now].join(SEP) + (tail ? SEP + tail : '');
-        return unpackRecord(raw, x, String(seq), req.poolKey);
-      }
-      if (r[0] === 'EXPIRED') throw xerr('EXPIRE_DATE_ILLEGAL', 'expiration must be in the future');
-      if (r[0] === 'CONFLICT') why = String(r[1]);
-      return r[0] as 'NOPOOL' | 'CONFLICT';
-    };
-    let why = '';
-
-    if (req.x) {
-      const r = await attempt(req.x);
-      if (typeof r !== 'string') return r;
-      if (r === 'NOPOOL') throw xerr('NO_NOT_EXIST', `PhoneNoX is not a number of pool ${req.poolKey}`);
-      throw xerr('BIND_CONFLICT', 'the requested X already has a conflicting binding', why);
-    }
-    let tries = 0;
-    let sawStale = false;
-    // plain loops, no generator: this is the hot path of BindAxb
-    search: for (const l of req.areaCode ? areaLists(pool, req.areaCode, req.areaMatch ?? 'strict') : candidateLists(pool, req.expectCity)) {
-      const start = Math.floor(Math.random() * l.length);
-      for (let i = 0; i < l.length; i++) {
-        if (++tries > this.maxBindTries) break search;
-        const r = await attempt(l[(start + i) % l.length]!);
-        if (typeof r !== 'string') return r;
-        if (r === 'NOPOOL') sawStale = true;
-      }
-    }
-    if (sawStale) this.pools.forget(req.poolKey);
-    if (req.areaCode && (req.areaMatch ?? 'strict') === 'strict' && !pool.byArea.get(req.areaCode)?.length) {
-      throw xerr('NO_AVAILABLE_NUMBER', `pool ${req.poolKey} has no number of area code ${req.areaCode}`);
-    }
-    if (req.expectCity && pool.settings.strictCity && !pool.byCity.get(req.expectCity)?.length) {
-      throw xerr('NO_AVAILABLE_NUMBER', `pool ${req.poolKey} has no number in ${req.expectCity}`);
-    }
-    throw xerr('NO_AVAILABLE_NUMBER', `no number of pool ${req.poolKey} can take this binding`);
+  bind(req: BindRequest, opts?: StoreCallOptions & { nonce?: NonceClaim }): Promise<Binding> {
+    return this.writes.bind(req, opts);
   }
 
-  private bindClaiming(x: string, writeBy: number, packed: string, claim: NonceClaim): Promise<Reply> {
-    return this.run.command('bindNonce', ...xKeys(x), `nonce:${claim.key}`, writeBy, packed, Math.max(1, Math.ceil(claim.ttlSeconds)));
+  unbind(poolKey: string, x: string, subsId: string, opts?: StoreCallOptions): Promise<void> {
+    return this.writes.unbind(poolKey, x, subsId, opts);
   }
 
-  /** Tells the sweep index that X has a binding expiring at `at` (ZADD LT keeps the earliest). */
-  private publishDue(x: string, at: number): void {
-    // the binding stands; reconcile() republishes x:{X}.d
-    this.redis.zadd(dueKey(dueShard(x)), 'LT', at, x).catch((e: unknown) => this.run.hintFailed('publishDue', e));
+  update(poolKey: string, x: string, subsId: string, patch: BindingPatch, opts?: StoreCallOptions): Promise<Binding> {
+    return this.writes.update(poolKey, x, subsId, patch, opts);
   }
 
-  private parse(x: string, subsId: string): { x: string; seq: string } | undefined {
-    const p = parseSubsId(subsId);
-    if (!p || (x && x !== p.x)) return undefined;
-    return p;
+  get(poolKey: string, x: string, subsId: string): Promise<Binding | undefined> {
+    return this.reads.get(poolKey, x, subsId);
   }
 
-  /** A NOPOOL answer: the pool does not exist, or X is not one of its numbers. */
-  private async noPool(poolKey: string): Promise<never> {
-    await this.pools.require(poolKey, true);
-    throw xerr('NO_NOT_EXIST', `number not in pool ${poolKey}`);
+  findSubsId(poolKey: string, x: string, number?: string): Promise<string | undefined> {
+    return this.reads.findSubsId(poolKey, x, number);
   }
 
-  async unbind(poolKey: string, x: string, subsId: string, opts: StoreCallOptions = {}): Promise<void> {
-    const p = this.parse(x, subsId);
-    if (!p) throw xerr('SUBS_NOT_EXIST', 'no such subscription');
-    const dl = opts.deadline ?? new Deadline();
-    const [st] = await this.run.guard('unbind', () => this.run.writePerX('unbind', p.x, dl, poolKey, p.seq));
-    if (st === 'NOPOOL') await this.noPool(poolKey);
-    if (st !== 'OK') throw xerr('SUBS_NOT_EXIST', 'no such subscription');
-  }
-
-  async update(poolKey: string, x: string, subsId: string, patch: BindingPatch, opts: StoreCallOptions = {}): Promise<Binding> {
-    const p = this.parse(x, subsId);
-    if (!p) throw xerr('SUBS_NOT_EXIST', 'no such subscription');
-    const dl = opts.deadline ?? new Deadline();
-    const pairs: (string | number)[] = [];
-    if (patch.a !== undefined && !isStoreNumber(patch.a)) throw xerr('MOBILE_NUMBER_ILLEGAL', 'PhoneNoA is not a valid number');
-    if (patch.b !== undefined && patch.b !== '' && !isStoreNumber(patch.b)) throw xerr('MOBILE_NUMBER_ILLEGAL', 'PhoneNoB is not a valid number');
-    if (patch.expiresAt !== undefined && !Number.isSafeInteger(patch.expiresAt)) throw xerr('EXPIRE_DATE_ILLEGAL', 'bad expiration');
-    if (patch.clearCallRestrict) pairs.push(F.restrict, '');
-    else if (patch.callRestrict !== undefined) pairs.push(F.restrict, encodeRestrict(patch.callRestrict));
-    if (patch.callDisplayType !== undefined) {
-      if (!Number.isInteger(patch.callDisplayType)) throw xerr('ILLEGAL_ARGUMENT', 'bad CallDisplayType');
-      pairs.push(F.display, patch.callDisplayType === 1 ? '' : String(patch.callDisplayType));
-    }
-    if (patch.outId !== undefined) {
-      checkText('OutId', patch.outId);
-      pairs.push(F.outId, patch.outId);
-    }
-    if (patch.recording !== undefined) pairs.push(F.recording, patch.recording ? '1' : '');
-    if (patch.asrStatus !== undefined) pairs.push(F.asr, encodeAsr(patch.asrStatus));
-    if (patch.asrModelId !== undefined) {
-      checkText('ASRModelId', patch.asrModelId);
-      pairs.push(F.asrModel, patch.asrModelId);
-    }
-    if (patch.ringConfig !== undefined) pairs.push(F.ring, encodeRing(patch.ringConfig));
-    if (patch.huawei !== undefined) {
-      checkHuawei(patch.huawei);
-      pairs.push(F.huawei, JSON.stringify(patch.huawei));
-    }
-    const nb = patch.b === undefined ? '' : patch.b === '' ? '-' : patch.b;
-    const r = await this.run.guard('update', () => this.run.writePerX('update', p.x, dl, poolKey, p.seq, patch.a ?? '', nb, patch.expiresAt ?? '', ...pairs));
-    switch (r[0]) {
-      case 'OK':
-        if (Number(r[2]) === 1 && patch.expiresAt !== undefined) this.publishDue(p.x, patch.expiresAt);
-        return unpackRecord(String(r[1]), p.x, p.seq, poolKey);
-      case 'NOPOOL':
-        return this.noPool(poolKey);
-      case 'EXPIRED':
-        throw xerr('EXPIRE_DATE_ILLEGAL', 'expiration must be in the future');
-      case 'CONFLICT':
-        throw xerr(
-          'UPDATE_CONFLICT',
-          r[1] === 'same' ? 'A and B of an AXB binding must be two different numbers' : `the new number is already bound on this X`,
-        );
-      default:
-        throw xerr('SUBS_NOT_EXIST', 'no such subscription');
-    }
-  }
-
-  async get(poolKey: string, x: string, subsId: string): Promise<Binding | undefined> {
-    const p = this.parse(x, subsId);
-    if (!p) return undefined;
-    const r = await this.run.guard('get', () => this.run.perX('get', p.x, poolKey, p.seq));
-    return r[0] === 'OK' ? unpackRecord(String(r[1]), p.x, p.seq, poolKey) : undefined;
-  }
-
-  async findSubsId(poolKey: string, x: string, number?: string): Promise<string | undefined> {
-    if (!isStoreNumber(x) || (number !== undefined && number !== '' && !isStoreNumber(number))) return undefined;
-    const r = await this.run.guard('findSubsId', () => this.run.perX('find', x, poolKey, number ?? ''));
-    return r[0] === 'OK' ? formatSubsId(x, String(r[1])) : undefined;
-  }
-
-  async lookup(caller: string, x: string, extension?: string): Promise<Lookup> {
-    if (!isStoreNumber(x) || typeof caller !== 'string' || hasControlChars(caller)) return { kind: 'none' };
-    const ext = extension && isExtension(extension) ? extension : '';
-    if (extension && !ext) return { kind: 'none' };
-    const r = await this.run.perX('lookup', x, ext ? caller + SEP + ext : caller).catch((e: unknown) => {
-      // one lookup per INVITE: the INVITE is answered 503
-      this.outage.requestFailed('INVITE');
-      return Promise.reject(this.run.failure('lookup', e));
-    });
-    switch (r[0]) {
-      case 'match':
-        return {
-          kind: 'match',
-          role: r[1] as 'A' | 'B' | 'N',
-          binding: unpackRecord(String(r[3]), x, String(r[2]), String(r[4])),
-          now: Number(r[5]),
-          ...(r[6] ? { lastCaller: unpackCallback(String(r[6])) } : {}),
-        };
-      case 'stranger':
-        return { kind: 'stranger' };
-      case 'need-extension':
-        return { kind: 'need-extension', poolKey: String(r[1]), ...(r[2] ? { extensionDigits: Number(r[2]) } : {}) };
-      default:
-        return { kind: 'none' };
-    }
+  lookup(caller: string, x: string, extension?: string): Promise<Lookup> {
+    return this.reads.lookup(caller, x, extension);
   }
 
   // ---------------------------------------------------------------- expiry
