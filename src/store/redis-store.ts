@@ -22,7 +22,7 @@ import { Deadline } from './deadline.js';
 import { StoreMaintenance, type ReconcileResult } from './maintenance.js';
 import { NumberInventory, type NumbersAdded } from './number-inventory.js';
 import type { StorageOutageLog } from './outage-log.js';
-import { candidateLists, PoolStore } from './pool-store.js';
+import { PoolStore } from './pool-store.js';
 import { ScriptRunner, type Reply } from './script-runner.js';
 import type { BindRequest, BindingStore, NonceClaim, NumberEntry, PoolInfo, PoolSettings, StoreCallOptions } from './types.js';
 
@@ -183,15 +183,5 @@ export class RedisBindingStore implements BindingStore {
   async close(): Promise<void> {
     this.outage.stop();
     this.pools.clear();
-  }
-}
-
-// ---------------------------------------------------------------- helpers
-
-/** Candidate X numbers in the order bind() tries them: each list from a random start. */
-export function* candidates(pool: Parameters<typeof candidateLists>[0], expectCity?: string): Generator<string> {
-  for (const l of candidateLists(pool, expectCity)) {
-    const start = Math.floor(Math.random() * l.length);
-    for (let i = 0; i < l.length; i++) yield l[(start + i) % l.length]!;
   }
 }

@@ -1,7 +1,7 @@
-// Pure helpers of the Redis store: SubsId format, record packing, candidate order.
+// Pure helpers of the Redis store: SubsId format, record packing, the candidate lists bind tries.
 import { describe, expect, it } from 'vitest';
 import { DUE_SHARDS, SEP, dueShard, formatSubsId, packTail, parseSubsId, unpackRecord, xKeys } from '../../src/store/codec.js';
-import { candidates } from '../../src/store/redis-store.js';
+import { candidateLists } from '../../src/store/pool-store.js';
 
 describe('SubsId', () => {
   it('embeds X and a fixed-width sequence, and parses back', () => {
@@ -63,7 +63,7 @@ describe('record', () => {
   });
 });
 
-describe('candidates', () => {
+describe('candidateLists', () => {
   const pool = (strictCity: boolean) => ({
     settings: { name: 'p', strictCity },
     all: ['x1', 'x2', 'x3', 'y1'],
@@ -72,17 +72,16 @@ describe('candidates', () => {
       ['bj', ['y1']],
     ]),
   });
-  it('tries every number once', () => {
-    expect([...candidates(pool(false))].sort()).toEqual(['x1', 'x2', 'x3', 'y1']);
+  it('without ExpectCity: every number, in one list', () => {
+    expect(candidateLists(pool(false))).toEqual([['x1', 'x2', 'x3', 'y1']]);
+    expect(candidateLists(pool(true))).toEqual([['x1', 'x2', 'x3', 'y1']]);
   });
   it('strict ExpectCity: only that city', () => {
-    expect([...candidates(pool(true), 'hz')].sort()).toEqual(['x1', 'x2', 'x3']);
-    expect([...candidates(pool(true), 'sh')]).toEqual([]);
+    expect(candidateLists(pool(true), 'hz')).toEqual([['x1', 'x2', 'x3']]);
+    expect(candidateLists(pool(true), 'sh')).toEqual([[]]);
   });
-  it('relaxed ExpectCity: that city first, then the others', () => {
-    const l = [...candidates(pool(false), 'bj')];
-    expect(l[0]).toBe('y1');
-    expect(l.slice(1).sort()).toEqual(['x1', 'x2', 'x3']);
-    expect([...candidates(pool(false), 'sh')].sort()).toEqual(['x1', 'x2', 'x3', 'y1']);
+  it('relaxed ExpectCity: that city first, then each other city', () => {
+    expect(candidateLists(pool(false), 'bj')).toEqual([['y1'], ['x1', 'x2', 'x3']]);
+    expect(candidateLists(pool(false), 'sh')).toEqual([[], ['x1', 'x2', 'x3'], ['y1']]);
   });
 });
