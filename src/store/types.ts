@@ -87,10 +87,9 @@ export interface BindingStore {
   countInventory(city: string, prefix?: string): Promise<number>;
   /**
    * Cities that have (or had) inventory numbers: QuerySecretNoRemain City=全国 (nationwide total)
-   * and 全国列表 (per city). Optional so that older stores type-check; without it those two
-   * City values are refused.
+   * and 全国列表 (per city). A hint set: a city whose numbers were all bought may remain, answering 0.
    */
-  inventoryCities?(): Promise<string[]>;
+  inventoryCities(): Promise<string[]>;
 
   // bindings
   /**
@@ -101,7 +100,7 @@ export interface BindingStore {
    */
   bind(req: BindRequest, opts?: StoreCallOptions & { nonce?: NonceClaim }): Promise<Binding>;
   /** true when bind() can claim a nonce in its own script (one Redis: not on a Cluster, where the nonce key lives in another slot). */
-  readonly bindClaimsNonce?: boolean;
+  readonly bindClaimsNonce: boolean;
   unbind(poolKey: string, x: string, subsId: string, opts?: StoreCallOptions): Promise<void>;
   update(poolKey: string, x: string, subsId: string, patch: BindingPatch, opts?: StoreCallOptions): Promise<Binding>;
   get(poolKey: string, x: string, subsId: string): Promise<Binding | undefined>;
@@ -120,15 +119,15 @@ export interface BindingStore {
   sweep(): Promise<number>;
 
   /**
-   * dypls replay protection: SET key NX EX ttlSeconds; true when the nonce was unused (now
-   * claimed), false when already used. Optional so that stores written before it still type-check;
-   * the API falls back to an in-process (single-instance) nonce set when absent. Runs on every
-   * API request, so it should go through the autopipelined connection.
+   * Replay protection of both API dialects: SET key NX EX ttlSeconds, across every xline instance;
+   * true when the nonce was unused (now claimed), false when already used. A claim that reaches
+   * Redis after its deadline claims nothing. Runs on every API request, so it goes through the
+   * autopipelined connection.
    */
-  claimNonce?(key: string, ttlSeconds: number, opts?: StoreCallOptions): Promise<boolean>;
+  claimNonce(key: string, ttlSeconds: number, opts?: StoreCallOptions): Promise<boolean>;
 
   /** Where requests failed for want of storage report, instead of logging each (outage-log.ts). */
-  readonly outage?: StorageOutageLog;
+  readonly outage: StorageOutageLog;
 
   /** true when Redis answers a PING within the timeout. */
   ping(): Promise<boolean>;
