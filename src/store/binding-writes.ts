@@ -5,7 +5,7 @@
 // sweep's due index. A crash in between leaves bindings the sweep will not find until reconcile()
 // republishes x:{X}.d (maintenance.ts); they never route after expiry regardless (scripts check TIME).
 import type { Binding, BindingPatch } from '../domain/binding.js';
-import { xerr } from '../domain/errors.js';
+import { xlineError } from '../domain/errors.js';
 import { F, SEP, dueKey, dueShard, encodeAsr, encodeRestrict, encodeRing, isStoreNumber, packTail, subsIdOnX, unpackRecord, xKeys } from './codec.js';
 import { Deadline } from './deadline.js';
 import { checkBind, checkHuawei, checkText } from './input-checks.js';
@@ -49,8 +49,8 @@ export class BindingWrites {
     if (req.x) {
       const r = await attempt(req.x);
       if (!('refused' in r)) return r;
-      if (r.refused === 'NOPOOL') throw xerr('NO_NOT_EXIST', `PhoneNoX is not a number of pool ${req.poolKey}`);
-      throw xerr('BIND_CONFLICT', 'the requested X already has a conflicting binding', r.rule);
+      if (r.refused === 'NOPOOL') throw xlineError('NO_NOT_EXIST', `PhoneNoX is not a number of pool ${req.poolKey}`);
+      throw xlineError('BIND_CONFLICT', 'the requested X already has a conflicting binding', r.rule);
     }
     let tries = 0;
     let sawStale = false;
@@ -84,7 +84,7 @@ export class BindingWrites {
       const raw = [req.mode, req.a, req.b ?? '', ext, req.expiresAt, now].join(SEP) + (tail ? SEP + tail : '');
       return unpackRecord(raw, x, String(seq), req.poolKey);
     }
-    if (r[0] === 'EXPIRED') throw xerr('EXPIRE_DATE_ILLEGAL', 'expiration must be in the future');
+    if (r[0] === 'EXPIRED') throw xlineError('EXPIRE_DATE_ILLEGAL', 'expiration must be in the future');
     return { refused: r[0] as 'NOPOOL' | 'CONFLICT', rule: r[0] === 'CONFLICT' ? String(r[1]) : '' };
   }
 
@@ -95,16 +95,16 @@ export class BindingWrites {
 
   async unbind(poolKey: string, x: string, subsId: string, opts: StoreCallOptions = {}): Promise<void> {
     const p = subsIdOnX(x, subsId);
-    if (!p) throw xerr('SUBS_NOT_EXIST', 'no such subscription');
+    if (!p) throw xlineError('SUBS_NOT_EXIST', 'no such subscription');
     const dl = opts.deadline ?? new Deadline();
     const [st] = await this.run.guard('unbind', () => this.run.writePerX('unbind', p.x, dl, poolKey, p.seq));
     if (st === 'NOPOOL') await this.noPool(poolKey);
-    if (st !== 'OK') throw xerr('SUBS_NOT_EXIST', 'no such subscription');
+    if (st !== 'OK') throw xlineError('SUBS_NOT_EXIST', 'no such subscription');
   }
 
   async update(poolKey: string, x: string, subsId: string, patch: BindingPatch, opts: StoreCallOptions = {}): Promise<Binding> {
     const p = subsIdOnX(x, subsId);
-    if (!p) throw xerr('SUBS_NOT_EXIST', 'no such subscription');
+    if (!p) throw xlineError('SUBS_NOT_EXIST', 'no such subscription');
     const dl = opts.deadline ?? new Deadline();
     const pairs = patchedFields(patch);
     const nb = patch.b === undefined ? '' : patch.b === '' ? '-' : patch.b;
@@ -116,14 +116,14 @@ export class BindingWrites {
       case 'NOPOOL':
         return this.noPool(poolKey);
       case 'EXPIRED':
-        throw xerr('EXPIRE_DATE_ILLEGAL', 'expiration must be in the future');
+        throw xlineError('EXPIRE_DATE_ILLEGAL', 'expiration must be in the future');
       case 'CONFLICT':
-        throw xerr(
+        throw xlineError(
           'UPDATE_CONFLICT',
           r[1] === 'same' ? 'A and B of an AXB binding must be two different numbers' : `the new number is already bound on this X`,
         );
       default:
-        throw xerr('SUBS_NOT_EXIST', 'no such subscription');
+        throw xlineError('SUBS_NOT_EXIST', 'no such subscription');
     }
   }
 
@@ -136,31 +136,31 @@ export class BindingWrites {
   /** A NOPOOL answer: the pool does not exist, or X is not one of its numbers. */
   private async noPool(poolKey: string): Promise<never> {
     await this.pools.require(poolKey, true);
-    throw xerr('NO_NOT_EXIST', `number not in pool ${poolKey}`);
+    throw xlineError('NO_NOT_EXIST', `number not in pool ${poolKey}`);
   }
 }
 
 /** Why no X of the pool took the binding: the pool has none of that area code or city, or all refused. */
 function noNumberFor(req: BindRequest, pool: PoolState): Error {
   if (req.areaCode && (req.areaMatch ?? 'strict') === 'strict' && !pool.byArea.get(req.areaCode)?.length) {
-    return xerr('NO_AVAILABLE_NUMBER', `pool ${req.poolKey} has no number of area code ${req.areaCode}`);
+    return xlineError('NO_AVAILABLE_NUMBER', `pool ${req.poolKey} has no number of area code ${req.areaCode}`);
   }
   if (req.expectCity && pool.settings.strictCity && !pool.byCity.get(req.expectCity)?.length) {
-    return xerr('NO_AVAILABLE_NUMBER', `pool ${req.poolKey} has no number in ${req.expectCity}`);
+    return xlineError('NO_AVAILABLE_NUMBER', `pool ${req.poolKey} has no number in ${req.expectCity}`);
   }
-  return xerr('NO_AVAILABLE_NUMBER', `no number of pool ${req.poolKey} can take this binding`);
+  return xlineError('NO_AVAILABLE_NUMBER', `no number of pool ${req.poolKey} can take this binding`);
 }
 
 /** update.lua's field/value pairs for the record fields a patch sets (after checking them). */
 function patchedFields(patch: BindingPatch): (string | number)[] {
   const pairs: (string | number)[] = [];
-  if (patch.a !== undefined && !isStoreNumber(patch.a)) throw xerr('MOBILE_NUMBER_ILLEGAL', 'PhoneNoA is not a valid number');
-  if (patch.b !== undefined && patch.b !== '' && !isStoreNumber(patch.b)) throw xerr('MOBILE_NUMBER_ILLEGAL', 'PhoneNoB is not a valid number');
-  if (patch.expiresAt !== undefined && !Number.isSafeInteger(patch.expiresAt)) throw xerr('EXPIRE_DATE_ILLEGAL', 'bad expiration');
+  if (patch.a !== undefined && !isStoreNumber(patch.a)) throw xlineError('MOBILE_NUMBER_ILLEGAL', 'PhoneNoA is not a valid number');
+  if (patch.b !== undefined && patch.b !== '' && !isStoreNumber(patch.b)) throw xlineError('MOBILE_NUMBER_ILLEGAL', 'PhoneNoB is not a valid number');
+  if (patch.expiresAt !== undefined && !Number.isSafeInteger(patch.expiresAt)) throw xlineError('EXPIRE_DATE_ILLEGAL', 'bad expiration');
   if (patch.clearCallRestrict) pairs.push(F.restrict, '');
   else if (patch.callRestrict !== undefined) pairs.push(F.restrict, encodeRestrict(patch.callRestrict));
   if (patch.callDisplayType !== undefined) {
-    if (!Number.isInteger(patch.callDisplayType)) throw xerr('ILLEGAL_ARGUMENT', 'bad CallDisplayType');
+    if (!Number.isInteger(patch.callDisplayType)) throw xlineError('ILLEGAL_ARGUMENT', 'bad CallDisplayType');
     pairs.push(F.display, patch.callDisplayType === 1 ? '' : String(patch.callDisplayType));
   }
   if (patch.outId !== undefined) {

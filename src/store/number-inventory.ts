@@ -13,7 +13,7 @@
 //   the pool hint and add the inventory hint; a crash leaves a stale pool hint (binds skip it: the
 //   per-X script answers NOPOOL; reconcile() drops it) and a missing inventory hint (re-added).
 // countInventory counts hints (exact without crashes).
-import { xerr } from '../domain/errors.js';
+import { xlineError } from '../domain/errors.js';
 import { INVENTORY_CITIES_KEY, inventoryKey, isStoreNumber, poolHint, poolNumbersKey } from './codec.js';
 import { Deadline, StorageUnavailableError } from './deadline.js';
 import { checkEntries, checkText } from './input-checks.js';
@@ -94,7 +94,7 @@ export class NumberInventory {
 
   async buyNumber(poolKey: string, city: string, prefix?: string, opts: StoreCallOptions = {}): Promise<NumberEntry> {
     checkText('city', city, true);
-    if (prefix !== undefined && prefix !== '' && !/^\+?\d{1,20}$/.test(prefix)) throw xerr('ILLEGAL_ARGUMENT', 'SpecId/prefix must be digits');
+    if (prefix !== undefined && prefix !== '' && !/^\+?\d{1,20}$/.test(prefix)) throw xlineError('ILLEGAL_ARGUMENT', 'SpecId/prefix must be digits');
     const dl = opts.deadline ?? new Deadline(true);
     await this.pools.require(poolKey, true);
     const [min, max] = lexRange(prefix);
@@ -124,7 +124,7 @@ export class NumberInventory {
       }
       return undefined;
     });
-    if (!entry) throw xerr('NO_AVAILABLE_NUMBER', `no inventory number in ${city}${prefix ? ` starting with ${prefix}` : ''}`);
+    if (!entry) throw xlineError('NO_AVAILABLE_NUMBER', `no inventory number in ${city}${prefix ? ` starting with ${prefix}` : ''}`);
     this.pools.forget(poolKey);
     return entry;
   }
@@ -132,10 +132,10 @@ export class NumberInventory {
   async releaseNumber(poolKey: string, x: string, opts: StoreCallOptions = {}): Promise<void> {
     const dl = opts.deadline ?? new Deadline(true);
     await this.pools.require(poolKey);
-    if (!isStoreNumber(x)) throw xerr('NO_NOT_EXIST', 'number not in pool');
+    if (!isStoreNumber(x)) throw xlineError('NO_NOT_EXIST', 'number not in pool');
     const [st, city] = await this.run.guard('releaseNumber', () => this.run.writePerX('release', x, dl, poolKey));
-    if (st === 'NOPOOL') throw xerr('NO_NOT_EXIST', `number not in pool ${poolKey}`);
-    if (st === 'BUSY') throw xerr('FORBIDDEN_ACTION', 'number has live bindings; unbind them first');
+    if (st === 'NOPOOL') throw xlineError('NO_NOT_EXIST', `number not in pool ${poolKey}`);
+    if (st === 'BUSY') throw xlineError('FORBIDDEN_ACTION', 'number has live bindings; unbind them first');
     dl.landed++;
     this.pools.forget(poolKey);
     // The answer is the release: the hints follow it (a stale pool hint is skipped by binds, a
@@ -148,7 +148,7 @@ export class NumberInventory {
 
   async countInventory(city: string, prefix?: string): Promise<number> {
     checkText('city', city, true);
-    if (prefix !== undefined && prefix !== '' && !/^\+?\d{1,20}$/.test(prefix)) throw xerr('ILLEGAL_ARGUMENT', 'prefix must be digits');
+    if (prefix !== undefined && prefix !== '' && !/^\+?\d{1,20}$/.test(prefix)) throw xlineError('ILLEGAL_ARGUMENT', 'prefix must be digits');
     const [min, max] = lexRange(prefix);
     return this.run.guard('countInventory', () => this.redis.zlexcount(inventoryKey(city), min, max));
   }

@@ -2,7 +2,7 @@
 // settings and numbers by city and area code, from which bind picks candidate X numbers. The pool
 // index pn:{P} is a hint (codec.ts): getPool confirms every hinted X against x:{X}, so its counts
 // are exact except for an X whose hint a crash removed (until reconcile, maintenance.ts).
-import { xerr } from '../domain/errors.js';
+import { xlineError } from '../domain/errors.js';
 import { POOLS_KEY, SEP, poolKeyOf, poolNumbersKey } from './codec.js';
 import { Deadline } from './deadline.js';
 import { checkPoolKey, checkText } from './input-checks.js';
@@ -84,9 +84,9 @@ export class PoolStore {
 
   /** The pool, or POOLKEY_NOT_EXISTS; `fresh` reads it from Redis rather than the cache. */
   async require(poolKey: string, fresh = false): Promise<PoolState> {
-    if (typeof poolKey !== 'string' || !poolKey) throw xerr('POOLKEY_NOT_EXISTS', 'PoolKey is required');
+    if (typeof poolKey !== 'string' || !poolKey) throw xlineError('POOLKEY_NOT_EXISTS', 'PoolKey is required');
     const st = await this.run.guard('pool', () => this.poolState(poolKey, fresh));
-    if (!st) throw xerr('POOLKEY_NOT_EXISTS', `pool ${poolKey} does not exist`);
+    if (!st) throw xlineError('POOLKEY_NOT_EXISTS', `pool ${poolKey} does not exist`);
     return st;
   }
 
