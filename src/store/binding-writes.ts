@@ -6,7 +6,7 @@
 // republishes x:{X}.d (maintenance.ts); they never route after expiry regardless (scripts check TIME).
 import type { Binding, BindingPatch } from '../domain/binding.js';
 import { xlineError } from '../domain/errors.js';
-import { F, SEP, dueKey, dueShard, encodeAsr, encodeRestrict, encodeRing, isStoreNumber, packTail, subsIdOnX, unpackRecord, xKeys } from './codec.js';
+import { RECORD_FIELD, SEP, dueKey, dueShard, encodeAsr, encodeRestrict, encodeRing, isStoreNumber, packTail, subsIdOnX, unpackRecord, xKeys } from './codec.js';
 import { Deadline } from './deadline.js';
 import { checkBind, checkHuawei, checkText } from './input-checks.js';
 import { areaLists, candidateLists, type PoolState, type PoolStore } from './pool-store.js';
@@ -157,26 +157,26 @@ function patchedFields(patch: BindingPatch): (string | number)[] {
   if (patch.a !== undefined && !isStoreNumber(patch.a)) throw xlineError('MOBILE_NUMBER_ILLEGAL', 'PhoneNoA is not a valid number');
   if (patch.b !== undefined && patch.b !== '' && !isStoreNumber(patch.b)) throw xlineError('MOBILE_NUMBER_ILLEGAL', 'PhoneNoB is not a valid number');
   if (patch.expiresAt !== undefined && !Number.isSafeInteger(patch.expiresAt)) throw xlineError('EXPIRE_DATE_ILLEGAL', 'bad expiration');
-  if (patch.clearCallRestrict) pairs.push(F.restrict, '');
-  else if (patch.callRestrict !== undefined) pairs.push(F.restrict, encodeRestrict(patch.callRestrict));
+  if (patch.clearCallRestrict) pairs.push(RECORD_FIELD.restrict, '');
+  else if (patch.callRestrict !== undefined) pairs.push(RECORD_FIELD.restrict, encodeRestrict(patch.callRestrict));
   if (patch.callDisplayType !== undefined) {
     if (!Number.isInteger(patch.callDisplayType)) throw xlineError('ILLEGAL_ARGUMENT', 'bad CallDisplayType');
-    pairs.push(F.display, patch.callDisplayType === 1 ? '' : String(patch.callDisplayType));
+    pairs.push(RECORD_FIELD.display, patch.callDisplayType === 1 ? '' : String(patch.callDisplayType));
   }
   if (patch.outId !== undefined) {
     checkText('OutId', patch.outId);
-    pairs.push(F.outId, patch.outId);
+    pairs.push(RECORD_FIELD.outId, patch.outId);
   }
-  if (patch.recording !== undefined) pairs.push(F.recording, patch.recording ? '1' : '');
-  if (patch.asrStatus !== undefined) pairs.push(F.asr, encodeAsr(patch.asrStatus));
+  if (patch.recording !== undefined) pairs.push(RECORD_FIELD.recording, patch.recording ? '1' : '');
+  if (patch.asrStatus !== undefined) pairs.push(RECORD_FIELD.asr, encodeAsr(patch.asrStatus));
   if (patch.asrModelId !== undefined) {
     checkText('ASRModelId', patch.asrModelId);
-    pairs.push(F.asrModel, patch.asrModelId);
+    pairs.push(RECORD_FIELD.asrModel, patch.asrModelId);
   }
-  if (patch.ringConfig !== undefined) pairs.push(F.ring, encodeRing(patch.ringConfig));
+  if (patch.ringConfig !== undefined) pairs.push(RECORD_FIELD.ring, encodeRing(patch.ringConfig));
   if (patch.huawei !== undefined) {
     checkHuawei(patch.huawei);
-    pairs.push(F.huawei, JSON.stringify(patch.huawei));
+    pairs.push(RECORD_FIELD.huawei, JSON.stringify(patch.huawei));
   }
   return pairs;
 }

@@ -63,7 +63,7 @@ export const isExtension = (e: unknown): e is string => typeof e === 'string' &&
 // The record: fields joined by US (0x1f). Lua reads fields 1–5 (mode, a, b, ext, expiresAt) and
 // rewrites single fields on update; free text may not contain control characters.
 export const SEP = '\x1f';
-export const F = {
+export const RECORD_FIELD = {
   mode: 1,
   a: 2,
   b: 3,
@@ -114,7 +114,7 @@ export const encodeAsr = (v: boolean | undefined) => (v === undefined ? '' : v ?
 
 /** Fields 7.. of the record; trailing empty fields are dropped (Lua reads absent as ''). */
 export function packTail(t: TailFields): string {
-  const f = [
+  const fields = [
     t.recording ? '1' : '',
     t.callDisplayType === 1 ? '' : String(t.callDisplayType),
     encodeRestrict(t.callRestrict),
@@ -126,43 +126,43 @@ export function packTail(t: TailFields): string {
     encodeRing(t.ringConfig),
     t.huawei ? JSON.stringify(t.huawei) : '',
   ];
-  while (f.length && f[f.length - 1] === '') f.pop();
-  return f.join(SEP);
+  while (fields.length && fields[fields.length - 1] === '') fields.pop();
+  return fields.join(SEP);
 }
 
 export function unpackRecord(raw: string, x: string, seq: string, poolKey: string): Binding {
-  const f = raw.split(SEP);
-  const get = (i: number) => f[i - 1] ?? '';
-  const mode = get(F.mode) as Mode;
+  const fields = raw.split(SEP);
+  const field = (i: number) => fields[i - 1] ?? '';
+  const mode = field(RECORD_FIELD.mode) as Mode;
   if (!(MODES as readonly string[]).includes(mode)) throw new Error(`corrupt binding record on ${x}/${seq}`);
-  const b: Binding = {
+  const binding: Binding = {
     subsId: formatSubsId(x, seq),
     mode,
     poolKey,
     x,
-    a: get(F.a),
-    expiresAt: Number(get(F.exp)),
-    createdAt: Number(get(F.created)),
-    recording: get(F.recording) === '1',
-    callDisplayType: get(F.display) === '' ? 1 : Number(get(F.display)),
+    a: field(RECORD_FIELD.a),
+    expiresAt: Number(field(RECORD_FIELD.exp)),
+    createdAt: Number(field(RECORD_FIELD.created)),
+    recording: field(RECORD_FIELD.recording) === '1',
+    callDisplayType: field(RECORD_FIELD.display) === '' ? 1 : Number(field(RECORD_FIELD.display)),
   };
-  const opt = <K extends keyof Binding>(k: K, v: Binding[K] | undefined | '') => {
-    if (v !== undefined && v !== '') b[k] = v as Binding[K];
+  const setIfPresent = <Key extends keyof Binding>(key: Key, v: Binding[Key] | undefined | '') => {
+    if (v !== undefined && v !== '') binding[key] = v as Binding[Key];
   };
-  opt('b', get(F.b));
-  opt('extension', get(F.ext));
-  opt('callRestrict', RESTRICT_OF[get(F.restrict)]);
-  opt('outId', get(F.outId));
-  opt('outOrderId', get(F.outOrderId));
-  opt('expectCity', get(F.expectCity));
-  const asr = get(F.asr);
-  if (asr !== '') b.asrStatus = asr === '1';
-  opt('asrModelId', get(F.asrModel));
-  const ring = get(F.ring);
-  if (ring !== '') b.ringConfig = JSON.parse(ring) as RingConfig;
-  const hw = get(F.huawei);
-  if (hw !== '') b.huawei = JSON.parse(hw) as HuaweiFields;
-  return b;
+  setIfPresent('b', field(RECORD_FIELD.b));
+  setIfPresent('extension', field(RECORD_FIELD.ext));
+  setIfPresent('callRestrict', RESTRICT_OF[field(RECORD_FIELD.restrict)]);
+  setIfPresent('outId', field(RECORD_FIELD.outId));
+  setIfPresent('outOrderId', field(RECORD_FIELD.outOrderId));
+  setIfPresent('expectCity', field(RECORD_FIELD.expectCity));
+  const asr = field(RECORD_FIELD.asr);
+  if (asr !== '') binding.asrStatus = asr === '1';
+  setIfPresent('asrModelId', field(RECORD_FIELD.asrModel));
+  const ring = field(RECORD_FIELD.ring);
+  if (ring !== '') binding.ringConfig = JSON.parse(ring) as RingConfig;
+  const hw = field(RECORD_FIELD.huawei);
+  if (hw !== '') binding.huawei = JSON.parse(hw) as HuaweiFields;
+  return binding;
 }
 
 /** An AXE callback record as lookup.lua answers it: last caller US expiry (unix s; 0: while the binding lives). */
