@@ -160,7 +160,7 @@ export class RedisBindingStore implements BindingStore {
     return this.upkeep.reconcile(maxKeys);
   }
 
-  /** dypls replay protection: true when the nonce was unused (now claimed for ttlSeconds); a late claim claims nothing. */
+  /** Replay protection of both API dialects (BindingStore.claimNonce). */
   async claimNonce(key: string, ttlSeconds: number, opts: StoreCallOptions = {}): Promise<boolean> {
     const dl = opts.deadline ?? new Deadline();
     return this.run.guard('claimNonce', async () => {
