@@ -6,7 +6,7 @@ import { readdir, rename, rm, stat, writeFile, mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Config } from '../config.js';
 import type { RingConfig } from '../domain/binding.js';
-import { xerr } from '../domain/errors.js';
+import { xlineError } from '../domain/errors.js';
 import { toneIdCandidates } from '../domain/huawei-binding.js';
 import { readWavInfo, type WavInfo } from './wav.js';
 
@@ -106,7 +106,7 @@ export async function assertRingTonesExist(config: Dirs, rc: RingConfig | undefi
   for (const [key, id] of Object.entries(rc)) {
     if (id === undefined) continue;
     if (!(await ringToneExists(config, id))) {
-      throw xerr('INVALID_PARAMETERS', `RingConfig ${key}: ring tone '${id}' does not exist (upload it with PUT /v1/ring-tones/${id})`);
+      throw xlineError('INVALID_PARAMETERS', `RingConfig ${key}: ring tone '${id}' does not exist (upload it with PUT /v1/ring-tones/${id})`);
     }
   }
 }

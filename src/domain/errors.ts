@@ -33,5 +33,3 @@ export class XlineError extends Error {
 
 /** The XlineError of a code named by its key: `xlineError('SUBS_NOT_EXIST', 'no live binding …')`. */
 export const xlineError = (code: keyof typeof ERROR_CODES, message: string, rule?: string) => new XlineError(ERROR_CODES[code], message, rule);
-/** Short name src/store still uses; new code uses xlineError. */
-export const xerr = xlineError;

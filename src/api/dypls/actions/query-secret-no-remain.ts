@@ -10,7 +10,6 @@ const NATIONWIDE = new Set(['全国', '全国通用']);
 const NATIONWIDE_LIST = '全国列表';
 
 async function perCity(ctx: ActionContext, prefix: string | undefined): Promise<Array<{ City: string; Amount: number }>> {
-  if (!ctx.store.inventoryCities) throw xlineError('INVALID_PARAMETERS', 'this store cannot list inventory cities; ask for one City');
   const cities = (await ctx.store.inventoryCities()).sort();
   const amounts = await Promise.all(cities.map((c) => ctx.store.countInventory(c, prefix)));
   return cities.map((City, i) => ({ City, Amount: amounts[i]! }));
