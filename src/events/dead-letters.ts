@@ -39,15 +39,44 @@ export interface DeadLetter {
   payload: unknown;
 }
 
+/** Dead letters read per filtered listing; past it the page is short and carries a cursor. */
+export const MAX_DEAD_READ = 5000;
+
+/**
+ * Whether a dead letter's target is `filter` or lies under it: `huawei` takes every Huawei
+ * app's, `huawei:status` every app's call events, `huawei:fee:<appKey>` that app's CDRs.
+ */
+export function targetWithin(target: string, filter: string): boolean {
+  return target === filter || target.startsWith(`${filter}:`);
+}
+
 export class DeliveryQueue {
   constructor(readonly redis: RedisLike) {}
 
-  async listDead(q: { limit: number; cursor?: string }): Promise<Page<DeadLetter>> {
-    const page = await pageZset(this.redis, EVENT_KEYS.deadAt, undefined, undefined, q.cursor, q.limit);
-    if (page.items.length === 0) return { items: [], next_cursor: null };
-    const rows = await this.redis.hmget(EVENT_KEYS.deadEntries, ...page.items.map(([id]) => id));
-    const items = rows.flatMap((j) => (j ? [toDeadLetter(JSON.parse(j) as QueueEntry)] : []));
-    return { items, next_cursor: page.next };
+  /**
+   * Dead letters, oldest first. With `target` only those whose target is it or lies under it
+   * (targetWithin); then at most MAX_DEAD_READ are read per call, so a page may be short (even
+   * empty) and still have a cursor.
+   */
+  async listDead(q: { limit: number; cursor?: string; target?: string }): Promise<Page<DeadLetter>> {
+    const items: DeadLetter[] = [];
+    let cursor = q.cursor;
+    let read = 0;
+    for (;;) {
+      // never read past what the page can take: the cursor then stays exact
+      const page = await pageZset(this.redis, EVENT_KEYS.deadAt, undefined, undefined, cursor, q.limit - items.length);
+      cursor = page.next ?? undefined;
+      read += page.items.length;
+      if (page.items.length > 0) {
+        const rows = await this.redis.hmget(EVENT_KEYS.deadEntries, ...page.items.map(([id]) => id));
+        for (const j of rows) {
+          const d = j ? toDeadLetter(JSON.parse(j) as QueueEntry) : undefined;
+          if (d && (q.target === undefined || targetWithin(d.target, q.target))) items.push(d);
+        }
+      }
+      if (!cursor || q.target === undefined || items.length >= q.limit || read >= MAX_DEAD_READ) break;
+    }
+    return { items, next_cursor: cursor ?? null };
   }
 
   async getDead(id: string): Promise<DeadLetter | undefined> {

@@ -77,6 +77,8 @@ describe.skipIf(!hasRedis)('events: ops routes and QueryCallStatus', () => {
     for (const path of ['/v1/cdrs', '/v1/events/stats', '/v1/events/dead-letter', '/v1/events/dead-letter/{id}', '/v1/events/dead-letter/{id}/resend', '/v1/events/dead-letter/resend']) {
       expect(Object.keys(doc.body.paths), path).toContain(path);
     }
+    const deadParams = doc.body.paths['/v1/events/dead-letter'].get.parameters as Array<{ name: string; in: string; schema: { pattern?: string } }>;
+    expect(deadParams.find((p) => p.name === 'target')).toMatchObject({ in: 'query', schema: { pattern: expect.stringContaining('webhook|huawei') } });
   });
 
   it('dead letters: list, read, re-send one or all; unknown ids are 404', async () => {
@@ -114,6 +116,43 @@ describe.skipIf(!hasRedis)('events: ops routes and QueryCallStatus', () => {
     const queued = await r.xrange(EVENT_KEYS.stream, '-', '+');
     expect(queued.length - before).toBe(3);
     expect(queued.slice(-3).every(([, f]) => f[f.indexOf('n') + 1] === '0')).toBe(true);
+  });
+
+  it('dead letters by target: webhook, every Huawei app, one kind, one app; a bad target is 400', async () => {
+    const r = h.redis as Redis;
+    await r.del(EVENT_KEYS.deadEntries, EVENT_KEYS.deadAt);
+    const dead = (id: string, to: string | undefined, at: number) =>
+      r
+        .multi()
+        .hset(EVENT_KEYS.deadEntries, id, JSON.stringify({ id, type: 'callin', ...(to ? { to } : {}), body: '{}', t: '1', n: '1', dead: at }))
+        .zadd(EVENT_KEYS.deadAt, at, id)
+        .exec();
+    await dead('t-1:start', undefined, 1000);
+    await dead('t-1:hw.callin', 'huawei:status:app1', 2000);
+    await dead('t-1:hw.fee', 'huawei:fee:app1', 3000);
+    await dead('t-2:hw.callin', 'huawei:status:app10', 4000);
+    await dead('t-2:cdr', undefined, 5000);
+    const ids = async (q: string) => {
+      const res = await ops(h.app, 'GET', `/v1/events/dead-letter?${q}`);
+      expect(res.status, q).toBe(200);
+      return (res.body.items as Array<{ id: string }>).map((d) => d.id);
+    };
+    expect(await ids('target=webhook')).toEqual(['t-1:start', 't-2:cdr']);
+    expect(await ids('target=huawei')).toEqual(['t-1:hw.callin', 't-1:hw.fee', 't-2:hw.callin']);
+    expect(await ids('target=huawei:status')).toEqual(['t-1:hw.callin', 't-2:hw.callin']);
+    expect(await ids('target=huawei:fee')).toEqual(['t-1:hw.fee']);
+    expect(await ids('target=huawei:status:app1')).toEqual(['t-1:hw.callin']); // not app10's
+    expect(await ids('target=huawei:status:nobody')).toEqual([]);
+    // paged: the cursor goes on after the last one read, matching or not
+    const first = await ops(h.app, 'GET', '/v1/events/dead-letter?target=webhook&limit=1');
+    expect(first.body.items.map((d: { id: string }) => d.id)).toEqual(['t-1:start']);
+    expect(await ids(`target=webhook&limit=1&cursor=${first.body.next_cursor}`)).toEqual(['t-2:cdr']);
+    for (const bad of ['target=', 'target=Webhook', 'target=huawei:', 'target=huawei:call', 'target=huawei:status:', 'target=huawei:fee:a%20b', 'target=webhook:x']) {
+      const res = await ops(h.app, 'GET', `/v1/events/dead-letter?${bad}`);
+      expect(res.status, bad).toBe(400);
+      expect(res.body.error.code, bad).toBe('INVALID_REQUEST');
+    }
+    await r.del(EVENT_KEYS.deadEntries, EVENT_KEYS.deadAt);
   });
 
   it('QueryCallStatus answers the live state of a binding call, Alibaba fields first', async () => {

@@ -1,7 +1,7 @@
 // Ops REST for call records and webhook delivery (mounted under /v1, bearer token):
 //   GET  /v1/cdrs?from=&to=&sub_id=&call_id=&limit=&cursor=   CDRs, oldest first, paged
 //   GET  /v1/events/stats                                     queued / retrying / dead counts
-//   GET  /v1/events/dead-letter?limit=&cursor=                deliveries (webhook and Huawei apps) that exhausted their retries
+//   GET  /v1/events/dead-letter?limit=&cursor=&target=        deliveries (webhook and Huawei apps) that exhausted their retries
 //   GET  /v1/events/dead-letter/{id}
 //   POST /v1/events/dead-letter/{id}/resend                   back to the queue, fresh schedule
 //   POST /v1/events/dead-letter/resend {"ids":[…]} | {"all":true,"limit":n}
@@ -9,6 +9,7 @@
 // to exclusive; unix milliseconds, ISO 8601 with a zone, or 'YYYY-MM-DD HH:mm:ss' in TIMEZONE.
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../context.js';
+import { MAX_DEAD_READ } from '../../events/dead-letters.js';
 import { CursorError, type EventStore } from '../../events/store.js';
 import { parseWallClock } from '../../domain/wall-clock.js';
 import { typedRoutes } from './typed-routes.js';
@@ -39,9 +40,20 @@ const cdrQuery = {
   additionalProperties: false,
 } as const;
 
-const pageQuery = {
+const deadQuery = {
   type: 'object',
-  properties: { limit: limitInt, cursor: cursorText },
+  properties: {
+    limit: limitInt,
+    cursor: cursorText,
+    target: {
+      type: 'string',
+      maxLength: 150,
+      // app keys as src/api/huawei/apps.ts takes them
+      pattern: '^(webhook|huawei(:(status|fee)(:[A-Za-z0-9_.-]{1,128})?)?)$',
+      description:
+        'only dead letters going there: webhook; huawei (every Huawei app); huawei:status / huawei:fee (every app\'s call events / CDRs); huawei:status:<appKey> / huawei:fee:<appKey> (one app\'s)',
+    },
+  },
   additionalProperties: false,
 } as const;
 
@@ -141,8 +153,16 @@ export function eventsOpsRoutes(deps: EventsRoutesDeps) {
 
     app.get(
       '/events/dead-letter',
-      { schema: { summary: 'Events that exhausted the retry schedule, oldest first', tags, querystring: pageQuery, response: { 200: page(deadLetter) } } },
-      async (req) => withCursor(() => deps.store.listDead({ limit: req.query.limit, cursor: req.query.cursor })),
+      {
+        schema: {
+          summary: 'Deliveries that exhausted the retry schedule, oldest first, optionally only those to one target',
+          description: `With target, a page may hold fewer than \`limit\` items (even none) and still carry next_cursor: the filter is applied to at most ${MAX_DEAD_READ} dead letters per request.`,
+          tags,
+          querystring: deadQuery,
+          response: { 200: page(deadLetter), 400: errorSchema },
+        },
+      },
+      async (req) => withCursor(() => deps.store.listDead({ limit: req.query.limit, cursor: req.query.cursor, target: req.query.target })),
     );
 
     app.get(
