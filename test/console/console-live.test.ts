@@ -23,7 +23,7 @@ import { expirationIn, makePoolVia, xlineHttp, type XlineHttp } from '../support
 
 const KEY = { accessKeyId: 'live', accessKeySecret: 'live-secret', opsToken: 'live-ops' };
 
-describe.skipIf(!(chromiumBin && drachtioBin && sippBin && hasRedis))('console Live page during a real SIP call', () => {
+describe.skipIf(!(chromiumBin && drachtioBin && sippBin && hasRedis))('console Live and Deliveries pages during real SIP calls', () => {
   let site: SipSite;
   let redis: Redis;
   let x: XlineProcess;
