@@ -4,6 +4,7 @@
 // needs media at all. Made from the SIP app's Srf (fsmrf sends
 // its INVITEs to FreeSWITCH through the same drachtio-server connection).
 import type Srf from 'drachtio-srf';
+import type { Logger } from '../log.js';
 import type { AppContext } from '../context.js';
 import type { Config } from '../config.js';
 import { bridgeNeedsMedia, dependsOnPoolDefaults, ringToneId } from '../domain/bridge-media.js';
@@ -57,23 +58,7 @@ export interface MediaService extends MediaHandler {
 export function startMedia(ctx: AppContext, srf: Srf): MediaService {
   const { config } = ctx;
   const log = ctx.log.child({ component: 'media' });
-  const [advHost, advPort] = (config.MEDIA_ADVERTISED_ADDRESS ?? '').split(':');
-  const link = new MediaLink(
-    srf,
-    {
-      host: config.FREESWITCH_HOST,
-      port: config.FREESWITCH_PORT,
-      secret: config.FREESWITCH_SECRET,
-      listenAddress: config.MEDIA_LISTEN_ADDRESS,
-      listenPort: config.MEDIA_LISTEN_PORT,
-      ...(advHost ? { advertisedAddress: advHost } : {}),
-      ...(advPort ? { advertisedPort: Number(advPort) } : {}),
-    },
-    log,
-    (up) => {
-      ctx.health.media = up;
-    },
-  );
+  const link = mediaLink(ctx, srf, log);
   link.start();
   const pools = new PoolRingDefaults(ctx.store, log);
   void pools.refreshAll();
@@ -134,4 +119,26 @@ export function startMedia(ctx: AppContext, srf: Srf): MediaService {
       return link.stop();
     },
   };
+}
+
+/** The FreeSWITCH link of config (FREESWITCH_*, MEDIA_*), reporting into ctx.health.media. */
+function mediaLink(ctx: AppContext, srf: Srf, log: Logger): MediaLink {
+  const { config } = ctx;
+  const [advHost, advPort] = (config.MEDIA_ADVERTISED_ADDRESS ?? '').split(':');
+  return new MediaLink(
+    srf,
+    {
+      host: config.FREESWITCH_HOST,
+      port: config.FREESWITCH_PORT,
+      secret: config.FREESWITCH_SECRET,
+      listenAddress: config.MEDIA_LISTEN_ADDRESS,
+      listenPort: config.MEDIA_LISTEN_PORT,
+      ...(advHost ? { advertisedAddress: advHost } : {}),
+      ...(advPort ? { advertisedPort: Number(advPort) } : {}),
+    },
+    log,
+    (up) => {
+      ctx.health.media = up;
+    },
+  );
 }

@@ -151,56 +151,62 @@ export function eventsOpsRoutes(deps: EventsRoutesDeps) {
       deps.store.depth(),
     );
 
-    app.get(
-      '/events/dead-letter',
-      {
-        schema: {
-          summary: 'Deliveries that exhausted the retry schedule, oldest first, optionally only those to one target',
-          description: `With target, a page may hold fewer than \`limit\` items (even none) and still carry next_cursor: the filter is applied to at most ${MAX_DEAD_READ} dead letters per request.`,
-          tags,
-          querystring: deadQuery,
-          response: { 200: page(deadLetter), 400: errorSchema },
-        },
-      },
-      async (req) => withCursor(() => deps.store.listDead({ limit: req.query.limit, cursor: req.query.cursor, target: req.query.target })),
-    );
-
-    app.get(
-      '/events/dead-letter/:id',
-      { schema: { summary: 'One dead letter', tags, params: idParam, response: { 200: deadLetter, 404: errorSchema } } },
-      async (req) => {
-        const d = await deps.store.getDead(req.params.id);
-        if (!d) throw opsError.notFound(`dead letter ${req.params.id}`);
-        return d;
-      },
-    );
-
-    app.post(
-      '/events/dead-letter/:id/resend',
-      { schema: { summary: 'Queue one dead letter again, with a fresh retry schedule', tags, params: idParam, response: { 200: resent, 404: errorSchema } } },
-      async (req) => {
-        const done = await deps.store.resendDead([req.params.id], 1, req.storeDeadline?.writeBy(ctx.config.REDIS_CLOCK_SKEW_MS));
-        if (done.length === 0) throw opsError.notFound(`dead letter ${req.params.id}`);
-        return { resent: done };
-      },
-    );
-
-    app.post(
-      '/events/dead-letter/resend',
-      {
-        schema: {
-          summary: 'Queue dead letters again: the listed ids, or with all=true the oldest `limit`',
-          tags,
-          body: resendBody,
-          response: { 200: resent, 400: errorSchema },
-        },
-      },
-      async (req) => {
-        const b = req.body ?? { limit: MAX_RESEND };
-        if (b.ids && b.all) throw opsError.invalid('give ids or all, not both');
-        if (!b.ids && b.all !== true) throw opsError.invalid('give ids (a list) or all: true');
-        return { resent: await deps.store.resendDead(b.ids, b.limit, req.storeDeadline?.writeBy(ctx.config.REDIS_CLOCK_SKEW_MS)) };
-      },
-    );
+    deadLetterRoutes(app, deps, ctx);
   };
+}
+
+/** The dead letters: list (optionally by target), one, resend one, resend several. */
+function deadLetterRoutes(app: ReturnType<typeof typedRoutes>, deps: EventsRoutesDeps, ctx: AppContext): void {
+  const tags = ['events'];
+  app.get(
+    '/events/dead-letter',
+    {
+      schema: {
+        summary: 'Deliveries that exhausted the retry schedule, oldest first, optionally only those to one target',
+        description: `With target, a page may hold fewer than \`limit\` items (even none) and still carry next_cursor: the filter is applied to at most ${MAX_DEAD_READ} dead letters per request.`,
+        tags,
+        querystring: deadQuery,
+        response: { 200: page(deadLetter), 400: errorSchema },
+      },
+    },
+    async (req) => withCursor(() => deps.store.listDead({ limit: req.query.limit, cursor: req.query.cursor, target: req.query.target })),
+  );
+
+  app.get(
+    '/events/dead-letter/:id',
+    { schema: { summary: 'One dead letter', tags, params: idParam, response: { 200: deadLetter, 404: errorSchema } } },
+    async (req) => {
+      const d = await deps.store.getDead(req.params.id);
+      if (!d) throw opsError.notFound(`dead letter ${req.params.id}`);
+      return d;
+    },
+  );
+
+  app.post(
+    '/events/dead-letter/:id/resend',
+    { schema: { summary: 'Queue one dead letter again, with a fresh retry schedule', tags, params: idParam, response: { 200: resent, 404: errorSchema } } },
+    async (req) => {
+      const done = await deps.store.resendDead([req.params.id], 1, req.storeDeadline?.writeBy(ctx.config.REDIS_CLOCK_SKEW_MS));
+      if (done.length === 0) throw opsError.notFound(`dead letter ${req.params.id}`);
+      return { resent: done };
+    },
+  );
+
+  app.post(
+    '/events/dead-letter/resend',
+    {
+      schema: {
+        summary: 'Queue dead letters again: the listed ids, or with all=true the oldest `limit`',
+        tags,
+        body: resendBody,
+        response: { 200: resent, 400: errorSchema },
+      },
+    },
+    async (req) => {
+      const b = req.body ?? { limit: MAX_RESEND };
+      if (b.ids && b.all) throw opsError.invalid('give ids or all, not both');
+      if (!b.ids && b.all !== true) throw opsError.invalid('give ids (a list) or all: true');
+      return { resent: await deps.store.resendDead(b.ids, b.limit, req.storeDeadline?.writeBy(ctx.config.REDIS_CLOCK_SKEW_MS)) };
+    },
+  );
 }
