@@ -69,9 +69,9 @@ export interface RelayOptions {
 
 type Command = 'offer' | 'answer' | 'delete' | 'list' | 'ping';
 
-export function startRtpengine(o: RelayOptions): MediaRelay {
-  const m = relayMetrics(o.metrics);
-  const link = ngLink(o, m);
+export function startRtpengine(opts: RelayOptions): MediaRelay {
+  const m = relayMetrics(opts.metrics);
+  const link = ngLink(opts, m);
   const open = new Set<string>();
   let stopped = false;
 
@@ -149,10 +149,10 @@ type Dest = { host: string; port: number };
  * reported on each change) and the command counters, and turns no answer or a refusal into a
  * RelayUnavailableError.
  */
-function ngLink(o: RelayOptions, m: RelayMetrics) {
-  const dest: Dest = { host: o.host, port: o.port };
-  const client = new Client({ timeout: o.timeoutMs ?? RELAY_COMMAND_TIMEOUT_MS });
-  const log = o.log.child({ component: 'media-relay', rtpengine: `${o.host}:${o.port}` });
+function ngLink(opts: RelayOptions, m: RelayMetrics) {
+  const dest: Dest = { host: opts.host, port: opts.port };
+  const client = new Client({ timeout: opts.timeoutMs ?? RELAY_COMMAND_TIMEOUT_MS });
+  const log = opts.log.child({ component: 'media-relay', rtpengine: `${opts.host}:${opts.port}` });
   client.on('error', (err: unknown) => log.warn({ err: String(err) }, 'rtpengine client socket error'));
   let up = false;
 
@@ -162,7 +162,7 @@ function ngLink(o: RelayOptions, m: RelayMetrics) {
     up = v;
     if (v) log.info('rtpengine answers');
     else log.warn('rtpengine does not answer: calls are refused (503, cause 41) until it does');
-    o.onState?.(v);
+    opts.onState?.(v);
   };
 
   async function send(command: Command, run: (c: Client, dest: Dest) => Promise<Record<string, unknown>>): Promise<Record<string, unknown>> {

@@ -63,18 +63,18 @@ export interface EslProbeOptions {
 }
 
 /** Resolves with the profile's SIP address (`ip:port`) or rejects with an EslProbeError. */
-export async function probeEventSocket(o: EslProbeOptions): Promise<string> {
-  const profile = o.profile ?? 'drachtio_mrf';
-  const timeoutMs = o.timeoutMs ?? 3000;
+export async function probeEventSocket(opts: EslProbeOptions): Promise<string> {
+  const profile = opts.profile ?? 'drachtio_mrf';
+  const timeoutMs = opts.timeoutMs ?? 3000;
   const reader = new FrameReader();
   let sock: Socket | undefined;
   let timer: NodeJS.Timeout | undefined;
 
   const run = async (): Promise<string> => {
     sock = await new Promise<Socket>((resolve, reject) => {
-      const s = connect({ host: o.host, port: o.port });
+      const s = connect({ host: opts.host, port: opts.port });
       s.once('connect', () => resolve(s));
-      s.once('error', (err) => reject(new EslProbeError('unreachable', `FreeSWITCH event socket ${o.host}:${o.port}: ${err.message}`)));
+      s.once('error', (err) => reject(new EslProbeError('unreachable', `FreeSWITCH event socket ${opts.host}:${opts.port}: ${err.message}`)));
     });
     const closed = new Promise<never>((_, reject) => {
       sock!.on('close', () => reject(new EslProbeError('protocol', 'FreeSWITCH closed the event socket')));
@@ -91,7 +91,7 @@ export async function probeEventSocket(o: EslProbeOptions): Promise<string> {
     if (hello.headers['content-type'] !== 'auth/request') {
       throw new EslProbeError('protocol', `unexpected event-socket greeting ${hello.headers['content-type'] ?? '(none)'}`);
     }
-    sock.write(`auth ${o.password}\n\n`);
+    sock.write(`auth ${opts.password}\n\n`);
     const auth = await next();
     if (!auth.headers['reply-text']?.startsWith('+OK')) {
       throw new EslProbeError('auth', 'FreeSWITCH event socket refused the password (FREESWITCH_SECRET)');
@@ -109,7 +109,7 @@ export async function probeEventSocket(o: EslProbeOptions): Promise<string> {
     return await Promise.race([
       run(),
       new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new EslProbeError('timeout', `no answer from FreeSWITCH event socket ${o.host}:${o.port} in ${timeoutMs} ms`)), timeoutMs);
+        timer = setTimeout(() => reject(new EslProbeError('timeout', `no answer from FreeSWITCH event socket ${opts.host}:${opts.port} in ${timeoutMs} ms`)), timeoutMs);
       }),
     ]);
   } finally {

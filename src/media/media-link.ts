@@ -132,18 +132,18 @@ export class MediaLink {
   private async attempt(): Promise<void> {
     if (this.stopped || this.ms || this.connecting) return;
     this.connecting = true;
-    const o = this.opts;
+    const freeswitch = this.opts;
     try {
-      await probeEventSocket({ host: o.host, port: o.port, password: o.secret, timeoutMs: 3000 });
+      await probeEventSocket({ host: freeswitch.host, port: freeswitch.port, password: freeswitch.secret, timeoutMs: 3000 });
       const ms = await withTimeout(
         this.mrf.connect({
-          address: o.host,
-          port: o.port,
-          secret: o.secret,
-          listenAddress: o.listenAddress,
-          listenPort: o.listenPort,
-          ...(o.advertisedAddress ? { advertisedAddress: o.advertisedAddress } : {}),
-          ...(o.advertisedPort ? { advertisedPort: o.advertisedPort } : {}),
+          address: freeswitch.host,
+          port: freeswitch.port,
+          secret: freeswitch.secret,
+          listenAddress: freeswitch.listenAddress,
+          listenPort: freeswitch.listenPort,
+          ...(freeswitch.advertisedAddress ? { advertisedAddress: freeswitch.advertisedAddress } : {}),
+          ...(freeswitch.advertisedPort ? { advertisedPort: freeswitch.advertisedPort } : {}),
         }),
         5000,
         'drachtio-fsmrf connect',
@@ -161,8 +161,8 @@ export class MediaLink {
       this.lastError = '';
       this.missedPings = 0;
       this.onState(true);
-      this.log.info({ freeswitch: `${o.host}:${o.port}`, sip: ms.sip.ipv4.udp.address }, 'MediaLink: connected to FreeSWITCH');
-      this.pingTimer = setInterval(() => void this.ping(), o.pingMs ?? 5000);
+      this.log.info({ freeswitch: `${freeswitch.host}:${freeswitch.port}`, sip: ms.sip.ipv4.udp.address }, 'MediaLink: connected to FreeSWITCH');
+      this.pingTimer = setInterval(() => void this.ping(), freeswitch.pingMs ?? 5000);
       this.pingTimer.unref();
       const w = this.waiters;
       this.waiters = [];
