@@ -68,41 +68,46 @@ const UTC = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/;
 const info = (m: Map<string, HwCallback>, t: string) => m.get(t)!.json.statusInfo!;
 const fee = (m: Map<string, HwCallback>) => m.get('fee')!.json.feeLst![0]!;
 
-describe.skipIf(!canRun)('Huawei callbacks from AXB calls through drachtio-server (sipp both ends)', () => {
-  const POOL = 'sip-hwcb-axb';
-  const APP = 'sip-hwcb-axb-app';
-  let side: RedisSide;
-  let pipeline: EventPipeline;
-  let s: Stack;
-  let rx: HuaweiReceiver;
+/**
+ * The frame of a describe block: a Redis side delivering Huawei callbacks, the app with its
+ * receiver, a SIP stack (UDP); `call()` places a sipp call, checks the caller's scenario passed and
+ * waits for the call to end. Read its fields inside the tests (set in beforeAll).
+ */
+function callbackSuite(appKey: string, mode: HuaweiMode, poolKey: string) {
+  const t = {} as { side: RedisSide; pipeline: EventPipeline; s: Stack; rx: HuaweiReceiver; call(o: Parameters<typeof placeCall>[1]): Promise<CallRun> };
   const runs: CallRun[] = [];
-
   beforeAll(async () => {
-    ({ side, pipeline } = await huaweiSide());
-    rx = await huaweiApp(side, APP, 'AXB', POOL);
-    s = await startStack(side, { transport: 'udp' });
+    ({ side: t.side, pipeline: t.pipeline } = await huaweiSide());
+    t.rx = await huaweiApp(t.side, appKey, mode, poolKey);
+    t.s = await startStack(t.side, { transport: 'udp' });
   });
   afterAll(async () => {
-    await s?.stop();
-    await pipeline?.stop();
-    await rx?.close();
-    await side?.close();
+    await t.s?.stop();
+    await t.pipeline?.stop();
+    await t.rx?.close();
+    await t.side?.close();
   });
   afterEach(() => {
     for (const r of runs.splice(0)) cleanup(r);
   });
-
-  async function call(o: Parameters<typeof placeCall>[1]): Promise<CallRun> {
-    const r = await placeCall(s, o);
+  t.call = async (o) => {
+    const r = await placeCall(t.s, o);
     runs.push(r);
     expect(r.a.code, r.a.errors + r.a.output.slice(-800)).toBe(0);
-    await waitFor(() => s.app.liveCalls() === 0, 5000, 'liveCalls() back to 0');
+    await waitFor(() => t.s.app.liveCalls() === 0, 5000, 'liveCalls() back to 0');
     return r;
-  }
+  };
+  return t;
+}
+
+describe.skipIf(!canRun)('Huawei callbacks from AXB calls through drachtio-server (sipp both ends)', () => {
+  const POOL = 'sip-hwcb-axb';
+  const APP = 'sip-hwcb-axb-app';
+  const t = callbackSuite(APP, 'AXB', POOL);
 
   const bindAxb = async (x: string, a: string, b: string, extra: Record<string, unknown> = {}) => {
-    await side.store.addNumbers(POOL, [{ number: x, city: '深圳' }]);
-    return side.store.bind({ mode: 'AXB', poolKey: POOL, a, b, x, expiresAt: 4_102_444_800, recording: false, callDisplayType: 1, huawei: { appKey: APP, userData: 'ticket-7' }, ...extra });
+    await t.side.store.addNumbers(POOL, [{ number: x, city: '深圳' }]);
+    return t.side.store.bind({ mode: 'AXB', poolKey: POOL, a, b, x, expiresAt: 4_102_444_800, recording: false, callDisplayType: 1, huawei: { appKey: APP, userData: 'ticket-7' }, ...extra });
   };
 
   it('A→B and B→A answered and hung up: callin, callout, alerting, answer, disconnect 0 and the fee record', async () => {
@@ -111,9 +116,9 @@ describe.skipIf(!canRun)('Huawei callbacks from AXB calls through drachtio-serve
     const b = mobile('139');
     const bound = await bindAxb(x, a, b);
     for (const [caller, callee, direction] of [[a, b, 1], [b, a, 0]] as const) {
-      const r = await call({ uac: 'uac-call-expect-200.xml', uas: 'uas-answer.xml', x, caller, target: callee });
-      await cdrOf(s, r.callId);
-      const m = await callbacksOf(rx, r.callId, ['callin', 'callout', 'alerting', 'answer', 'disconnect', 'fee']);
+      const r = await t.call({ uac: 'uac-call-expect-200.xml', uas: 'uas-answer.xml', x, caller, target: callee });
+      await cdrOf(t.s, r.callId);
+      const m = await callbacksOf(t.rx, r.callId, ['callin', 'callout', 'alerting', 'answer', 'disconnect', 'fee']);
       expect(info(m, 'callin')).toMatchObject({ sessionId: r.callId, caller: `+86${caller}`, called: `+86${x}`, subscriptionId: bound.subsId, userData: 'ticket-7' });
       for (const t of ['callin', 'callout', 'alerting', 'answer', 'disconnect']) expect(info(m, t).timestamp).toMatch(UTC);
       expect(info(m, 'callout')).toMatchObject({ called: `+86${callee}` });
@@ -136,9 +141,9 @@ describe.skipIf(!canRun)('Huawei callbacks from AXB calls through drachtio-serve
     const a = mobile('138');
     // callDirection 2 (only others may call X) is xline's CONTROL_AX_DISABLE: A may not call out
     const bound = await bindAxb(x, a, mobile('139'), { callRestrict: 'CONTROL_AX_DISABLE' });
-    const r1 = await call({ uac: 'uac-refused-expect-403.xml', x, caller: a });
+    const r1 = await t.call({ uac: 'uac-refused-expect-403.xml', x, caller: a });
     expect(finalAtCaller(r1.a)?.status).toBe(403);
-    const m1 = await callbacksOf(rx, r1.callId, ['callin', 'disconnect', 'fee']);
+    const m1 = await callbacksOf(t.rx, r1.callId, ['callin', 'disconnect', 'fee']);
     expect(info(m1, 'callin')).toMatchObject({ caller: `+86${a}`, called: `+86${x}`, subscriptionId: bound.subsId });
     expect(info(m1, 'disconnect')).toMatchObject({ stateCode: 8016, stateDesc: 'The call direction is not allowed.' });
     expect(fee(m1)).toMatchObject({ direction: 2, subscriptionId: bound.subsId, ulFailReason: 8016, sipStatusCode: 403, fwdUnaswRsn: 21, failTime: expect.stringMatching(UTC) });
@@ -146,77 +151,50 @@ describe.skipIf(!canRun)('Huawei callbacks from AXB calls through drachtio-serve
 
     // an X of the app's pool that nobody is bound on
     const idle = mobile('177');
-    await side.store.addNumbers(POOL, [{ number: idle, city: '深圳' }]);
+    await t.side.store.addNumbers(POOL, [{ number: idle, city: '深圳' }]);
     const caller = mobile('186');
-    const r2 = await call({ uac: 'uac-unbound-expect-404.xml', x: idle, caller });
+    const r2 = await t.call({ uac: 'uac-unbound-expect-404.xml', x: idle, caller });
     expect(finalAtCaller(r2.a)?.status).toBe(404);
-    const m2 = await callbacksOf(rx, r2.callId, ['callin', 'disconnect', 'fee']);
+    const m2 = await callbacksOf(t.rx, r2.callId, ['callin', 'disconnect', 'fee']);
     expect(info(m2, 'callin').subscriptionId).toBeUndefined();
     expect(info(m2, 'disconnect')).toMatchObject({ stateCode: 8014, called: `+86${idle}` });
     expect(fee(m2)).toMatchObject({ direction: 2, subscriptionId: '', appKey: APP, bindNum: `+86${idle}`, callerNum: `+86${caller}`, ulFailReason: 8014, sipStatusCode: 404 });
 
     // an X in no Huawei app's pool reports to nobody
-    const before = rx.got.length;
-    const r3 = await call({ uac: 'uac-unbound-expect-404.xml', x: mobile('177'), caller });
-    await cdrOf(s, r3.callId);
+    const before = t.rx.got.length;
+    const r3 = await t.call({ uac: 'uac-unbound-expect-404.xml', x: mobile('177'), caller });
+    await cdrOf(t.s, r3.callId);
     // this pipeline queues nothing but Huawei callbacks: once the stream is empty all were POSTed
-    for (const deadline = Date.now() + 10_000; (await side.redis.xlen(EVENT_KEYS.stream)) + (await side.redis.zcard(EVENT_KEYS.retryDue)) > 0; ) {
+    for (const deadline = Date.now() + 10_000; (await t.side.redis.xlen(EVENT_KEYS.stream)) + (await t.side.redis.zcard(EVENT_KEYS.retryDue)) > 0; ) {
       if (Date.now() > deadline) throw new Error('callbacks still queued');
       await new Promise((res) => setTimeout(res, 25));
     }
-    expect(rx.got.slice(before).filter((c) => c.json.statusInfo?.sessionId === r3.callId || c.json.feeLst?.[0]?.sessionId === r3.callId)).toEqual([]);
+    expect(t.rx.got.slice(before).filter((c) => c.json.statusInfo?.sessionId === r3.callId || c.json.feeLst?.[0]?.sessionId === r3.callId)).toEqual([]);
   });
 });
 
 describe.skipIf(!canRun)('Huawei callbacks from AX calls (temporary callee) through drachtio-server (sipp both ends)', () => {
   const POOL = 'sip-hwcb-ax';
   const APP = 'sip-hwcb-ax-app';
-  let side: RedisSide;
-  let pipeline: EventPipeline;
-  let s: Stack;
-  let rx: HuaweiReceiver;
-  const runs: CallRun[] = [];
-
-  beforeAll(async () => {
-    ({ side, pipeline } = await huaweiSide());
-    rx = await huaweiApp(side, APP, 'AX', POOL);
-    s = await startStack(side, { transport: 'udp' });
-  });
-  afterAll(async () => {
-    await s?.stop();
-    await pipeline?.stop();
-    await rx?.close();
-    await side?.close();
-  });
-  afterEach(() => {
-    for (const r of runs.splice(0)) cleanup(r);
-  });
-
-  async function call(o: Parameters<typeof placeCall>[1]): Promise<CallRun> {
-    const r = await placeCall(s, o);
-    runs.push(r);
-    expect(r.a.code, r.a.errors + r.a.output.slice(-800)).toBe(0);
-    await waitFor(() => s.app.liveCalls() === 0, 5000, 'liveCalls() back to 0');
-    return r;
-  }
+  const t = callbackSuite(APP, 'AX', POOL);
 
   it('A→X without a temporary callee: disconnect 8013; with one: that callee is rung (direction 1); another caller reaches A (direction 0)', async () => {
     const x = mobile('177');
     const a = mobile('138');
-    await side.store.addNumbers(POOL, [{ number: x, city: '深圳' }]);
-    const bound = await side.store.bind({ mode: 'AX', poolKey: POOL, a, x, expiresAt: 4_102_444_800, recording: false, callDisplayType: 1, huawei: { appKey: APP, userData: 'ax-7' } });
+    await t.side.store.addNumbers(POOL, [{ number: x, city: '深圳' }]);
+    const bound = await t.side.store.bind({ mode: 'AX', poolKey: POOL, a, x, expiresAt: 4_102_444_800, recording: false, callDisplayType: 1, huawei: { appKey: APP, userData: 'ax-7' } });
 
-    const r0 = await call({ uac: 'uac-refused-expect-403.xml', x, caller: a });
+    const r0 = await t.call({ uac: 'uac-refused-expect-403.xml', x, caller: a });
     expect(finalAtCaller(r0.a)?.status).toBe(403);
-    const m0 = await callbacksOf(rx, r0.callId, ['callin', 'disconnect', 'fee']);
+    const m0 = await callbacksOf(t.rx, r0.callId, ['callin', 'disconnect', 'fee']);
     expect(info(m0, 'disconnect')).toMatchObject({ stateCode: 8013, subscriptionId: bound.subsId });
     expect(fee(m0)).toMatchObject({ direction: 2, ulFailReason: 8013, subscriptionId: bound.subsId, sipStatusCode: 403 });
 
     const callee = mobile('139');
-    const now = Number(((await side.redis.call('TIME')) as string[])[0]);
-    await side.store.update(POOL, x, bound.subsId, { huawei: { tempCallee: { number: callee, expiresAt: now + 600 } } });
-    const r1 = await call({ uac: 'uac-call-expect-200.xml', uas: 'uas-answer.xml', x, caller: a, target: callee });
-    const m1 = await callbacksOf(rx, r1.callId, ['callin', 'callout', 'alerting', 'answer', 'disconnect', 'fee']);
+    const now = Number(((await t.side.redis.call('TIME')) as string[])[0]);
+    await t.side.store.update(POOL, x, bound.subsId, { huawei: { tempCallee: { number: callee, expiresAt: now + 600 } } });
+    const r1 = await t.call({ uac: 'uac-call-expect-200.xml', uas: 'uas-answer.xml', x, caller: a, target: callee });
+    const m1 = await callbacksOf(t.rx, r1.callId, ['callin', 'callout', 'alerting', 'answer', 'disconnect', 'fee']);
     expect(info(m1, 'callin')).toMatchObject({ caller: `+86${a}`, called: `+86${x}`, subscriptionId: bound.subsId, userData: 'ax-7' });
     expect(info(m1, 'callout')).toMatchObject({ called: `+86${callee}` });
     expect(info(m1, 'disconnect')).toMatchObject({ stateCode: 0 });
@@ -224,8 +202,8 @@ describe.skipIf(!canRun)('Huawei callbacks from AX calls (temporary callee) thro
     expect(fee(m1).fwdAnswerTime).toMatch(UTC);
 
     const n = mobile('186');
-    const r2 = await call({ uac: 'uac-call-expect-200.xml', uas: 'uas-answer.xml', x, caller: n, target: a });
-    const m2 = await callbacksOf(rx, r2.callId, ['callin', 'callout', 'alerting', 'answer', 'disconnect', 'fee']);
+    const r2 = await t.call({ uac: 'uac-call-expect-200.xml', uas: 'uas-answer.xml', x, caller: n, target: a });
+    const m2 = await callbacksOf(t.rx, r2.callId, ['callin', 'callout', 'alerting', 'answer', 'disconnect', 'fee']);
     expect(info(m2, 'callout')).toMatchObject({ called: `+86${a}` });
     expect(fee(m2)).toMatchObject({ direction: 0, callerNum: `+86${n}`, fwdDstNum: `+86${a}`, ulFailReason: 0 });
   });
