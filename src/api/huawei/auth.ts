@@ -71,13 +71,20 @@ function header(h: IncomingHttpHeaders, name: string): string | undefined {
 export function parseCreated(created: string): number | undefined {
   const m = CREATED.exec(created);
   if (!m) return undefined;
-  const [y, mo, d, hh, mm, ss] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
-  const t = Date.UTC(y, mo - 1, d, hh, mm, ss);
-  const back = new Date(t);
-  // 2024-02-30 and the like are not dates
-  if (back.getUTCFullYear() !== y || back.getUTCMonth() !== mo - 1 || back.getUTCDate() !== d || hh > 23 || mm > 59 || ss > 59) return undefined;
-  return t;
+  const y = Number(m[1]);
+  const mo = Number(m[2]);
+  const d = Number(m[3]);
+  const hh = Number(m[4]);
+  const mm = Number(m[5]);
+  const ss = Number(m[6]);
+  // 2024-02-30 and the like are not dates; nor years 0-99, which Date.UTC would read as 19xx
+  // (checked by arithmetic: a Date per request costs)
+  if (y < 100 || mo < 1 || mo > 12 || d < 1 || d > daysIn(y, mo) || hh > 23 || mm > 59 || ss > 59) return undefined;
+  return Date.UTC(y, mo - 1, d, hh, mm, ss);
 }
+
+const DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+const daysIn = (y: number, mo: number) => (mo === 2 && y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0) ? 29 : DAYS[mo - 1]!);
 
 /**
  * The credentials of a request, or the HuaweiError of its first missing or wrong part: the
@@ -94,7 +101,8 @@ export function parseCredentials(h: IncomingHttpHeaders): Credentials {
   if (!realm) throw hwErr('1023007');
   const profile = a.get('profile');
   if (!profile) throw hwErr('1023008');
-  const type = TYPE_ATTRIBUTE_ALIASES.map((n) => a.get(n)).find((v) => v);
+  let type: string | undefined;
+  for (const n of TYPE_ATTRIBUTE_ALIASES) if ((type = a.get(n))) break;
   if (!type) throw hwErr('1023012');
   if (realm !== 'SDP') throw hwErr('1023009');
   if (profile !== 'UsernameToken') throw hwErr('1023010');
