@@ -112,15 +112,19 @@ export class MediaFlow {
 
   /**
    * Plays a file to both parties of the bridge inside FreeSWITCH (recording hint, last-minute
-   * tone): uuid_broadcast on the caller's channel and the one bridged to it; the bridge resumes
-   * after it. Not awaited to its end; a failure is logged, the call goes on.
+   * tone): uuid_displace on the caller's channel and on B's, each replacing what its own party
+   * hears while the file lasts (a media bug, removed at the file's end). Not uuid_broadcast: that
+   * queues a playback for the bridge thread of each channel, and one issued just after uuid_bridge
+   * reached the caller but was lost on B's side under load. Not awaited to its end; a failure is
+   * logged, the call goes on.
    */
   protected async playToBoth(file: string, what: string): Promise<void> {
-    const ep = this.callerEp;
-    if (!ep || this.direct) return;
+    const eps = [this.callerEp, this.bEp].filter((ep): ep is Mrf.Endpoint => ep !== undefined);
+    if (eps.length === 0 || this.direct) return;
     try {
-      const r = await this.until(this.env.link.api(`uuid_broadcast ${ep.uuid} ${file} both`));
-      if (!r.startsWith('+OK')) throw new Error(r.trim());
+      const answers = await this.until(Promise.all(eps.map((ep) => this.env.link.api(`uuid_displace ${ep.uuid} start ${file} 0`))));
+      const refused = answers.find((r) => !r.startsWith('+OK'));
+      if (refused !== undefined) throw new Error(refused.trim());
       this.log.debug({ what }, 'MediaSession: tone played to both parties');
     } catch (err) {
       if (!(err instanceof CallGone)) this.log.warn({ err: String(err), what }, 'MediaSession:tone not played');
